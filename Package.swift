@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+// Zoo: a model zoo and checkpoint interchange toolkit.
+//
+// Module rooms, one-way doors:
+//   CZlib, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libhdf5-dev, libopenblas-dev)
+//   ZooFormat                 bytes on disk <-> named tensors (no engine)
+//   ZooNet                    the CPU engine (no file formats)
+//   zoo                       the command-line tool, a thin layer over the libraries
+import PackageDescription
+
+let package = Package(
+    name: "Zoo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ZooFormat", targets: ["ZooFormat"]),
+        .library(name: "ZooNet", targets: ["ZooNet"]),
+        .executable(name: "zoo", targets: ["zoo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "ZooFormat",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ZooNet", dependencies: ["COpenBLAS"]),
+        .executableTarget(
+            name: "zoo",
+            dependencies: [
+                "ZooFormat", "ZooNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat"], path: "bench/ZooBench"),
+        .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
+        .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["zoo"]),
+    ]
+)

@@ -1,0 +1,119 @@
+/// Where in a file a problem was found.
+public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
+    /// A byte offset from the start of the file.
+    case offset(Int)
+    /// A named entry: a tensor name, a zip member, a JSON key.
+    case key(String)
+    /// A byte offset inside a named entry, such as a zip member.
+    case offsetIn(String, Int)
+
+    public var description: String {
+        switch self {
+        case .offset(let offset): "at offset \(offset)"
+        case .key(let key): "at '\(key)'"
+        case .offsetIn(let key, let offset): "in '\(key)' at offset \(offset)"
+        }
+    }
+}
+
+/// Everything that can go wrong reading or writing a tensor file.
+///
+/// Each error names the file; the `reason` carries where the problem is, what
+/// was expected and what was found. `description` is the one place that words them.
+public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        /// The path does not exist.
+        case notFound
+        /// The file exists but cannot be opened, mapped or read; `message` is the OS's.
+        case unreadable(message: String)
+        /// The file has zero bytes.
+        case empty
+        /// The magic bytes match no format Zoo reads.
+        case unknownFormat(found: [UInt8])
+        /// A structure runs past the end of the file (or of a member).
+        case truncated(at: FileLocation, needed: Int, available: Int, what: String)
+        /// A field holds something other than what the format requires.
+        case malformed(at: FileLocation, expected: String, found: String)
+        /// A dtype the format allows but Zoo refuses to read at all, and why.
+        case refusedDType(at: FileLocation, dtype: String, why: String)
+        /// A tensor whose element type cannot be converted to `Float`.
+        case unsupportedDType(tensor: String, dtype: String)
+        /// A shape whose element or byte count does not fit in an `Int`.
+        case shapeOverflow(at: FileLocation, shape: [Int])
+        /// Two tensors with the same name.
+        case duplicateName(String)
+        /// A stored checksum that does not match the data.
+        case checksumMismatch(at: FileLocation, expected: String, found: String)
+        /// No tensor by that name; `hint` is the closest existing name.
+        case noSuchTensor(name: String, hint: String?)
+        /// The file could not be written; `message` is the OS's or the encoder's.
+        case writeFailed(message: String)
+        /// A request the format cannot represent (a name or dtype it has no place for).
+        case cannotRepresent(what: String, why: String)
+    }
+
+    /// The path of the file, as the user gave it.
+    public let file: String
+    public let reason: Reason
+
+    public init(file: String, _ reason: Reason) {
+        self.file = file
+        self.reason = reason
+    }
+
+    /// The exit code scripts rely on: 66 for a missing or unreadable file,
+    /// 65 for malformed input, 73 for a file that could not be written, 1 otherwise.
+    public var exitCode: Int32 {
+        switch reason {
+        case .notFound, .unreadable: 66
+        case .writeFailed: 73
+        case .noSuchTensor, .cannotRepresent: 1
+        default: 65
+        }
+    }
+
+    public var description: String { "\(file): \(message)" }
+
+    /// The message without the file name.
+    public var message: String {
+        switch reason {
+        case .notFound:
+            return "no such file"
+        case .unreadable(let message):
+            return "cannot read: \(message)"
+        case .empty:
+            return "the file is empty (0 bytes)"
+        case .unknownFormat(let found):
+            return "not a tensor file Zoo reads: found \(hex(found)) at offset 0"
+                + " (expected the magic of .npy, .npz, safetensors, HDF5 or a zip archive)"
+        case .truncated(let at, let needed, let available, let what):
+            return "truncated \(at): \(what) needs \(needed) bytes, only \(available) remain"
+        case .malformed(let at, let expected, let found):
+            return "malformed \(at): expected \(expected), found \(found)"
+        case .refusedDType(let at, let dtype, let why):
+            return "refused dtype \(dtype) \(at): \(why)"
+        case .unsupportedDType(let tensor, let dtype):
+            return "tensor '\(tensor)': unsupported dtype \(dtype) (it can be listed and copied, not converted)"
+        case .shapeOverflow(let at, let shape):
+            return "shape \(shape) \(at) overflows: its element or byte count does not fit in 64 bits"
+        case .duplicateName(let name):
+            return "duplicate tensor name '\(name)'"
+        case .checksumMismatch(let at, let expected, let found):
+            return "checksum mismatch \(at): expected \(expected), computed \(found)"
+        case .noSuchTensor(let name, let hint):
+            return "no tensor named '\(name)'" + (hint.map { " (did you mean '\($0)'?)" } ?? "")
+        case .writeFailed(let message):
+            return "cannot write: \(message)"
+        case .cannotRepresent(let what, let why):
+            return "cannot write \(what): \(why)"
+        }
+    }
+}
+
+/// Bytes as `93 4E 55 4D`.
+func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    bytes.isEmpty ? "nothing" : bytes.map { byte in
+        let digits = String(byte, radix: 16, uppercase: true)
+        return digits.count == 1 ? "0" + digits : digits
+    }.joined(separator: " ")
+}

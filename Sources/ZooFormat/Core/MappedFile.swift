@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory; unmapped when the last reference goes.
+///
+/// Tensors read from formats that store raw little-endian bytes (`.npy`,
+/// safetensors, stored `.npz` members) are views into this mapping: no copy is
+/// made until a conversion is asked for.
+public final class MappedFile: @unchecked Sendable {
+    /// The path, as the user gave it.
+    public let path: String
+    /// The mapped bytes. Empty for an empty file (nothing is mapped then).
+    public let bytes: UnsafeRawBufferPointer
+
+    /// Maps `path` read-only.
+    /// - Throws: `FormatError` `.notFound` or `.unreadable` with the OS's message.
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw FormatError(file: path, code == ENOENT ? .notFound : .unreadable(message: systemMessage(code)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FormatError(file: path, .unreadable(message: systemMessage(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FormatError(file: path, .unreadable(message: "not a regular file"))
+        }
+        let size = Int(info.st_size)
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw FormatError(file: path, .unreadable(message: "mmap: " + systemMessage(errno)))
+        }
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+
+    public var count: Int { bytes.count }
+
+    /// Tells the kernel the whole file will be read in order (a hint; failures are ignored).
+    public func adviseSequential() {
+        if let base = bytes.baseAddress {
+            _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_SEQUENTIAL)
+            _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_WILLNEED)
+        }
+    }
+}
+
+/// The C library's text for an `errno` value.
+func systemMessage(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}

@@ -1,0 +1,50 @@
+/// Raw bytes that stay valid as long as this value lives: a view into a
+/// mapped file, or a buffer Zoo allocated (an inflated zip member, a converted copy).
+public struct TensorBytes: @unchecked Sendable {
+    /// The bytes. Valid while `self` (and so its owner) is alive; use
+    /// `withUnsafeBytes` to keep them alive across a call.
+    public let buffer: UnsafeRawBufferPointer
+    let owner: AnyObject?
+
+    init(buffer: UnsafeRawBufferPointer, owner: AnyObject?) {
+        self.buffer = buffer
+        self.owner = owner
+    }
+
+    /// A view of `count` bytes at `offset` of a mapped file (no copy).
+    init(file: MappedFile, offset: Int, count: Int) {
+        buffer = UnsafeRawBufferPointer(rebasing: file.bytes[offset..<offset + count])
+        owner = file
+    }
+
+    /// An empty value.
+    static let empty = TensorBytes(buffer: UnsafeRawBufferPointer(start: nil, count: 0), owner: nil)
+
+    public var count: Int { buffer.count }
+
+    /// Calls `body` with the bytes, keeping their owner alive for the call.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(owner) { try body(buffer) }
+    }
+
+    /// A copy of the bytes in a new heap buffer.
+    public func copied() -> [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+/// A 64-byte aligned heap buffer that frees itself; the owner of converted bytes.
+final class HeapBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let count: Int
+
+    /// Allocates `count` bytes (uninitialized).
+    init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+
+    var bytes: TensorBytes {
+        TensorBytes(buffer: UnsafeRawBufferPointer(start: pointer, count: count), owner: self)
+    }
+}

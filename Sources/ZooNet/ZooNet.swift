@@ -1,0 +1,1 @@
+// ZooNet: the CPU engine. Filled in by the engine work (issue 5).
