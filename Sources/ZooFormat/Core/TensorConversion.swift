@@ -117,9 +117,9 @@ extension Tensor {
     private func gatherOpaque(from base: UnsafeRawPointer, to output: UnsafeMutableRawPointer, swap: Bool) {
         let size = dtype.byteCount
         let unit = dtype.swapUnit
-        forEachRun { sourceStart, outputStart, count, stride in
+        forEachRun { sourceStart, outputStart, count, sourceStride in
             for index in 0..<count {
-                let from = base + (sourceStart + index * stride) * size
+                let from = base + (sourceStart + index * sourceStride) * size
                 let to = output + (outputStart + index) * size
                 to.copyMemory(from: from, byteCount: size)
                 if swap && unit > 1 {

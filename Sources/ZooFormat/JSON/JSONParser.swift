@@ -32,8 +32,11 @@ public struct JSONParser {
     }
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
-        var copy = text
-        return try copy.withUTF8 { buffer throws(Failure) in try parse(UnsafeRawBufferPointer(buffer)) }
+        let bytes = Array(text.utf8)
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(Failure) -> JSONValue in try parse(buffer) }
+        }
+        return try result.get()
     }
 
     private func failure(_ expected: String) -> Failure {
@@ -50,7 +53,7 @@ public struct JSONParser {
     }
 
     private mutating func expect(_ literal: StaticString, _ value: JSONValue) throws(Failure) -> JSONValue {
-        let count = literal.utf8CodeUnitsCount
+        let count = literal.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw failure("'\(literal)'") }
         for offset in 0..<count where bytes[position + offset] != literal.utf8Start[offset] {
             throw failure("'\(literal)'")
@@ -60,7 +63,8 @@ public struct JSONParser {
     }
 
     private mutating func parseValue() throws(Failure) -> JSONValue {
-        switch current {
+        guard let byte = current else { throw failure("a JSON value") }
+        switch byte {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())

@@ -1,0 +1,15 @@
+/// Decides a file's format from its first bytes, never from its name.
+public enum FormatDetector {
+    /// The format of a mapped file.
+    /// - Throws: `.empty` for a 0-byte file, `.unknownFormat` with the first bytes otherwise.
+    static func detect(_ file: MappedFile) throws -> TensorFileFormat {
+        let bytes = file.bytes
+        guard bytes.count > 0 else { throw FormatError(file: file.path, .empty) }
+        let head = Array(bytes.prefix(16))
+        if head.starts(with: NPYHeader.magic) { return .npy }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .npz }
+        // safetensors: an 8-byte little-endian header length, then '{'.
+        if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }
+        throw FormatError(file: file.path, .unknownFormat(found: Array(head.prefix(8))))
+    }
+}

@@ -1,0 +1,51 @@
+/// What `zoo inspect --json` prints: a contract scripts rely on. Later
+/// readers add keys; none is ever renamed or removed.
+///
+///     {"file": "w.safetensors", "format": "safetensors", "metadata": {…},
+///      "tensors": [{"name": "hidden1/kernel", "dtype": "float32", "shape": [784, 300],
+///                   "bytes": 940800, "sha256": "…", "min": …, "max": …, "mean": …, "std": …}],
+///      "tensor_count": 6, "parameters": 266610, "total_bytes": 1066440}
+public struct InspectOptions: Sendable {
+    public var checksums = false
+    public var statistics = false
+    public init(checksums: Bool = false, statistics: Bool = false) {
+        self.checksums = checksums
+        self.statistics = statistics
+    }
+}
+
+extension TensorArchive {
+    /// The `inspect --json` object for this archive.
+    public func inspectJSON(_ options: InspectOptions = InspectOptions()) throws -> JSONValue {
+        var tensorObjects: [JSONValue] = []
+        for tensor in tensors {
+            var members: [(key: String, value: JSONValue)] = [
+                ("name", .string(tensor.name)),
+                ("dtype", .string(tensor.dtype.name)),
+                ("shape", .array(tensor.shape.map { .integer($0) })),
+                ("bytes", .integer(tensor.byteCount)),
+            ]
+            if let path = tensor.path, path != tensor.name { members.append(("path", .string(path))) }
+            for (key, value) in tensor.attributes.sorted(by: { $0.key < $1.key }) { members.append((key, .string(value))) }
+            if options.checksums { members.append(("sha256", .string(try tensor.sha256()))) }
+            if options.statistics, tensor.dtype.isNumeric {
+                if let statistics = try TensorStatistics(tensor) {
+                    members += [
+                        ("min", .double(statistics.minimum)), ("max", .double(statistics.maximum)),
+                        ("mean", .double(statistics.mean)), ("std", .double(statistics.standardDeviation)),
+                    ]
+                }
+            }
+            tensorObjects.append(.object(members))
+        }
+        return .object([
+            ("file", .string(file)),
+            ("format", .string(format.name)),
+            ("metadata", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("tensors", .array(tensorObjects)),
+            ("tensor_count", .integer(tensors.count)),
+            ("parameters", .integer(elementCount)),
+            ("total_bytes", .integer(byteCount)),
+        ])
+    }
+}
