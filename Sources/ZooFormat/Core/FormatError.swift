@@ -62,12 +62,14 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The exit code scripts rely on: 66 for a missing or unreadable file,
-    /// 65 for malformed input, 73 for a file that could not be written, 1 otherwise.
+    /// 65 for malformed input, 73 for a file that could not be written, 64 for a
+    /// request the output format cannot represent, 1 otherwise.
     public var exitCode: Int32 {
         switch reason {
         case .notFound, .unreadable: 66
         case .writeFailed: 73
-        case .noSuchTensor, .cannotRepresent: 1
+        case .cannotRepresent: 64
+        case .noSuchTensor: 1
         default: 65
         }
     }
@@ -85,7 +87,7 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the file is empty (0 bytes)"
         case .unknownFormat(let found):
             return "not a tensor file Zoo reads: found \(hex(found)) at offset 0"
-                + " (expected the magic of .npy, .npz, safetensors, HDF5 or a zip archive)"
+                + " (expected the magic of .npy, .npz or safetensors)"
         case .truncated(let at, let needed, let available, let what):
             return "truncated \(at): \(what) needs \(needed) bytes, only \(available) remain"
         case .malformed(let at, let expected, let found):

@@ -62,8 +62,6 @@ public struct TensorFilter: Sendable {
     }
 }
 
-extension NSRegularExpression: @retroactive @unchecked Sendable {}
-
 public enum TensorRuleError: Error, Equatable, CustomStringConvertible {
     case missingSeparator(String)
     case invalidPattern(String)

@@ -1,0 +1,65 @@
+import ArgumentParser
+import ZooFormat
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a weights file to .npy, .npz or .safetensors.",
+        discussion: """
+            The output format comes from OUT's extension, or --to. The output is written \
+            to a temporary file and renamed into place, so an interrupted run never leaves \
+            a partial file. Examples:
+              zoo convert model.npz model.safetensors
+              zoo convert w.safetensors w.npz --rename '^dense_(\\d+)/=layer\\1/' --dtype float16
+              zoo convert w.safetensors kernel.npy --only '^hidden1/kernel$'
+            """
+    )
+
+    @Argument(help: "The input weights file, in any format Zoo reads.")
+    var input: String
+
+    @Argument(help: "The output file.")
+    var output: String
+
+    @Option(help: "Output format: npy, npz or safetensors (default: from OUT's extension).")
+    var to: OutputFormat?
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp("Rename tensors with REGEX=REPLACEMENT ($1 or \\1 for groups); repeatable, applied in order.", valueName: "rule"))
+    var renames: [String] = []
+
+    @Option(help: ArgumentHelp("Keep only tensors whose name matches REGEX (searched anywhere; anchor with ^...$).", valueName: "regex"))
+    var only: String?
+
+    @Option(help: "Cast floating-point tensors: float32, float16, bfloat16, float64 or keep.")
+    var dtype: String = "keep"
+
+    @Flag(help: "Deflate .npz members, as np.savez_compressed.")
+    var compress = false
+
+    func validate() throws {
+        if to == nil && OutputFormat(pathExtensionOf: output) == nil {
+            throw ValidationError("cannot tell the output format from '\(output)': name it .npy, .npz or .safetensors, or pass --to")
+        }
+        if dtype != "keep", DType(name: dtype)?.isFloatingPoint != true {
+            throw ValidationError("--dtype must be float32, float16, bfloat16, float64 or keep, not '\(dtype)'")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            guard let format = to ?? OutputFormat(pathExtensionOf: output) else { throw ExitCode(64) }
+            let options = ConvertOptions(
+                renames: try renames.map { rule throws(TensorRuleError) in try TensorRenameRule(rule) },
+                only: try only.map { pattern throws(TensorRuleError) in try TensorFilter(pattern) },
+                floatType: dtype == "keep" ? nil : DType(name: dtype),
+                compress: compress)
+            let archive = try TensorArchive.open(input)
+            let written = try archive.write(to: output, format: format, options: options)
+            if written.isEmpty { printWarning("no tensor matched; wrote an empty \(format.rawValue) file") }
+            let bytes = written.reduce(0) { $0 + $1.byteCount }
+            print("wrote \(written.count) tensor\(written.count == 1 ? "" : "s") (\(formatBytes(bytes))) to \(output) (\(format.rawValue))")
+        }
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

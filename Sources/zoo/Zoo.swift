@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `zoo`: read, convert and reuse pretrained weights.
+@main
+struct Zoo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read, convert and reuse pretrained neural-network weights.",
+        discussion: """
+            Reads NumPy (.npy, .npz) and safetensors files, detected by their magic bytes. \
+            Exit codes: 0 success, 64 bad arguments, 65 malformed input file, \
+            66 input file missing or unreadable, 73 output not writable, 1 otherwise.
+            """,
+        version: "0.1.0",
+        subcommands: [InspectCommand.self, ConvertCommand.self]
+    )
+}
