@@ -32,7 +32,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "ZooFormat",
-            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CZlib", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ZooNet", dependencies: ["COpenBLAS"]),
         .executableTarget(
             name: "zoo",

@@ -7,7 +7,10 @@ public enum FormatDetector {
         guard bytes.count > 0 else { throw FormatError(file: file.path, .empty) }
         let head = Array(bytes.prefix(16))
         if head.starts(with: NPYHeader.magic) { return .npy }
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .npz }
+        if head.starts(with: HDF5Reader.signature) { return .hdf5 }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            return try KerasArchiveReader.isKerasArchive(file) ? .keras : .npz
+        }
         // safetensors: an 8-byte little-endian header length, then '{'.
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }
         throw FormatError(file: file.path, .unknownFormat(found: Array(head.prefix(8))))

@@ -48,6 +48,8 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         case noSuchTensor(name: String, hint: String?)
         /// The file could not be written; `message` is the OS's or the encoder's.
         case writeFailed(message: String)
+        /// A call into a format library (libhdf5) failed; `message` is its error stack in one line.
+        case library(at: FileLocation, message: String)
         /// A request the format cannot represent (a name or dtype it has no place for).
         case cannotRepresent(what: String, why: String)
     }
@@ -87,7 +89,7 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the file is empty (0 bytes)"
         case .unknownFormat(let found):
             return "not a tensor file Zoo reads: found \(hex(found)) at offset 0"
-                + " (expected the magic of .npy, .npz or safetensors)"
+                + " (expected the magic of .npy, .npz, safetensors, HDF5 or .keras)"
         case .truncated(let at, let needed, let available, let what):
             return "truncated \(at): \(what) needs \(needed) bytes, only \(available) remain"
         case .malformed(let at, let expected, let found):
@@ -106,6 +108,8 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no tensor named '\(name)'" + (hint.map { " (did you mean '\($0)'?)" } ?? "")
         case .writeFailed(let message):
             return "cannot write: \(message)"
+        case .library(let at, let message):
+            return "cannot read \(at): \(message)"
         case .cannotRepresent(let what, let why):
             return "cannot write \(what): \(why)"
         }

@@ -3,6 +3,14 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
     case npy
     case npz
     case safetensors
+    /// HDF5 without a Keras layout: one tensor per numeric dataset.
+    case hdf5
+    /// Keras 2 (tf-keras) `model.save("x.h5")` or `model.save_weights("x.h5")`.
+    case keras2H5 = "keras2-h5"
+    /// Keras 3 `model.save_weights("x.weights.h5")`.
+    case keras3WeightsH5 = "keras3-weights-h5"
+    /// Keras 3 `model.save("x.keras")`: a zip of config.json, metadata.json, model.weights.h5.
+    case keras
 
     /// The name printed by `zoo inspect` and used by `--to`.
     public var name: String { rawValue }
@@ -18,12 +26,21 @@ public struct TensorArchive: Sendable {
     public var metadata: [String: String]
     /// The tensors, in the order the file stores them.
     public var tensors: [Tensor]
+    /// Entries that are not tensors Zoo reads (string datasets, external links, …), and why.
+    public var skipped: [SkippedEntry]
+    /// The model description the file carries (Keras `model_config` / `config.json`), if any.
+    public var modelConfig: JSONValue?
 
-    public init(file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [Tensor]) {
+    public init(
+        file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [Tensor],
+        skipped: [SkippedEntry] = [], modelConfig: JSONValue? = nil
+    ) {
         self.file = file
         self.format = format
         self.metadata = metadata
         self.tensors = tensors
+        self.skipped = skipped
+        self.modelConfig = modelConfig
     }
 
     /// The tensor named `name`.
@@ -49,7 +66,21 @@ public struct TensorArchive: Sendable {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
+        case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Reader.open(file)
+        case .keras: return try KerasArchiveReader.open(file)
         }
+    }
+}
+
+/// Something in a file that is not a tensor Zoo reads, with the reason.
+public struct SkippedEntry: Sendable, Equatable {
+    /// Where it sits in the file.
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
     }
 }
 

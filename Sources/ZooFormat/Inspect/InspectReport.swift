@@ -43,6 +43,7 @@ extension TensorArchive {
             ("format", .string(format.name)),
             ("metadata", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("tensors", .array(tensorObjects)),
+            ("skipped", .array(skipped.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
             ("tensor_count", .integer(tensors.count)),
             ("parameters", .integer(elementCount)),
             ("total_bytes", .integer(byteCount)),

@@ -1,0 +1,88 @@
+/// Reads HDF5 files through libhdf5: plain files (one tensor per numeric
+/// dataset, named by its path) and the Keras layouts, which `KerasH5Layout`
+/// recognizes and names canonically (`hidden1/kernel`).
+///
+///     import h5py, numpy as np
+///     with h5py.File("w.h5", "w") as f:
+///         f["hidden1/kernel"] = np.zeros((784, 300), np.float32)   # tensor "hidden1/kernel"
+///
+/// Contiguous, unfiltered datasets are zero-copy views of the mapped file;
+/// chunked, compact and filtered (deflate, shuffle, fletcher32) ones are read
+/// by libhdf5 when the tensor is read.
+enum HDF5Reader {
+    /// The HDF5 superblock signature at offset 0.
+    static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    static func open(_ mapped: MappedFile) throws -> TensorArchive {
+        try read(HDF5File(path: mapped.path, mapped: mapped))
+    }
+
+    /// Reads `file`, choosing the Keras layout it follows, if any.
+    static func read(_ file: HDF5File, modelConfig: JSONValue? = nil, format: TensorFileFormat? = nil) throws -> TensorArchive {
+        if let keras = try KerasH5Layout.read(file, modelConfig: modelConfig) {
+            return TensorArchive(
+                file: file.path, format: format ?? keras.format, metadata: keras.metadata,
+                tensors: keras.tensors, skipped: keras.skipped, modelConfig: modelConfig ?? keras.modelConfig)
+        }
+        var tensors: [Tensor] = []
+        var skipped: [SkippedEntry] = []
+        for node in try file.walk() {
+            switch node {
+            case .dataset(let path):
+                switch try tensor(file, datasetPath: path, name: String(path.dropFirst())) {
+                case .tensor(let tensor): tensors.append(tensor)
+                case .skipped(let entry): skipped.append(entry)
+                }
+            case .skipped(let path, let reason):
+                skipped.append(SkippedEntry(path: path, reason: reason))
+            }
+        }
+        var metadata: [String: String] = [:]
+        for name in try file.attributeNames("/") {
+            if let text = try file.attribute(name, of: "/")?.text { metadata[name] = text }
+        }
+        return TensorArchive(file: file.path, format: format ?? .hdf5, metadata: metadata, tensors: tensors, skipped: skipped)
+    }
+
+    enum Outcome {
+        case tensor(Tensor)
+        case skipped(SkippedEntry)
+    }
+
+    /// The tensor for the dataset at `datasetPath`, or why it is skipped.
+    static func tensor(_ file: HDF5File, datasetPath: String, name: String, attributes: [String: String] = [:]) throws -> Outcome {
+        let info = try file.datasetInfo(datasetPath)
+        let dtype: DType
+        let order: ByteOrder
+        switch info.content {
+        case .skipped(let reason): return .skipped(SkippedEntry(path: datasetPath, reason: reason))
+        case .numeric(let type, let byteOrder):
+            dtype = type
+            order = byteOrder
+        }
+        guard let count = checkedElementCount(info.shape) else {
+            throw FormatError(file: file.path, .shapeOverflow(at: .key(datasetPath), shape: info.shape))
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
+        guard !overflow else { throw FormatError(file: file.path, .shapeOverflow(at: .key(datasetPath), shape: info.shape)) }
+        if let mapped = file.mapped, let offset = info.contiguousOffset, byteCount > 0 {
+            let start = file.mappedBase + offset
+            guard info.storageSize >= byteCount, start <= mapped.count, byteCount <= mapped.count - start else {
+                throw FormatError(file: file.path, .truncated(
+                    at: .key(datasetPath), needed: byteCount, available: max(0, min(info.storageSize, mapped.count - start)),
+                    what: "dataset storage at offset \(start) for shape \(info.shape) \(dtype)"))
+            }
+            return .tensor(try Tensor(
+                name: name, dtype: dtype, shape: info.shape, byteOrder: order,
+                source: .mapped(mapped, offset: start, count: byteCount), file: file.path, path: datasetPath, attributes: attributes))
+        }
+        let source = TensorSource.loader(byteCount: byteCount) {
+            let buffer = HeapBuffer(count: byteCount)
+            try file.readDataset(datasetPath, into: buffer.pointer, byteCount: byteCount)
+            return buffer.bytes
+        }
+        return .tensor(try Tensor(
+            name: name, dtype: dtype, shape: info.shape, byteOrder: .little,
+            source: source, file: file.path, path: datasetPath, attributes: attributes))
+    }
+}
