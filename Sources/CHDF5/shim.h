@@ -92,3 +92,23 @@ static inline unsigned long long zoo_object_position(hid_t loc, const char *name
     return (unsigned long long)info.addr;
 #endif
 }
+
+/// h5py's boolean type: an int8 enum {FALSE: 0, TRUE: 1}.
+static inline hid_t zoo_h5t_bool_enum(void) {
+    hid_t type = H5Tenum_create(H5T_NATIVE_INT8);
+    if (type < 0) return type;
+    signed char no = 0, yes = 1;
+    if (H5Tenum_insert(type, "FALSE", &no) < 0 || H5Tenum_insert(type, "TRUE", &yes) < 0) { H5Tclose(type); return -1; }
+    return type;
+}
+
+/// A little-endian IEEE-style float of `size` bytes with the given fields
+/// (float16: 2, 10 mantissa, 5 exponent, bias 15; bfloat16: 2, 7, 8, 127), as h5py builds them.
+static inline hid_t zoo_h5t_small_float(size_t mantissa_bits, size_t exponent_bits, size_t bias) {
+    hid_t type = H5Tcopy(H5T_IEEE_F32LE);
+    if (type < 0) return type;
+    size_t sign_position = mantissa_bits + exponent_bits;
+    if (H5Tset_fields(type, sign_position, mantissa_bits, exponent_bits, 0, mantissa_bits) < 0 ||
+        H5Tset_size(type, 2) < 0 || H5Tset_ebias(type, bias) < 0) { H5Tclose(type); return -1; }
+    return type;
+}

@@ -4,9 +4,12 @@ import ZooFormat
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a weights file to .npy, .npz or .safetensors.",
+        abstract: "Convert a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5 or HDF5.",
         discussion: """
-            The output format comes from OUT's extension, or --to. The output is written \
+            The output format comes from OUT's extension (.npy, .npz, .safetensors, \
+            .weights.h5 for Keras 3, .h5 for Keras 2 / tf-keras, .hdf5 for plain HDF5), \
+            or --to. Keras outputs load with model.load_weights() for the same \
+            architecture when tensors are named layer/weight. The output is written \
             to a temporary file and renamed into place, so an interrupted run never leaves \
             a partial file. Examples:
               zoo convert model.npz model.safetensors
@@ -21,7 +24,7 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "The output file.")
     var output: String
 
-    @Option(help: "Output format: npy, npz or safetensors (default: from OUT's extension).")
+    @Option(help: "Output format: npy, npz, safetensors, keras2-h5, keras3-weights-h5 or hdf5 (default: from OUT's extension).")
     var to: OutputFormat?
 
     @Option(name: .customLong("rename"), help: ArgumentHelp("Rename tensors with REGEX=REPLACEMENT ($1 or \\1 for groups); repeatable, applied in order.", valueName: "rule"))
@@ -38,7 +41,7 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         if to == nil && OutputFormat(pathExtensionOf: output) == nil {
-            throw ValidationError("cannot tell the output format from '\(output)': name it .npy, .npz or .safetensors, or pass --to")
+            throw ValidationError("cannot tell the output format from '\(output)': name it .npy, .npz, .safetensors, .h5, .weights.h5 or .hdf5, or pass --to")
         }
         if dtype != "keep", DType(name: dtype)?.isFloatingPoint != true {
             throw ValidationError("--dtype must be float32, float16, bfloat16, float64 or keep, not '\(dtype)'")

@@ -8,11 +8,13 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             The format is detected from the file's magic bytes. --json prints one object: \
             {"file", "format", "metadata", "tensors": [{"name", "dtype", "shape", "bytes", ...}], \
-            "tensor_count", "parameters", "total_bytes"}.
+            "skipped", "tensor_count", "parameters", "total_bytes"}. Keras files list \
+            tensors by their canonical names (hidden1/kernel) with "path" giving where \
+            each sits in the file.
             """
     )
 
-    @Argument(help: "The weights file (.npy, .npz, .safetensors).")
+    @Argument(help: "The weights file (.npy, .npz, .safetensors, HDF5 / Keras .h5, .weights.h5, .keras).")
     var file: String
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -57,6 +59,12 @@ struct InspectCommand: ParsableCommand {
         for (key, value) in archive.metadata.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(key): \(value)")
         }
+        if let model = try archive.kerasModel() {
+            let layers = model.layers.map { "\($0.name) (\($0.className))" }.joined(separator: " → ")
+            lines.append("  model: \(model.topology.rawValue) '\(model.name)', input [\((model.inputShape ?? []).map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]: \(layers)")
+            for item in model.unsupported { lines.append("  unsupported: \(item)") }
+        }
+        for entry in archive.skipped { lines.append("  skipped \(entry.path): \(entry.reason)") }
         lines.append(table.rendered)
         let noun = archive.tensors.count == 1 ? "tensor" : "tensors"
         lines.append("\(archive.tensors.count) \(noun), \(formatCount(archive.elementCount)) parameters, \(formatBytes(archive.byteCount))")

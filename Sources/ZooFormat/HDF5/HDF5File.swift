@@ -157,7 +157,18 @@ final class HDF5File: @unchecked Sendable {
         }
         for name in try linkNames(inGroup: group) {
             let child = group == "/" ? "/" + name : group + "/" + name
-            switch try kind(of: child) {
+            let childKind: ObjectKind
+            do {
+                childKind = try kind(of: child)
+            } catch let error as FormatError {
+                // One object this libhdf5 cannot decode does not make the file unreadable.
+                if case .library(_, let message) = error.reason {
+                    nodes.append(.skipped(path: child, reason: "libhdf5 \(HDF5.versionText) cannot open it: \(message)"))
+                    continue
+                }
+                throw error
+            }
+            switch childKind {
             case .group: try walk(child, depth: depth + 1, limit: limit, into: &nodes)
             case .dataset: nodes.append(.dataset(path: child))
             case .other: break

@@ -30,6 +30,13 @@ enum HDF5 {
         return result
     }
 
+    /// The linked library's version, e.g. `1.10.8`.
+    static let versionText: String = {
+        var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        _ = H5get_libversion(&major, &minor, &release)
+        return "\(major).\(minor).\(release)"
+    }()
+
     /// The current error stack as one line, innermost call first; clears it.
     static func currentStack() -> String {
         var buffer = [CChar](repeating: 0, count: 2048)

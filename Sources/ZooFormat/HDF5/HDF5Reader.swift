@@ -26,7 +26,12 @@ enum HDF5Reader {
         }
         var tensors: [Tensor] = []
         var skipped: [SkippedEntry] = []
-        for node in try file.walk() {
+        // Creation order: dataset storage is appended as a file is written.
+        let nodes = try file.walk().map { node -> (node: HDF5File.Node, position: UInt64) in
+            if case .dataset(let path) = node { return (node, file.objectPosition(path)) }
+            return (node, UInt64.max)
+        }
+        for (node, _) in nodes.enumerated().sorted(by: { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }).map(\.element) {
             switch node {
             case .dataset(let path):
                 switch try tensor(file, datasetPath: path, name: String(path.dropFirst())) {

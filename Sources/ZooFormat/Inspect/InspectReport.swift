@@ -38,6 +38,16 @@ extension TensorArchive {
             }
             tensorObjects.append(.object(members))
         }
+        var model: [(key: String, value: JSONValue)] = []
+        if let description = try kerasModel() {
+            model = [
+                ("class", .string(description.topology == .sequential ? "Sequential" : "Functional")),
+                ("name", .string(description.name)),
+                ("input_shape", description.inputShape.map { .array($0.map { $0.map(JSONValue.integer) ?? .null }) } ?? .null),
+                ("layers", .array(description.layers.map { .object([("name", .string($0.name)), ("class", .string($0.className))]) })),
+                ("unsupported", .array(description.unsupported.map { .object([("name", .string($0.layer)), ("class", .string($0.className)), ("reason", .string($0.reason))]) })),
+            ]
+        }
         return .object([
             ("file", .string(file)),
             ("format", .string(format.name)),
@@ -47,6 +57,6 @@ extension TensorArchive {
             ("tensor_count", .integer(tensors.count)),
             ("parameters", .integer(elementCount)),
             ("total_bytes", .integer(byteCount)),
-        ])
+        ] + (model.isEmpty ? [] : [("model", .object(model))]))
     }
 }

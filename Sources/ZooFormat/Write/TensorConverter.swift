@@ -22,19 +22,23 @@ public struct ConvertOptions: Sendable {
 /// The formats Zoo writes.
 public enum OutputFormat: String, Sendable, CaseIterable {
     case npy, npz, safetensors
+    /// Plain HDF5: one dataset per tensor, groups from `/`.
+    case hdf5
+    /// A tf-keras (Keras 2) weights file, for `model.load_weights("w.h5")`.
+    case keras2H5 = "keras2-h5"
+    /// A Keras 3 weights file, for `model.load_weights("w.weights.h5")`.
+    case keras3WeightsH5 = "keras3-weights-h5"
 
-    /// The format for a file name's extension, if it names one.
+    /// The format for a file name's extension, if it names one:
+    /// `.npy`, `.npz`, `.safetensors`, `.weights.h5` (Keras 3), `.h5` (Keras 2), `.hdf5` (plain).
     public init?(pathExtensionOf path: String) {
         let lower = path.lowercased()
-        if lower.hasSuffix(".npy") {
-            self = .npy
-        } else if lower.hasSuffix(".npz") {
-            self = .npz
-        } else if lower.hasSuffix(".safetensors") {
-            self = .safetensors
-        } else {
-            return nil
-        }
+        let byExtension: [(String, OutputFormat)] = [
+            (".npy", .npy), (".npz", .npz), (".safetensors", .safetensors),
+            (".weights.h5", .keras3WeightsH5), (".h5", .keras2H5), (".hdf5", .hdf5), (".he5", .hdf5),
+        ]
+        guard let match = byExtension.first(where: { lower.hasSuffix($0.0) }) else { return nil }
+        self = match.1
     }
 }
 
@@ -59,6 +63,12 @@ extension TensorArchive {
         return result
     }
 
+    /// Metadata worth carrying into another file: without the keys that
+    /// describe this file's own layout.
+    var portableMetadata: [String: String] {
+        metadata.filter { !["keras_layout", "skipped_members"].contains($0.key) }
+    }
+
     /// Writes the converted tensors to `path` atomically and returns them.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor.
     @discardableResult
@@ -73,7 +83,13 @@ extension TensorArchive {
         case .npz:
             try NPZWriter.write(selected, to: path, compressed: options.compress)
         case .safetensors:
-            try SafetensorsWriter.write(selected, metadata: metadata, to: path)
+            try SafetensorsWriter.write(selected, metadata: portableMetadata, to: path)
+        case .hdf5:
+            try HDF5Writer.write(selected, to: path, layout: .plain, metadata: portableMetadata)
+        case .keras2H5:
+            try HDF5Writer.write(selected, to: path, layout: .keras2)
+        case .keras3WeightsH5:
+            try HDF5Writer.write(selected, to: path, layout: .keras3)
         }
         return selected
     }
