@@ -42,11 +42,13 @@ enum NPZReader {
             guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
                 throw FormatError(file: file.path, .malformed(at: .key(entry.name), expected: "an uncompressed size deflate can reach from \(entry.compressedSize) bytes", found: "\(entry.uncompressedSize)"))
             }
-            // Inflate enough for the header; a version 2.0 header may ask for more.
+            // Inflate enough for the header; a longer header (up to 65535 bytes in
+            // version 1.0, more in 2.0/3.0) asks for more.
             var prefix = try Deflate.inflatePrefix(compressed, limit: min(entry.uncompressedSize, 4096), file: file.path, member: entry.name)
-            if prefix.count >= 12, prefix[6] >= 2 {
-                let length = prefix[8..<12].reversed().reduce(0) { $0 << 8 | Int($1) }
-                let wanted = min(entry.uncompressedSize, min(length, NPYHeader.maximumHeaderLength) + 12)
+            if prefix.count >= 12 {
+                let preamble = prefix[6] >= 2 ? 12 : 10
+                let length = prefix[8..<preamble].reversed().reduce(0) { $0 << 8 | Int($1) }
+                let wanted = min(entry.uncompressedSize, min(length, NPYHeader.maximumHeaderLength) + preamble)
                 if wanted > prefix.count {
                     prefix = try Deflate.inflatePrefix(compressed, limit: wanted, file: file.path, member: entry.name)
                 }
