@@ -8,7 +8,10 @@ import Testing
 @Suite struct WriterRoundTripTests {
     static let readable = FixtureExpectations.files
 
-    @Test("every fixture survives every output format", arguments: readable, OutputFormat.allCases)
+    /// The formats that take any tensor names (the Keras layouts need `layer/weight`; see KerasWriterTests).
+    static let anyNameFormats: [OutputFormat] = [.npy, .npz, .safetensors, .hdf5]
+
+    @Test("every fixture survives every output format", arguments: readable, anyNameFormats)
     func roundTrip(_ expected: ExpectedFile, _ format: OutputFormat) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -50,6 +53,10 @@ import Testing
         if format == .npy && archive.tensors.count != 1 { return "a .npy holds one array" }
         for tensor in archive.tensors {
             guard format != .safetensors else { continue }
+            if format == .hdf5 {
+                if case .opaque(let name, _, _) = tensor.dtype { return "HDF5 output has no \(name)" }
+                continue
+            }
             if tensor.dtype == .bfloat16 { return "NumPy has no bfloat16" }
             if case .opaque(let name, _, _) = tensor.dtype, !name.hasPrefix("complex") { return "NumPy has no \(name)" }
         }

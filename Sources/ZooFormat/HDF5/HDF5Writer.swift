@@ -80,7 +80,15 @@ public enum HDF5Writer {
             }
         }
 
+        /// Keras files hold `layer/weight` variables; a bare name has no layer.
+        private func requireLayerNames(_ tensors: [Tensor], _ layout: String) throws {
+            if let bare = tensors.first(where: { !$0.name.contains("/") }) {
+                throw FormatError(file: destination, .cannotRepresent(what: "'\(bare.name)' in a \(layout) weights file", why: "Keras variables are named layer/weight (rename with --rename, or write .npz, .safetensors or --to hdf5)"))
+            }
+        }
+
         func writeKeras2(_ tensors: [Tensor]) throws {
+            try requireLayerNames(tensors, "Keras 2")
             let layers = groupedByLayer(tensors)
             try writeStrings(layers.map(\.layer), named: "layer_names", on: "/")
             try writeStrings(["tensorflow"], named: "backend", on: "/", scalar: true)
@@ -95,6 +103,7 @@ public enum HDF5Writer {
         }
 
         func writeKeras3(_ tensors: [Tensor]) throws {
+            try requireLayerNames(tensors, "Keras 3")
             var counters: [String: Int] = [:]
             try createGroup("/layers")
             try createGroup("/vars")

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import ZooFormat
+
+@Suite struct KerasReaderTests {
+    /// Every Keras save format of the seed network gives the same canonical names, order and values.
+    @Test(arguments: [
+        ("seed_k2_model.h5", TensorFileFormat.keras2H5, "/model_weights/hidden1/hidden1/kernel:0"),
+        ("seed_k2_weights.h5", .keras2H5, "/hidden1/hidden1/kernel:0"),
+        ("seed_k2_split.h5", .keras2H5, "/hidden1/hidden1/kernel:0"),
+        ("seed_k3.weights.h5", .keras3WeightsH5, "/layers/dense/vars/0"),
+        ("seed_k3.keras", .keras, "/layers/dense/vars/0"),
+    ])
+    func seedNetworkInEveryFormat(file: String, format: TensorFileFormat, kernelPath: String) throws {
+        let archive = try KerasFixtures.open(file)
+        #expect(archive.format == format)
+        #expect(archive.tensors.map(\.name) == KerasFixtures.seed.map(\.name))
+        #expect(archive.tensors.first?.path == kernelPath)
+        for (tensor, expected) in zip(archive.tensors, KerasFixtures.seed) {
+            #expect(try tensor.sha256() == expected.sha256, "\(tensor.name)")
+            #expect(Array(try tensor.floats().prefix(2)) == expected.first, "\(tensor.name)")
+            if let shape = KerasFixtures.seedShapes[tensor.name] { #expect(tensor.shape == shape) }
+        }
+    }
+
+    @Test func keras2MetadataAndArchitecture() throws {
+        let archive = try KerasFixtures.open("seed_k2_model.h5")
+        #expect(archive.metadata["keras_version"] == "2.21.0")
+        #expect(archive.metadata["backend"] == "tensorflow")
+        let model = try #require(try archive.kerasModel())
+        #expect(model.topology == .sequential)
+        #expect(model.name == "seed")
+        #expect(model.inputShape == [20])
+        #expect(model.unsupported.isEmpty)
+        #expect(model.layers.map(\.name) == ["hidden1", "bn1", "elu1", "hidden2", "bn2", "elu2", "outputs"])
+        #expect(model.layers[0].kind == .dense(units: 300, activation: "linear", useBias: true))
+        #expect(model.layers[1].kind == .batchNormalization(momentum: 0.9, epsilon: 0.001, center: true, scale: true))
+        #expect(model.layers[2].kind == .activation("elu"))
+        #expect(model.layers[5].kind == .elu(alpha: 1.0))
+        #expect(model.layers[6].kind == .dense(units: 10, activation: "softmax", useBias: true))
+    }
+
+    @Test(arguments: ["cnn_k2_model.h5", "cnn_k3.keras"])
+    func smallCNN(file: String) throws {
+        let archive = try KerasFixtures.open(file)
+        #expect(archive.tensors.map(\.name) == ["conv1/kernel", "conv1/bias", "outputs/kernel", "outputs/bias"])
+        #expect(archive.tensors[0].shape == [3, 3, 1, 4])
+        #expect(try archive.tensors[0].sha256() == "ae860d417bea648b5cc7e086677c3270c57743c56bc24ab7c0b888faecc00f5d")
+        let model = try #require(try archive.kerasModel())
+        #expect(model.inputShape == [8, 8, 1])
+        #expect(model.layers.map(\.kind) == [
+            .conv2D(filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: "same", activation: "relu", useBias: true),
+            .maxPooling2D(poolSize: [2, 2], strides: [2, 2], padding: "valid"),
+            .flatten,
+            .dense(units: 3, activation: "softmax", useBias: true),
+        ])
+    }
+
+    @Test func keras3ArchiveMetadata() throws {
+        let archive = try KerasFixtures.open("seed_k3.keras")
+        #expect(archive.metadata["keras_version"] == "3.15.1")
+        #expect(try archive.kerasModel()?.layers.count == 7)
+    }
+
+    @Test func optimizerStateIsMarked() throws {
+        let archive = try KerasFixtures.open("compiled_k2_model.h5")
+        let roles = Dictionary(uniqueKeysWithValues: archive.tensors.map { ($0.name, $0.attributes["role"]) })
+        #expect(roles["dense/kernel"] == .some(nil))
+        #expect(roles["Adam/m/dense/kernel"] == "optimizer")
+        #expect(roles["iteration"] == "optimizer")
+        #expect(archive.tensors.prefix(2).map(\.name) == ["dense/kernel", "dense/bias"])
+    }
+
+    @Test func nestedKeras3Models() throws {
+        let archive = try KerasFixtures.open("nested_k3.weights.h5")
+        #expect(archive.tensors.map(\.name) == ["block/inner_dense/kernel", "block/inner_dense/bias", "head/kernel", "head/bias"])
+        #expect(try archive.tensors[2].sha256() == "d8495ac3ff860ec7c4970d18d3062b120d5d84b00029e8476265e588f139a896")
+    }
+
+    @Test(arguments: [
+        ("dense", 2, ["kernel", "bias"]), ("dense_3", 1, ["kernel"]), ("batch_normalization_1", 4, ["gamma", "beta", "moving_mean", "moving_variance"]),
+        ("batch_normalization", 3, ["beta", "moving_mean", "moving_variance"]), ("conv2d", 2, ["kernel", "bias"]), ("p_re_lu", 1, ["alpha"]),
+        ("mystery", 2, ["0", "1"]),
+    ])
+    func keras3VariableNamesWithoutConfig(group: String, count: Int, names: [String]) {
+        #expect(KerasH5Layout.keras3VariableNames(groupName: group, count: count, config: nil) == names)
+    }
+}
