@@ -60,3 +60,16 @@ func bfloat16Bits(from value: Float) -> UInt16 {
     let rounding: UInt32 = 0x7FFF + ((bits >> 16) & 1)
     return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
 }
+
+/// `Double` → `Float` rounding to odd: exact values pass through; inexact ones
+/// are truncated toward zero with the last bit set. Rounding that result to a
+/// format of at most 22 significant bits (float16, bfloat16) then gives the
+/// correctly rounded value, with no double-rounding error.
+@inline(__always)
+func floatRoundedToOdd(_ value: Double) -> Float {
+    let nearest = Float(value)
+    guard value.isFinite, nearest.isFinite, Double(nearest) != value else { return nearest }
+    var truncated = nearest
+    if abs(Double(truncated)) > abs(value) { truncated = truncated > 0 ? truncated.nextDown : truncated.nextUp }
+    return Float(bitPattern: truncated.bitPattern | 1)
+}

@@ -2,8 +2,8 @@ extension Tensor {
     /// A tensor with the same name and shape whose elements are converted to
     /// `target` (C order, little-endian) when read. No work is done until then.
     ///
-    /// Converting to float16/bfloat16 rounds to nearest even, as NumPy and PyTorch do;
-    /// float64 sources round through `Float`.
+    /// Converting to float16/bfloat16 rounds to nearest even, as NumPy and PyTorch do,
+    /// from float64 sources too (through a round-to-odd `Float`, which avoids double rounding).
     /// - Throws: `.unsupportedDType` if either type is not a floating-point type Zoo converts.
     public func cast(to target: DType) throws -> Tensor {
         if target == dtype { return self }
@@ -20,7 +20,7 @@ extension Tensor {
                 let values = try original.doubles()
                 values.withUnsafeBytes { output.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             default:
-                let values = try original.floats()
+                let values = original.dtype == .float64 ? try original.doubles().map(floatRoundedToOdd) : try original.floats()
                 let float16 = target == .float16
                 switch target {
                 case .float32:
