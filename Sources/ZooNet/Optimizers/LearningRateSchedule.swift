@@ -40,16 +40,18 @@ public struct PiecewiseConstantDecay: LearningRateSchedule {
     }
 }
 
-/// Power scheduling: lr₀ / (1 + step/decaySteps)^power. With power 1 and
-/// decaySteps/decayRate folded in this is Keras' `InverseTimeDecay`
-/// (lr₀ / (1 + rate·step/decaySteps)); use `inverseTime(...)` for that form.
+/// Power scheduling: lr₀ / (1 + rate·p)^power with p = step/decaySteps (floored if
+/// `staircase`). With rate 1 this is Géron's lr₀/(1 + t/s)^c; with power 1 it is Keras'
+/// `InverseTimeDecay(lr₀, decay_steps, decay_rate, staircase)` (see `inverseTime`).
 public struct PowerDecay: LearningRateSchedule {
-    public let initialLearningRate: Float, decaySteps: Double, power: Double, staircase: Bool
+    public let initialLearningRate: Float, decaySteps: Double, decayRate: Double, power: Double, staircase: Bool
 
-    public init(initialLearningRate: Float, decaySteps: Double, power: Double = 1, staircase: Bool = false) throws {
+    public init(initialLearningRate: Float, decaySteps: Double, decayRate: Double = 1, power: Double = 1,
+                staircase: Bool = false) throws {
         guard decaySteps > 0 else { throw ZooNetError.invalidArgument("decaySteps must be positive") }
         self.initialLearningRate = initialLearningRate
         self.decaySteps = decaySteps
+        self.decayRate = decayRate
         self.power = power
         self.staircase = staircase
     }
@@ -57,15 +59,14 @@ public struct PowerDecay: LearningRateSchedule {
     /// Keras `InverseTimeDecay(initial, decay_steps, decay_rate, staircase)`.
     public static func inverseTime(initialLearningRate: Float, decaySteps: Int, decayRate: Double,
                                    staircase: Bool = false) throws -> PowerDecay {
-        guard decayRate > 0 else { throw ZooNetError.invalidArgument("decayRate must be positive") }
-        return try PowerDecay(initialLearningRate: initialLearningRate, decaySteps: Double(decaySteps) / decayRate,
-                              power: 1, staircase: staircase)
+        try PowerDecay(initialLearningRate: initialLearningRate, decaySteps: Double(decaySteps),
+                       decayRate: decayRate, power: 1, staircase: staircase)
     }
 
     public func learningRate(at step: Int) -> Float {
         var p = Double(step) / decaySteps
         if staircase { p = _floor(p) }
-        return initialLearningRate / Float(_pow(1 + p, power))
+        return initialLearningRate / Float(_pow(1 + decayRate * p, power))
     }
 }
 

@@ -124,12 +124,26 @@ def record(build, x_shape, classes, seed, optimizer_names, steps=3):
     return result
 
 
+def schedules():
+    """Keras learning-rate schedules evaluated at steps 0..11."""
+    S = keras.optimizers.schedules
+    table = {
+        "exponential": S.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5),
+        "exponential_staircase": S.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5, staircase=True),
+        "piecewise": S.PiecewiseConstantDecay([2, 5, 8], [1.0, 0.5, 0.25, 0.125]),
+        "inverse_time": S.InverseTimeDecay(0.1, decay_steps=2, decay_rate=0.5),
+        "inverse_time_staircase": S.InverseTimeDecay(0.1, decay_steps=2, decay_rate=0.5, staircase=True),
+    }
+    return {k: [float(f(step)) for step in range(12)] for k, f in table.items()}
+
+
 def main():
     keras.utils.set_random_seed(0)
     fixtures = {
         "keras_version": keras.__version__,
         "mlp": record(mlp, (4, 12), 10, 1, list(OPTIMIZERS)),
         "cnn": record(cnn, (2, 6, 6, 2), 3, 2, ["sgd", "adam"]),
+        "schedules": schedules(),
     }
     with open(os.path.join(HERE, "fixtures.json"), "w") as f:
         json.dump(fixtures, f, separators=(",", ":"))
