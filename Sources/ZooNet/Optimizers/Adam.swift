@@ -39,10 +39,26 @@ public class Adam: Optimizer {
                 w[i] -= m[i] * alpha / (vHat[i].squareRoot() + eps)
             }
         } else {
-            for i in 0..<variable.count {
-                m[i] += (g[i] - m[i]) * oneMinusBeta1
-                v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
-                w[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+            let c1 = Float8(repeating: oneMinusBeta1), c2 = Float8(repeating: oneMinusBeta2)
+            let a8 = Float8(repeating: alpha), e8 = Float8(repeating: eps)
+            forEachChunk(variable.count) { range in
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    let gv = load8(g + i)
+                    var mv = load8(m + i), vv = load8(v + i)
+                    mv += (gv - mv) * c1
+                    vv += (gv * gv - vv) * c2
+                    store8(mv, m + i)
+                    store8(vv, v + i)
+                    store8(load8(w + i) - mv * a8 / (vv.squareRoot() + e8), w + i)
+                    i += 8
+                }
+                while i < range.upperBound {
+                    m[i] += (g[i] - m[i]) * oneMinusBeta1
+                    v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
+                    w[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+                    i += 1
+                }
             }
         }
     }
