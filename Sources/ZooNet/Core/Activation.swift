@@ -36,11 +36,17 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    /// In place: `y[r, j] = f(y[r, j] + bias[j])` for a `[rows, width]` block.
-    func forward(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>? = nil) {
+    /// `y[r, j] = f(x[r, j] + bias[j])` for a `[rows, width]` block; `x` defaults to `y`
+    /// (in place). The loops are written so LLVM vectorizes them (ELU/SELU use `fastExp`).
+    func forward(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>? = nil,
+                 input: UnsafePointer<Float>? = nil) {
         for r in 0..<rows {
             let row = y + r * width
-            if let bias {
+            if let input {
+                let source = input + r * width
+                if let bias { for j in 0..<width { row[j] = source[j] + bias[j] } }
+                else { row.update(from: source, count: width) }
+            } else if let bias {
                 for j in 0..<width { row[j] += bias[j] }
             }
             switch self {
@@ -50,10 +56,10 @@ public enum Activation: Sendable, Equatable {
             case .leakyReLU(let alpha):
                 for j in 0..<width { let x = row[j]; row[j] = x > 0 ? x : alpha * x }
             case .elu(let alpha):
-                for j in 0..<width { let x = row[j]; if x <= 0 { row[j] = alpha * (_exp(x) - 1) } }
+                for j in 0..<width { let x = row[j]; row[j] = x > 0 ? x : alpha * (fastExp(x) - 1) }
             case .selu:
                 let scale = Activation.seluScale, sa = Activation.seluScale * Activation.seluAlpha
-                for j in 0..<width { let x = row[j]; row[j] = x > 0 ? scale * x : sa * (_exp(x) - 1) }
+                for j in 0..<width { let x = row[j]; row[j] = x > 0 ? scale * x : sa * (fastExp(x) - 1) }
             case .sigmoid:
                 for j in 0..<width { row[j] = Activation.sigmoid(row[j]) }
             case .tanh:

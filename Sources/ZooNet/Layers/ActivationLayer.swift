@@ -23,8 +23,7 @@ public final class ActivationLayer: Layer {
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let n = batch * count
-        y.update(from: x, count: n)
-        activation.forward(y, rows: n / width, width: width)
+        activation.forward(y, rows: n / width, width: width, input: x)
     }
 
     public func backward(
