@@ -36,6 +36,7 @@ enum Benchmark {
     }
 
     static func run(_ config: Config) throws {
+        if let only = getenv("ZOONET_BENCH_ONLY").map({ String(cString: $0) }), !config.description.contains(only) { return }
         BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
         let n = environment("ZOONET_BENCH_SAMPLES") ?? 60000
         var rng = SplitMix64(seed: 1)

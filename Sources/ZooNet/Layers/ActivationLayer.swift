@@ -33,8 +33,8 @@ public final class ActivationLayer: Layer {
     ) {
         guard let dx else { return }
         let n = batch * count
-        activation.backward(dy, output: output, rows: n / width, width: width)
         dx.update(from: dy, count: n)
+        activation.backward(dx, output: output, rows: n / width, width: width)
     }
 }
 

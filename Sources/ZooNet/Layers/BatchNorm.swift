@@ -128,14 +128,18 @@ public final class BatchNorm: Layer {
         let rows = batch * rowsPerSample
         let xhat = normalized.pointer, inv = inverseStd.pointer
         let sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
-        sdy.update(repeating: 0, count: c)
-        sdyx.update(repeating: 0, count: c)
-        for r in 0..<rows {
-            let gr = dy + r * c, hr = xhat + r * c
-            for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * hr[j] }
+        let gammaTrainable = gamma?.isTrainable ?? false, betaTrainable = beta?.isTrainable ?? false
+        // Column sums feed dγ, dβ and the batch-statistics dx; a frozen layer needs none.
+        if usedBatchStatistics || gammaTrainable || betaTrainable {
+            sdy.update(repeating: 0, count: c)
+            sdyx.update(repeating: 0, count: c)
+            for r in 0..<rows {
+                let gr = dy + r * c, hr = xhat + r * c
+                for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * hr[j] }
+            }
         }
-        if let gamma, gamma.isTrainable { gamma.gradient.pointer.update(from: sdyx, count: c) }
-        if let beta, beta.isTrainable { beta.gradient.pointer.update(from: sdy, count: c) }
+        if let gamma, gammaTrainable { gamma.gradient.pointer.update(from: sdyx, count: c) }
+        if let beta, betaTrainable { beta.gradient.pointer.update(from: sdy, count: c) }
         guard let dx else { return }
         let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
         if usedBatchStatistics {
