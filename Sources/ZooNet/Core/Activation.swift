@@ -81,7 +81,7 @@ public enum Activation: Sendable, Equatable {
         switch self {
         case .linear: return
         case .relu:
-            for i in 0..<n where !(y[i] > 0) { dy[i] = 0 }
+            for i in 0..<n { dy[i] = y[i] > 0 ? dy[i] : 0 }
         case .leakyReLU(let alpha):
             for i in 0..<n { dy[i] *= y[i] > 0 ? 1 : alpha }
         case .elu(let alpha):

@@ -8,6 +8,8 @@ Networks (TF scope names, Keras layouts):
   mlp: the seed's 784-300-100-10 network shrunk to 12 inputs:
        hidden1 Dense(10) -> bn1 BatchNormalization(momentum=0.9) -> ELU
        -> hidden2 Dense(8) -> bn2 BatchNormalization(momentum=0.9) -> ELU -> outputs Dense(10)
+  variety: Dense(6, selu, L2 0.01) -> PReLU -> Dense(5) -> LeakyReLU(0.2) -> Dense(4, tanh)
+       -> outputs Dense(3, L1 0.01, MaxNorm 1) on 7 inputs
   cnn: conv1 Conv2D(4, 3x3, same, relu) on 6x6x2 -> pool1 MaxPooling2D(2)
        -> conv2 Conv2D(3, 2x2, strides 2, valid) -> flatten -> outputs Dense(3)
 Recorded: initial variables, inputs, labels, inference logits, training-mode logits, loss,
@@ -48,6 +50,19 @@ def cnn():
         layers.Conv2D(3, 2, strides=2, padding="valid", name="conv2"),
         layers.Flatten(name="flatten"),
         layers.Dense(3, name="outputs"),
+    ])
+
+
+def variety():
+    return keras.Sequential([
+        keras.Input((7,)),
+        layers.Dense(6, activation="selu", kernel_regularizer=keras.regularizers.L2(0.01), name="dense_selu"),
+        layers.PReLU(name="prelu"),
+        layers.Dense(5, name="dense_plain"),
+        layers.LeakyReLU(negative_slope=0.2, name="leaky"),
+        layers.Dense(4, activation="tanh", name="dense_tanh"),
+        layers.Dense(3, kernel_regularizer=keras.regularizers.L1(0.01),
+                     kernel_constraint=keras.constraints.MaxNorm(1.0), name="outputs"),
     ])
 
 
@@ -143,6 +158,7 @@ def main():
         "keras_version": keras.__version__,
         "mlp": record(mlp, (4, 12), 10, 1, list(OPTIMIZERS)),
         "cnn": record(cnn, (2, 6, 6, 2), 3, 2, ["sgd", "adam"]),
+        "variety": record(variety, (5, 7), 3, 3, ["sgd", "adam"]),
         "schedules": schedules(),
     }
     with open(os.path.join(HERE, "fixtures.json"), "w") as f:
