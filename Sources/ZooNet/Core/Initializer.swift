@@ -1,0 +1,78 @@
+/// Weight initializers with Keras 3 semantics.
+///
+/// Variance-scaling initializers compute fans from the variable shape like Keras
+/// (`[in, out]` → fanIn = in, fanOut = out; `[kh, kw, in, out]` → fanIn = kh·kw·in,
+/// fanOut = kh·kw·out), then `s = scale / max(1, fan)`:
+/// - `.uniform`: U(-√(3s), √(3s));
+/// - `.truncatedNormal`: N(0, σ²) with σ = √s / 0.87962566103423978, resampled outside ±2σ;
+/// - `.untruncatedNormal`: N(0, s).
+///
+/// Glorot = (1, fanAvg), He = (2, fanIn), LeCun = (1, fanIn); their "normal" variants are
+/// truncated normal, as in Keras. Sampling uses `SplitMix64`, so results depend only on the seed
+/// (they do not reproduce Keras' random numbers, only its distributions).
+public enum Initializer: Sendable, Equatable {
+    public enum FanMode: Sendable, Equatable { case fanIn, fanOut, fanAverage }
+    public enum Distribution: Sendable, Equatable { case truncatedNormal, untruncatedNormal, uniform }
+
+    case zeros
+    case ones
+    case constant(Float)
+    case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
+    /// Uniform in `[minimum, maximum)`.
+    case randomUniform(minimum: Float, maximum: Float)
+
+    public static let glorotUniform = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .uniform)
+    public static let glorotNormal = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .truncatedNormal)
+    public static let heUniform = Initializer.varianceScaling(scale: 2, mode: .fanIn, distribution: .uniform)
+    public static let heNormal = Initializer.varianceScaling(scale: 2, mode: .fanIn, distribution: .truncatedNormal)
+    public static let lecunUniform = Initializer.varianceScaling(scale: 1, mode: .fanIn, distribution: .uniform)
+    public static let lecunNormal = Initializer.varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal)
+
+    /// Keras `compute_fans`: returns (fanIn, fanOut) for a variable shape.
+    public static func fans(of shape: [Int]) -> (fanIn: Int, fanOut: Int) {
+        switch shape.count {
+        case 0: return (1, 1)
+        case 1: return (shape[0], shape[0])
+        case 2: return (shape[0], shape[1])
+        default:
+            let receptive = shape.dropLast(2).reduce(1, *)
+            return (shape[shape.count - 2] * receptive, shape[shape.count - 1] * receptive)
+        }
+    }
+
+    /// Draws `shape.reduce(1, *)` values.
+    public func values(shape: [Int], seed: UInt64) -> [Float] {
+        let count = shape.reduce(1, *)
+        var rng = SplitMix64(seed: seed)
+        switch self {
+        case .zeros: return [Float](repeating: 0, count: count)
+        case .ones: return [Float](repeating: 1, count: count)
+        case .constant(let value): return [Float](repeating: value, count: count)
+        case let .randomUniform(minimum, maximum):
+            return (0..<count).map { _ in minimum + (maximum - minimum) * rng.nextUnitFloat() }
+        case let .varianceScaling(scale, mode, distribution):
+            let (fanIn, fanOut) = Initializer.fans(of: shape)
+            let fan: Double
+            switch mode {
+            case .fanIn: fan = Double(fanIn)
+            case .fanOut: fan = Double(fanOut)
+            case .fanAverage: fan = Double(fanIn + fanOut) / 2
+            }
+            let s = scale / Swift.max(1, fan)
+            switch distribution {
+            case .uniform:
+                let limit = (3 * s).squareRoot()
+                return (0..<count).map { _ in Float((2 * rng.nextUnitDouble() - 1) * limit) }
+            case .untruncatedNormal:
+                return (0..<count).map { _ in Float(rng.nextNormal() * s.squareRoot()) }
+            case .truncatedNormal:
+                let stddev = s.squareRoot() / 0.87962566103423978
+                return (0..<count).map { _ in
+                    var z = rng.nextNormal()
+                    while abs(z) > 2 { z = rng.nextNormal() }
+                    return Float(z * stddev)
+                }
+            }
+        }
+    }
+}

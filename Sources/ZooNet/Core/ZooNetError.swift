@@ -1,0 +1,34 @@
+/// Errors thrown by ZooNet for invalid user input (shapes, names, hyperparameters).
+///
+/// ZooNet never traps on user input; every check that depends on caller data throws one of these.
+public enum ZooNetError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A tensor or layer received a shape it cannot handle.
+    case shapeMismatch(expected: [Int], actual: [Int], context: String)
+    /// A value count does not match the product of a shape.
+    case countMismatch(expected: Int, actual: Int, context: String)
+    /// A hyperparameter or argument is out of its valid range.
+    case invalidArgument(String)
+    /// No variable has this name.
+    case unknownVariable(String)
+    /// Two variables share a name.
+    case duplicateVariable(String)
+    /// A regular expression could not be compiled.
+    case invalidPattern(String)
+    /// A label lies outside `0..<classCount`.
+    case labelOutOfRange(label: Int, classCount: Int)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(expected, actual, context):
+            return "\(context): expected shape \(expected), got \(actual)"
+        case let .countMismatch(expected, actual, context):
+            return "\(context): expected \(expected) values, got \(actual)"
+        case let .invalidArgument(message): return message
+        case let .unknownVariable(name): return "no variable named '\(name)'"
+        case let .duplicateVariable(name): return "duplicate variable name '\(name)'"
+        case let .invalidPattern(pattern): return "invalid regular expression '\(pattern)'"
+        case let .labelOutOfRange(label, classCount):
+            return "label \(label) outside 0..<\(classCount)"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Keras 3 `Adam` (and `AdamW` via `weightDecay`), t = iterations + 1:
+///
+/// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂);
+/// α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ); w ← w − α·m / (√v + ε)   (ε outside the bias correction,
+/// i.e. "epsilon hat"). With `amsgrad`, v̂ ← max(v̂, v) replaces v in the denominator.
+public class Adam: Optimizer {
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let amsgrad: Bool
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+                amsgrad: Bool = false, schedule: (any LearningRateSchedule)? = nil, clipValue: Float? = nil,
+                clipNorm: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) throws {
+        guard beta1 >= 0, beta1 < 1, beta2 >= 0, beta2 < 1, epsilon >= 0 else {
+            throw ZooNetError.invalidArgument("betas must be in [0, 1) and epsilon >= 0")
+        }
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        try super.init(learningRate: learningRate, schedule: schedule, clipValue: clipValue, clipNorm: clipNorm,
+                       globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+    }
+
+    override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
+        let w = variable.value.pointer
+        let s = slots(variable, count: amsgrad ? 3 : 2)
+        let m = s[0].pointer, v = s[1].pointer
+        let t = Float(iterations + 1)
+        let alpha = lr * (1 - _powf(beta2, t)).squareRoot() / (1 - _powf(beta1, t))
+        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2, eps = epsilon
+        if amsgrad {
+            let vHat = s[2].pointer
+            for i in 0..<variable.count {
+                m[i] += (g[i] - m[i]) * oneMinusBeta1
+                v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
+                vHat[i] = Swift.max(vHat[i], v[i])
+                w[i] -= m[i] * alpha / (vHat[i].squareRoot() + eps)
+            }
+        } else {
+            let c1 = Float8(repeating: oneMinusBeta1), c2 = Float8(repeating: oneMinusBeta2)
+            let a8 = Float8(repeating: alpha), e8 = Float8(repeating: eps)
+            forEachChunk(variable.count) { range in
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    let gv = load8(g + i)
+                    var mv = load8(m + i), vv = load8(v + i)
+                    mv += (gv - mv) * c1
+                    vv += (gv * gv - vv) * c2
+                    store8(mv, m + i)
+                    store8(vv, v + i)
+                    store8(load8(w + i) - mv * a8 / (vv.squareRoot() + e8), w + i)
+                    i += 8
+                }
+                while i < range.upperBound {
+                    m[i] += (g[i] - m[i]) * oneMinusBeta1
+                    v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
+                    w[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+                    i += 1
+                }
+            }
+        }
+    }
+}
+
+/// Keras 3 `AdamW`: Adam with decoupled weight decay w ← w − w·wd·lr applied before the Adam
+/// step (default wd = 0.004).
+public final class AdamW: Adam {
+    public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-7, amsgrad: Bool = false, schedule: (any LearningRateSchedule)? = nil,
+                clipValue: Float? = nil, clipNorm: Float? = nil, globalClipNorm: Float? = nil) throws {
+        try super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad,
+                       schedule: schedule, clipValue: clipValue, clipNorm: clipNorm,
+                       globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+    }
+}

@@ -1,0 +1,32 @@
+/// Stochastic gradient descent with optional (Nesterov) momentum (Keras `SGD`).
+///
+/// - momentum = 0: w ← w − lr·g
+/// - momentum μ > 0: m ← μ·m − lr·g; then w ← w + m, or with `nesterov`
+///   w ← w + μ·m − lr·g (m starts at 0).
+public final class SGD: Optimizer {
+    public let momentum: Float
+    public let nesterov: Bool
+
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+                schedule: (any LearningRateSchedule)? = nil, clipValue: Float? = nil, clipNorm: Float? = nil,
+                globalClipNorm: Float? = nil, weightDecay: Float? = nil) throws {
+        guard momentum >= 0, momentum <= 1 else { throw ZooNetError.invalidArgument("momentum must be in [0, 1]") }
+        self.momentum = momentum
+        self.nesterov = nesterov
+        try super.init(learningRate: learningRate, schedule: schedule, clipValue: clipValue, clipNorm: clipNorm,
+                       globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+    }
+
+    override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
+        let w = variable.value.pointer, n = variable.count
+        guard momentum != 0 else {
+            for i in 0..<n { w[i] -= g[i] * lr }
+            return
+        }
+        let m = slots(variable, count: 1)[0].pointer, mu = momentum
+        for i in 0..<n {
+            m[i] = m[i] * mu - g[i] * lr
+            w[i] += nesterov ? m[i] * mu - g[i] * lr : m[i]
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// Inputs `[n] + inputShape` with their labels; validated on creation.
+public struct Dataset: Sendable {
+    public let inputs: Tensor
+    public let labels: Labels
+
+    public init(inputs: Tensor, labels: Labels) throws {
+        let n = inputs.shape.first ?? 0
+        guard labels.sampleCount == n else {
+            throw ZooNetError.countMismatch(expected: n, actual: labels.sampleCount, context: "labels")
+        }
+        self.inputs = inputs
+        self.labels = labels
+    }
+
+    public var count: Int { inputs.shape.first ?? 0 }
+}
+
+/// Metrics of one epoch (0-based `epoch`); losses include regularization penalties like Keras.
+public struct EpochMetrics: Sendable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double?
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// Learning rate at the end of the epoch.
+    public var learningRate: Float
+    public var seconds: Double
+}
+
+/// Reusable per-batch staging buffers for inputs and targets (allocated for the largest batch).
+final class BatchStager {
+    private var classBuffer: [Int32] = []
+    let values = FloatBuffer(count: 0)
+
+    /// Copies samples `indices` of `data` into `input` and the staged targets.
+    func stage(_ data: Dataset, indices: ArraySlice<Int>, sampleSize: Int, targetSize: Int,
+               into input: UnsafeMutablePointer<Float>) {
+        data.inputs.scalars.withUnsafeBufferPointer { x in
+            for (row, index) in indices.enumerated() {
+                (input + row * sampleSize).update(from: x.baseAddress! + index * sampleSize, count: sampleSize)
+            }
+        }
+        switch data.labels {
+        case .classes(let labels):
+            if classBuffer.count < indices.count { classBuffer = [Int32](repeating: 0, count: indices.count) }
+            for (row, index) in indices.enumerated() { classBuffer[row] = Int32(labels[index]) }
+        case .values(let tensor):
+            values.reserve(indices.count * targetSize)
+            tensor.scalars.withUnsafeBufferPointer { t in
+                for (row, index) in indices.enumerated() {
+                    (values.pointer + row * targetSize).update(from: t.baseAddress! + index * targetSize, count: targetSize)
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with pointers to the staged targets.
+    func withTargets<R>(_ labels: Labels, _ body: (TargetBatch) -> R) -> R {
+        switch labels {
+        case .classes: return classBuffer.withUnsafeBufferPointer { body(TargetBatch(classes: $0.baseAddress)) }
+        case .values: return body(TargetBatch(values: values.pointer))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/// Training: mini-batch gradient descent with seeded shuffling, metrics and callbacks.
+///
+/// One step on a batch X with targets T: forward in training mode, loss ℓ(f(X), T) plus
+/// regularization penalties, backward down to the lowest trainable layer, optimizer update of
+/// the trainable variables, then their constraints. No allocation happens per step once the
+/// buffers hold the batch size.
+extension Sequential {
+    private func validate(_ data: Dataset, loss: Loss) throws {
+        _ = try sampleCount(of: data.inputs)
+        let width = outputShape.last ?? 1
+        switch data.labels {
+        case .classes(let labels):
+            guard loss == .softmaxCrossEntropy, outputShape.count == 1 else {
+                throw ZooNetError.invalidArgument("integer labels need softmaxCrossEntropy and a rank-1 output")
+            }
+            if let bad = labels.first(where: { $0 < 0 || $0 >= width }) {
+                throw ZooNetError.labelOutOfRange(label: bad, classCount: width)
+            }
+        case .values(let t):
+            guard Array(t.shape.dropFirst()) == outputShape else {
+                throw ZooNetError.shapeMismatch(expected: [-1] + outputShape, actual: t.shape, context: "targets")
+            }
+        }
+    }
+
+    /// Loss rows: the output viewed as `[rows, last axis]`.
+    private var lossGeometry: (rowsPerSample: Int, width: Int) {
+        let width = outputShape.last ?? 1
+        return (sizes[sizes.count - 1] / width, width)
+    }
+
+    /// Sum of regularization penalties (adding their gradients to trainable variables if asked).
+    private func regularization(addGradients: Bool) -> Double {
+        var total = 0.0
+        for v in variables {
+            guard let r = v.regularizer else { continue }
+            total += Double(r.apply(v.value.pointer, count: v.count, gradient: addGradients && v.isTrainable ? v.gradient.pointer : nil))
+        }
+        return total
+    }
+
+    /// Forward + loss + backward on the staged batch; returns (loss, accuracy sum).
+    private func step(batch: Int, loss: Loss, targets: TargetBatch, inputGradient: Bool = false) -> (Double, Double) {
+        let output = forward(batch: batch, training: true)
+        let (perSample, width) = lossGeometry
+        let (value, accuracy) = loss.evaluate(output, batch: batch * perSample, width: width, targets: targets,
+                                              gradient: gradients[layers.count].pointer)
+        backward(batch: batch, inputGradient: inputGradient)
+        return (value + regularization(addGradients: true), accuracy / Double(perSample))
+    }
+
+    /// Runs one optimizer step on the whole dataset as a single batch; returns the loss
+    /// (including regularization) before the update.
+    @discardableResult
+    public func trainStep(_ data: Dataset, loss: Loss, optimizer: Optimizer) throws -> Double {
+        try validate(data, loss: loss)
+        let n = data.count
+        guard n > 0 else { throw ZooNetError.invalidArgument("empty batch") }
+        reserve(batch: n)
+        let stager = BatchStager()
+        stager.stage(data, indices: Array(0..<n)[...], sampleSize: sizes[0], targetSize: sizes[sizes.count - 1],
+                     into: activations[0].pointer)
+        let trainable = trainableVariables
+        let (value, _) = stager.withTargets(data.labels) { step(batch: n, loss: loss, targets: $0) }
+        optimizer.apply(to: trainable)
+        for v in trainable { v.constraint?.apply(v.value.pointer, shape: v.shape) }
+        return value
+    }
+
+    /// Loss and gradients without updating (for checks). Returns the loss and dLoss/dInput.
+    func lossAndGradients(_ data: Dataset, loss: Loss) throws -> (loss: Double, inputGradient: [Float]) {
+        try validate(data, loss: loss)
+        let n = data.count
+        reserve(batch: n)
+        let stager = BatchStager()
+        stager.stage(data, indices: Array(0..<n)[...], sampleSize: sizes[0], targetSize: sizes[sizes.count - 1],
+                     into: activations[0].pointer)
+        let (value, _) = stager.withTargets(data.labels) { step(batch: n, loss: loss, targets: $0, inputGradient: true) }
+        return (value, gradients[0].array(count: n * sizes[0]))
+    }
+
+    /// Inference-mode loss and accuracy (nil for MSE) over `data`, including regularization.
+    public func evaluate(_ data: Dataset, loss: Loss, batchSize: Int = 256) throws -> (loss: Double, accuracy: Double?) {
+        try validate(data, loss: loss)
+        guard batchSize > 0, data.count > 0 else { throw ZooNetError.invalidArgument("need data and batchSize > 0") }
+        let batchCapacity = Swift.min(batchSize, data.count)
+        reserve(batch: batchCapacity)
+        let stager = BatchStager()
+        let (perSample, width) = lossGeometry
+        var total = 0.0, correct = 0.0, start = 0
+        let all = Array(0..<data.count)
+        while start < data.count {
+            let b = Swift.min(batchSize, data.count - start)
+            stager.stage(data, indices: all[start..<(start + b)], sampleSize: sizes[0],
+                         targetSize: sizes[sizes.count - 1], into: activations[0].pointer)
+            let output = forward(batch: b, training: false)
+            let (value, accuracy) = stager.withTargets(data.labels) {
+                loss.evaluate(output, batch: b * perSample, width: width, targets: $0, gradient: nil)
+            }
+            total += value * Double(b)
+            correct += accuracy / Double(perSample)
+            start += b
+        }
+        let n = Double(data.count)
+        return (total / n + regularization(addGradients: false), loss.hasAccuracy ? correct / n : nil)
+    }
+
+    /// Trains for `epochs` epochs of mini-batches of `batchSize` (last batch may be smaller).
+    /// Samples are shuffled each epoch with a `SplitMix64` Fisher–Yates shuffle derived from
+    /// `shuffleSeed` and the epoch (nil: no shuffling). Callbacks run after each epoch and may
+    /// stop training. Returns the metrics of every completed epoch.
+    @discardableResult
+    public func fit(
+        _ data: Dataset, validation: Dataset? = nil, loss: Loss, optimizer: Optimizer, epochs: Int,
+        batchSize: Int = 32, shuffleSeed: UInt64? = 0, callbacks: [any Callback] = [],
+        progress: ProgressReporter? = nil
+    ) throws -> [EpochMetrics] {
+        try validate(data, loss: loss)
+        if let validation { try validate(validation, loss: loss) }
+        guard epochs >= 0, batchSize > 0, data.count > 0 else {
+            throw ZooNetError.invalidArgument("need data, epochs >= 0 and batchSize > 0")
+        }
+        let n = data.count, steps = (n + batchSize - 1) / batchSize
+        reserve(batch: Swift.min(batchSize, n))
+        let stager = BatchStager()
+        var order = Array(0..<n)
+        var history: [EpochMetrics] = []
+        let context = TrainingContext(network: self, optimizer: optimizer)
+        for callback in callbacks { try callback.trainingWillBegin(context) }
+        let clock = ContinuousClock()
+        for epoch in 0..<epochs {
+            let started = clock.now
+            if let shuffleSeed {
+                var rng = SplitMix64(seed: SplitMix64.derive(shuffleSeed, UInt64(epoch)))
+                for i in stride(from: n - 1, to: 0, by: -1) {
+                    order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+                }
+            }
+            let trainable = trainableVariables
+            var lossSum = 0.0, accuracySum = 0.0
+            for s in 0..<steps {
+                let start = s * batchSize, b = Swift.min(batchSize, n - start)
+                stager.stage(data, indices: order[start..<(start + b)], sampleSize: sizes[0],
+                             targetSize: sizes[sizes.count - 1], into: activations[0].pointer)
+                let (value, accuracy) = stager.withTargets(data.labels) { step(batch: b, loss: loss, targets: $0) }
+                optimizer.apply(to: trainable)
+                for v in trainable { v.constraint?.apply(v.value.pointer, shape: v.shape) }
+                lossSum += value * Double(b)
+                accuracySum += accuracy
+                progress?.batchDidEnd(epoch: epoch, epochs: epochs, step: s + 1, steps: steps,
+                                      loss: lossSum / Double(start + b),
+                                      accuracy: loss.hasAccuracy ? accuracySum / Double(start + b) : nil)
+            }
+            var metrics = EpochMetrics(
+                epoch: epoch, loss: lossSum / Double(n), accuracy: loss.hasAccuracy ? accuracySum / Double(n) : nil,
+                validationLoss: nil, validationAccuracy: nil, learningRate: optimizer.currentLearningRate, seconds: 0)
+            if let validation {
+                let (vl, va) = try evaluate(validation, loss: loss, batchSize: Swift.max(batchSize, 256))
+                metrics.validationLoss = vl
+                metrics.validationAccuracy = va
+            }
+            let elapsed = clock.now - started
+            metrics.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            history.append(metrics)
+            progress?.epochDidEnd(metrics, epochs: epochs)
+            var stop = false
+            for callback in callbacks where try callback.epochDidEnd(metrics, context: context) == .stop { stop = true }
+            if stop { break }
+        }
+        for callback in callbacks { try callback.trainingDidEnd(context) }
+        return history
+    }
+}

@@ -1,1 +1,0 @@
-// ZooNet: the CPU engine. Filled in by the engine work (issue 5).

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Testing
+import ZooNet
+
+/// Throughput benchmark, not a timed test: runs only with `ZOONET_BENCH=1`, e.g.
+/// `ZOONET_BENCH=1 swift test -c release --filter ZooNetBenchmark` (see bench/net/README.md).
+/// Prints training samples/s for the same configurations as `bench/net/peers.py`.
+@Suite(.serialized, .enabled(if: Benchmark.enabled)) struct ZooNetBenchmark {
+    @Test(arguments: [
+        Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 64, deep: false),
+        Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 256, deep: false),
+        Benchmark.Config(name: "5x100 He ELU Adam", batch: 64, deep: true),
+    ])
+    func trainingThroughput(_ config: Benchmark.Config) throws {
+        try Benchmark.run(config)
+    }
+}
+
+enum Benchmark {
+    static var enabled: Bool {
+        guard let value = getenv("ZOONET_BENCH") else { return false }
+        return String(cString: value) == "1"
+    }
+
+    static func environment(_ name: String) -> Int? {
+        getenv(name).flatMap { Int(String(cString: $0)) }
+    }
+
+    struct Config: Sendable, CustomStringConvertible {
+        let name: String, batch: Int, deep: Bool
+        var description: String { "\(name) batch \(batch)" }
+    }
+
+    static func run(_ config: Config) throws {
+        if let only = getenv("ZOONET_BENCH_ONLY").map({ String(cString: $0) }), !config.description.contains(only) { return }
+        BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
+        let n = environment("ZOONET_BENCH_SAMPLES") ?? 60000
+        var rng = SplitMix64(seed: 1)
+        let x = try Tensor(shape: [n, 784], scalars: (0..<(n * 784)).map { _ in rng.nextUnitFloat() })
+        let y = (0..<n).map { _ in Int(rng.next() % 10) }
+        let data = try Dataset(inputs: x, labels: .classes(y))
+        let layers: [any Layer]
+        if config.deep {
+            layers = (1...5).map { Dense(outputCount: 100, activation: .elu(alpha: 1), kernelInitializer: .heNormal, name: "hidden\($0)") }
+                + [Dense(outputCount: 10, name: "outputs")]
+        } else {
+            layers = [
+                Dense(outputCount: 300, name: "hidden1"), BatchNorm(momentum: 0.9, name: "bn1"), ActivationLayer(.elu(alpha: 1)),
+                Dense(outputCount: 100, name: "hidden2"), BatchNorm(momentum: 0.9, name: "bn2"), ActivationLayer(.elu(alpha: 1)),
+                Dense(outputCount: 10, name: "outputs"),
+            ]
+        }
+        let net = try Sequential(inputShape: [784], layers: layers, seed: 1)
+        let optimizer = try Adam(learningRate: 0.001)
+        // Warm-up epoch on a slice, then one timed epoch.
+        let warm = try Dataset(inputs: Tensor(shape: [config.batch * 20, 784], scalars: Array(x.scalars[0..<(config.batch * 20 * 784)])),
+                               labels: .classes(Array(y[0..<(config.batch * 20)])))
+        try net.fit(warm, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: config.batch)
+        // Full epoch (what the peers report), then the best of 8 slices of 50 steps: the
+        // machine is shared, so the best slice estimates uncontended throughput.
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure {
+            try net.fit(data, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: config.batch)
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let sliceCount = config.batch * 50
+        let slice = try Dataset(inputs: Tensor(shape: [sliceCount, 784], scalars: Array(x.scalars[0..<(sliceCount * 784)])),
+                                labels: .classes(Array(y[0..<sliceCount])))
+        var best = Double.infinity
+        for _ in 0..<8 {
+            let t = try clock.measure {
+                try net.fit(slice, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: config.batch)
+            }
+            best = min(best, Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18)
+        }
+        print("zoonet \(config): \(Int(Double(n) / seconds)) samples/s (epoch), best slice \(Int(Double(sliceCount) / best)) samples/s")
+    }
+}

@@ -1,0 +1,102 @@
+import Testing
+@testable import ZooNet
+
+/// Finite-difference checks of every layer's backward pass (MSE on random targets).
+@Suite struct LayerGradientTests {
+    static let activations: [Activation] = [
+        .linear, .relu, .leakyReLU(alpha: 0.01), .leakyReLU(alpha: 0.3), .elu(alpha: 1), .elu(alpha: 0.5),
+        .selu, .sigmoid, .tanh, .softmax,
+    ]
+
+    @Test(arguments: activations) func denseWithFusedActivation(_ activation: Activation) throws {
+        let net = try Sequential(inputShape: [5], layers: [
+            Dense(outputCount: 4, activation: activation, biasInitializer: .constant(0.1)),
+        ], seed: 11)
+        try checkGradients(net, regressionData(net, batch: 3, seed: 2), loss: .meanSquaredError)
+    }
+
+    @Test(arguments: activations) func activationLayer(_ activation: Activation) throws {
+        let net = try Sequential(inputShape: [6], layers: [Dense(outputCount: 4), ActivationLayer(activation)], seed: 5)
+        try checkGradients(net, regressionData(net, batch: 4, seed: 3), loss: .meanSquaredError)
+    }
+
+    @Test func batchNormTrainingMode() throws {
+        let net = try Sequential(inputShape: [5], layers: [
+            Dense(outputCount: 4), BatchNorm(momentum: 0.9), ActivationLayer(.elu(alpha: 1)), Dense(outputCount: 3),
+        ], seed: 7)
+        try net.assign("batch_normalization/gamma", values: [0.5, 1.5, 1, 2])
+        try checkGradients(net, regressionData(net, batch: 6, seed: 4), loss: .meanSquaredError)
+    }
+
+    @Test func batchNormOnConvFeatures() throws {
+        let net = try Sequential(inputShape: [3, 3, 2], layers: [BatchNorm(), Flatten(), Dense(outputCount: 2)], seed: 8)
+        try checkGradients(net, regressionData(net, batch: 2, seed: 5), loss: .meanSquaredError)
+    }
+
+    @Test func frozenBatchNormUsesInferenceMode() throws {
+        let net = try Sequential(inputShape: [4], layers: [
+            Dense(outputCount: 3, name: "d0"), BatchNorm(name: "bn"), Dense(outputCount: 2, name: "d1"),
+        ], seed: 9)
+        try net.assign("bn/moving_mean", values: [0.1, -0.2, 0.3])
+        try net.assign("bn/moving_variance", values: [0.5, 2, 1.5])
+        try net.freeze(trainable: "d")
+        let bn = try #require(net.layers[1] as? BatchNorm)
+        #expect(bn.isFrozen)
+        let before = net.snapshots
+        try checkGradients(net, regressionData(net, batch: 3, seed: 6), loss: .meanSquaredError)
+        // Inference mode: moving statistics untouched by training-mode passes.
+        #expect(try net.variable(named: "bn/moving_mean").values == before[4].values)
+    }
+
+    @Test func preluWithLearnedAlpha() throws {
+        let net = try Sequential(inputShape: [5], layers: [
+            Dense(outputCount: 4), PReLU(alphaInitializer: .constant(0.2), name: "prelu"),
+        ], seed: 10)
+        #expect(net.snapshots.last?.name == "prelu/alpha")
+        try checkGradients(net, regressionData(net, batch: 3, seed: 7), loss: .meanSquaredError)
+    }
+
+    @Test(arguments: [(Padding.same, 1), (.same, 2), (.valid, 1), (.valid, 2)])
+    func conv2D(_ padding: Padding, _ stride: Int) throws {
+        let net = try Sequential(inputShape: [5, 5, 2], layers: [
+            Conv2D(filters: 3, kernelSize: (3, 3), strides: (stride, stride), padding: padding,
+                   activation: .tanh, biasInitializer: .constant(0.1)),
+            Flatten(), Dense(outputCount: 2),
+        ], seed: 12)
+        try checkGradients(net, regressionData(net, batch: 2, seed: 8), loss: .meanSquaredError)
+    }
+
+    @Test(arguments: [Padding.valid, .same]) func maxPooling(_ padding: Padding) throws {
+        let net = try Sequential(inputShape: [5, 5, 2], layers: [
+            MaxPooling2D(poolSize: (2, 2), padding: padding), Flatten(), Dense(outputCount: 3),
+        ], seed: 13)
+        try checkGradients(net, regressionData(net, batch: 2, seed: 9), loss: .meanSquaredError)
+    }
+
+    @Test func dropoutIsInvertedAndInactiveAtInference() throws {
+        let dropout = Dropout(rate: 0.25)
+        let net = try Sequential(inputShape: [1000], layers: [dropout], seed: 1)
+        let x = Tensor(repeating: 1, shape: [4, 1000])
+        #expect(try net.predict(x) == x)
+        net.reserve(batch: 4)
+        x.scalars.withUnsafeBufferPointer { net.activations[0].pointer.update(from: $0.baseAddress!, count: 4000) }
+        let y = net.forward(batch: 4, training: true)
+        let values = Array(UnsafeBufferPointer(start: y, count: 4000))
+        #expect(Set(values) == [0, Float(1) / 0.75])
+        let kept = values.filter { $0 > 0 }.count
+        #expect(abs(Float(kept) / 4000 - 0.75) < 0.03)
+        // Backward applies the same mask.
+        let data = try Dataset(inputs: x, labels: .values(Tensor(repeating: 0, shape: [4, 1000])))
+        let (_, dx) = try net.lossAndGradients(data, loss: .meanSquaredError)
+        let mask = Array(UnsafeBufferPointer(start: net.activations[1].pointer, count: 4000))
+        #expect(zip(dx, mask).allSatisfy { ($0 == 0) == ($1 == 0) })
+    }
+
+    @Test func regularizersAddPenaltyGradients() throws {
+        let net = try Sequential(inputShape: [4], layers: [
+            Dense(outputCount: 3, kernelRegularizer: .l1l2(l1: 0.01, l2: 0.05)),
+            Dense(outputCount: 2, kernelRegularizer: .l2(0.1)),
+        ], seed: 14)
+        try checkGradients(net, regressionData(net, batch: 3, seed: 10), loss: .meanSquaredError)
+    }
+}
