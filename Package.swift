@@ -5,6 +5,7 @@
 //   CZlib, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libhdf5-dev, libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
 //   ZooNet                    the CPU engine (no file formats)
+//   ZooKit                    the registry, weight assignment and transfer: formats + engine
 //   zoo                       the command-line tool, a thin layer over the libraries
 import PackageDescription
 
@@ -14,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "ZooFormat", targets: ["ZooFormat"]),
         .library(name: "ZooNet", targets: ["ZooNet"]),
+        .library(name: "ZooKit", targets: ["ZooKit"]),
         .executable(name: "zoo", targets: ["zoo"]),
     ],
     dependencies: [
@@ -34,15 +36,19 @@ let package = Package(
             name: "ZooFormat",
             dependencies: ["CZlib", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ZooNet", dependencies: ["COpenBLAS"]),
+        .target(
+            name: "ZooKit",
+            dependencies: ["ZooFormat", "ZooNet", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooFormat", "ZooNet",
+                "ZooFormat", "ZooNet", "ZooKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat"], path: "bench/ZooBench"),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),
+        .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),
         .testTarget(name: "ZooCLITests", dependencies: ["zoo"]),
     ]
 )

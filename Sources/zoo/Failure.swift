@@ -1,5 +1,7 @@
 import ArgumentParser
 import ZooFormat
+import ZooKit
+import ZooNet
 
 import Foundation
 
@@ -14,6 +16,12 @@ func reportingFailures(_ body: () throws -> Void) throws {
     } catch let error as TensorRuleError {
         printError(error.description)
         throw ExitCode(64)
+    } catch let error as ZooKitError {
+        printError(error.description)
+        throw ExitCode(error.exitCode)
+    } catch let error as ZooNetError {
+        printError(error.description)
+        throw ExitCode(65)
     }
 }
 

@@ -11,6 +11,9 @@ struct Zoo: ParsableCommand {
             66 input file missing or unreadable, 73 output not writable, 1 otherwise.
             """,
         version: "0.1.0",
-        subcommands: [InspectCommand.self, ConvertCommand.self]
+        subcommands: [
+            InspectCommand.self, ConvertCommand.self, ListCommand.self, ShowCommand.self, ImportCommand.self,
+            FetchCommand.self, AssignCommand.self,
+        ]
     )
 }

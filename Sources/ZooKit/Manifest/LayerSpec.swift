@@ -1,0 +1,137 @@
+import ZooNet
+
+/// One layer of a manifest's architecture, as JSON:
+///
+///     {"type": "dense", "name": "hidden1", "units": 100, "activation": "elu"}
+///     {"type": "batch_normalization", "name": "bn1", "momentum": 0.9, "epsilon": 0.001}
+///     {"type": "activation", "name": "act1", "activation": "elu"}
+///     {"type": "leaky_relu", "alpha": 0.01}   {"type": "elu", "alpha": 1}   {"type": "prelu"}
+///     {"type": "dropout", "rate": 0.5}        {"type": "flatten"}
+///     {"type": "conv2d", "filters": 32, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same", "activation": "relu"}
+///     {"type": "max_pooling2d", "pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}
+///
+/// Activations: linear, relu, elu, selu, sigmoid, tanh, softmax, leaky_relu.
+public struct LayerSpec: Codable, Sendable, Equatable {
+    public var type: String
+    public var name: String
+    public var units: Int?
+    public var activation: String?
+    public var useBias: Bool?
+    public var momentum: Double?
+    public var epsilon: Double?
+    public var center: Bool?
+    public var scale: Bool?
+    public var alpha: Double?
+    public var rate: Double?
+    public var filters: Int?
+    public var kernelSize: [Int]?
+    public var strides: [Int]?
+    public var padding: String?
+    public var poolSize: [Int]?
+
+    enum CodingKeys: String, CodingKey {
+        case type, name, units, activation, momentum, epsilon, center, scale, alpha, rate, filters, strides, padding
+        case useBias = "use_bias"
+        case kernelSize = "kernel_size"
+        case poolSize = "pool_size"
+    }
+
+    public init(type: String, name: String) {
+        self.type = type
+        self.name = name
+    }
+
+    public static func dense(_ name: String, units: Int, activation: String = "linear", useBias: Bool = true) -> LayerSpec {
+        var spec = LayerSpec(type: "dense", name: name)
+        spec.units = units
+        spec.activation = activation
+        spec.useBias = useBias
+        return spec
+    }
+
+    /// Whether the layer has variables a pretrained file must supply.
+    public var hasWeights: Bool { ["dense", "batch_normalization", "prelu", "conv2d"].contains(type) }
+
+    /// The ZooNet layer this spec describes.
+    /// - Throws: `ZooKitError.unsupportedLayer` naming the layer and what is wrong.
+    public func makeLayer() throws -> any Layer {
+        func need<T>(_ value: T?, _ key: String) throws -> T {
+            guard let value else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' is required") }
+            return value
+        }
+        func pair(_ values: [Int]?, _ key: String, default fallback: (Int, Int)? = nil) throws -> (height: Int, width: Int) {
+            guard let values else {
+                if let fallback { return fallback }
+                throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' is required")
+            }
+            guard values.count == 2 || values.count == 1, values.allSatisfy({ $0 > 0 }) else {
+                throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' must be one or two positive integers, not \(values)")
+            }
+            return (values[0], values.count == 2 ? values[1] : values[0])
+        }
+        func paddingMode() throws -> Padding {
+            switch padding ?? "valid" {
+            case "valid": return .valid
+            case "same": return .same
+            case let other: throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "padding '\(other)' (expected valid or same)")
+            }
+        }
+        switch type {
+        case "dense":
+            let units = try need(units, "units")
+            guard units > 0 else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "units must be positive") }
+            return Dense(outputCount: units, activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true, name: name)
+        case "batch_normalization":
+            return BatchNorm(momentum: Float(momentum ?? 0.99), epsilon: Float(epsilon ?? 0.001), center: center ?? true, scale: scale ?? true, name: name)
+        case "activation":
+            return ActivationLayer(try Self.activation(try need(activation, "activation"), layer: name), name: name)
+        case "leaky_relu":
+            return ActivationLayer(.leakyReLU(alpha: Float(alpha ?? 0.3)), name: name)
+        case "elu":
+            return ActivationLayer(.elu(alpha: Float(alpha ?? 1)), name: name)
+        case "prelu":
+            return PReLU(name: name)
+        case "dropout":
+            return Dropout(rate: Float(try need(rate, "rate")), name: name)
+        case "flatten":
+            return Flatten(name: name)
+        case "conv2d":
+            return Conv2D(
+                filters: try need(filters, "filters"), kernelSize: try pair(kernelSize, "kernel_size"),
+                strides: try pair(strides, "strides", default: (1, 1)), padding: try paddingMode(),
+                activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true, name: name)
+        case "max_pooling2d":
+            let pool = try pair(poolSize, "pool_size", default: (2, 2))
+            return MaxPooling2D(poolSize: pool, strides: try pair(strides, "strides", default: pool), padding: try paddingMode(), name: name)
+        default:
+            throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "the engine has no '\(type)' layer")
+        }
+    }
+
+    /// A Keras activation name → the engine's activation.
+    static func activation(_ name: String, layer: String) throws -> Activation {
+        switch name {
+        case "linear", "": return .linear
+        case "relu": return .relu
+        case "elu": return .elu(alpha: 1)
+        case "selu": return .selu
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "softmax": return .softmax
+        case "leaky_relu": return .leakyReLU(alpha: 0.2)  // Keras 3's activation default
+        default: throw ZooKitError.unsupportedLayer(name: layer, type: "activation", reason: "activation '\(name)' is not supported")
+        }
+    }
+}
+
+extension ModelManifest {
+    /// A freshly initialized network with this architecture (variables seeded by `seed`).
+    public func buildNetwork(seed: UInt64 = 0) throws -> Sequential {
+        let layers = try architecture.map { try $0.makeLayer() }
+        do {
+            return try Sequential(inputShape: input.shape, layers: layers, seed: seed)
+        } catch let error as ZooNetError {
+            throw ZooKitError.architecture(model: name, reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// A registry entry's manifest (`manifest.json`): what a pretrained model is,
+/// how to build it, where its weights are and how they were made.
+/// The schema is documented in `registry/README.md`; keys are snake_case.
+public struct ModelManifest: Codable, Sendable, Equatable {
+    /// The schema version of this manifest (currently 1).
+    public var schema: Int
+    public var name: String
+    public var version: String
+    public var summary: String
+    /// What the model does: `image-classification`, …
+    public var task: String
+    public var tags: [String]
+    public var license: String
+    public var input: InputSpec
+    /// Class names, in output order.
+    public var labels: [String]
+    /// The layers, in order (the input excluded).
+    public var architecture: [LayerSpec]
+    /// The name of the classifier head layer (replaced by transfer learning).
+    public var head: String
+    public var weights: WeightsSpec
+    /// Measured metrics (`test_accuracy`, …), with how they were measured in `weights.provenance`.
+    public var metrics: [String: Double]
+
+    public init(
+        name: String, version: String = "1.0.0", summary: String, task: String, tags: [String] = [], license: String,
+        input: InputSpec, labels: [String], architecture: [LayerSpec], head: String, weights: WeightsSpec,
+        metrics: [String: Double] = [:]
+    ) {
+        schema = 1
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.task = task
+        self.tags = tags
+        self.license = license
+        self.input = input
+        self.labels = labels
+        self.architecture = architecture
+        self.head = head
+        self.weights = weights
+        self.metrics = metrics
+    }
+}
+
+/// The model's input: per-sample shape and the preprocessing the weights expect.
+public struct InputSpec: Codable, Sendable, Equatable {
+    /// Per-sample shape, e.g. `[784]` or `[28, 28, 1]`.
+    public var shape: [Int]
+    public var preprocessing: Preprocessing
+
+    public init(shape: [Int], preprocessing: Preprocessing = Preprocessing()) {
+        self.shape = shape
+        self.preprocessing = preprocessing
+    }
+}
+
+/// `x' = x · scale + offset`, applied element-wise before the first layer.
+public struct Preprocessing: Codable, Sendable, Equatable {
+    public var scale: Double
+    public var offset: Double
+
+    public init(scale: Double = 1, offset: Double = 0) {
+        self.scale = scale
+        self.offset = offset
+    }
+}
+
+/// Where the weights are and how they were made.
+public struct WeightsSpec: Codable, Sendable, Equatable {
+    /// File name beside the manifest (or in the cache, when `url` is set).
+    public var file: String
+    /// Where `zoo fetch` downloads the file from, when it is not shipped beside the manifest.
+    public var url: String?
+    /// The file's format, as `zoo inspect` names it (`keras2-h5`, `safetensors`, …).
+    public var format: String
+    /// Hex SHA-256 of the whole file.
+    public var sha256: String
+    /// Size of the file in bytes.
+    public var bytes: Int
+    /// How the file's tensor names map to the network's variable names.
+    public var mapping: NameMapping
+    public var provenance: Provenance
+
+    public init(file: String, url: String? = nil, format: String, sha256: String, bytes: Int, mapping: NameMapping, provenance: Provenance) {
+        self.file = file
+        self.url = url
+        self.format = format
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.mapping = mapping
+        self.provenance = provenance
+    }
+}
+
+/// A name mapping: a layout preset, then `REGEX=REPLACEMENT` rules in order.
+public struct NameMapping: Codable, Sendable, Equatable {
+    /// `keras`, `tf`, `pytorch` or `none`.
+    public var layout: String
+    public var rules: [String]
+
+    public init(layout: String = "none", rules: [String] = []) {
+        self.layout = layout
+        self.rules = rules
+    }
+}
+
+/// Who made the weights, with what, and how to reproduce them.
+public struct Provenance: Codable, Sendable, Equatable {
+    /// `tf-keras`, `keras`, `pytorch`, …
+    public var framework: String
+    public var frameworkVersion: String
+    /// The script that produced the file, relative to the manifest.
+    public var script: String?
+    /// Where the file was published, if anywhere.
+    public var source: String?
+    /// When the file was made (ISO 8601 date).
+    public var created: String?
+
+    enum CodingKeys: String, CodingKey {
+        case framework
+        case frameworkVersion = "framework_version"
+        case script, source, created
+    }
+
+    public init(framework: String, frameworkVersion: String, script: String? = nil, source: String? = nil, created: String? = nil) {
+        self.framework = framework
+        self.frameworkVersion = frameworkVersion
+        self.script = script
+        self.source = source
+        self.created = created
+    }
+}
+
+extension ModelManifest {
+    /// Decodes a manifest, naming the file and the key of any problem.
+    public static func decode(_ data: Data, file: String) throws -> ModelManifest {
+        do {
+            let manifest = try JSONDecoder().decode(ModelManifest.self, from: data)
+            guard manifest.schema == 1 else {
+                throw ZooKitError.badManifest(file: file, key: "schema", problem: "schema \(manifest.schema) is newer than this zoo understands (1)")
+            }
+            try manifest.validate(file: file)
+            return manifest
+        } catch let error as DecodingError {
+            throw ZooKitError.badManifest(file: file, key: error.keyPath, problem: error.problem)
+        }
+    }
+
+    /// Pretty JSON with sorted keys, ending in a newline.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Checks what JSON decoding cannot: names, sizes, the head, the digest.
+    func validate(file: String) throws {
+        func fail(_ key: String, _ problem: String) -> ZooKitError { .badManifest(file: file, key: key, problem: problem) }
+        guard ModelManifest.isValidName(name) else { throw fail("name", "'\(name)' is not a valid model name (letters, digits, '.', '_', '-')") }
+        guard !architecture.isEmpty else { throw fail("architecture", "no layers") }
+        guard input.shape.allSatisfy({ $0 > 0 }), !input.shape.isEmpty else { throw fail("input.shape", "\(input.shape) is not a positive shape") }
+        guard architecture.contains(where: { $0.name == head }) else { throw fail("head", "no layer named '\(head)' in the architecture") }
+        guard weights.sha256.count == 64, weights.sha256.allSatisfy(\.isHexDigit) else { throw fail("weights.sha256", "expected 64 hex digits") }
+        guard weights.bytes >= 0 else { throw fail("weights.bytes", "negative") }
+        guard !weights.file.contains("/"), !weights.file.hasPrefix(".") else {
+            throw fail("weights.file", "'\(weights.file)' must be a plain file name beside the manifest")
+        }
+        for (index, layer) in architecture.enumerated() {
+            do { _ = try layer.makeLayer() } catch let error as ZooKitError {
+                throw fail("architecture[\(index)]", error.description)
+            }
+        }
+    }
+
+    /// Model names: letters, digits, `.`, `_`, `-`; not starting with `.` or `-`.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.first, first != ".", first != "-", name.count <= 128 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+
+    /// Number of trainable and non-trainable parameters, from the architecture.
+    public func parameterCount() throws -> Int {
+        try buildNetwork(seed: 0).variables.reduce(0) { $0 + $1.count }
+    }
+}
+
+extension DecodingError {
+    var keyPath: String {
+        let path: [CodingKey]
+        switch self {
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+
+    var problem: String {
+        switch self {
+        case .keyNotFound: "missing"
+        case .typeMismatch(let type, _): "expected \(type)"
+        case .valueNotFound(let type, _): "expected \(type), found null"
+        case .dataCorrupted(let context): context.debugDescription
+        @unknown default: "invalid"
+        }
+    }
+}

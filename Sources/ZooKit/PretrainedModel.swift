@@ -1,0 +1,35 @@
+import ZooFormat
+import ZooNet
+
+/// A registered model loaded into the engine: the manifest, the network with
+/// the pretrained weights assigned, and the assignment report.
+public final class PretrainedModel {
+    public let manifest: ModelManifest
+    public let network: Sequential
+    public let report: AssignmentReport
+
+    init(manifest: ModelManifest, network: Sequential, report: AssignmentReport) {
+        self.manifest = manifest
+        self.network = network
+        self.report = report
+    }
+
+    /// Builds the network of `entry` and assigns its weights (digest checked unless `verify` is false).
+    /// - Throws: `digestMismatch`, `weightsMissing`, `assignmentFailed` (strict unless `options` say otherwise), format errors.
+    public static func load(_ entry: RegistryEntry, options: AssignmentOptions = AssignmentOptions(), verify: Bool = true, seed: UInt64 = 0) throws -> PretrainedModel {
+        let path = try entry.verifiedWeightsPath(verify: verify)
+        return try load(manifest: entry.manifest, weights: TensorArchive.open(path), options: options, seed: seed)
+    }
+
+    /// Builds the network `manifest` describes and assigns the tensors of `weights`
+    /// through the manifest's name mapping.
+    public static func load(manifest: ModelManifest, weights: TensorArchive, options: AssignmentOptions = AssignmentOptions(), seed: UInt64 = 0) throws -> PretrainedModel {
+        let network = try manifest.buildNetwork(seed: seed)
+        let tensors = try manifest.weights.mapping.apply(to: weights, network: network)
+        let report = try WeightAssigner.assign(tensors, to: network, options: options)
+        return PretrainedModel(manifest: manifest, network: network, report: report)
+    }
+
+    /// Parameter count of the network (all variables).
+    public var parameterCount: Int { network.variables.reduce(0) { $0 + $1.count } }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import ZooFormat
+import ZooNet
+
+/// `zoo import`: registers a weights file from any readable format as a model
+/// of the user's registry, after checking that every variable of the network
+/// gets a tensor of the right shape.
+public struct ImportRequest: Sendable {
+    /// Where the architecture comes from.
+    public enum ArchitectureSource: Sendable {
+        /// The weights file itself (a Keras full-model `.h5` or `.keras`).
+        case weightsFile
+        /// A Keras model file, a Keras config JSON (`config.json`, `model.to_json()`) or a manifest.
+        case file(String)
+        /// An already registered model.
+        case like(String)
+    }
+
+    public var file: String
+    public var name: String
+    public var architecture: ArchitectureSource = .weightsFile
+    public var mapping = NameMapping(layout: "keras")
+    public var labels: [String]?
+    public var summary: String?
+    public var task: String?
+    public var tags: [String] = []
+    public var license: String?
+    public var head: String?
+    public var inputShape: [Int]?
+    public var preprocessing: Preprocessing?
+    public var metrics: [String: Double] = [:]
+    public var provenance: Provenance?
+    public var version = "1.0.0"
+    /// Where `zoo fetch` downloads the weights from; then the file is not copied into the registry.
+    public var url: String?
+    /// Replace a model of the same name in the writable registry.
+    public var force = false
+
+    public init(file: String, name: String) {
+        self.file = file
+        self.name = name
+    }
+}
+
+public enum Importer {
+    /// Checks the request completely, then writes the entry atomically under the registry's lock.
+    /// - Returns: the new entry and the assignment report (complete).
+    /// - Throws: `invalidRequest`, `unknownModel`, `unsupportedLayer`, `assignmentFailed`
+    ///   (nothing written), `alreadyRegistered`, `registryNotWritable`, format errors.
+    public static func run(_ request: ImportRequest, registry: Registry) throws -> (entry: RegistryEntry, report: AssignmentReport) {
+        guard ModelManifest.isValidName(request.name) else {
+            throw ZooKitError.invalidRequest("'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
+        }
+        let archive = try TensorArchive.open(request.file)
+        let base = try architecture(for: request, archive: archive, registry: registry)
+        guard let inputShape = request.inputShape ?? base.inputShape else {
+            throw ZooKitError.invalidRequest("the architecture does not say its input shape: pass --input-shape")
+        }
+        let fileName = URL(fileURLWithPath: request.file).lastPathComponent
+        guard !fileName.hasPrefix("."), fileName != "manifest.json" else {
+            throw ZooKitError.invalidRequest("the weights file name '\(fileName)' is reserved")
+        }
+        let provenance = request.provenance ?? defaultProvenance(archive)
+        let weights = WeightsSpec(
+            file: fileName, format: archive.format.rawValue, sha256: try WeightsCache.sha256(ofFile: request.file),
+            bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
+        let weighted = base.layers.last { $0.hasWeights }
+        let head = request.head ?? base.head ?? weighted?.name ?? base.layers.last?.name ?? ""
+        var manifest = ModelManifest(
+            name: request.name, version: request.version,
+            summary: request.summary ?? base.summary ?? "Imported from \(fileName)",
+            task: request.task ?? base.task ?? "classification", tags: request.tags,
+            license: request.license ?? base.license ?? "unknown",
+            input: InputSpec(shape: inputShape, preprocessing: request.preprocessing ?? base.preprocessing ?? Preprocessing()),
+            labels: [], architecture: base.layers, head: head, weights: weights, metrics: request.metrics)
+        let network = try manifest.buildNetwork()
+        let classes = network.outputShape.last ?? 0
+        manifest.labels = request.labels ?? base.labels ?? (0..<classes).map(String.init)
+        guard manifest.labels.count == classes else {
+            throw ZooKitError.invalidRequest("\(manifest.labels.count) labels for a network with \(classes) outputs")
+        }
+        try manifest.validate(file: request.name)
+        let tensors = try request.mapping.apply(to: archive, network: network)
+        let plan = try WeightAssigner.plan(tensors, for: network)
+        guard plan.report.isComplete else { throw ZooKitError.assignmentFailed(plan.report) }
+        manifest.weights.url = request.url
+        let directory = try write(manifest, weightsFrom: request.url == nil ? request.file : nil, into: registry.writableRoot, force: request.force)
+        let entry = RegistryEntry(manifest: manifest, directory: directory, isBuiltIn: registry.writableRoot == registry.builtInRoot, cache: registry.cache)
+        return (entry, plan.report)
+    }
+
+    struct BaseArchitecture {
+        var inputShape: [Int]?
+        var layers: [LayerSpec]
+        var head: String?
+        var labels: [String]?
+        var summary: String?
+        var task: String?
+        var license: String?
+        var preprocessing: Preprocessing?
+    }
+
+    static func architecture(for request: ImportRequest, archive: TensorArchive, registry: Registry) throws -> BaseArchitecture {
+        switch request.architecture {
+        case .weightsFile:
+            guard let model = try archive.kerasModel() else {
+                throw ZooKitError.invalidRequest("\(request.file) carries no architecture: pass --arch FILE (a Keras model or config, or a manifest) or --like NAME")
+            }
+            let converted = try KerasArchitecture.layers(of: model)
+            return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
+        case .like(let name):
+            return base(from: try registry.entry(named: name).manifest)
+        case .file(let path):
+            return try architecture(fromFile: path)
+        }
+    }
+
+    static func base(from manifest: ModelManifest) -> BaseArchitecture {
+        BaseArchitecture(
+            inputShape: manifest.input.shape, layers: manifest.architecture, head: manifest.head, labels: manifest.labels,
+            summary: nil, task: manifest.task, license: nil, preprocessing: manifest.input.preprocessing)
+    }
+
+    /// A manifest, a Keras config JSON, or any Keras file carrying a config.
+    static func architecture(fromFile path: String) throws -> BaseArchitecture {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FormatError(file: path, .notFound)
+        }
+        if data.first == UInt8(ascii: "{") {
+            if let manifest = try? ModelManifest.decode(data, file: path) { return base(from: manifest) }
+            let json: JSONValue
+            do {
+                json = try JSONParser.parse(String(decoding: data, as: UTF8.self))
+            } catch {
+                throw FormatError(file: path, .malformed(at: .offset(error.offset), expected: error.expected, found: error.found))
+            }
+            do {
+                let model = try KerasModelConfig(json)
+                let converted = try KerasArchitecture.layers(of: model)
+                return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
+            } catch let error as KerasConfigError {
+                throw ZooKitError.invalidRequest("\(path): neither a manifest nor a Keras model config (\(error))")
+            }
+        }
+        guard let model = try TensorArchive.open(path).kerasModel() else {
+            throw ZooKitError.invalidRequest("\(path) carries no Keras model config")
+        }
+        let converted = try KerasArchitecture.layers(of: model)
+        return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
+    }
+
+    /// What the file says about its maker: Keras files carry their version.
+    static func defaultProvenance(_ archive: TensorArchive) -> Provenance {
+        let version = archive.metadata["keras_version"] ?? "unknown"
+        switch archive.format {
+        case .keras2H5: return Provenance(framework: version.hasPrefix("3") ? "keras" : "tf-keras", frameworkVersion: version)
+        case .keras, .keras3WeightsH5: return Provenance(framework: "keras", frameworkVersion: version)
+        default: return Provenance(framework: "unknown", frameworkVersion: "unknown")
+        }
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        ((try FileManager.default.attributesOfItem(atPath: path))[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Writes `ROOT/NAME/` (manifest + weights) through a temporary folder and a
+    /// rename, holding the registry lock; an existing entry is replaced only with `force`.
+    static func write(_ manifest: ModelManifest, weightsFrom source: String?, into root: String, force: Bool) throws -> String {
+        try AtomicWrite.withLock(on: root) {
+            let manager = FileManager.default
+            let destination = root + "/" + manifest.name
+            if manager.fileExists(atPath: destination), !force {
+                throw ZooKitError.alreadyRegistered(name: manifest.name, path: destination)
+            }
+            let staging = root + "/.import-\(manifest.name)-\(getpid())"
+            try? manager.removeItem(atPath: staging)
+            do {
+                try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
+                if let source { try manager.copyItem(atPath: source, toPath: staging + "/" + manifest.weights.file) }
+                try AtomicWrite.data(try manifest.encoded(), to: staging + "/manifest.json")
+                var replaced: String?
+                if manager.fileExists(atPath: destination) {
+                    replaced = root + "/.replaced-\(manifest.name)-\(getpid())"
+                    try manager.moveItem(atPath: destination, toPath: replaced!)
+                }
+                try manager.moveItem(atPath: staging, toPath: destination)
+                if let replaced { try? manager.removeItem(atPath: replaced) }
+            } catch let error as ZooKitError {
+                try? manager.removeItem(atPath: staging)
+                throw error
+            } catch {
+                try? manager.removeItem(atPath: staging)
+                throw ZooKitError.registryNotWritable(path: root, reason: (error as NSError).localizedDescription)
+            }
+            return destination
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import ZooFormat
+import ZooKit
+
+/// Name mapping and layout options shared by `import` and `assign`.
+struct MappingOptions: ParsableArguments {
+    @Option(help: "Tensor-name layout preset: keras, tf, pytorch or none (pytorch also transposes Linear and Conv weights).")
+    var layout: String = "keras"
+
+    @Option(name: .customLong("map"), help: ArgumentHelp("Rename file tensors with REGEX=REPLACEMENT ($1 or \\1 for groups); repeatable, applied in order after the layout preset.", valueName: "rule"))
+    var rules: [String] = []
+
+    var mapping: NameMapping { NameMapping(layout: layout, rules: rules) }
+
+    func validate() throws {
+        guard NameMapping.layouts.contains(layout) else {
+            throw ValidationError("--layout must be one of \(NameMapping.layouts.joined(separator: ", ")), not '\(layout)'")
+        }
+        for rule in rules {
+            do { _ = try TensorRenameRule(rule) } catch { throw ValidationError("--map: \(error)") }
+        }
+    }
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Register a weights file (any readable format) as a model of your registry.",
+        discussion: """
+            The architecture comes from the file (a Keras full-model .h5 or .keras), from --arch \
+            (a Keras model file, a Keras config JSON or a manifest) or from --like (a registered \
+            model). Every variable of the network must get a tensor of the right shape, or nothing \
+            is written. The entry (manifest.json and a copy of the weights) is written atomically \
+            under a lock, into --registry, else $ZOO_REGISTRY's first folder, else $XDG_DATA_HOME/zoo.
+            Example:
+              zoo import model.h5 --name fashion-0to4-dnn --scale 1/255 --labels-file labels.txt
+            """
+    )
+
+    @Argument(help: "The weights file.")
+    var file: String
+
+    @Option(help: "The model's name (letters, digits, '.', '_', '-').")
+    var name: String
+
+    @Option(help: ArgumentHelp("Take the architecture from this file: a Keras model file, a Keras config JSON, or a manifest.", valueName: "file"))
+    var arch: String?
+
+    @Option(help: ArgumentHelp("Take the architecture (and labels, preprocessing) from this registered model.", valueName: "name"))
+    var like: String?
+
+    @OptionGroup var mappingOptions: MappingOptions
+
+    @Option(help: "Class names, comma-separated, in output order.")
+    var labels: String?
+
+    @Option(help: ArgumentHelp("Class names, one per line.", valueName: "file"))
+    var labelsFile: String?
+
+    @Option(help: "A one-line description.")
+    var summary: String?
+
+    @Option(help: "What the model does (default: classification).")
+    var task: String?
+
+    @Option(name: .customLong("tag"), help: "A tag for `zoo list --tag` (repeatable).")
+    var tags: [String] = []
+
+    @Option(help: "The license of the weights.")
+    var license: String?
+
+    @Option(help: "The classifier head layer (default: the last layer with weights).")
+    var head: String?
+
+    @Option(help: ArgumentHelp("Per-sample input shape, e.g. 784 or 28,28,1 (default: from the architecture).", valueName: "dims"))
+    var inputShape: String?
+
+    @Option(help: ArgumentHelp("Input preprocessing scale, e.g. 1/255 (x·scale + offset).", valueName: "number"))
+    var scale: String?
+
+    @Option(help: "Input preprocessing offset.")
+    var offset: Double?
+
+    @Option(name: .customLong("metric"), help: ArgumentHelp("A measured metric NAME=VALUE (repeatable), e.g. test_accuracy=0.912.", valueName: "name=value"))
+    var metrics: [String] = []
+
+    @Option(help: "The framework that made the weights (default: from the file).")
+    var framework: String?
+
+    @Option(help: "That framework's version.")
+    var frameworkVersion: String?
+
+    @Option(help: "The script that produced the weights, relative to the manifest.")
+    var script: String?
+
+    @Option(help: "Where the weights were published (a URL).")
+    var source: String?
+
+    @Option(help: "The URL `zoo fetch` downloads the weights from (then the weights are not copied).")
+    var url: String?
+
+    @Flag(help: "Replace a model of the same name.")
+    var force = false
+
+    @Flag(help: "Print the assignment report as JSON.")
+    var json = false
+
+    @OptionGroup var registryOptions: RegistryOptions
+
+    func validate() throws {
+        if arch != nil && like != nil { throw ValidationError("pass --arch or --like, not both") }
+        if labels != nil && labelsFile != nil { throw ValidationError("pass --labels or --labels-file, not both") }
+        if let scale, parseNumber(scale) == nil { throw ValidationError("--scale must be a number or a fraction like 1/255, not '\(scale)'") }
+        if let inputShape, parseShape(inputShape) == nil { throw ValidationError("--input-shape must be positive integers separated by commas, not '\(inputShape)'") }
+        for metric in metrics where parseMetric(metric) == nil { throw ValidationError("--metric must be NAME=NUMBER, not '\(metric)'") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var request = ImportRequest(file: file, name: name)
+            if let arch { request.architecture = .file(arch) }
+            if let like { request.architecture = .like(like) }
+            request.mapping = mappingOptions.mapping
+            if let labels { request.labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let labelsFile {
+                guard let text = try? String(contentsOfFile: labelsFile, encoding: .utf8) else { throw FormatError(file: labelsFile, .notFound) }
+                request.labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            request.summary = summary
+            request.task = task
+            request.tags = tags
+            request.license = license
+            request.head = head
+            request.inputShape = inputShape.flatMap(parseShape)
+            if scale != nil || offset != nil {
+                request.preprocessing = Preprocessing(scale: scale.flatMap(parseNumber) ?? 1, offset: offset ?? 0)
+            }
+            request.metrics = Dictionary(metrics.compactMap(parseMetric), uniquingKeysWith: { $1 })
+            if framework != nil || frameworkVersion != nil || script != nil || source != nil {
+                request.provenance = Provenance(framework: framework ?? "unknown", frameworkVersion: frameworkVersion ?? "unknown", script: script, source: source, created: isoDate())
+            }
+            request.url = url
+            request.force = force
+            var registry = registryOptions.registry
+            if let folder = registryOptions.folder {
+                registry = Registry(roots: registry.roots, writableRoot: folder, builtInRoot: registry.builtInRoot, cache: registry.cache)
+            }
+            let (entry, report) = try Importer.run(request, registry: registry)
+            if json {
+                print(try prettyJSON(report))
+            } else {
+                print(report.table)
+                print("registered \(entry.manifest.name) at \(entry.directory)")
+            }
+        }
+    }
+}
+
+func parseNumber(_ text: String) -> Double? {
+    let parts = text.split(separator: "/")
+    if parts.count == 2, let numerator = Double(parts[0]), let denominator = Double(parts[1]), denominator != 0 { return numerator / denominator }
+    return parts.count == 1 ? Double(text) : nil
+}
+
+func parseShape(_ text: String) -> [Int]? {
+    let dims = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return dims.compactMap { $0 }
+}
+
+func parseMetric(_ text: String) -> (String, Double)? {
+    guard let equals = text.firstIndex(of: "="), let value = Double(text[text.index(after: equals)...]) else { return nil }
+    return (String(text[..<equals]), value)
+}
+
+func isoDate() -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withFullDate]
+    return formatter.string(from: Date())
+}
