@@ -13,6 +13,7 @@ public enum FormatDetector {
         }
         // safetensors: an 8-byte little-endian header length, then '{'.
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }
+        if IDXReader.looksLikeIDX(bytes) { return .idx }
         throw FormatError(file: file.path, .unknownFormat(found: Array(head.prefix(8))))
     }
 }

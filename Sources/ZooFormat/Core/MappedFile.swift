@@ -14,11 +14,14 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     /// The mapped bytes. Empty for an empty file (nothing is mapped then).
     public let bytes: UnsafeRawBufferPointer
+    /// Set when the bytes are a buffer Zoo filled (a decompressed `.gz`), not a mapping.
+    private let buffer: HeapBuffer?
 
     /// Maps `path` read-only.
     /// - Throws: `FormatError` `.notFound` or `.unreadable` with the OS's message.
     public init(path: String) throws {
         self.path = path
+        buffer = nil
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -41,8 +44,15 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Bytes held in memory under the name `path` (for example a decompressed `.gz` file).
+    init(path: String, buffer: HeapBuffer) {
+        self.path = path
+        self.buffer = buffer
+        bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: buffer.count)
+    }
+
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if buffer == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 
     public var count: Int { bytes.count }

@@ -11,6 +11,8 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
     case keras3WeightsH5 = "keras3-weights-h5"
     /// Keras 3 `model.save("x.keras")`: a zip of config.json, metadata.json, model.weights.h5.
     case keras
+    /// The IDX format of MNIST and Fashion-MNIST.
+    case idx
 
     /// The name printed by `zoo inspect` and used by `--to`.
     public var name: String { rawValue }
@@ -61,13 +63,15 @@ public struct TensorArchive: Sendable {
     /// Only headers are read here; tensor bytes are read lazily.
     /// - Throws: `FormatError`: `.notFound`, `.empty`, `.unknownFormat`, or the format's own errors.
     public static func open(_ path: String) throws -> TensorArchive {
-        let file = try MappedFile(path: path)
+        var file = try MappedFile(path: path)
+        if file.bytes.starts(with: Gzip.magic) { file = try Gzip.decompress(file) }
         switch try FormatDetector.detect(file) {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
         case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Reader.open(file)
         case .keras: return try KerasArchiveReader.open(file)
+        case .idx: return try IDXReader.open(file)
         }
     }
 }
