@@ -49,8 +49,8 @@ public final class BatchNorm: Layer {
 
     /// True when every trainable-kind variable is frozen (then the layer runs in inference mode).
     public var isFrozen: Bool {
-        let own = [gamma, beta].compactMap { $0 }
-        return !own.isEmpty && own.allSatisfy { $0.isFrozen }
+        guard gamma != nil || beta != nil else { return false }
+        return (gamma?.isFrozen ?? true) && (beta?.isFrozen ?? true)
     }
 
     public func build(inputShape: [Int], seed: UInt64) throws -> [Int] {

@@ -148,12 +148,11 @@ public final class ReduceLROnPlateau: Callback {
         guard let current = monitor.value(in: metrics) else {
             throw ZooNetError.invalidArgument("ReduceLROnPlateau: metric \(monitor) is not available")
         }
-        let inCooldown = cooldownCounter > 0
-        if inCooldown { cooldownCounter -= 1; wait = 0 }
+        if cooldownCounter > 0 { cooldownCounter -= 1; wait = 0 }
         if monitor.improves(current, on: best, minDelta: minDelta) {
             best = current
             wait = 0
-        } else if !inCooldown {
+        } else if cooldownCounter == 0 {  // Keras re-checks `in_cooldown()` after the decrement
             wait += 1
             if wait >= patience {
                 let optimizer = context.optimizer
