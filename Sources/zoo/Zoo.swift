@@ -13,7 +13,7 @@ struct Zoo: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InspectCommand.self, ConvertCommand.self, ListCommand.self, ShowCommand.self, ImportCommand.self,
-            FetchCommand.self, AssignCommand.self,
+            FetchCommand.self, AssignCommand.self, FineTuneCommand.self, EvaluateCommand.self, PredictCommand.self,
         ]
     )
 }

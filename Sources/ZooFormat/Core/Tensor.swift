@@ -90,6 +90,17 @@ public struct Tensor: Sendable {
         self.elementCount = count
     }
 
+    /// A float32 tensor holding a copy of `values` (C order), for writing computed weights.
+    /// - Throws: `.shapeOverflow` or `.truncated` when `values` does not hold `shape`'s element count.
+    public init(name: String, shape: [Int], floats values: [Float]) throws {
+        let buffer = HeapBuffer(count: values.count * MemoryLayout<Float>.stride)
+        values.withUnsafeBytes { if let base = $0.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: $0.count) } }
+        guard checkedElementCount(shape) == values.count else {
+            throw FormatError(file: name, .truncated(at: .key(name), needed: checkedElementCount(shape) ?? Int.max, available: values.count, what: "values for shape \(shape)"))
+        }
+        try self.init(name: name, dtype: .float32, shape: shape, source: .loader(byteCount: buffer.count) { buffer.bytes }, file: name)
+    }
+
     /// Size of the tensor's elements in bytes: `elementCount · dtype.byteCount`.
     public var byteCount: Int { elementCount * dtype.byteCount }
 

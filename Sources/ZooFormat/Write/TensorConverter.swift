@@ -74,6 +74,15 @@ extension TensorArchive {
     @discardableResult
     public func write(to path: String, format: OutputFormat, options: ConvertOptions = ConvertOptions()) throws -> [Tensor] {
         let selected = try converted(options)
+        try TensorWriter.write(selected, to: path, format: format, metadata: portableMetadata, compress: options.compress)
+        return selected
+    }
+}
+
+/// Writes tensors in any output format, atomically.
+public enum TensorWriter {
+    /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor, or a dtype the format lacks.
+    public static func write(_ selected: [Tensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
         switch format {
         case .npy:
             guard selected.count == 1 else {
@@ -81,16 +90,15 @@ extension TensorArchive {
             }
             try NPYWriter.write(selected[0], to: path)
         case .npz:
-            try NPZWriter.write(selected, to: path, compressed: options.compress)
+            try NPZWriter.write(selected, to: path, compressed: compress)
         case .safetensors:
-            try SafetensorsWriter.write(selected, metadata: portableMetadata, to: path)
+            try SafetensorsWriter.write(selected, metadata: metadata, to: path)
         case .hdf5:
-            try HDF5Writer.write(selected, to: path, layout: .plain, metadata: portableMetadata)
+            try HDF5Writer.write(selected, to: path, layout: .plain, metadata: metadata)
         case .keras2H5:
             try HDF5Writer.write(selected, to: path, layout: .keras2)
         case .keras3WeightsH5:
             try HDF5Writer.write(selected, to: path, layout: .keras3)
         }
-        return selected
     }
 }

@@ -49,12 +49,15 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         return spec
     }
 
+    /// Whether this is a hidden layer in the seed's sense (dense or convolutional).
+    public var isHiddenLayer: Bool { type == "dense" || type == "conv2d" }
+
     /// Whether the layer has variables a pretrained file must supply.
     public var hasWeights: Bool { ["dense", "batch_normalization", "prelu", "conv2d"].contains(type) }
 
     /// The ZooNet layer this spec describes.
     /// - Throws: `ZooKitError.unsupportedLayer` naming the layer and what is wrong.
-    public func makeLayer() throws -> any Layer {
+    public func makeLayer(kernelRegularizer: Regularizer? = nil, kernelInitializer: Initializer? = nil) throws -> any Layer {
         func need<T>(_ value: T?, _ key: String) throws -> T {
             guard let value else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' is required") }
             return value
@@ -80,7 +83,9 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         case "dense":
             let units = try need(units, "units")
             guard units > 0 else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "units must be positive") }
-            return Dense(outputCount: units, activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true, name: name)
+            return Dense(
+                outputCount: units, activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true,
+                kernelInitializer: kernelInitializer ?? .glorotUniform, kernelRegularizer: kernelRegularizer, name: name)
         case "batch_normalization":
             return BatchNorm(momentum: Float(momentum ?? 0.99), epsilon: Float(epsilon ?? 0.001), center: center ?? true, scale: scale ?? true, name: name)
         case "activation":
@@ -99,7 +104,8 @@ public struct LayerSpec: Codable, Sendable, Equatable {
             return Conv2D(
                 filters: try need(filters, "filters"), kernelSize: try pair(kernelSize, "kernel_size"),
                 strides: try pair(strides, "strides", default: (1, 1)), padding: try paddingMode(),
-                activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true, name: name)
+                activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true,
+                kernelInitializer: kernelInitializer ?? .glorotUniform, kernelRegularizer: kernelRegularizer, name: name)
         case "max_pooling2d":
             let pool = try pair(poolSize, "pool_size", default: (2, 2))
             return MaxPooling2D(poolSize: pool, strides: try pair(strides, "strides", default: pool), padding: try paddingMode(), name: name)

@@ -48,6 +48,15 @@ public enum Importer {
     /// - Throws: `invalidRequest`, `unknownModel`, `unsupportedLayer`, `assignmentFailed`
     ///   (nothing written), `alreadyRegistered`, `registryNotWritable`, format errors.
     public static func run(_ request: ImportRequest, registry: Registry) throws -> (entry: RegistryEntry, report: AssignmentReport) {
+        let prepared = try prepare(request, registry: registry)
+        guard prepared.report.isComplete else { throw ZooKitError.assignmentFailed(prepared.report) }
+        let directory = try write(prepared.manifest, weightsFrom: request.url == nil ? request.file : nil, into: registry.writableRoot, force: request.force)
+        let entry = RegistryEntry(manifest: prepared.manifest, directory: directory, isBuiltIn: registry.writableRoot == registry.builtInRoot, cache: registry.cache)
+        return (entry, prepared.report)
+    }
+
+    /// The manifest an import would write, the opened weights and the assignment report; writes nothing.
+    public static func prepare(_ request: ImportRequest, registry: Registry) throws -> (manifest: ModelManifest, weights: TensorArchive, report: AssignmentReport) {
         guard ModelManifest.isValidName(request.name) else {
             throw ZooKitError.invalidRequest("'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
@@ -61,9 +70,10 @@ public enum Importer {
             throw ZooKitError.invalidRequest("the weights file name '\(fileName)' is reserved")
         }
         let provenance = request.provenance ?? defaultProvenance(archive)
-        let weights = WeightsSpec(
+        var weights = WeightsSpec(
             file: fileName, format: archive.format.rawValue, sha256: try WeightsCache.sha256(ofFile: request.file),
             bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
+        weights.url = request.url
         let weighted = base.layers.last { $0.hasWeights }
         let head = request.head ?? base.head ?? weighted?.name ?? base.layers.last?.name ?? ""
         var manifest = ModelManifest(
@@ -82,11 +92,7 @@ public enum Importer {
         try manifest.validate(file: request.name)
         let tensors = try request.mapping.apply(to: archive, network: network)
         let plan = try WeightAssigner.plan(tensors, for: network)
-        guard plan.report.isComplete else { throw ZooKitError.assignmentFailed(plan.report) }
-        manifest.weights.url = request.url
-        let directory = try write(manifest, weightsFrom: request.url == nil ? request.file : nil, into: registry.writableRoot, force: request.force)
-        let entry = RegistryEntry(manifest: manifest, directory: directory, isBuiltIn: registry.writableRoot == registry.builtInRoot, cache: registry.cache)
-        return (entry, plan.report)
+        return (manifest, archive, plan.report)
     }
 
     struct BaseArchitecture {

@@ -1,0 +1,60 @@
+import ZooNet
+
+/// Samples and their integer class labels, in memory: `inputs` holds
+/// `count × sampleShape.product` floats, row-major.
+public struct LabeledData: Sendable {
+    public var inputs: [Float]
+    public var sampleShape: [Int]
+    public var labels: [Int]
+    /// Where the data came from, for messages.
+    public var source: String
+
+    public init(inputs: [Float], sampleShape: [Int], labels: [Int], source: String) {
+        self.inputs = inputs
+        self.sampleShape = sampleShape
+        self.labels = labels
+        self.source = source
+    }
+
+    public var count: Int { labels.count }
+    public var sampleSize: Int { sampleShape.reduce(1, *) }
+
+    /// The samples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> LabeledData {
+        let size = sampleSize
+        var values = [Float]()
+        values.reserveCapacity(indices.count * size)
+        for index in indices { values.append(contentsOf: inputs[index * size..<(index + 1) * size]) }
+        return LabeledData(inputs: values, sampleShape: sampleShape, labels: indices.map { labels[$0] }, source: source)
+    }
+
+    /// `x · scale + offset` on every input.
+    public func preprocessed(_ preprocessing: Preprocessing) -> LabeledData {
+        guard preprocessing.scale != 1 || preprocessing.offset != 0 else { return self }
+        var copy = self
+        let scale = Float(preprocessing.scale), offset = Float(preprocessing.offset)
+        for index in copy.inputs.indices { copy.inputs[index] = copy.inputs[index] * scale + offset }
+        return copy
+    }
+
+    /// The same samples viewed with `shape` per sample (same element count: `[28, 28]` ↔ `[784]` ↔ `[28, 28, 1]`).
+    /// - Throws: `invalidRequest` when the element counts differ.
+    public func reshaped(to shape: [Int]) throws -> LabeledData {
+        guard shape.reduce(1, *) == sampleSize else {
+            throw ZooKitError.invalidRequest("\(source): samples of shape \(sampleShape) do not fit the model's input \(shape)")
+        }
+        var copy = self
+        copy.sampleShape = shape
+        return copy
+    }
+
+    /// The engine's dataset (sparse integer labels).
+    public func dataset() throws -> Dataset {
+        try Dataset(inputs: Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
+    }
+
+    /// The inputs as one tensor `[count] + sampleShape`.
+    public func inputTensor() throws -> Tensor {
+        try Tensor(shape: [count] + sampleShape, scalars: inputs)
+    }
+}

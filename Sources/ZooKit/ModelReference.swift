@@ -1,0 +1,42 @@
+import Foundation
+import ZooFormat
+
+/// What commands that take MODEL accept: a registered name, or a weights file.
+/// A file that carries its architecture (Keras full-model `.h5`, `.keras`) works
+/// as is; any other takes an architecture from a file or a registered model.
+public struct ModelReference: Sendable {
+    public var reference: String
+    /// A Keras model file, a Keras config JSON or a manifest, for a weights-only file.
+    public var arch: String?
+    /// A registered model whose architecture a weights-only file fits.
+    public var like: String?
+    public var mapping: NameMapping?
+    public var verify = true
+
+    public init(_ reference: String, arch: String? = nil, like: String? = nil) {
+        self.reference = reference
+        self.arch = arch
+        self.like = like
+    }
+
+    /// Loads the model with its weights assigned (strictly).
+    public func load(registry: Registry, options: AssignmentOptions = AssignmentOptions()) throws -> PretrainedModel {
+        let isFile = FileManager.default.fileExists(atPath: reference)
+        if !isFile, arch == nil, like == nil {
+            let entry = try registry.entry(named: reference)
+            var manifest = entry.manifest
+            if let mapping { manifest.weights.mapping = mapping }
+            let path = try entry.verifiedWeightsPath(verify: verify)
+            return try PretrainedModel.load(manifest: manifest, weights: TensorArchive.open(path), options: options)
+        }
+        guard isFile else { throw FormatError(file: reference, .notFound) }
+        var request = ImportRequest(file: reference, name: "file")
+        if let arch { request.architecture = .file(arch) }
+        if let like { request.architecture = .like(like) }
+        if let mapping { request.mapping = mapping }
+        let prepared = try Importer.prepare(request, registry: registry)
+        var manifest = prepared.manifest
+        manifest.name = URL(fileURLWithPath: reference).deletingPathExtension().lastPathComponent
+        return try PretrainedModel.load(manifest: manifest, weights: prepared.weights, options: options)
+    }
+}

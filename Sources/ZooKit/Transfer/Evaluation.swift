@@ -1,0 +1,68 @@
+import Foundation
+import ZooNet
+
+/// Accuracy, loss, per-class accuracy and the confusion matrix of a classifier.
+public struct EvaluationReport: Sendable, Codable, Equatable {
+    public let samples: Int
+    public let accuracy: Double
+    /// Mean cross-entropy −log p(true class) (probabilities clipped to [1e-7, 1], as Keras does).
+    public let loss: Double
+    public let perClassAccuracy: [Double?]
+    /// `confusion[true][predicted]` counts.
+    public let confusion: [[Int]]
+    public let labels: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case samples, accuracy, loss, labels, confusion
+        case perClassAccuracy = "per_class_accuracy"
+    }
+}
+
+public enum Evaluation {
+    /// Evaluates `network` (whose outputs are class probabilities, or logits if
+    /// `outputsLogits`) on `data`, in inference mode.
+    public static func evaluate(_ network: Sequential, on data: LabeledData, labels: [String], outputsLogits: Bool = false) throws -> EvaluationReport {
+        let classes = network.outputShape.last ?? 0
+        if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for \(classes) classes")
+        }
+        let outputs = try network.predict(try data.reshaped(to: network.inputShape).inputTensor()).scalars
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var lossSum = 0.0
+        for (index, label) in data.labels.enumerated() {
+            var row = Array(outputs[index * classes..<(index + 1) * classes]).map(Double.init)
+            if outputsLogits {
+                let maximum = row.max() ?? 0
+                let sum = row.reduce(0) { $0 + exp($1 - maximum) }
+                row = row.map { exp($0 - maximum) / sum }
+            }
+            let predicted = row.indices.max { row[$0] < row[$1] } ?? 0
+            confusion[label][predicted] += 1
+            lossSum -= log(min(max(row[label], 1e-7), 1))
+        }
+        let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
+        let perClass = confusion.enumerated().map { index, row -> Double? in
+            let total = row.reduce(0, +)
+            return total == 0 ? nil : Double(row[index]) / Double(total)
+        }
+        let count = max(data.count, 1)
+        return EvaluationReport(
+            samples: data.count, accuracy: Double(correct) / Double(count), loss: lossSum / Double(count),
+            perClassAccuracy: perClass, confusion: confusion,
+            labels: labels.count == classes ? labels : (0..<classes).map(String.init))
+    }
+
+    /// A copy of `network` (same variables' values) whose last layer outputs logits
+    /// (the final softmax, sigmoid or other activation left out).
+    public static func logitsNetwork(specs: [LayerSpec], inputShape: [Int], from network: Sequential) throws -> Sequential {
+        var specs = specs
+        if let last = specs.last, last.type == "activation", specs.count > 1 {
+            specs.removeLast()
+        } else if specs.last?.activation != nil {
+            specs[specs.count - 1].activation = "linear"
+        }
+        let logits = try Sequential(inputShape: inputShape, layers: specs.map { try $0.makeLayer() })
+        try FineTuner.copyVariables(from: network, to: logits)
+        return logits
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import ZooFormat
+import ZooNet
+
+/// The training half of transfer learning: phases of `fit`, optional caching
+/// of frozen outputs, per-epoch checkpoints, resuming, early stopping.
+public struct FineTuneOptions: Sendable {
+    public var optimizer = OptimizerSettings()
+    public var epochs = 100
+    public var batchSize = 32
+    /// Early stopping on validation loss with this patience (restoring the best weights); nil: off.
+    public var patience: Int?
+    /// Compute the outputs of the frozen, deterministic bottom of the network once and train the rest on them.
+    public var cacheFrozenOutputs = true
+    /// After this many epochs, a second phase with more layers trainable.
+    public var unfreezeAfter: Int?
+    /// Variables made trainable in the second phase (regex at the start of names); nil: the topmost frozen hidden layer.
+    public var unfreeze: String?
+    /// Write a checkpoint after every epoch here (atomically).
+    public var checkpoint: String?
+    /// Continue from `checkpoint` if it exists and belongs to the same run.
+    public var resume = false
+    public var seed: UInt64 = 42
+
+    public init() {}
+}
+
+/// What a fine-tuning run did.
+public struct FineTuneResult: Sendable, Codable {
+    public struct Epoch: Sendable, Codable {
+        public let phase: Int
+        public let epoch: Int
+        public let loss: Double
+        public let accuracy: Double?
+        public let validationLoss: Double?
+        public let validationAccuracy: Double?
+        public let seconds: Double
+    }
+
+    public var epochs: [Epoch] = []
+    /// Wall-clock seconds of training (caching included, evaluation excluded).
+    public var trainingSeconds = 0.0
+    /// How many bottom layers ran once per example instead of every epoch.
+    public var cachedLayers: [Int] = []
+    public var trainable: [[String]] = []
+    public var resumedFromEpoch: Int?
+}
+
+public enum FineTuner {
+    /// Trains `transfer.network` on `training` (validated on `validation`).
+    /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run.
+    public static func run(
+        _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
+        progress: ProgressReporter? = nil, fingerprint: String = ""
+    ) throws -> FineTuneResult {
+        let network = transfer.network
+        let classes = network.outputShape.last ?? 0
+        for data in [training] + (validation.map { [$0] } ?? []) {
+            if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
+                throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for a head of \(classes) classes")
+            }
+        }
+        let trainSet = try training.reshaped(to: network.inputShape)
+        let validationSet = try validation?.reshaped(to: network.inputShape)
+        var result = FineTuneResult()
+        var startEpoch = 0
+        if options.resume, let checkpoint = options.checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+            startEpoch = try Checkpoint.restore(checkpoint, into: network, fingerprint: fingerprint) + 1
+            result.resumedFromEpoch = startEpoch - 1
+        }
+        let firstPhaseEpochs = min(options.unfreezeAfter ?? options.epochs, options.epochs)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var phases: [(phase: Int, epochs: Range<Int>)] = [(1, 0..<firstPhaseEpochs)]
+        if firstPhaseEpochs < options.epochs { phases.append((2, firstPhaseEpochs..<options.epochs)) }
+        for (phase, range) in phases {
+            if phase == 2 { try unfreezeForSecondPhase(transfer, pattern: options.unfreeze) }
+            let remaining = max(range.lowerBound, startEpoch)..<range.upperBound
+            result.trainable.append(transfer.trainableNames)
+            guard !remaining.isEmpty else { continue }
+            let history = try runPhase(
+                transfer, training: trainSet, validation: validationSet, epochs: remaining, phase: phase,
+                options: options, progress: progress, fingerprint: fingerprint, cached: &result.cachedLayers)
+            result.epochs += history
+        }
+        let elapsed = clock.now - started
+        result.trainingSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return result
+    }
+
+    /// The seed's advice: unfreeze the topmost frozen hidden layer (or what `pattern` names).
+    static func unfreezeForSecondPhase(_ transfer: TransferNetwork, pattern: String?) throws {
+        let network = transfer.network
+        var names = transfer.trainableNames
+        if let pattern {
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(pattern) } catch { throw ZooKitError.invalidRequest("--unfreeze '\(pattern)' is not a valid regular expression") }
+            names += network.variables.map(\.name).filter { (try? regex.prefixMatch(in: $0)) != nil }
+        } else if let layer = network.layers.last(where: { layer in !layer.variables.isEmpty && layer.variables.allSatisfy { !$0.isTrainable } && !(layer is BatchNorm) }) {
+            names += layer.variables.map(\.name)
+        }
+        try transfer.setTrainable(names)
+    }
+
+    static func runPhase(
+        _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, epochs: Range<Int>, phase: Int,
+        options: FineTuneOptions, progress: ProgressReporter?, fingerprint: String, cached: inout [Int]
+    ) throws -> [FineTuneResult.Epoch] {
+        let network = transfer.network
+        // The bottom layers that are frozen and deterministic (no dropout) can run once.
+        let boundary = options.cacheFrozenOutputs ? cacheBoundary(network) : 0
+        cached.append(boundary)
+        // The trainee ends in logits (a softmax head trains through the engine's fused
+        // softmax cross-entropy, as Keras does); its values are copied back afterwards.
+        let prefix = boundary > 0
+            ? try TransferNetwork.makeNetwork(Array(transfer.specs[..<boundary]), inputShape: transfer.inputShape, options: transfer.options, head: transfer.head)
+            : nil
+        if let prefix { try copyVariables(from: network, to: prefix) }
+        let trainee = try TransferNetwork.makeNetwork(
+            logitSpecs(Array(transfer.specs[boundary...])), inputShape: prefix?.outputShape ?? transfer.inputShape,
+            options: transfer.options, head: transfer.head)
+        try copyVariables(from: network, to: trainee)
+        try trainee.freeze(trainable: TransferNetwork.exactPattern(transfer.trainableNames))
+        var trainData = try training.dataset()
+        var validationData = try validation?.dataset()
+        if let prefix {
+            trainData = try Dataset(inputs: prefix.predict(try training.inputTensor()), labels: .classes(training.labels))
+            if let validation {
+                validationData = try Dataset(inputs: prefix.predict(try validation.inputTensor()), labels: .classes(validation.labels))
+            }
+        }
+        let steps = (training.count + options.batchSize - 1) / options.batchSize * epochs.count
+        let optimizer = try options.optimizer.make(totalSteps: steps)
+        var callbacks: [any Callback] = []
+        if let patience = options.patience, validationData != nil {
+            callbacks.append(EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true))
+        }
+        if let checkpoint = options.checkpoint {
+            callbacks.append(ModelCheckpoint(save: { epoch, variables in
+                try Checkpoint.save(full: network, overrides: variables, epoch: epochs.lowerBound + epoch, to: checkpoint, fingerprint: fingerprint)
+            }))
+        }
+        let history: [EpochMetrics]
+        do {
+            history = try trainee.fit(
+                trainData, validation: validationData, loss: .softmaxCrossEntropy,
+                optimizer: optimizer, epochs: epochs.count, batchSize: options.batchSize,
+                shuffleSeed: SplitMix64.derive(options.seed, UInt64(phase * 1000 + epochs.lowerBound)),
+                callbacks: callbacks, progress: progress)
+        } catch let error as ZooNetError {
+            throw ZooKitError.invalidRequest("training: \(error)")
+        }
+        try copyVariables(from: trainee, to: network)
+        return history.map {
+            .init(phase: phase, epoch: epochs.lowerBound + $0.epoch, loss: $0.loss, accuracy: $0.accuracy,
+                  validationLoss: $0.validationLoss, validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
+        }
+    }
+
+    /// How many bottom layers have only frozen variables and behave the same in training and inference.
+    static func cacheBoundary(_ network: Sequential) -> Int {
+        var boundary = 0
+        for layer in network.layers {
+            if layer is Dropout || layer.variables.contains(where: \.isTrainable) { break }
+            boundary += 1
+        }
+        return boundary == network.layers.count ? 0 : boundary
+    }
+
+    /// Copies the values of same-named, same-shaped variables.
+    static func copyVariables(from source: Sequential, to target: Sequential) throws {
+        for variable in target.variables {
+            guard let match = try? source.variable(named: variable.name), match.shape == variable.shape else { continue }
+            try variable.assign(match.values)
+        }
+    }
+}
+
+/// The specs with a final softmax removed: the network then outputs logits.
+func logitSpecs(_ specs: [LayerSpec]) -> [LayerSpec] {
+    var specs = specs
+    guard let last = specs.last else { return specs }
+    if last.type == "activation", last.activation == "softmax", specs.count > 1 {
+        specs.removeLast()
+    } else if last.activation == "softmax" {
+        specs[specs.count - 1].activation = "linear"
+    }
+    return specs
+}
