@@ -1,0 +1,222 @@
+import Foundation
+import Testing
+import ZooFormat
+import ZooKit
+import ZooNet
+
+/// Synthetic but learnable data: class c has its mean at a fixed random point.
+func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData {
+    var generator = SplitMix64(seed: seed)
+    let centers = (0..<classes).map { _ in (0..<width).map { _ in Float(generator.nextNormal()) * 2 } }
+    var inputs: [Float] = []
+    var labels: [Int] = []
+    for sample in 0..<(classes * perClass) {
+        let label = sample % classes
+        inputs += centers[label].map { $0 + Float(generator.nextNormal()) * 0.5 }
+        labels.append(label)
+    }
+    return LabeledData(inputs: inputs, sampleShape: [width], labels: labels, source: "blobs")
+}
+
+@Suite struct TransferTests {
+    func seedModel() throws -> (TemporaryRegistry, PretrainedModel) {
+        let temporary = try TemporaryRegistry()
+        return (temporary, try PretrainedModel.load(try temporary.importSeed()))
+    }
+
+    @Test func newHeadReusesAndFreezes() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.head = .new(classes: 3)
+        options.freeze = "hidden|bn"
+        let transfer = try TransferNetwork.build(from: pretrained, options: options)
+        #expect(transfer.specs.map(\.name) == ["hidden1", "bn1", "elu1", "hidden2", "bn2", "elu2", "new_outputs"])
+        #expect(transfer.trainableNames == ["new_outputs/kernel", "new_outputs/bias"])
+        #expect(transfer.reused.count == 12)
+        #expect(try transfer.network.variable(named: "hidden2/kernel").values == pretrained.network.variable(named: "hidden2/kernel").values)
+    }
+
+    @Test func dropLayersAndFreezeBelow() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.head = .new(classes: 2)
+        options.dropLayers = 1
+        options.freezeBelow = "new_outputs"
+        options.dropout = 0.2
+        let transfer = try TransferNetwork.build(from: pretrained, options: options)
+        #expect(transfer.specs.map(\.name) == ["hidden1", "bn1", "elu1", "head_dropout", "new_outputs"])
+        #expect(transfer.trainableNames == ["new_outputs/kernel", "new_outputs/bias"])
+        options.dropLayers = 3
+        let error = try #require(throws: ZooKitError.self) { try TransferNetwork.build(from: pretrained, options: options) }
+        #expect(error.description.contains("--drop-layers 3"))
+    }
+
+    @Test(arguments: [
+        ("zzz", "matches no variable"),
+    ])
+    func freezeWarnings(pattern: String, warning: String) throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.freeze = pattern
+        let transfer = try TransferNetwork.build(from: pretrained, options: options)
+        #expect(transfer.warnings.contains { $0.contains(warning) })
+    }
+
+    @Test func freezingEverythingIsRefused() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.freeze = ".*"
+        let error = try #require(throws: ZooKitError.self) { try TransferNetwork.build(from: pretrained, options: options) }
+        #expect(error.description.contains("every variable is frozen"))
+        options.freeze = nil
+        options.head = .new(classes: 0)
+        #expect(throws: ZooKitError.self) { try TransferNetwork.build(from: pretrained, options: options) }
+    }
+
+    /// Training the head on cached outputs of the frozen bottom gives the same weights as
+    /// training through it, and learns the task.
+    @Test func cachedAndUncachedTrainingAgree() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        let data = blobs(classes: 3, perClass: 40, width: 20, seed: 1)
+        let (training, validation) = try DataSelection(validationPerClass: 10, seed: 3).apply(to: data)
+        var weights: [[Float]] = []
+        var results: [FineTuneResult] = []
+        for cache in [true, false] {
+            var options = TransferOptions()
+            options.head = .new(classes: 3)
+            options.freeze = "hidden|bn"
+            let transfer = try TransferNetwork.build(from: pretrained, options: options)
+            var fineTune = FineTuneOptions()
+            fineTune.epochs = 15
+            fineTune.cacheFrozenOutputs = cache
+            results.append(try FineTuner.run(transfer, training: training, validation: validation, options: fineTune))
+            weights.append(try transfer.network.variable(named: "new_outputs/kernel").values)
+            let report = try Evaluation.evaluate(transfer.network, on: try #require(validation), labels: ["a", "b", "c"])
+            #expect(report.accuracy > 0.9, "accuracy \(report.accuracy)")
+            #expect(report.confusion.joined().reduce(0, +) == 30)
+        }
+        #expect(results[0].cachedLayers == [6])
+        #expect(results[1].cachedLayers == [0])
+        let difference = zip(weights[0], weights[1]).map { abs($0 - $1) }.max() ?? 1
+        #expect(difference < 1e-4, "max difference \(difference)")
+        // The frozen layers did not move.
+        #expect(results[0].trainable == [["new_outputs/kernel", "new_outputs/bias"]])
+    }
+
+    @Test func secondPhaseUnfreezesTheTopFrozenLayer() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.head = .new(classes: 3)
+        options.freeze = "hidden|bn"
+        let transfer = try TransferNetwork.build(from: pretrained, options: options)
+        let before = try transfer.network.variable(named: "hidden1/kernel").values
+        var fineTune = FineTuneOptions()
+        fineTune.epochs = 4
+        fineTune.unfreezeAfter = 2
+        let result = try FineTuner.run(transfer, training: blobs(classes: 3, perClass: 10, width: 20, seed: 2), validation: nil, options: fineTune)
+        #expect(result.trainable[1] == ["hidden2/kernel", "hidden2/bias", "new_outputs/kernel", "new_outputs/bias"])
+        #expect(result.epochs.map(\.phase) == [1, 1, 2, 2])
+        #expect(try transfer.network.variable(named: "hidden1/kernel").values == before)
+    }
+
+    @Test func checkpointsResumeAndRefuseOtherRuns() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        let checkpoint = temporary.root + "/run.safetensors"
+        var options = TransferOptions()
+        options.head = .new(classes: 3)
+        let data = blobs(classes: 3, perClass: 10, width: 20, seed: 4)
+        var fineTune = FineTuneOptions()
+        fineTune.epochs = 3
+        fineTune.checkpoint = checkpoint
+        let first = try TransferNetwork.build(from: pretrained, options: options)
+        _ = try FineTuner.run(first, training: data, validation: nil, options: fineTune, fingerprint: "run-a")
+        let saved = try TensorArchive.open(checkpoint)
+        #expect(saved.metadata["zoo_epoch"] == "2")
+        #expect(try saved.tensor(named: "new_outputs/kernel").floats() == first.network.variable(named: "new_outputs/kernel").values)
+        fineTune.resume = true
+        fineTune.epochs = 5
+        let second = try TransferNetwork.build(from: pretrained, options: options)
+        let resumed = try FineTuner.run(second, training: data, validation: nil, options: fineTune, fingerprint: "run-a")
+        #expect(resumed.resumedFromEpoch == 2)
+        #expect(resumed.epochs.map(\.epoch) == [3, 4])
+        let error = try #require(throws: ZooKitError.self) {
+            try FineTuner.run(try TransferNetwork.build(from: pretrained, options: options), training: data, validation: nil, options: fineTune, fingerprint: "run-b")
+        }
+        #expect(error.description.contains("checkpoint of another run"))
+    }
+
+    @Test func labelsOutOfRangeAndShapesThatDoNotFit() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.head = .new(classes: 2)
+        let transfer = try TransferNetwork.build(from: pretrained, options: options)
+        let error = try #require(throws: ZooKitError.self) {
+            try FineTuner.run(transfer, training: blobs(classes: 3, perClass: 2, width: 20, seed: 1), validation: nil, options: FineTuneOptions())
+        }
+        #expect(error.description.contains("label 2 is out of range for a head of 2 classes"))
+        let wide = try #require(throws: ZooKitError.self) {
+            try FineTuner.run(transfer, training: blobs(classes: 2, perClass: 2, width: 21, seed: 1), validation: nil, options: FineTuneOptions())
+        }
+        #expect(wide.description.contains("do not fit the model's input [20]"))
+    }
+}
+
+@Suite struct DataSelectionTests {
+    @Test func classFilterRemapsAndSamplesPerClass() throws {
+        let data = LabeledData(inputs: (0..<20).map(Float.init), sampleShape: [1], labels: (0..<20).map { $0 % 5 }, source: "t")
+        let (training, validation) = try DataSelection(classes: [3, 1], perClass: 2, validationPerClass: 1, seed: 9).apply(to: data)
+        #expect(training.count == 4 && validation?.count == 2)
+        #expect(Set(training.labels) == [0, 1])
+        // Label 0 now means original class 3: its inputs are 3, 8, 13 or 18.
+        for (value, label) in zip(training.inputs, training.labels) {
+            #expect(Int(value) % 5 == (label == 0 ? 3 : 1))
+        }
+        #expect(Set(training.inputs).isDisjoint(with: Set(validation?.inputs ?? [])))
+        let again = try DataSelection(classes: [3, 1], perClass: 2, validationPerClass: 1, seed: 9).apply(to: data)
+        #expect(again.training.inputs == training.inputs)
+    }
+
+    @Test func errors() throws {
+        let data = LabeledData(inputs: [0, 1, 2], sampleShape: [1], labels: [0, 0, 1], source: "t")
+        #expect(throws: ZooKitError.self) { try DataSelection(classes: [2]).apply(to: data) }
+        #expect(throws: ZooKitError.self) { try DataSelection(perClass: 2).apply(to: data) }
+        #expect(DataSelection.parseClasses("5-9") == [5, 6, 7, 8, 9])
+        #expect(DataSelection.parseClasses("0,2-3") == [0, 2, 3])
+        #expect(DataSelection.parseClasses("9-5") == nil)
+        #expect(DataSelection.parseClasses("1,1") == nil)
+    }
+
+    @Test func idxDirectoryCSVAndNPZ() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-data-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let idx = Paths.fixtures + "/idx/"
+        try FileManager.default.copyItem(atPath: idx + "images-idx3-ubyte.gz", toPath: directory + "/train-images-idx3-ubyte.gz")
+        try FileManager.default.copyItem(atPath: idx + "labels-idx1-ubyte", toPath: directory + "/train-labels-idx1-ubyte")
+        let loaded = try DataLoader.load(directory)
+        #expect(loaded.sampleShape == [3, 2] && loaded.labels == [3, 0, 9, 5])
+        #expect(Array(loaded.inputs.prefix(3)) == [248, 194, 190])
+        #expect(throws: ZooKitError.self) { try DataLoader.load(directory, split: .test) }
+        let csv = directory + "/d.csv"
+        try "label,a,b\n1,0.5,2\n0,1,-1\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let table = try DataLoader.load(csv)
+        #expect(table.labels == [1, 0] && table.inputs == [0.5, 2, 1, -1])
+        try "1,0.5,2\n0,1\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(throws: FormatError.self) { try DataLoader.load(csv) }
+        let npz = directory + "/d.npz"
+        try NPZWriter.write([
+            try ZooFormat.Tensor(name: "x", shape: [2, 2], floats: [1, 2, 3, 4]),
+            try ZooFormat.Tensor(name: "y", shape: [2], floats: [1, 0]),
+        ], to: npz)
+        let fromNPZ = try DataLoader.load(npz)
+        #expect(fromNPZ.labels == [1, 0] && fromNPZ.sampleShape == [2])
+    }
+}
