@@ -43,20 +43,21 @@ public struct DataSelection: Sendable {
     /// Applies the filter and sampling: (training, validation), labels remapped.
     /// - Throws: `invalidRequest` for an empty class, or fewer samples than asked for.
     public func apply(to data: LabeledData) throws -> (training: LabeledData, validation: LabeledData?) {
-        let kept = classes ?? Array(Set(data.labels)).sorted()
+        // Without a filter every label keeps its number (classes absent from the data stay empty).
+        let kept = classes ?? Array(0...(data.labels.max() ?? 0))
         var remap: [Int: Int] = [:]
         for (new, old) in kept.enumerated() { remap[old] = new }
         var byClass = [[Int]](repeating: [], count: kept.count)
         for (index, label) in data.labels.enumerated() {
             if let new = remap[label] { byClass[new].append(index) }
         }
-        if let empty = byClass.firstIndex(where: \.isEmpty) {
+        if classes != nil, let empty = byClass.firstIndex(where: \.isEmpty) {
             throw ZooKitError.invalidRequest("\(data.source): class \(kept[empty]) has no samples")
         }
         var generator = SplitMix64(seed: seed)
         var training: [Int] = []
         var validation: [Int] = []
-        for (new, indices) in byClass.enumerated() {
+        for (new, indices) in byClass.enumerated() where !indices.isEmpty {
             var shuffled = indices
             if perClass != nil || validationPerClass != nil || validationSplit != nil { shuffled.shuffle(using: &generator) }
             var start = 0

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// `zoo fine-tune`, `evaluate` and `predict` on the seed fixture network and synthetic data.
+@Suite struct TransferCommandTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+
+    /// A CSV of two learnable classes with 20 features (label first).
+    func writeData(_ directory: TemporaryDirectory) throws -> String {
+        var lines: [String] = []
+        for sample in 0..<60 {
+            let label = sample % 2
+            let features = (0..<20).map { feature in String(Double(label * 2 - 1) * Double(feature % 3 + 1) + Double((sample * 7 + feature * 13) % 10) / 10) }
+            lines.append(([String(label)] + features).joined(separator: ","))
+        }
+        let path = directory.path("data.csv")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func fineTuneEvaluatePredict() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let data = try writeData(directory)
+        let model = Self.fixtures + "/keras/seed_k2_model.h5"
+        let registry = ["--registry", directory.path("reg")]
+        let tuned = try ZooBinary.run([
+            "fine-tune", model, "--data", data, "--val-split", "0.25", "--new-head", "2", "--freeze", "hidden|bn",
+            "--epochs", "20", "--batch-size", "16", "--save-as", "tuned", "--out", directory.path("tuned.safetensors"), "--json",
+        ] + registry)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(tuned.stdout.utf8)) as? [String: Any])
+        // --val-split 0.25 of 30 per class rounds to 8 per class.
+        #expect(summary["trainingSamples"] as? Int == 44)
+        #expect(summary["validationSamples"] as? Int == 16)
+        #expect((summary["cachedLayers"] as? [Int]) == [6])
+        #expect((summary["validation"] as? [String: Any])?["accuracy"] as? Double ?? 0 > 0.9)
+
+        let evaluated = try ZooBinary.run(["evaluate", "tuned", "--data", data, "--json"] + registry)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        #expect(report["samples"] as? Int == 60)
+        #expect((report["confusion"] as? [[Int]])?.joined().reduce(0, +) == 60)
+
+        let inputs = directory.path("x.npy")
+        #expect(try ZooBinary.run(["convert", Self.fixtures + "/keras/seed_input.npy", inputs]).status == 0)
+        let predicted = try ZooBinary.run(["predict", model, "--input", inputs, "--out", directory.path("y.npy")] + registry)
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stdout.contains("wrote [4, 10] outputs"))
+        let logits = try ZooBinary.run(["predict", "tuned", "--input", inputs, "--out", directory.path("z.npy"), "--logits"] + registry)
+        #expect(logits.stdout.contains("wrote [4, 2] logits"), "\(logits.stderr)")
+    }
+
+    @Test(arguments: [
+        (["--new-head", "0"], Int32(64), "--new-head needs at least 1 class"),
+        (["--freeze", ".*"], 64, "every variable is frozen"),
+        (["--new-head", "2", "--freeze-below", "nowhere"], 64, "no layer named 'nowhere'"),
+        (["--drop-layers", "1"], 64, "--drop-layers needs --new-head"),
+        (["--resume"], 64, "--resume needs --checkpoint"),
+    ])
+    func badRequests(extra: [String], status: Int32, message: String) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let result = try ZooBinary.run(["fine-tune", Self.fixtures + "/keras/seed_k2_model.h5", "--data", try writeData(directory), "--epochs", "1", "--registry", directory.path("reg")] + extra)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func labelsOutOfRangeForAKeptHead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        try "12,\(Array(repeating: "0", count: 20).joined(separator: ","))\n".write(toFile: directory.path("d.csv"), atomically: true, encoding: .utf8)
+        let result = try ZooBinary.run(["fine-tune", Self.fixtures + "/keras/seed_k2_model.h5", "--data", directory.path("d.csv"), "--epochs", "1", "--registry", directory.path("reg")])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("label 12 is out of range for a head of 10 classes"))
+    }
+}
