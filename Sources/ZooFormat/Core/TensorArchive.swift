@@ -3,6 +3,10 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
     case npy
     case npz
     case safetensors
+    /// A TensorFlow checkpoint (TensorBundle V2: `PREFIX.index` + `PREFIX.data-*`).
+    case tfCheckpoint = "tf-checkpoint"
+    /// A PyTorch `torch.save` file (zip or legacy format).
+    case pytorch
 
     /// The name printed by `zoo inspect` and used by `--to`.
     public var name: String { rawValue }
@@ -42,13 +46,21 @@ public struct TensorArchive: Sendable {
     /// Opens a tensor file of any supported format, detected by magic bytes.
     ///
     /// Only headers are read here; tensor bytes are read lazily.
+    /// A TensorFlow checkpoint may be named by its prefix, its `.index`, a data
+    /// shard or its directory (see `TFCheckpointLocator`).
     /// - Throws: `FormatError`: `.notFound`, `.empty`, `.unknownFormat`, or the format's own errors.
     public static func open(_ path: String) throws -> TensorArchive {
+        if let prefix = try TFCheckpointLocator.prefix(for: path) {
+            return try TFCheckpointReader.open(prefix: prefix, file: path)
+        }
         let file = try MappedFile(path: path)
         switch try FormatDetector.detect(file) {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
+        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, file: path)
+        case .pytorch:
+            return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
         }
     }
 }
