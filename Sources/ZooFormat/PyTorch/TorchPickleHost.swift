@@ -27,6 +27,8 @@ struct TorchPickleHost: PickleHost {
         "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2",
         "collections.OrderedDict", "torch.Size", "builtins.set", "builtins.frozenset", "__builtin__.set",
+        // Protocol 2 pickles `bytes` as _codecs.encode('…', 'latin1'): evaluated here, not called.
+        "_codecs.encode",
     ]
 
     /// Names allowed as values only (the type argument of `_rebuild_from_type_v2`, dtypes).
@@ -70,6 +72,17 @@ struct TorchPickleHost: PickleHost {
         case "builtins.set", "builtins.frozenset", "__builtin__.set":
             if case .list(let items)? = arguments.first { return .list(PickleList(items.items)) }
             return .list(PickleList())
+        case "_codecs.encode":
+            guard arguments.count == 2, case .string(let text) = arguments[0], case .string(let encoding) = arguments[1],
+                  encoding == "latin1" || encoding == "latin-1" else {
+                throw malformed(location, "_codecs.encode(str, 'latin1')", PickleValue.tuple(arguments).pythonDescription)
+            }
+            var bytes: [UInt8] = []
+            for scalar in text.unicodeScalars {
+                guard scalar.value < 256 else { throw malformed(location, "latin-1 text", "U+\(String(scalar.value, radix: 16))") }
+                bytes.append(UInt8(scalar.value))
+            }
+            return .bytes(bytes)
         case "torch.Size":
             return arguments.first ?? .tuple([])
         case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2":
