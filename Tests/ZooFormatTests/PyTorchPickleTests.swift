@@ -15,15 +15,16 @@ import Testing
         return result
     }
 
-    static func load(_ pickle: [UInt8]) throws -> PickleValue {
+    static func load(_ pickle: [UInt8]) throws -> PickleMachine.Result {
         try pickle.withUnsafeBytes { buffer in
-            try PickleMachine.load(ByteReader(buffer, file: "t.pkl", member: "data.pkl"), host: TorchPickleHost(file: "t.pkl")).value
+            try PickleMachine.load(ByteReader(buffer, file: "t.pkl", member: "data.pkl"), host: TorchPickleHost(file: "t.pkl"))
         }
     }
 
     static func flatten(_ pickle: [UInt8]) throws -> TorchStateFlattener {
         var flattener = TorchStateFlattener(file: "t.pkl", location: .key("data.pkl"))
-        try flattener.flatten(try load(pickle))
+        let result = try load(pickle)
+        try withExtendedLifetime(result.arena) { try flattener.flatten(result.value) }
         return flattener
     }
 
@@ -51,9 +52,7 @@ import Testing
         let ordered = try Self.flatten(Self.bytes("800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000006171024b01732e"))
         #expect(ordered.metadata == ["a": "1"])
         // l = []; l.append(l); {'l': l}: a list that contains itself.
-        let cyclic = try Self.load(Self.bytes("80027d710058010000006c71015d7102680261732e"))
-        var flattener = TorchStateFlattener(file: "t.pkl", location: .key("data.pkl"))
-        #expect(throws: FormatError.self) { try flattener.flatten(cyclic) }
+        #expect(throws: FormatError.self) { try Self.flatten(Self.bytes("80027d710058010000006c71015d7102680261732e")) }
     }
 
     static let hostile: [(String, [UInt8], String)] = [
@@ -114,6 +113,36 @@ import Testing
         #expect(error.message.contains("at most \(PickleMachine.maximumStack) values"))
     }
 
+    @Test func deepTupleNestingIsRefused() throws {
+        // NONE, then TUPLE1 300 times: (((None,),),…)
+        let pickle: [UInt8] = [0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 300) + [0x2E]
+        let error = try #require(throws: FormatError.self) { _ = try Self.load(pickle) }
+        #expect(error.message.contains("nested at most"))
+    }
+
+    @Test func longListChainsAreReleasedWithoutRecursion() throws {
+        // 200,000 lists, each appended into the next while still empty, then read back:
+        // a chain far deeper than any call stack, built by mutating memoized lists.
+        let count = 200_000
+        var pickle: [UInt8] = [0x80, 0x02]
+        for index in 0..<count { pickle += [0x5D, 0x72] + withUnsafeBytes(of: UInt32(index).littleEndian, Array.init) + [0x30] }
+        for index in stride(from: count - 1, to: 0, by: -1) {
+            // LONG_BINGET index, LONG_BINGET index-1, APPEND, POP
+            pickle += [0x6A] + withUnsafeBytes(of: UInt32(index).littleEndian, Array.init)
+            pickle += [0x6A] + withUnsafeBytes(of: UInt32(index - 1).littleEndian, Array.init) + [0x61, 0x30]
+        }
+        pickle += [0x6A] + withUnsafeBytes(of: UInt32(count - 1).littleEndian, Array.init) + [0x2E]
+        let result = try Self.load(pickle)
+        guard case .list(let top) = result.value else {
+            Issue.record("not a list")
+            return
+        }
+        #expect(top.items.count == 1)
+        // Flattening stops at its depth bound; releasing the result must not crash.
+        var flattener = TorchStateFlattener(file: "t.pkl", location: .key("data.pkl"))
+        #expect(throws: FormatError.self) { try withExtendedLifetime(result.arena) { try flattener.flatten(result.value) } }
+    }
+
     @Test func rebuildTensorIsSymbolic() throws {
         // _rebuild_tensor_v2(('storage', torch.FloatStorage, '0', 'cpu', 6), 1, (2, 2), (3, 1), False, OrderedDict())
         var pickle: [UInt8] = [0x80, 0x02, 0x63] + Array("torch._utils\n_rebuild_tensor_v2\n".utf8)
@@ -122,7 +151,7 @@ import Testing
         pickle += [0x4B, 0x01, 0x4B, 0x02, 0x4B, 0x02, 0x86, 0x4B, 0x03, 0x4B, 0x01, 0x86, 0x89]
         pickle += [0x63] + Array("collections\nOrderedDict\n".utf8) + [0x29, 0x52]
         pickle += [0x74, 0x52, 0x2E]
-        guard case .tensor(let tensor) = try Self.load(pickle) else {
+        guard case .tensor(let tensor) = try Self.load(pickle).value else {
             Issue.record("not a tensor")
             return
         }

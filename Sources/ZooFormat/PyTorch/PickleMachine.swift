@@ -26,26 +26,41 @@ protocol PickleHost {
 /// opcodes of protocol 0 (`INT`, `PUT`, `INST`, …), extension registries and
 /// out-of-band buffers are refused as unknown, with their offset. The stack, the
 /// mark stack and the memo are bounded.
+///
+/// Nesting is bounded so that releasing a hostile value cannot overflow the call
+/// stack: tuples may nest at most `maximumTupleDepth` deep, and every list and
+/// dict is also held by the `PickleArena` returned with the value, which empties
+/// them one by one when it goes (so chains and cycles of lists are released
+/// iteratively). Keep the arena alive while using the value.
 struct PickleMachine {
     static let maximumStack = 1 << 20
     static let maximumMemo = 1 << 20
+    static let maximumTupleDepth = 200
     static let highestProtocol = 5
+
+    /// What a run produces: the value, where the pickle ended, and the arena owning its containers.
+    struct Result {
+        let value: PickleValue
+        /// The offset just past `STOP`, where a next pickle may start.
+        let end: Int
+        let arena: PickleArena
+    }
 
     let reader: ByteReader
     let host: any PickleHost
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    private let arena = PickleArena()
     private var position: Int
     /// Offset of the opcode being executed, for messages.
     private var opcodeOffset: Int
 
     /// Runs the pickle starting at `start` up to its `STOP`.
-    /// - Returns: the pickled value and the offset just past `STOP` (where a next pickle may start).
-    static func load(_ reader: ByteReader, from start: Int = 0, host: any PickleHost) throws -> (value: PickleValue, end: Int) {
+    static func load(_ reader: ByteReader, from start: Int = 0, host: any PickleHost) throws -> Result {
         var machine = PickleMachine(reader: reader, host: host, position: start, opcodeOffset: start)
         let value = try machine.run()
-        return (value, machine.position)
+        return Result(value: value, end: machine.position, arena: machine.arena)
     }
 
     private init(reader: ByteReader, host: any PickleHost, position: Int, opcodeOffset: Int) {
@@ -112,7 +127,28 @@ struct PickleMachine {
         guard stack.count < PickleMachine.maximumStack else {
             throw malformed("at most \(PickleMachine.maximumStack) values on the pickle stack", "more")
         }
+        switch value {
+        case .list(let list): arena.lists.append(list)
+        case .dict(let dict): arena.dicts.append(dict)
+        case .tuple:
+            guard Self.tupleDepth(value, limit: Self.maximumTupleDepth) <= Self.maximumTupleDepth else {
+                throw malformed("tuples nested at most \(Self.maximumTupleDepth) deep", "deeper nesting")
+            }
+        default: break
+        }
         stack.append(value)
+    }
+
+    /// How deeply tuples nest in `value` (lists and dicts, owned by the arena, count as leaves); stops past `limit`.
+    static func tupleDepth(_ value: PickleValue, limit: Int) -> Int {
+        guard case .tuple(let items) = value else { return 0 }
+        guard limit >= 0 else { return 1 }
+        var deepest = 0
+        for item in items {
+            deepest = max(deepest, tupleDepth(item, limit: limit - 1))
+            if deepest > limit { break }
+        }
+        return deepest + 1
     }
 
     private mutating func pop() throws -> PickleValue {
@@ -334,5 +370,17 @@ struct PickleMachine {
         for index in stride(from: 0, to: items.count, by: 2) {
             dict.items.append((items[index], items[index + 1]))
         }
+    }
+}
+
+/// Owns every list and dict a pickle created; empties them one by one when it
+/// goes, so that no release recurses through a long chain (or leaks a cycle).
+final class PickleArena {
+    var lists: [PickleList] = []
+    var dicts: [PickleDict] = []
+
+    deinit {
+        for list in lists { list.items.removeAll() }
+        for dict in dicts { dict.items.removeAll() }
     }
 }

@@ -28,6 +28,7 @@ enum PyTorchLegacyReader {
             throw reader.malformed(magicPickle.end, expected: "the legacy protocol version 1001", found: version.value.pythonDescription)
         }
         let sysInfo = try PickleMachine.load(reader, from: version.end, host: host)
+        defer { withExtendedLifetime(sysInfo.arena) {} }
         var byteOrder = ByteOrder.little
         if case .dict(let info) = sysInfo.value {
             for (key, value) in info.items {
@@ -36,8 +37,9 @@ enum PyTorchLegacyReader {
         }
         let main = try PickleMachine.load(reader, from: sysInfo.end, host: host)
         var flattener = TorchStateFlattener(file: file.path, location: .offset(sysInfo.end))
-        try flattener.flatten(main.value)
+        try withExtendedLifetime(main.arena) { try flattener.flatten(main.value) }
         let keysPickle = try PickleMachine.load(reader, from: main.end, host: host)
+        defer { withExtendedLifetime(keysPickle.arena) {} }
         guard case .list(let keyList) = keysPickle.value else {
             throw reader.malformed(main.end, expected: "the list of storage keys", found: keysPickle.value.pythonDescription)
         }

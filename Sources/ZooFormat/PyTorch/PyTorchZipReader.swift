@@ -49,14 +49,13 @@ enum PyTorchZipReader {
         }
 
         let pickleBytes = try bytes(of: pickle, in: file)
-        let (value, flattened) = try pickleBytes.withUnsafeBytes { buffer in
+        let flattened = try pickleBytes.withUnsafeBytes { buffer in
             let reader = ByteReader(buffer, file: file.path, member: pickle.name)
-            let value = try PickleMachine.load(reader, host: TorchPickleHost(file: file.path)).value
+            let result = try PickleMachine.load(reader, host: TorchPickleHost(file: file.path))
             var flattener = TorchStateFlattener(file: file.path, location: .key(pickle.name))
-            try flattener.flatten(value)
-            return (value, flattener)
+            try withExtendedLifetime(result.arena) { try flattener.flatten(result.value) }
+            return flattener
         }
-        _ = value
         for (key, item) in flattened.metadata { metadata[key] = item }
 
         var tensors: [Tensor] = []
