@@ -36,6 +36,17 @@ enum TorchTensorBuilder {
                 at: .key(path), needed: o2 ? Int.max : start, available: declared,
                 what: "the storage offset \(ref.storageOffset) of '\(name)'"))
         }
+        // A view with zero strides (`t.expand(…)`) reads elements more than once; materializing
+        // it must not allocate without bound: at most 1024× the storage it views.
+        if let logical = checkedElementCount(ref.shape) {
+            let (bytes, o3) = logical.multipliedReportingOverflow(by: itemSize)
+            let (limit, o4) = max(declared - start, itemSize).multipliedReportingOverflow(by: 1024)
+            guard !o3, o4 || bytes <= limit else {
+                throw FormatError(file: file, .malformed(
+                    at: .key(path), expected: "a view of at most 1024× the \(declared - start) bytes it reads",
+                    found: "'\(name)' of shape \(ref.shape), strides \(ref.strides): \(o3 ? "an overflowing" : "a \(bytes)-byte") tensor"))
+            }
+        }
         let source: TensorSource
         switch storage {
         case .mapped(let mapped, let offset, _):
