@@ -9,10 +9,16 @@ struct InspectCommand: ParsableCommand {
             The format is detected from the file's magic bytes. --json prints one object: \
             {"file", "format", "metadata", "tensors": [{"name", "dtype", "shape", "bytes", ...}], \
             "tensor_count", "parameters", "total_bytes"}.
+
+            A TensorFlow checkpoint is named by its prefix (train/model.ckpt), its .index, or its \
+            directory (the latest in its 'checkpoint' file); optimizer state is marked \
+            "role": "optimizer". PyTorch files (.pt, .pth, .bin; zip or legacy format) are read \
+            without running their pickle: only tensor rebuilders and OrderedDict are allowed, \
+            nested dicts become dotted names (model_state.fc.weight), other values metadata.
             """
     )
 
-    @Argument(help: "The weights file (.npy, .npz, .safetensors).")
+    @Argument(help: "The weights file (.npy, .npz, .safetensors, .pt/.pth/.bin) or TensorFlow checkpoint (prefix, .index or directory).")
     var file: String
 
     @Flag(help: "Print one JSON object instead of a table.")
