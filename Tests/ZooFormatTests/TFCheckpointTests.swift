@@ -113,11 +113,49 @@ enum TFFixture {
         }
     }
 
-    @Test func partitionedVariablesAreRefused() throws {
-        let error = try #require(throws: FormatError.self) { try TensorArchive.open(TFFixture.path("partitioned")) }
-        #expect(error.exitCode == 65)
-        #expect(error.message.contains("'embedding'"))
-        #expect(error.message.contains("partitioned"))
+    @Test func partitionedVariablesAreAssembled() throws {
+        let archive = try TensorArchive.open(TFFixture.path("partitioned"))
+        #expect(archive.tensors.map(\.name) == ["columns", "embedding"])
+        let embedding = try archive.tensor(named: "embedding")
+        #expect(embedding.shape == [4, 3])
+        #expect(embedding.attributes["slices"] == "2")
+        #expect(try embedding.sha256() == "2be7e27b315d732e17b2119cd97931d98d38c1bbd2c6ef74e0abf6e874494d21")
+        #expect(Array(try embedding.floats().prefix(3)) == [0.38692939281463623, 0.3600262403488159, 0.9768795967102051])
+        // Three column slices of widths 2, 2 and 1: each row is put together from all three.
+        let columns = try archive.tensor(named: "columns")
+        #expect(columns.shape == [2, 5])
+        #expect(columns.attributes["slices"] == "3")
+        #expect(try columns.sha256() == "6a5301975d6393a88908a69d9529bb206485357ab3306d9ba663c64f83954bf9")
+        #expect(Array(try columns.floats().prefix(3)) == [0.956581711769104, 0.2668107748031616, 0.956581711769104])
+    }
+
+    @Test func sliceKeysAreTensorFlowsOrderedCode() {
+        // The key TensorFlow 2.21 wrote for the first slice of 'embedding' (rows 0..<2, all 3 columns).
+        let expected: [UInt8] = [0x00] + Array("embedding".utf8) + [0x00, 0x01, 0x01, 0x02, 0x80, 0x82, 0x80, 0x83]
+        #expect(TFPartitionedVariable.key(name: "embedding", extents: [.init(start: 0, length: 2), .init(start: 0, length: 3)]) == expected)
+        #expect(TFPartitionedVariable.key(name: "a\u{0}", extents: [.init(start: 0, length: nil)]) == [0x00, 0x61, 0x00, 0xFF, 0x00, 0x01, 0x01, 0x01, 0x80, 0x7F])
+    }
+
+    @Test(arguments: [
+        (0, [0x80]), (3, [0x83]), (63, [0xBF]), (-1, [0x7F]), (-64, [0x40]), (64, [0xC0, 0x40]),
+        (1000, [0xC3, 0xE8]), (-65, [0x3F, 0xBF]), (8191, [0xDF, 0xFF]), (8192, [0xE0, 0x20, 0x00]),
+    ] as [(Int64, [UInt8])])
+    func signedNumIncreasing(value: Int64, encoded: [UInt8]) {
+        #expect(TFPartitionedVariable.signedNumIncreasing(value) == encoded)
+    }
+
+    @Test(arguments: [
+        ("overlap", [([0, 0], [2, 3]), ([1, 0], [3, 3])]),
+        ("gap", [([0, 0], [1, 3]), ([2, 0], [2, 3])]),
+        ("out of bounds", [([0, 0], [2, 3]), ([2, 0], [3, 3])]),
+        ("double cover", [([0, 0], [4, 3]), ([0, 0], [4, 3])]),
+    ] as [(String, [([Int], [Int])])])
+    func slicesMustTileTheVariable(_ name: String, slices: [([Int], [Int])]) throws {
+        let file = try MappedFile(path: TFFixture.path("partitioned/model.ckpt.index"))
+        let parts = slices.map { TFPartitionedVariable.Part(start: $0.0, shape: $0.1, shard: file, offset: 0, size: 0, maskedCRC: nil) }
+        #expect(throws: FormatError.self, "\(name)") {
+            try TFPartitionedVariable.checkTiling(parts, shape: [4, 3], name: "v", file: "t")
+        }
     }
 
     @Test func missingCheckpointIsNotFound() throws {

@@ -46,7 +46,9 @@ struct TFBundleEntry: Equatable {
     var size = 0
     /// The masked CRC-32C of the bytes, if stored.
     var maskedCRC: UInt32?
-    var sliceCount = 0
+    /// The serialized `TensorSliceProto`s of a partitioned variable.
+    var slices: [[UInt8]] = []
+    var sliceCount: Int { slices.count }
 
     init() {}
 
@@ -61,8 +63,7 @@ struct TFBundleEntry: Equatable {
             case (5, 0): size = try reader.size("size")
             case (6, 5): maskedCRC = try reader.fixed32()
             case (7, 2):
-                _ = try reader.lengthDelimited()
-                sliceCount += 1
+                slices.append(Array(try reader.lengthDelimited()))
             default: try reader.skip(wireType)
             }
         }

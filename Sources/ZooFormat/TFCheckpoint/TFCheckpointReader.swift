@@ -23,7 +23,8 @@
 ///
 /// Skipped with a note in `metadata["skipped"]`: DT_STRING tensors (such as TF2's
 /// `_CHECKPOINTABLE_OBJECT_GRAPH`) and resource/variant/quantized types.
-/// Refused: partitioned variables (saved as slices), which Zoo does not assemble.
+/// Partitioned variables (saved as slices) are assembled on read (`TFPartitionedVariable`):
+/// a copy, with `attributes["slices"]` giving the number of parts.
 enum TFCheckpointReader {
     /// Opens the checkpoint whose prefix is `prefix`; `file` is the path the user gave.
     static func open(prefix: String, file: String) throws -> TensorArchive {
@@ -40,18 +41,28 @@ enum TFCheckpointReader {
             throw FormatError(file: indexPath, .malformed(at: .key(""), expected: "between 1 and \(max(1, table.entries.count)) shards", found: "num_shards \(header.shardCount)"))
         }
         var shards = [MappedFile?](repeating: nil, count: header.shardCount)
+        func shard(_ id: Int, _ name: String) throws -> MappedFile {
+            guard id < header.shardCount else {
+                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "a shard_id below num_shards \(header.shardCount)", found: "\(id)"))
+            }
+            if let mapped = shards[id] { return mapped }
+            let mapped = try MappedFile(path: shardPath(prefix, id, header.shardCount))
+            shards[id] = mapped
+            return mapped
+        }
+        // Keys of slices of partitioned variables start with a 0 byte (an OrderedCode);
+        // the variable's own entry lists its slices.
+        var sliceValues: [[UInt8]: [UInt8]] = [:]
+        for entry in table.entries.dropFirst() where entry.key.first == 0 { sliceValues[entry.key] = entry.value }
         var tensors: [Tensor] = []
         var skipped: [String] = []
         for entry in table.entries.dropFirst() {
-            // Keys of slices of partitioned variables start with a 0 byte (an OrderedCode); the
-            // variable's own entry lists them and is refused below.
             if entry.key.first == 0 { continue }
             let name = String(decoding: entry.key, as: UTF8.self)
             let bundle = try entry.value.withUnsafeBytes { try TFBundleEntry($0, file: indexPath, key: name) }
-            if bundle.sliceCount > 0 {
-                throw FormatError(file: indexPath, .malformed(
-                    at: .key(name), expected: "an unpartitioned variable",
-                    found: "a variable saved as \(bundle.sliceCount) slices (partitioned variables are not supported; re-save it unpartitioned)"))
+            if bundle.sliceCount > 0, let dtype = TFDataType.dtype(bundle.dtypeCode) {
+                tensors.append(try partitioned(name, bundle, dtype: dtype, bigEndian: header.bigEndian, slices: sliceValues, indexPath: indexPath, file: file, shard: shard))
+                continue
             }
             guard let dtype = TFDataType.dtype(bundle.dtypeCode) else {
                 guard bundle.dtypeCode == TFDataType.string || (11...21).contains(bundle.dtypeCode) else {
@@ -63,17 +74,7 @@ enum TFCheckpointReader {
             guard !bundle.unknownRank else {
                 throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "a known shape", found: "unknown rank"))
             }
-            guard bundle.shardID < header.shardCount else {
-                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "a shard_id below num_shards \(header.shardCount)", found: "\(bundle.shardID)"))
-            }
-            let shard: MappedFile
-            if let mapped = shards[bundle.shardID] {
-                shard = mapped
-            } else {
-                shard = try MappedFile(path: shardPath(prefix, bundle.shardID, header.shardCount))
-                shards[bundle.shardID] = shard
-            }
-            tensors.append(try tensor(name, bundle, dtype: dtype, bigEndian: header.bigEndian, shard: shard, file: file))
+            tensors.append(try tensor(name, bundle, dtype: dtype, bigEndian: header.bigEndian, shard: try shard(bundle.shardID, name), file: file))
         }
         var metadata = [
             "shards": "\(header.shardCount)",
@@ -92,6 +93,57 @@ enum TFCheckpointReader {
             return String(repeating: "0", count: max(0, 5 - digits.count)) + digits
         }
         return "\(prefix).data-\(padded(shard))-of-\(padded(count))"
+    }
+
+    /// A partitioned variable (see `TFPartitionedVariable`): its slices located, checked to
+    /// tile it, and copied together on read.
+    private static func partitioned(
+        _ name: String, _ entry: TFBundleEntry, dtype: DType, bigEndian: Bool, slices: [[UInt8]: [UInt8]],
+        indexPath: String, file: String, shard: (Int, String) throws -> MappedFile
+    ) throws -> Tensor {
+        guard !entry.unknownRank, !entry.shape.isEmpty, let total = checkedElementCount(entry.shape) else {
+            throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "a partitioned variable of known rank ≥ 1", found: "shape \(entry.shape)"))
+        }
+        var parts: [TFPartitionedVariable.Part] = []
+        for sliceBytes in entry.slices {
+            var extents = try TFPartitionedVariable.extents(sliceBytes, file: indexPath, name: name)
+            guard extents.count <= entry.shape.count else {
+                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "slices of rank \(entry.shape.count)", found: "a slice of rank \(extents.count)"))
+            }
+            if extents.isEmpty { extents = entry.shape.map { _ in .init(start: 0, length: nil) } }
+            let key = TFPartitionedVariable.key(name: name, extents: extents)
+            guard let value = slices[key] else {
+                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "an entry for its slice \(extents.map { "\($0.start):\($0.length.map(String.init) ?? "all")" })", found: "none"))
+            }
+            let part = try value.withUnsafeBytes { try TFBundleEntry($0, file: indexPath, key: "\(name) slice") }
+            let sliceShape = zip(extents, entry.shape).map { extent, full in extent.length ?? full }
+            guard part.dtypeCode == entry.dtypeCode else {
+                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "slices of \(TFDataType.name(entry.dtypeCode))", found: TFDataType.name(part.dtypeCode)))
+            }
+            let count = checkedElementCount(sliceShape) ?? Int.max
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
+            guard !overflow, bytes == part.size else {
+                throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "\(overflow ? "a size" : "\(bytes) bytes") for a slice of shape \(sliceShape)", found: "size \(part.size)"))
+            }
+            let mapped = try shard(part.shardID, name)
+            let (end, endOverflow) = part.offset.addingReportingOverflow(part.size)
+            guard !endOverflow, end <= mapped.count else {
+                throw FormatError(file: mapped.path, .truncated(at: .offset(part.offset), needed: part.size, available: max(0, mapped.count - part.offset), what: "a slice of '\(name)'"))
+            }
+            parts.append(.init(start: extents.map(\.start), shape: sliceShape, shard: mapped, offset: part.offset, size: part.size, maskedCRC: part.maskedCRC))
+        }
+        try TFPartitionedVariable.checkTiling(parts, shape: entry.shape, name: name, file: indexPath)
+        let shape = entry.shape
+        let itemSize = dtype.byteCount
+        let located = parts
+        let source = TensorSource.loader(byteCount: total * itemSize) {
+            try TFPartitionedVariable.assemble(located, shape: shape, itemSize: itemSize, name: name)
+        }
+        var attributes = ["slices": "\(parts.count)"]
+        if let role = TFVariableRole.role(of: name) { attributes["role"] = role }
+        return try Tensor(
+            name: name, dtype: dtype, shape: shape, byteOrder: bigEndian ? .big : .little,
+            source: source, file: file, attributes: attributes)
     }
 
     private static func tensor(_ name: String, _ entry: TFBundleEntry, dtype: DType, bigEndian: Bool, shard: MappedFile, file: String) throws -> Tensor {

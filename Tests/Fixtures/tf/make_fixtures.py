@@ -12,7 +12,7 @@ It writes, next to itself:
                          (object-based keys, _CHECKPOINTABLE_OBJECT_GRAPH).
   sharded/ckpt-1.*       the same kind, split over several data shards by
                          CheckpointOptions(experimental_sharding_callback=MaxShardSizePolicy).
-  partitioned/model.ckpt.*  a variable partitioned in two slices (Zoo refuses it).
+  partitioned/model.ckpt.*  variables partitioned in slices, by rows and by columns.
 and prints the values the Swift tests hard-code: a few elements and the SHA-256 of
 np.ascontiguousarray(a).tobytes() for each variable.
 """
@@ -125,6 +125,10 @@ def partitioned():
         tf.compat.v1.get_variable(
             "embedding", shape=[4, 3], initializer=tf.compat.v1.random_uniform_initializer(seed=3),
             partitioner=tf.compat.v1.fixed_size_partitioner(2))
+        # Three uneven column slices (widths 2, 2, 1): strided copies when assembled.
+        tf.compat.v1.get_variable(
+            "columns", shape=[2, 5], initializer=tf.compat.v1.random_uniform_initializer(seed=4),
+            partitioner=tf.compat.v1.fixed_size_partitioner(3, axis=1))
         saver = tf.compat.v1.train.Saver(save_relative_paths=True)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
