@@ -163,8 +163,9 @@ enum TorchFixture {
         #expect(tailOffset == weightOffset + 32)
     }
 
-    @Test func wholeModuleIsRefused() throws {
-        let error = try #require(throws: FormatError.self) { try TensorArchive.open(TorchFixture.path("whole_module.pt")) }
+    @Test(arguments: ["whole_module.pt", "whole_module_legacy.pt"])
+    func wholeModuleIsRefused(_ file: String) throws {
+        let error = try #require(throws: FormatError.self) { try TensorArchive.open(TorchFixture.path(file)) }
         #expect(error.exitCode == 65)
         #expect(error.message.contains("torch.nn.modules.container.Sequential"))
         #expect(error.message.contains("state_dict()"))

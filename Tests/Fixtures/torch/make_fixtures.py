@@ -13,6 +13,7 @@ It writes, next to itself:
   legacy.pt            torch.save(..., _use_new_zipfile_serialization=False): the pre-1.6 format,
                        with views that share one storage at different offsets
   whole_module.pt      torch.save(model): a pickled nn.Module, which Zoo refuses
+  whole_module_legacy.pt  the same in the legacy format
   malicious.pt         a zip whose data.pkl reduces os.system("echo pwned") (built, never loaded)
   malicious_eval.pt    the same with builtins.eval, pickled with protocol 4 (STACK_GLOBAL)
 and prints the values the Swift tests hard-code: a few elements and the SHA-256 of
@@ -124,6 +125,7 @@ dump("legacy", legacy)
 
 whole = torch.nn.Sequential(torch.nn.Linear(2, 2))
 save(whole, "whole_module.pt")
+save(whole, "whole_module_legacy.pt", _use_new_zipfile_serialization=False)
 
 
 class Exploit:
