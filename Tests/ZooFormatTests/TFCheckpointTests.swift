@@ -158,6 +158,18 @@ enum TFFixture {
         }
     }
 
+    @Test func indexIsRecognizedByItsMagicUnderAnotherName() throws {
+        let copy = try TFFixture.copy("v1")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let renamed = copy.appendingPathComponent("weights.table").path
+        try FileManager.default.moveItem(atPath: copy.appendingPathComponent("model.ckpt.index").path, toPath: renamed)
+        try FileManager.default.moveItem(
+            atPath: copy.appendingPathComponent("model.ckpt.data-00000-of-00001").path, toPath: renamed + ".data-00000-of-00001")
+        let archive = try TensorArchive.open(renamed)
+        #expect(archive.format == .tfCheckpoint)
+        #expect(try archive.tensor(named: "hidden1/kernel").sha256() == TFFixture.v1Digests["hidden1/kernel"])
+    }
+
     @Test func missingCheckpointIsNotFound() throws {
         let error = try #require(throws: FormatError.self) { try TensorArchive.open(TFFixture.path("v1/nothing.ckpt")) }
         #expect(error.exitCode == 66)

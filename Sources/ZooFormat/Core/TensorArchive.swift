@@ -58,7 +58,7 @@ public struct TensorArchive: Sendable {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
-        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, file: path)
+        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, index: path, file: path)
         case .pytorch:
             return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
         }

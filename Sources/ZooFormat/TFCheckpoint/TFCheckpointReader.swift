@@ -27,8 +27,10 @@
 /// a copy, with `attributes["slices"]` giving the number of parts.
 enum TFCheckpointReader {
     /// Opens the checkpoint whose prefix is `prefix`; `file` is the path the user gave.
-    static func open(prefix: String, file: String) throws -> TensorArchive {
-        let indexPath = prefix + ".index"
+    /// `index` is the table to read when it is not `PREFIX.index` (a file recognized by its
+    /// table magic under another name).
+    static func open(prefix: String, index indexFile: String? = nil, file: String) throws -> TensorArchive {
+        let indexPath = indexFile ?? prefix + ".index"
         let index = try MappedFile(path: indexPath)
         guard index.count > 0 else { throw FormatError(file: indexPath, .empty) }
         let table = try SSTable(ByteReader(index.bytes, file: indexPath))
