@@ -122,6 +122,30 @@ enum TorchFixture {
         #expect(try tensor.floats() == values)
     }
 
+    @Test func newerDtypesThroughRebuildTensorV3() throws {
+        let archive = try TensorArchive.open(TorchFixture.path("newer_dtypes.pt"))
+        let u16 = try archive.tensor(named: "u16")
+        #expect(u16.dtype == .uint16)
+        #expect(try u16.floats() == [1, 65535])
+        #expect(try u16.sha256() == "16b8cb1fe734fbc60c6763c94c9e4cc55840ae966e7e508ba82f539d82702511")
+        // float8 and complex are listed and copied, not converted.
+        let f8 = try archive.tensor(named: "f8")
+        #expect(f8.dtype.name == "float8_e4m3fn")
+        #expect(try f8.canonicalBytes().copied() == [48, 192, 126])
+        #expect(throws: FormatError.self) { try f8.floats() }
+        let c64 = try archive.tensor(named: "c64")
+        #expect(c64.dtype.name == "complex64")
+        #expect(c64.shape == [2])
+        #expect(try c64.sha256() == "d4a76b4855578217b30795d583c97344a6fdd35a812e8489e6134c0263371ffa")
+    }
+
+    @Test func quantizedTensorsAreRefusedByName() throws {
+        let error = try #require(throws: FormatError.self) { try TensorArchive.open(TorchFixture.path("quantized.pt")) }
+        #expect(error.exitCode == 65)
+        #expect(error.message.contains("torch._utils._rebuild_qtensor"))
+        #expect(error.message.contains("does not read"))
+    }
+
     @Test(arguments: ["views.pt", "legacy.pt"])
     func viewsKeepStridesAndOffsets(_ file: String) throws {
         let archive = try TensorArchive.open(TorchFixture.path(file))

@@ -20,11 +20,14 @@ struct TorchPickleHost: PickleHost {
         "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,
         "ByteStorage": .uint8, "BoolStorage": .bool, "UInt16Storage": .uint16, "UInt32Storage": .uint32,
         "UInt64Storage": .uint64, "UntypedStorage": .uint8,
+        "ComplexFloatStorage": .opaque(name: "complex64", byteCount: 8, swapUnit: 4),
+        "ComplexDoubleStorage": .opaque(name: "complex128", byteCount: 16, swapUnit: 8),
     ]
 
     /// Functions whose calls are evaluated symbolically.
     static let functions: Set<String> = [
-        "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
+        "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2",
         "collections.OrderedDict", "torch.Size", "builtins.set", "builtins.frozenset", "__builtin__.set",
         // Protocol 2 pickles `bytes` as _codecs.encode('…', 'latin1'): evaluated here, not called.
@@ -34,20 +37,40 @@ struct TorchPickleHost: PickleHost {
     /// Names allowed as values only (the type argument of `_rebuild_from_type_v2`, dtypes).
     static let values: Set<String> = ["torch.Tensor", "torch.nn.parameter.Parameter", "torch.device"]
 
-    static let dtypeNames: Set<String> = [
-        "float32", "float", "float64", "double", "float16", "half", "bfloat16", "int64", "long", "int32", "int",
-        "int16", "short", "int8", "uint8", "bool", "uint16", "uint32", "uint64",
+    /// `torch.float32`-style dtype globals (the dtype argument of `_rebuild_tensor_v3`).
+    static let dtypes: [String: DType] = [
+        "float32": .float32, "float": .float32, "float64": .float64, "double": .float64, "float16": .float16,
+        "half": .float16, "bfloat16": .bfloat16, "int64": .int64, "long": .int64, "int32": .int32, "int": .int32,
+        "int16": .int16, "short": .int16, "int8": .int8, "uint8": .uint8, "bool": .bool, "uint16": .uint16,
+        "uint32": .uint32, "uint64": .uint64,
+        "complex64": .opaque(name: "complex64", byteCount: 8, swapUnit: 4),
+        "complex128": .opaque(name: "complex128", byteCount: 16, swapUnit: 8),
+        "float8_e4m3fn": .opaque(name: "float8_e4m3fn", byteCount: 1, swapUnit: 1),
+        "float8_e5m2": .opaque(name: "float8_e5m2", byteCount: 1, swapUnit: 1),
+        "float8_e4m3fnuz": .opaque(name: "float8_e4m3fnuz", byteCount: 1, swapUnit: 1),
+        "float8_e5m2fnuz": .opaque(name: "float8_e5m2fnuz", byteCount: 1, swapUnit: 1),
+        "float8_e8m0fnu": .opaque(name: "float8_e8m0fnu", byteCount: 1, swapUnit: 1),
     ]
 
     func global(module: String, name: String, at location: FileLocation) throws -> PickleValue {
         let full = "\(module).\(name)"
         if Self.functions.contains(full) || Self.values.contains(full) { return .global(module: module, name: name) }
         if module == "torch" || module == "torch.storage", Self.storageTypes[name] != nil { return .global(module: module, name: name) }
-        if module == "torch", Self.dtypeNames.contains(name) { return .object("torch.\(name)") }
-        if module.hasPrefix("torch.nn.modules") || module == "__main__" || module.hasPrefix("torch.nn.") {
+        if module == "torch", Self.dtypes[name] != nil { return .object("torch.\(name)") }
+        if module.hasPrefix("torch.nn.") {
             throw FormatError(file: file, .malformed(
                 at: location, expected: "a state dict (tensors in dicts and lists)",
                 found: "a pickled Python object of class '\(full)': a whole nn.Module was saved; Zoo reads only state dicts, so save model.state_dict() instead (the global was refused, nothing was executed)"))
+        }
+        if module == "__main__" {
+            throw FormatError(file: file, .malformed(
+                at: location, expected: "a state dict (tensors in dicts and lists)",
+                found: "a pickled object of the script's own class '\(full)' (a whole nn.Module? Zoo reads only state dicts: save model.state_dict() instead; the global was refused, nothing was executed)"))
+        }
+        if (module == "torch._utils" && name.hasPrefix("_rebuild_")) || (module == "torch" && name.hasSuffix("Storage")) {
+            throw FormatError(file: file, .malformed(
+                at: location, expected: "dense CPU tensors of a dtype Zoo reads",
+                found: "'\(full)': a kind of tensor or storage Zoo does not read (quantized, sparse, meta, nested or device-specific); nothing was executed"))
         }
         throw FormatError(file: file, .malformed(
             at: location, expected: "only torch tensor and storage rebuilders and collections.OrderedDict as pickle globals",
@@ -87,6 +110,17 @@ struct TorchPickleHost: PickleHost {
             return arguments.first ?? .tuple([])
         case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2":
             return .tensor(try rebuildTensor(arguments, at: location))
+        case "torch._utils._rebuild_tensor_v3":
+            // (untyped storage, offset, size, stride, requires_grad, hooks, dtype, …): dtypes
+            // without a typed storage class; the offset counts elements of `dtype`.
+            guard arguments.count >= 7, case .object(let dtypeName) = arguments[6],
+                  let dtype = Self.dtypes[String(dtypeName.dropFirst("torch.".count))] else {
+                throw malformed(location, "a dtype as the 7th argument of _rebuild_tensor_v3", PickleValue.tuple(arguments).pythonDescription)
+            }
+            let tensor = try rebuildTensor(arguments, at: location)
+            let bytes = tensor.storage.elementCount * tensor.storage.dtype.byteCount
+            let storage = TorchStorageRef(dtype: dtype, key: tensor.storage.key, elementCount: bytes / dtype.byteCount)
+            return .tensor(TorchTensorRef(storage: storage, storageOffset: tensor.storageOffset, shape: tensor.shape, strides: tensor.strides))
         case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
             guard let data = arguments.first, case .tensor = data else {
                 throw malformed(location, "a tensor as the first argument of \(name)", arguments.first?.pythonDescription ?? "none")

@@ -7,6 +7,8 @@ It writes, next to itself:
   checkpoint.pth       {"model_state": state_dict, "optimizer_state": ..., "epoch": 3,
                         "loss": 0.25, "note": "seed", "best": True}
   dtypes.pt            float16, bfloat16, float64, int8/16/32/64, uint8, bool tensors
+  newer_dtypes.pt      uint16, float8_e4m3fn and complex64 (_rebuild_tensor_v3, untyped storages)
+  quantized.pt         a quantized tensor, which Zoo refuses by name
   views.pt             views: t[:, 1], t.T, a slice sharing storage, an offset slice
   protocol4.pt         a state dict pickled with pickle_protocol=4 (FRAME, SHORT_BINUNICODE, MEMOIZE)
   protocol5.bin        the same with pickle_protocol=5
@@ -104,6 +106,18 @@ dtypes = {
 }
 save(dtypes, "dtypes.pt")
 dump("dtypes", dtypes)
+
+# dtypes without a typed storage class: _rebuild_tensor_v3 with an untyped storage and a dtype global.
+newer = {
+    "u16": torch.tensor([1, 65535], dtype=torch.uint16),
+    "f8": torch.tensor([0.5, -2.0, 448.0]).to(torch.float8_e4m3fn),
+    "c64": torch.tensor([1 + 2j, -0.5j], dtype=torch.complex64),
+}
+save(newer, "newer_dtypes.pt")
+print("  u16 sha256", hashlib.sha256(newer["u16"].numpy().tobytes()).hexdigest())
+print("  f8 bytes", newer["f8"].view(torch.uint8).tolist(), "sha256", hashlib.sha256(newer["f8"].view(torch.uint8).numpy().tobytes()).hexdigest())
+print("  c64 sha256", hashlib.sha256(newer["c64"].numpy().tobytes()).hexdigest())
+save({"q": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.qint8)}, "quantized.pt")
 
 grid = torch.arange(12, dtype=torch.float32).reshape(3, 4)
 views = {
