@@ -81,7 +81,7 @@ import Testing
         ("REDUCE of a non-callable", [0x80, 0x02, 0x4E, 0x29, 0x52, 0x2E], "allowed global"),
         ("REDUCE with a non-tuple", [0x80, 0x02, 0x63] + Array("collections\nOrderedDict\n".utf8) + [0x4E, 0x52, 0x2E], "argument tuple"),
         ("persistent id that is not a storage", [0x80, 0x02, 0x4E, 0x51, 0x2E], "persistent id"),
-        ("storage of a refused type", [0x80, 0x02, 0x28, 0x58, 0x07, 0, 0, 0] + Array("storage".utf8) + [0x63] + Array("torch\nComplexFloatStorage\n".utf8) + [0x2E], "torch.ComplexFloatStorage"),
+        ("storage of a refused type", [0x80, 0x02, 0x28, 0x58, 0x07, 0, 0, 0] + Array("storage".utf8) + [0x63] + Array("torch\nQInt8Storage\n".utf8) + [0x2E], "torch.QInt8Storage"),
     ]
 
     @Test(arguments: 0..<hostile.count)
