@@ -232,11 +232,21 @@ enum TFFixture {
         #expect(error.file.hasSuffix("ckpt-1.data-00001-of-00002"))
     }
 
+    @Test func directoryWithOneIndexAndNoCheckpointFile() throws {
+        let copy = try TFFixture.copy("tf2")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("checkpoint"))
+        let archive = try TensorArchive.open(copy.path)
+        #expect(archive.metadata["prefix"]?.hasSuffix("/ckpt-1") == true)
+        #expect(archive.tensors.count == 15)
+    }
+
     @Test func directoryWithoutCheckpointFileFails() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-tf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
         let error = try #require(throws: FormatError.self) { try TensorArchive.open(empty.path) }
         #expect(error.exitCode == 66)
+        #expect(error.message.contains("neither a TensorFlow 'checkpoint' file nor a single .index"))
     }
 }

@@ -17,7 +17,8 @@ import Darwin
 enum TFCheckpointLocator {
     /// The checkpoint prefix `path` stands for, or nil if `path` is not a TensorFlow
     /// checkpoint by name (the caller then detects its format by its bytes).
-    /// - Throws: `.notFound`/`.malformed` for a directory without a usable `checkpoint` file.
+    /// - Throws: `.unreadable` for a directory that names no checkpoint, `.malformed` for a
+    ///   `checkpoint` file without `model_checkpoint_path`.
     static func prefix(for path: String) throws -> String? {
         switch kind(path) {
         case .directory:
@@ -52,15 +53,26 @@ enum TFCheckpointLocator {
     /// The prefix named by `directory/checkpoint` (`model_checkpoint_path: "…"`),
     /// relative to the directory unless absolute; an absolute path that does not
     /// exist (the directory was moved) is retried by its last component.
+    /// Without a `checkpoint` file, a directory holding exactly one `.index` names that checkpoint.
     private static func prefix(inDirectory directory: String) throws -> String {
-        let stateFile = directory + (directory.hasSuffix("/") ? "" : "/") + "checkpoint"
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        let stateFile = base + "checkpoint"
+        if kind(stateFile) == .missing {
+            let indexes = indexFiles(in: directory)
+            guard indexes.count == 1 else {
+                // As for any directory that is not a checkpoint: it cannot be read as a tensor file (66).
+                throw FormatError(file: directory, .unreadable(message: indexes.isEmpty
+                    ? "a directory with neither a TensorFlow 'checkpoint' file nor a single .index"
+                    : "a directory with no 'checkpoint' file and \(indexes.count) .index files (\(indexes.prefix(5).joined(separator: ", "))): name one"))
+            }
+            return base + String(indexes[0].dropLast(".index".count))
+        }
         let file = try MappedFile(path: stateFile)
         let text = String(decoding: file.bytes, as: UTF8.self)
         for line in text.split(separator: "\n") {
             let trimmed = line.drop(while: { $0 == " " })
             guard trimmed.hasPrefix("model_checkpoint_path:") else { continue }
             guard let value = quoted(trimmed.dropFirst("model_checkpoint_path:".count)), !value.isEmpty else { break }
-            let base = directory.hasSuffix("/") ? directory : directory + "/"
             if value.hasPrefix("/") {
                 if kind(value + ".index") == .regular { return value }
                 return base + (value.split(separator: "/").last.map(String.init) ?? value)
@@ -68,6 +80,20 @@ enum TFCheckpointLocator {
             return base + value
         }
         throw FormatError(file: stateFile, .malformed(at: .key("model_checkpoint_path"), expected: "a line model_checkpoint_path: \"PREFIX\"", found: "none"))
+    }
+
+    /// Names of the `.index` files directly in `directory`, sorted.
+    private static func indexFiles(in directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasSuffix(".index"), name.count > ".index".count { names.append(name) }
+        }
+        return names.sorted()
     }
 
     /// The contents of a protobuf text-format string `"…"` (with `\"` and `\\` escapes).
