@@ -1,5 +1,6 @@
 /// Reads PyTorch files in the legacy (pre-1.6, non-zip) format, which
-/// `torch.save(obj, f, _use_new_zipfile_serialization=False)` still writes:
+/// `torch.save(obj, f, _use_new_zipfile_serialization=False)` still writes
+/// (`_legacy_save` in https://github.com/pytorch/pytorch/blob/main/torch/serialization.py):
 ///
 ///     pickle 1   the magic number 0x1950a86a20f9469cfc6c (a LONG1)
 ///     pickle 2   the protocol version, 1001

@@ -1,5 +1,6 @@
 /// Reads PyTorch files in the zip format `torch.save` writes since 1.6
-/// (`.pt`, `.pth`, Hugging Face `pytorch_model.bin`):
+/// (`.pt`, `.pth`, Hugging Face `pytorch_model.bin`; the writer is `_save` in
+/// https://github.com/pytorch/pytorch/blob/main/torch/serialization.py):
 ///
 ///     torch.save(model.state_dict(), "model.pt")
 ///     torch.save({"model_state": model.state_dict(), "epoch": 3}, "checkpoint.pth")
