@@ -1,7 +1,6 @@
 /// Reads TensorFlow checkpoints in the TensorBundle V2 format
 /// (https://github.com/tensorflow/tensorflow/blob/master/tensorflow/core/util/tensor_bundle/tensor_bundle.h),
-/// as `tf.compat.v1.train.Saver`
-/// and `tf.train.Checkpoint` write them:
+/// as `tf.compat.v1.train.Saver` and `tf.train.Checkpoint` write them:
 ///
 ///     saver = tf.compat.v1.train.Saver(); saver.save(session, "train/model.ckpt")
 ///     tf.train.Checkpoint(model=model, optimizer=optimizer).save("train/ckpt")
