@@ -158,6 +158,14 @@ enum TFFixture {
         }
     }
 
+    @Test func metaGraphNamesItsCheckpoint() throws {
+        let copy = try TFFixture.copy("v1")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let meta = copy.appendingPathComponent("model.ckpt.meta")
+        try Data([0x0A, 0x00]).write(to: meta)
+        #expect(try TensorArchive.open(meta.path).tensors.count == 27)
+    }
+
     @Test func indexIsRecognizedByItsMagicUnderAnotherName() throws {
         let copy = try TFFixture.copy("v1")
         defer { try? FileManager.default.removeItem(at: copy) }

@@ -12,8 +12,8 @@ import Darwin
 ///     train/model.ckpt-1000.data-00000-of-00002     the bytes, in shards
 ///     train/model.ckpt-1000.data-00001-of-00002
 ///
-/// Accepted: the prefix (`train/model.ckpt-1000`), its `.index` or one of its
-/// `.data-…` files, or the directory (whose `checkpoint` file names the latest prefix).
+/// Accepted: the prefix (`train/model.ckpt-1000`), its `.index`, one of its
+/// `.data-…` files or its `.meta` graph, or the directory (whose `checkpoint` file names the latest prefix).
 enum TFCheckpointLocator {
     /// The checkpoint prefix `path` stands for, or nil if `path` is not a TensorFlow
     /// checkpoint by name (the caller then detects its format by its bytes).
@@ -26,6 +26,10 @@ enum TFCheckpointLocator {
         case .regular:
             if path.hasSuffix(".index") { return String(path.dropLast(".index".count)) }
             if let range = dataSuffixRange(path) { return String(path[..<range]) }
+            // The graph saved next to a v1 checkpoint: its weights are in the bundle.
+            if path.hasSuffix(".meta"), kind(String(path.dropLast(".meta".count)) + ".index") == .regular {
+                return String(path.dropLast(".meta".count))
+            }
             return nil
         case .missing:
             return kind(path + ".index") == .regular ? path : nil
