@@ -16,7 +16,12 @@ struct BundleBuilder {
         var size: Int?
         var crc: UInt32?
         var unknownRank = false
+        /// Serialized TensorSliceProtos: the variable is partitioned, its data in `rawEntries`.
+        var slices: [[UInt8]] = []
     }
+
+    /// Entries written as they are (slice entries of partitioned variables).
+    var rawEntries: [([UInt8], [UInt8])] = []
 
     var variables: [Variable] = []
     var shardCount = 1
@@ -101,6 +106,7 @@ struct BundleBuilder {
         proto += Self.field(5, varint: UInt64(variable.size ?? variable.data.count))
         let crc = variable.crc ?? CRC32C.mask(CRC32C.checksum(variable.data))
         proto += [0x35] + withUnsafeBytes(of: crc.littleEndian, Array.init)
+        for slice in variable.slices { proto += Self.field(7, bytes: slice) }
         return proto
     }
 
@@ -120,6 +126,11 @@ struct BundleBuilder {
             let offset = shards[shard].count
             shards[shard] += variable.data
             entries.append((Array(variable.name.utf8), entryProto(variable, offset: offset)))
+        }
+        entries += rawEntries
+        if sorted {
+            let header = entries.filter { $0.0.isEmpty }
+            entries = header + entries.filter { !$0.0.isEmpty }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
         }
         var file: [UInt8] = []
         var index: [([UInt8], [UInt8])] = []
@@ -214,6 +225,57 @@ struct BundleBuilder {
         #expect(archive.metadata["shards"] == "3")
         #expect(try archive.tensor(named: "dense/kernel").floats() == [1, 2, 3, 4, 5, 6])
         #expect(try archive.tensor(named: "dense/kernel/Momentum").floats() == [0, 0, 0, 0, 0, 1])
+    }
+
+    /// A variable of shape [2, 3] saved as row slices `rows` (start, count) whose protos name only
+    /// the first dimension (the second is whole); the slice data follows `w` in the shard.
+    static func partitionedBuilder(rows: [(Int, Int)] = [(0, 1), (1, 1)], missingSlice: Bool = false) -> BundleBuilder {
+        var builder = BundleBuilder()
+        builder.variables = [.init(name: "w", shape: [1], data: BundleBuilder.floats([9]), size: 4)]
+        builder.variables[0].crc = CRC32C.mask(CRC32C.checksum(BundleBuilder.floats([9])))
+        func extent(_ start: Int, _ length: Int) -> [UInt8] {
+            BundleBuilder.field(1, bytes: BundleBuilder.field(1, varint: UInt64(start)) + BundleBuilder.field(2, varint: UInt64(length)))
+        }
+        var partitioned = BundleBuilder.Variable(name: "v", shape: [2, 3], data: [], size: 0)
+        partitioned.slices = rows.map { extent($0.0, $0.1) }
+        builder.variables.append(partitioned)
+        var offset = 4
+        for (index, (start, count)) in rows.enumerated() where !(missingSlice && index == rows.count - 1) {
+            let values = (0..<count * 3).map { Float(start * 3 + $0 + 1) }
+            var slice = BundleBuilder.Variable(name: "", shape: [count, 3], data: BundleBuilder.floats(values))
+            slice.offset = offset
+            let key = TFPartitionedVariable.key(name: "v", extents: [.init(start: start, length: count)])
+            builder.rawEntries.append((key, builder.entryProto(slice, offset: offset)))
+            builder.variables[0].data += slice.data
+            offset += slice.data.count
+        }
+        return builder
+    }
+
+    @Test func partitionedVariableWithImplicitWholeDimensions() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = try TensorArchive.open(try Self.partitionedBuilder().write(to: directory))
+        #expect(archive.tensors.map(\.name) == ["v", "w"])
+        let v = try archive.tensor(named: "v")
+        #expect(v.attributes["slices"] == "2")
+        #expect(try v.floats() == [1, 2, 3, 4, 5, 6])
+        #expect(try archive.tensor(named: "w").floats() == [9])
+    }
+
+    @Test(arguments: [
+        ([(0, 2), (1, 1)], false, "overlap"),
+        ([(0, 1), (2, 1)], false, "tile the shape"),
+        ([(0, 1)], false, "covering 3 of 6"),
+        ([(0, 1), (1, 1)], true, "an entry for its slice"),
+    ] as [([(Int, Int)], Bool, String)])
+    func partitionedVariablesMustBeWhole(rows: [(Int, Int)], missingSlice: Bool, mention: String) throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let prefix = try Self.partitionedBuilder(rows: rows, missingSlice: missingSlice).write(to: directory)
+        let error = try #require(throws: FormatError.self) { try TensorArchive.open(prefix) }
+        #expect(error.exitCode == 65)
+        #expect(error.message.contains(mention), "\(error.message)")
     }
 
     enum Failure { case malformed(String), truncated(String), checksum(String) }

@@ -112,8 +112,9 @@ enum TFCheckpointReader {
             guard extents.count <= entry.shape.count else {
                 throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "slices of rank \(entry.shape.count)", found: "a slice of rank \(extents.count)"))
             }
-            if extents.isEmpty { extents = entry.shape.map { _ in .init(start: 0, length: nil) } }
+            // The key names the extents as saved; missing trailing extents mean whole dimensions.
             let key = TFPartitionedVariable.key(name: name, extents: extents)
+            while extents.count < entry.shape.count { extents.append(.init(start: 0, length: nil)) }
             guard let value = slices[key] else {
                 throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "an entry for its slice \(extents.map { "\($0.start):\($0.length.map(String.init) ?? "all")" })", found: "none"))
             }
