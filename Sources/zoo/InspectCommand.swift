@@ -8,13 +8,18 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             The format is detected from the file's magic bytes. --json prints one object: \
             {"file", "format", "metadata", "tensors": [{"name", "dtype", "shape", "bytes", ...}], \
-            "skipped", "tensor_count", "parameters", "total_bytes"}. Keras files list \
-            tensors by their canonical names (hidden1/kernel) with "path" giving where \
-            each sits in the file.
+            "skipped", "tensor_count", "parameters", "total_bytes"}. Keras files list tensors by \
+            their canonical names (hidden1/kernel), with "path" giving where each sits in the file.
+
+            A TensorFlow checkpoint is named by its prefix (train/model.ckpt), its .index, or its \
+            directory (the latest in its 'checkpoint' file); optimizer state is marked \
+            "role": "optimizer". PyTorch files (.pt, .pth, .bin; zip or legacy format) are read \
+            without running their pickle: only tensor rebuilders and OrderedDict are allowed, \
+            nested dicts become dotted names (model_state.fc.weight), other values metadata.
             """
     )
 
-    @Argument(help: "The weights file (.npy, .npz, .safetensors, HDF5 / Keras .h5, .weights.h5, .keras).")
+    @Argument(help: "The weights file (.npy, .npz, .safetensors, HDF5 / Keras .h5, .weights.h5, .keras, .pt/.pth/.bin, IDX, any of them .gz) or TensorFlow checkpoint (prefix, .index or directory).")
     var file: String
 
     @Flag(help: "Print one JSON object instead of a table.")

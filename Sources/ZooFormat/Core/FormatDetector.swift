@@ -9,8 +9,12 @@ public enum FormatDetector {
         if head.starts(with: NPYHeader.magic) { return .npy }
         if head.starts(with: HDF5Reader.signature) { return .hdf5 }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-            return try KerasArchiveReader.isKerasArchive(file) ? .keras : .npz
+            if try KerasArchiveReader.isKerasArchive(file) { return .keras }
+            return PyTorchZipReader.isTorchArchive(file) ? .pytorch : .npz
         }
+        if head.starts(with: PyTorchLegacyReader.magic) { return .pytorch }
+        // A TensorFlow .index (an SSTable) is known by the magic ending its footer.
+        if SSTable.hasMagic(bytes) { return .tfCheckpoint }
         // safetensors: an 8-byte little-endian header length, then '{'.
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }
         if IDXReader.looksLikeIDX(bytes) { return .idx }

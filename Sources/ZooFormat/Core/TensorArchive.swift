@@ -13,6 +13,10 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
     case keras
     /// The IDX format of MNIST and Fashion-MNIST.
     case idx
+    /// A TensorFlow checkpoint (TensorBundle V2: `PREFIX.index` + `PREFIX.data-*`).
+    case tfCheckpoint = "tf-checkpoint"
+    /// A PyTorch `torch.save` file (zip or legacy format).
+    case pytorch
 
     /// The name printed by `zoo inspect` and used by `--to`.
     public var name: String { rawValue }
@@ -61,8 +65,13 @@ public struct TensorArchive: Sendable {
     /// Opens a tensor file of any supported format, detected by magic bytes.
     ///
     /// Only headers are read here; tensor bytes are read lazily.
+    /// A TensorFlow checkpoint may be named by its prefix, its `.index`, a data
+    /// shard or its directory (see `TFCheckpointLocator`).
     /// - Throws: `FormatError`: `.notFound`, `.empty`, `.unknownFormat`, or the format's own errors.
     public static func open(_ path: String) throws -> TensorArchive {
+        if let prefix = try TFCheckpointLocator.prefix(for: path) {
+            return try TFCheckpointReader.open(prefix: prefix, file: path)
+        }
         var file = try MappedFile(path: path)
         if file.bytes.starts(with: Gzip.magic) { file = try Gzip.decompress(file) }
         switch try FormatDetector.detect(file) {
@@ -72,6 +81,9 @@ public struct TensorArchive: Sendable {
         case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Reader.open(file)
         case .keras: return try KerasArchiveReader.open(file)
         case .idx: return try IDXReader.open(file)
+        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, index: path, file: path)
+        case .pytorch:
+            return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
         }
     }
 }
