@@ -138,4 +138,26 @@ import Testing
         #expect(plain.hasPrefix("Epoch 1/2 loss "))
         #expect(tty.contains("\rEpoch 1/1 [") && tty.hasSuffix("\n"))
     }
+
+    @Test func convolutionalNetworkLearns() throws {
+        // 8×8×1 images: a bright 3×3 patch in the left (class 0) or right (class 1) half.
+        var rng = SplitMix64(seed: 11)
+        var x: [Float] = [], y: [Int] = []
+        for i in 0..<120 {
+            var image = (0..<64).map { _ in Float(rng.nextNormal()) * 0.1 }
+            let label = i % 2, row = Int(rng.next() % 6), column = Int(rng.next() % 2) + (label == 0 ? 0 : 4)
+            for r in row..<(row + 3) { for c in column..<(column + 3) { image[r * 8 + c] += 1 } }
+            x += image
+            y.append(label)
+        }
+        let data = try Dataset(inputs: Tensor(shape: [120, 8, 8, 1], scalars: x), labels: .classes(y))
+        let net = try Sequential(inputShape: [8, 8, 1], layers: [
+            Conv2D(filters: 4, kernelSize: (3, 3), padding: .same, activation: .relu, kernelInitializer: .heUniform),
+            BatchNorm(), MaxPooling2D(poolSize: (2, 2)), Flatten(), Dense(outputCount: 2),
+        ], seed: 3)
+        let history = try net.fit(data, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.02),
+                                  epochs: 15, batchSize: 20)
+        #expect((history.last?.accuracy ?? 0) > 0.95)
+        #expect((try net.evaluate(data, loss: .softmaxCrossEntropy).accuracy ?? 0) > 0.95)
+    }
 }

@@ -6,13 +6,15 @@ Configs (one timed epoch after a warm-up, 60000x784 random data, 10 classes, Ada
 sparse softmax cross-entropy, 2 threads):
   mlp   784-300-BN-ELU-100-BN-ELU-10, batch 64 and 256
   deep  784-5x100 He-normal ELU-10, batch 64
-Prints samples/s per framework and config.
+Prints samples/s (wall) and samples per CPU-second (all threads; robust to other load on a
+shared machine when run with --threads=1) per framework and config.
 """
 import argparse
 import os
+import sys
 import time
 
-THREADS = 2
+THREADS = int(next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), "2"))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -28,9 +30,21 @@ def data(n):
     return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64)
 
 
-def report(framework, kind, batch, n, seconds):
+class Timer:
+    """Wall and process CPU time (all threads) of a block."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def report(framework, kind, batch, n, timer):
     name = "784-300-100-10 BN+ELU Adam" if kind == "mlp" else "5x100 He ELU Adam"
-    print(f"{framework:6s} {name} batch {batch}: {n / seconds:,.0f} samples/s", flush=True)
+    print(f"{framework:6s} {name} batch {batch}: {n / timer.wall:,.0f} samples/s "
+          f"({n / timer.cpu:,.0f} samples per CPU-second)", flush=True)
 
 
 def bench_torch(x, y):
@@ -65,9 +79,9 @@ def bench_torch(x, y):
 
         model.train()
         epoch(batch * 20)
-        t = time.perf_counter()
-        epoch(len(x))
-        report("torch", kind, batch, len(x), time.perf_counter() - t)
+        with Timer() as t:
+            epoch(len(x))
+        report("torch", kind, batch, len(x), t)
 
 
 def bench_keras(x, y):
@@ -89,9 +103,9 @@ def bench_keras(x, y):
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(x[:batch * 20], y[:batch * 20], batch_size=batch, epochs=1, verbose=0)
-        t = time.perf_counter()
-        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
-        report("keras", kind, batch, len(x), time.perf_counter() - t)
+        with Timer() as t:
+            model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+        report("keras", kind, batch, len(x), t)
 
 
 class NumpyNet:
@@ -173,15 +187,16 @@ def bench_numpy(x, y):
                 net.step(x[idx], y[idx])
 
         epoch(batch * 20)
-        t = time.perf_counter()
-        epoch(len(x))
-        report("numpy", kind, batch, len(x), time.perf_counter() - t)
+        with Timer() as t:
+            epoch(len(x))
+        report("numpy", kind, batch, len(x), t)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--only", default="torch,keras,numpy")
+    parser.add_argument("--threads", default="2", help="use --threads=N (read before imports)")
     args = parser.parse_args()
     x, y = data(args.samples)
     for name in args.only.split(","):

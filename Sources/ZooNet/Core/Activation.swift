@@ -75,30 +75,33 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    /// In place: `dy ← dy · f'(x)` using the outputs `y` (`[rows, width]`).
-    func backward(_ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, rows: Int, width: Int) {
+    /// `dx = dy · f'(x)` using the outputs `y` (`[rows, width]`); `dx` defaults to `dy` (in place).
+    func backward(_ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, rows: Int, width: Int,
+                  into dx: UnsafeMutablePointer<Float>? = nil) {
         let n = rows * width
+        let out = dx ?? dy
         switch self {
-        case .linear: return
+        case .linear:
+            if out != dy { out.update(from: dy, count: n) }
         case .relu:
-            for i in 0..<n { dy[i] = y[i] > 0 ? dy[i] : 0 }
+            for i in 0..<n { out[i] = y[i] > 0 ? dy[i] : 0 }
         case .leakyReLU(let alpha):
-            for i in 0..<n { dy[i] *= y[i] > 0 ? 1 : alpha }
+            for i in 0..<n { out[i] = dy[i] * (y[i] > 0 ? 1 : alpha) }
         case .elu(let alpha):
-            for i in 0..<n { let v = y[i]; dy[i] *= v > 0 ? 1 : v + alpha }
+            for i in 0..<n { let v = y[i]; out[i] = dy[i] * (v > 0 ? 1 : v + alpha) }
         case .selu:
             let scale = Activation.seluScale, sa = Activation.seluScale * Activation.seluAlpha
-            for i in 0..<n { let v = y[i]; dy[i] *= v > 0 ? scale : v + sa }
+            for i in 0..<n { let v = y[i]; out[i] = dy[i] * (v > 0 ? scale : v + sa) }
         case .sigmoid:
-            for i in 0..<n { let v = y[i]; dy[i] *= v * (1 - v) }
+            for i in 0..<n { let v = y[i]; out[i] = dy[i] * v * (1 - v) }
         case .tanh:
-            for i in 0..<n { let v = y[i]; dy[i] *= 1 - v * v }
+            for i in 0..<n { let v = y[i]; out[i] = dy[i] * (1 - v * v) }
         case .softmax:
             for r in 0..<rows {
-                let g = dy + r * width, o = y + r * width
+                let g = dy + r * width, o = y + r * width, d = out + r * width
                 var dot: Float = 0
                 for j in 0..<width { dot += g[j] * o[j] }
-                for j in 0..<width { g[j] = o[j] * (g[j] - dot) }
+                for j in 0..<width { d[j] = o[j] * (g[j] - dot) }
             }
         }
     }

@@ -33,8 +33,7 @@ public final class ActivationLayer: Layer {
     ) {
         guard let dx else { return }
         let n = batch * count
-        dx.update(from: dy, count: n)
-        activation.backward(dx, output: output, rows: n / width, width: width)
+        activation.backward(dy, output: output, rows: n / width, width: width, into: dx)
     }
 }
 
