@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat"], path: "bench/ZooBench"),
+        .executableTarget(name: "zoo-net-bench", dependencies: ["ZooNet"], path: "bench/NetBench"),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),
         .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),

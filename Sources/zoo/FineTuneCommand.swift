@@ -110,6 +110,9 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Variables to unfreeze after --unfreeze-after (regex at the start of names).", valueName: "regex"))
     var unfreeze: String?
 
+    @Option(help: ArgumentHelp("Learning rate of the phase after --unfreeze-after (default: --lr).", valueName: "rate"))
+    var unfreezeLR: Float?
+
     @Option(help: ArgumentHelp("Write a checkpoint after each epoch (atomically) to this safetensors file.", valueName: "file"))
     var checkpoint: String?
 
@@ -203,6 +206,7 @@ struct FineTuneCommand: ParsableCommand {
             fineTune.cacheFrozenOutputs = !noCache
             fineTune.unfreezeAfter = unfreezeAfter
             fineTune.unfreeze = unfreeze
+            fineTune.unfreezeLearningRate = unfreezeLR
             fineTune.checkpoint = checkpoint
             fineTune.resume = resume
             fineTune.seed = dataOptions.seed
@@ -231,7 +235,7 @@ struct FineTuneCommand: ParsableCommand {
                 return
             }
             let last = result.epochs.last
-            print("fine-tuned \(pretrained.manifest.name) on \(training.count) samples (\(validation?.count ?? 0) validation): \(result.epochs.count) epochs in \(String(format: "%.2f", result.trainingSeconds)) s"
+            print("fine-tuned \(pretrained.manifest.name) on \(training.count) samples (\(validation?.count ?? 0) validation): \(result.epochs.count) epochs in \(String(format: "%.3f", result.trainingSeconds)) s"
                 + (result.cachedLayers.contains { $0 > 0 } ? ", bottom \(result.cachedLayers.map(String.init).joined(separator: "/")) layers cached" : ""))
             if let last { print("  last epoch: loss \(String(format: "%.4f", last.loss))" + (last.validationAccuracy.map { ", validation accuracy \(String(format: "%.4f", $0))" } ?? "")) }
             if let validationReport { print("  validation accuracy \(String(format: "%.4f", validationReport.accuracy)), loss \(String(format: "%.4f", validationReport.loss))") }

@@ -16,6 +16,8 @@ public struct FineTuneOptions: Sendable {
     public var unfreezeAfter: Int?
     /// Variables made trainable in the second phase (regex at the start of names); nil: the topmost frozen hidden layer.
     public var unfreeze: String?
+    /// The second phase's learning rate (the book lowers it when unfreezing); nil: the same.
+    public var unfreezeLearningRate: Float?
     /// Write a checkpoint after every epoch here (atomically).
     public var checkpoint: String?
     /// Continue from `checkpoint` if it exists and belongs to the same run.
@@ -130,7 +132,9 @@ public enum FineTuner {
             }
         }
         let steps = (training.count + options.batchSize - 1) / options.batchSize * epochs.count
-        let optimizer = try options.optimizer.make(totalSteps: steps)
+        var settings = options.optimizer
+        if phase == 2, let rate = options.unfreezeLearningRate { settings.learningRate = rate }
+        let optimizer = try settings.make(totalSteps: steps)
         var callbacks: [any Callback] = []
         if let patience = options.patience, validationData != nil {
             callbacks.append(EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true))

@@ -1,31 +1,21 @@
+// The engine's training-throughput benchmark (not a test): the configurations of
+// bench/net/peers.py, on random data of MNIST shape (60,000 × 784).
+//
+//     swift run -c release zoo-net-bench            # or bash bench/net/run.sh for the peers too
+//
+// Prints one tab-separated RESULT line per configuration: samples/s over a full epoch,
+// samples/s of the best of 8 slices of 50 steps (the machine is shared), samples per
+// CPU-second, and the GFLOP/s of the best slice.
+// Environment: ZOONET_BENCH_THREADS (2), ZOONET_BENCH_SAMPLES (60000), ZOONET_BENCH_ONLY (a filter).
 #if canImport(Glibc)
 import Glibc
 #else
 import Darwin
 #endif
-import Testing
+import Foundation
 import ZooNet
 
-/// Throughput benchmark, not a timed test: runs only with `ZOONET_BENCH=1`, e.g.
-/// `ZOONET_BENCH=1 swift test -c release --filter ZooNetBenchmark` (see bench/net/README.md).
-/// Prints training samples/s for the same configurations as `bench/net/peers.py`.
-@Suite(.serialized, .enabled(if: Benchmark.enabled)) struct ZooNetBenchmark {
-    @Test(arguments: [
-        Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 64, deep: false),
-        Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 256, deep: false),
-        Benchmark.Config(name: "5x100 He ELU Adam", batch: 64, deep: true),
-    ])
-    func trainingThroughput(_ config: Benchmark.Config) throws {
-        try Benchmark.run(config)
-    }
-}
-
 enum Benchmark {
-    static var enabled: Bool {
-        guard let value = getenv("ZOONET_BENCH") else { return false }
-        return String(cString: value) == "1"
-    }
-
     /// User + system CPU time of the process (all threads).
     static func cpuSeconds() -> Double {
         var usage = rusage()
@@ -91,6 +81,22 @@ enum Benchmark {
             }
             best = min(best, Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18)
         }
-        print("zoonet \(config): \(Int(Double(n) / seconds)) samples/s (epoch), best slice \(Int(Double(sliceCount) / best)) samples/s, \(Int(Double(n) / cpu)) samples per CPU-second")
+        // Training FLOPs per sample: forward 2·in·out per dense layer, backward 4·in·out
+        // (weights and inputs; the first layer needs no input gradient: 2·in·out).
+        let widths = config.deep ? [784, 100, 100, 100, 100, 100, 10] : [784, 300, 100, 10]
+        var flops = 0.0
+        for (index, pair) in zip(widths, widths.dropFirst()).enumerated() {
+            flops += Double(pair.0 * pair.1) * (index == 0 ? 4 : 6)
+        }
+        let epochRate = Double(n) / seconds, sliceRate = Double(sliceCount) / best
+        print("RESULT\tzoonet\t\(config)\t\(Int(epochRate))\t\(Int(sliceRate))\t\(Int(Double(n) / cpu))\t\(String(format: "%.1f", sliceRate * flops / 1e9))")
     }
+}
+
+for config in [
+    Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 64, deep: false),
+    Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 256, deep: false),
+    Benchmark.Config(name: "5x100 He ELU Adam", batch: 64, deep: true),
+] {
+    try Benchmark.run(config)
 }
