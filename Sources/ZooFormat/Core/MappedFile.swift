@@ -57,6 +57,17 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Drops the pages of `count` bytes at `offset` from this process's
+    /// mapping (the data stays in the page cache and is faulted back in on
+    /// the next access); for bytes read once, like compressed zip members.
+    public func release(offset: Int, count: Int) {
+        guard let base = bytes.baseAddress, offset >= 0, count > 0, offset <= bytes.count - count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + offset + page - 1) / page * page
+        let end = (Int(bitPattern: base) + offset + count) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
     /// Tells the kernel the whole file will be read in order (a hint; failures are ignored).
     public func adviseSequential() {
         if let base = bytes.baseAddress {

@@ -31,6 +31,23 @@ public struct TensorBytes: @unchecked Sendable {
     public func copied() -> [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks for transparent huge pages on the 2 MiB-aligned interior of a new
+/// buffer of 4 MiB or more, before it is written (as NumPy does): one page
+/// fault per 2 MiB instead of per 4 KiB, which halves the cost of filling it.
+func adviseHugePages(_ base: UnsafeMutableRawPointer?, count: Int) {
+    #if os(Linux)
+    guard count >= 4 << 20, let base else { return }
+    let huge = 2 << 20
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + count) & ~(huge - 1)
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+    #endif
+}
+
 /// A 64-byte aligned heap buffer that frees itself; the owner of converted bytes.
 final class HeapBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
@@ -40,6 +57,7 @@ final class HeapBuffer: @unchecked Sendable {
     init(count: Int) {
         self.count = count
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        adviseHugePages(pointer, count: count)
     }
 
     deinit { pointer.deallocate() }

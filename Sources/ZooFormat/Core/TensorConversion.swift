@@ -31,6 +31,7 @@ extension Tensor {
     /// - Throws: `.unsupportedDType` for an opaque dtype; read errors of the source.
     public func floats() throws -> [Float] {
         try [Float](unsafeUninitializedCapacity: elementCount) { buffer, initialized in
+            adviseHugePages(buffer.baseAddress, count: buffer.count * MemoryLayout<Float>.stride)
             try readFloats(into: buffer)
             initialized = elementCount
         }
@@ -47,6 +48,7 @@ extension Tensor {
     /// All elements converted to `Double`, in C order (used for statistics).
     public func doubles() throws -> [Double] {
         try [Double](unsafeUninitializedCapacity: elementCount) { buffer, initialized in
+            adviseHugePages(buffer.baseAddress, count: buffer.count * MemoryLayout<Double>.stride)
             try readConverted(into: buffer)
             initialized = elementCount
         }

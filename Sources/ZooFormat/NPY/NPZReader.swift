@@ -63,6 +63,8 @@ enum NPZReader {
                 let inflated = try withExtendedLifetime(file) {
                     try Deflate.inflate(member, outputCount: entry.uncompressedSize, crc: entry.crc32, file: path, member: entry.name)
                 }
+                // The compressed bytes are read once: drop them from this process (they stay in the page cache).
+                file.release(offset: entry.dataOffset, count: entry.compressedSize)
                 return TensorBytes(
                     buffer: UnsafeRawBufferPointer(rebasing: inflated.buffer[header.dataOffset...]), owner: inflated.owner)
             }
