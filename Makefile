@@ -1,9 +1,9 @@
 # Zoo: two commands do everything on a fresh machine.
-#   make demo   install what is missing, build, run the demo on built-in defaults
-#   make test   install what is missing, build, run every test
+#   make demo   install what is missing, build, run the seed chapter's transfer experiment
+#   make test   install what is missing, build, run every test and the library example
 SWIFT ?= swift
 
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo formats-demo test bench bench-net register clean
 
 setup:
 	bash scripts/setup.sh
@@ -12,13 +12,23 @@ build: setup
 	$(SWIFT) build -c release --product zoo
 
 demo: build
-	bash scripts/demo.sh
+	bash scripts/seed_experiment.sh
+
+formats-demo: build
+	bash scripts/formats_demo.sh
 
 test: setup
 	$(SWIFT) test
+	bash Examples/run.sh
 
 bench: setup
 	bash bench/run.sh
+
+bench-net: setup
+	bash bench/net/run.sh
+
+register: build
+	bash registry/register.sh
 
 clean:
 	rm -rf .build

@@ -3,7 +3,8 @@
 # Needs root (or sudo) only if something is missing.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libhdf5-dev libopenblas-dev)
+# dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets/fashion-mnist (the demo and some tests).
+packages=(pkg-config zlib1g-dev libhdf5-dev libopenblas-dev dataset-fashion-mnist)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo on built-in defaults: inspect a weights file, convert it through
+# The formats demo (make formats-demo): inspect a weights file, convert it through
 # every format Zoo writes, and show that every tensor's digest survives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
