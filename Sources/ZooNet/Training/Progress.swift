@@ -10,6 +10,8 @@ public final class ProgressReporter {
     public let interactive: Bool
     private let write: (String) -> Void
     private var lastPercent = -1
+    private var seconds = 0.0
+    private var epochsSeen = 0
 
     /// Writes to standard error by default; `interactive` defaults to `isatty(2)`.
     public init(interactive: Bool? = nil, write: ((String) -> Void)? = nil) {
@@ -36,6 +38,11 @@ public final class ProgressReporter {
         if let v = m.validationLoss { line += " val_loss \(format(v))" }
         if let v = m.validationAccuracy { line += " val_acc \(format(v))" }
         line += " lr \(format(Double(m.learningRate))) \(format(m.seconds))s"
+        // ETA: the mean epoch time so far times the epochs left (early stopping may end sooner).
+        seconds += m.seconds
+        epochsSeen += 1
+        let left = epochs - m.epoch - 1
+        if left > 0 { line += " eta \(format(seconds / Double(epochsSeen) * Double(left)))s" }
         write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
     }
 
