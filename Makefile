@@ -19,7 +19,7 @@ formats-demo: build
 
 test: setup
 	$(SWIFT) test
-	bash Examples/run.sh
+	CONFIGURATION=debug bash Examples/run.sh
 
 bench: setup
 	bash bench/run.sh

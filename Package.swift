@@ -45,7 +45,7 @@ let package = Package(
                 "ZooFormat", "ZooNet", "ZooKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat"], path: "bench/ZooBench"),
+        .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat", "CHDF5", "CZlib"], path: "bench/ZooBench"),
         .executableTarget(name: "zoo-net-bench", dependencies: ["ZooNet"], path: "bench/NetBench"),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),

@@ -21,6 +21,12 @@ Files (the same bytes in each):
     model_stored.npz      np.savez            (zip, stored members)
     model_deflated.npz    np.savez_compressed (zip, deflate level 6; 474 MiB, ~45 s to write)
     model.pt              torch.save of the same state dict (torch's zip format), for torch.load
+    model_contiguous.h5   h5py, one dataset per tensor named as above (at the root), contiguous,
+                          unfiltered (h5py's default layout)
+    model_chunked.h5      h5py, chunked, no filter; chunks of whole rows, ~1 MiB (256 rows of
+                          1024 floats; 64 rows of 4096; the [1024] norms are one 4 KiB chunk)
+    model_gzip.h5         h5py, the same chunks + shuffle + gzip level 4 (the full model,
+                          439 MiB, ~30 s to write)
     model.npy             np.save of ONE array: all 50 tensors flattened and concatenated
                           in the order above, reshaped to [131089, 1024]. A .npy holds a
                           single array, so the whole payload in one file is the only way to
@@ -39,6 +45,7 @@ import numpy as np
 HIDDEN = 1024
 VOCAB = 32768
 LAYERS = 8
+CHUNK_BYTES = 1 << 20
 
 
 def state_dict():
@@ -78,7 +85,8 @@ def main():
     parser.add_argument("--force", action="store_true", help="rewrite files that exist")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    names = ["model.npy", "model_stored.npz", "model_deflated.npz", "model.safetensors", "model.pt"]
+    names = ["model.npy", "model_stored.npz", "model_deflated.npz", "model.safetensors", "model.pt",
+             "model_contiguous.h5", "model_chunked.h5", "model_gzip.h5"]
     paths = {n: os.path.join(args.out, n) for n in names}
     missing = [n for n in names if args.force or not os.path.exists(paths[n])]
     if not missing:
@@ -105,7 +113,28 @@ def main():
         import torch
         torch.save({k: torch.from_numpy(v) for k, v in sd.items()}, tmp)
 
+    def chunk_shape(shape):
+        # Whole rows, ~1 MiB per chunk (a 1-D tensor of up to 256 Ki floats is one chunk).
+        row = int(np.prod(shape[1:], dtype=np.int64)) * 4
+        rows = max(1, min(shape[0], CHUNK_BYTES // row))
+        return (rows,) + tuple(shape[1:])
+
+    def save_h5(tmp, layout):
+        import h5py
+        with h5py.File(tmp, "w") as f:
+            for name, a in sd.items():
+                if layout == "contiguous":
+                    f.create_dataset(name, data=a)
+                elif layout == "chunked":
+                    f.create_dataset(name, data=a, chunks=chunk_shape(a.shape))
+                else:
+                    f.create_dataset(name, data=a, chunks=chunk_shape(a.shape),
+                                     compression="gzip", compression_opts=4, shuffle=True)
+
     writers = {
+        "model_contiguous.h5": lambda t: save_h5(t, "contiguous"),
+        "model_chunked.h5": lambda t: save_h5(t, "chunked"),
+        "model_gzip.h5": lambda t: save_h5(t, "gzip"),
         "model.npy": save_npy,
         "model_stored.npz": lambda t: save_npz(t, False),
         "model_deflated.npz": lambda t: save_npz(t, True),

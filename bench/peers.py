@@ -13,6 +13,9 @@ trailing bytes, computed by numpy on the array's own memory):
                                 (zipfile read + inflate/CRC for deflated members, a copy for stored)
     st.load_file          .safetensors  safetensors.numpy.load_file(path): all arrays at once
     st.safe_open          .safetensors  safe_open(path, framework='np').get_tensor(name), one at a time
+    h5py                  .h5   h5py.File(path)[name][()] for each dataset: H5Dread into a new array
+    h5py.read_direct      .h5   dataset.read_direct(buffer) into one array allocated (and
+                                pre-faulted) once per process, as large as the largest dataset
     torch.load            .pt   torch.load(path, weights_only=True)
     torch.load-mmap       .pt   torch.load(path, weights_only=True, mmap=True)
 
@@ -110,12 +113,50 @@ def torch_reader(mmap):
     return read
 
 
+def read_h5py(path):
+    import h5py
+    nbytes = total = 0
+    with h5py.File(path, "r") as f:
+        for name in h5_names(f):
+            a = f[name][()]
+            nbytes += a.nbytes
+            total += touch(a)
+            del a
+    return nbytes, total & MASK
+
+
+def h5_names(f):
+    import h5py
+    names = []
+    f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return names
+
+
+H5_BUFFER = []  # the reused destination of h5py.read_direct, made before the first read
+
+
+def read_h5py_direct(path):
+    import h5py
+    nbytes = total = 0
+    buffer = H5_BUFFER[0]
+    with h5py.File(path, "r") as f:
+        for name in h5_names(f):
+            d = f[name]
+            a = buffer[:d.size].reshape(d.shape)
+            d.read_direct(a)
+            nbytes += a.nbytes
+            total += touch(a)
+    return nbytes, total & MASK
+
+
 READERS = {
     "np.load": read_npy,
     "np.load-mmap": read_npy_mmap,
     "np.load-npz": read_npz,
     "st.load_file": read_st_load_file,
     "st.safe_open": read_st_safe_open,
+    "h5py": read_h5py,
+    "h5py.read_direct": read_h5py_direct,
     "torch.load": torch_reader(False),
     "torch.load-mmap": torch_reader(True),
 }
@@ -137,6 +178,13 @@ def main():
         import torch  # noqa: F401
     elif args.reader.startswith("st."):
         import safetensors.numpy  # noqa: F401
+    elif args.reader.startswith("h5py"):
+        import h5py
+        with h5py.File(args.file, "r") as f:
+            largest = max(f[n].size for n in h5_names(f))
+            dtype = f[h5_names(f)[0]].dtype
+        if args.reader == "h5py.read_direct":
+            H5_BUFFER.append(np.ones(largest, dtype=dtype))  # allocated and faulted in, not timed
     rss_before = proc_status("VmRSS")
     times = []
     first = None

@@ -14,7 +14,7 @@ import statistics
 import sys
 from collections import OrderedDict
 
-ORDER = ["baseline", "npy", "npz-stored", "npz-deflated", "safetensors", "pt"]
+ORDER = ["baseline", "npy", "npz-stored", "npz-deflated", "safetensors", "pt", "h5-contiguous", "h5-chunked", "h5-gzip"]
 
 
 def main():

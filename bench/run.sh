@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The read benchmark: Zoo against numpy, safetensors and torch on the same model.
+# The read benchmark: Zoo against numpy, safetensors, torch and h5py on the same model.
 #
 #     bash bench/run.sh                  # 3 rounds × 5 timed repetitions per reader
 #     ROUNDS=1 REPEAT=3 bash bench/run.sh
@@ -12,7 +12,8 @@
 #
 # Environment: PYTHON (default: bench/.venv, made from bench/requirements.txt;
 # needs numpy, safetensors, torch, h5py), ROUNDS (3), REPEAT (5), WARMUP (1),
-# EXPERIMENTS (0; 1 adds the diagnostic readers behind the README's findings).
+# EXPERIMENTS (0; 1 adds the diagnostic readers behind the README's findings),
+# FORMATS (all; a space-separated subset of the format labels below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,20 +43,33 @@ PLAN=(
     "npz-stored|model_stored.npz|zoo:stored zoo:floats py:np.load-npz"
     "npz-deflated|model_deflated.npz|zoo:stored zoo:stored-parallel py:np.load-npz"
     "safetensors|model.safetensors|zoo:stored zoo:floats py:st.load_file py:st.safe_open"
-    "pt|model.pt|py:torch.load py:torch.load-mmap"
+    "pt|model.pt|zoo:stored zoo:floats py:torch.load py:torch.load-mmap"
+    "h5-contiguous|model_contiguous.h5|zoo:stored zoo:floats py:h5py py:h5py.read_direct"
+    "h5-chunked|model_chunked.h5|zoo:stored zoo:floats py:h5py py:h5py.read_direct"
+    "h5-gzip|model_gzip.h5|zoo:stored zoo:floats zoo:stored-parallel py:h5py py:h5py.read_direct"
 )
-# Readers that explain the findings in bench/README.md (not Zoo's API as shipped).
-if [[ ${EXPERIMENTS:-0} == 1 ]]; then
-    PLAN+=(
-        "npy|model.npy|zoo:x-floats-huge zoo:x-floats-pread zoo:floats-into zoo:x-floats-fresh zoo:x-floats-fresh-huge zoo:x-memcpy-into"
-        "npz-deflated|model_deflated.npz|zoo:x-libdeflate"
-        "safetensors|model.safetensors|zoo:x-floats-huge zoo:x-floats-pread zoo:floats-into zoo:x-mmap-populate"
-    )
-fi
+# Readers that explain the findings in bench/README.md (not Zoo's API as shipped),
+# appended to their format's readers so they run interleaved with them.
+declare -A EXTRA=(
+    [npy]="zoo:x-floats-huge zoo:x-floats-pread zoo:floats-into zoo:x-floats-fresh zoo:x-floats-fresh-huge zoo:x-memcpy-into"
+    [npz-deflated]="zoo:x-libdeflate"
+    [safetensors]="zoo:x-floats-huge zoo:x-floats-pread zoo:floats-into zoo:x-mmap-populate"
+    [h5-contiguous]="zoo:x-floats-pread zoo:x-h5-floats-direct"
+    [h5-chunked]="zoo:x-h5-read zoo:x-h5-nocache zoo:x-h5-floats-direct"
+    [h5-gzip]="zoo:x-h5-read zoo:x-h5-floats-direct zoo:x-h5-chunks zoo:x-h5-chunks-libdeflate zoo:x-h5-chunks-parallel"
+)
+SELECTED=()
+for entry in "${PLAN[@]}"; do
+    IFS='|' read -r format file readers <<< "$entry"
+    # FORMATS (space-separated format labels) restricts the run, e.g. FORMATS="h5-chunked h5-gzip".
+    if [[ -n "${FORMATS:-}" && " $FORMATS " != *" $format "* ]]; then continue; fi
+    if [[ ${EXPERIMENTS:-0} == 1 && -n "${EXTRA[$format]:-}" ]]; then readers+=" ${EXTRA[$format]}"; fi
+    SELECTED+=("$format|$file|$readers")
+done
 
 for ((round = 1; round <= ROUNDS; round++)); do
     echo "round $round/$ROUNDS" >&2
-    for entry in "${PLAN[@]}"; do
+    for entry in "${SELECTED[@]}"; do
         IFS='|' read -r format file readers <<< "$entry"
         path=$DATA/$file
         cat "$path" > /dev/null   # in the page cache: every reader starts warm

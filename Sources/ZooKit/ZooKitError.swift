@@ -1,4 +1,7 @@
-import ZooFormat
+// `import ZooKit` is enough to use the registry and the transfer pipeline: the engine's and
+// the formats' types appear in its API (`Sequential`, `ProgressReporter`, `TensorArchive`).
+@_exported import ZooFormat
+@_exported import ZooNet
 
 /// Errors of the registry, weight assignment and transfer pipeline.
 /// `description` names the file or model, the key, what was expected and what was found.

@@ -189,6 +189,9 @@ struct FineTuneCommand: ParsableCommand {
             transferOptions.fromScratch = fromScratch
             let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
             for warning in transfer.warnings { printWarning(warning) }
+            if patience != nil && validation == nil {
+                printWarning("--patience needs validation data (--val, --val-per-class or --val-split): early stopping is off")
+            }
 
             var fineTune = FineTuneOptions()
             fineTune.optimizer.name = optimizer

@@ -16,10 +16,19 @@ private typealias AllocDecompressor = @convention(c) () -> OpaquePointer?
 private typealias Decompress = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int, UnsafeMutableRawPointer?, Int, UnsafeMutablePointer<Int>?) -> Int32
 private typealias CRC32 = @convention(c) (UInt32, UnsafeRawPointer?, Int) -> UInt32
 
-private struct LibDeflate {
+struct LibDeflate {
     let decompressor: OpaquePointer
-    let decompress: Decompress
-    let crc32: CRC32
+    fileprivate let decompress: Decompress
+    fileprivate let crc32: CRC32
+    /// libdeflate_zlib_decompress: a whole zlib stream (HDF5's deflate filter) in one call.
+    fileprivate let zlibDecompress: Decompress
+
+    /// Inflates the zlib stream `input` into exactly `output.count` bytes.
+    func inflateZlib(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        var produced = 0
+        let status = zlibDecompress(decompressor, input.baseAddress, input.count, output.baseAddress, output.count, &produced)
+        guard status == 0, produced == output.count else { throw ReadError(description: "libdeflate status \(status), \(produced) of \(output.count) bytes") }
+    }
 
     static func load() throws -> LibDeflate {
         guard let library = dlopen("libdeflate.so.0", RTLD_NOW) ?? dlopen("libdeflate.so", RTLD_NOW) else {
@@ -34,7 +43,8 @@ private struct LibDeflate {
         return LibDeflate(
             decompressor: decompressor,
             decompress: try symbol("libdeflate_deflate_decompress", Decompress.self),
-            crc32: try symbol("libdeflate_crc32", CRC32.self))
+            crc32: try symbol("libdeflate_crc32", CRC32.self),
+            zlibDecompress: try symbol("libdeflate_zlib_decompress", Decompress.self))
     }
 }
 

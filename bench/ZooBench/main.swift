@@ -26,6 +26,14 @@
 //     x-memcpy-into    memcpy of storedBytes() into one pre-faulted buffer
 //     x-libdeflate     deflated .npz inflated by libdeflate instead of zlib
 //     x-mmap-populate  as `mmap`, with MADV_POPULATE_READ before the touch
+//     x-h5-read, x-h5-nocache, x-h5-floats-direct, x-h5-chunks, x-h5-chunks-libdeflate,
+//     x-h5-chunks-parallel   HDF5 (HDF5Experiments.swift): H5Dread with the default /
+//                      no chunk cache, H5Dread straight into a new [Float], and raw
+//                      chunks (H5Dread_chunk) inflated by zlib / libdeflate / on all cores
+//
+// On HDF5 files, `stored` and `floats` are the same readers as for every format:
+// a view of the mapping for contiguous datasets, H5Dread into a fresh buffer for
+// chunked and filtered ones (ZooFormat's loader).
 //
 // Each repetition starts from nothing (open/map, read, touch, unmap), so page
 // faults and header parsing are timed. The file is expected in the page cache
@@ -237,6 +245,15 @@ case "x-floats-huge": repetition = { try zooFloatsHuge(options.file) }
 case "x-floats-pread": repetition = { try zooFloatsPread(options.file) }
 case "x-floats-fresh": repetition = { try zooFloatsIntoFresh(options.file, hugePages: false) }
 case "x-floats-fresh-huge": repetition = { try zooFloatsIntoFresh(options.file, hugePages: true) }
+case "x-h5-read": repetition = { try h5Read(options.file, cacheBytes: nil) }
+case "x-h5-nocache": repetition = { try h5Read(options.file, cacheBytes: 0) }
+case "x-h5-floats-direct": repetition = { try h5FloatsDirect(options.file) }
+case "x-h5-chunks": repetition = { try h5Chunks(options.file, inflater: .zlib, parallel: false) }
+case "x-h5-chunks-libdeflate", "x-h5-chunks-parallel":
+    let library: LibDeflate
+    do { library = try LibDeflate.load() } catch { fail("\(error)") }
+    let parallel = options.reader == "x-h5-chunks-parallel"
+    repetition = { try h5Chunks(options.file, inflater: .libdeflate(library), parallel: parallel) }
 case "read":
     let buffer = residentBuffer(fileSize(options.file))
     repetition = {

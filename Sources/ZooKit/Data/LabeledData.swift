@@ -28,6 +28,12 @@ public struct LabeledData: Sendable {
         return LabeledData(inputs: values, sampleShape: sampleShape, labels: indices.map { labels[$0] }, source: source)
     }
 
+    /// Only the samples of `classes`, relabelled 0…N−1 in that order (a test set for a new head).
+    /// - Throws: `invalidRequest` when a class has no samples.
+    public func filtered(classes: [Int]) throws -> LabeledData {
+        try DataSelection(classes: classes).apply(to: self).training
+    }
+
     /// `x · scale + offset` on every input.
     public func preprocessed(_ preprocessing: Preprocessing) -> LabeledData {
         guard preprocessing.scale != 1 || preprocessing.offset != 0 else { return self }
@@ -50,11 +56,11 @@ public struct LabeledData: Sendable {
 
     /// The engine's dataset (sparse integer labels).
     public func dataset() throws -> Dataset {
-        try Dataset(inputs: Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
+        try Dataset(inputs: ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
     }
 
     /// The inputs as one tensor `[count] + sampleShape`.
-    public func inputTensor() throws -> Tensor {
-        try Tensor(shape: [count] + sampleShape, scalars: inputs)
+    public func inputTensor() throws -> ZooNet.Tensor {
+        try ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs)
     }
 }

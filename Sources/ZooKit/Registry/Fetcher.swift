@@ -60,7 +60,7 @@ final class Download: NSObject, URLSessionDataDelegate, @unchecked Sendable {
 
     func run() throws {
         let manager = FileManager.default
-        if !manager.fileExists(atPath: path) { manager.createFile(atPath: path, contents: nil) }
+        if !manager.fileExists(atPath: path) { _ = manager.createFile(atPath: path, contents: nil) }
         let existing = ((try? manager.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
         var request = URLRequest(url: url, timeoutInterval: 60)
         if existing > 0 {

@@ -40,8 +40,9 @@ public struct Registry: Sendable {
 
     /// `$ZOO_BUILTIN_REGISTRY`, else `registry/` of the checkout the `zoo` binary was built in.
     static func locateBuiltIn(environment: [String: String]) -> String? {
+        // An explicit choice is taken as it is, even if the folder does not exist (then it is empty).
+        if let path = environment["ZOO_BUILTIN_REGISTRY"], !path.isEmpty { return path }
         var candidates: [String] = []
-        if let path = environment["ZOO_BUILTIN_REGISTRY"], !path.isEmpty { candidates.append(path) }
         // .build/<triple>/<config>/zoo or .build/<config>/zoo → the package root.
         var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
