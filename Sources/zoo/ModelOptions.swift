@@ -58,7 +58,6 @@ struct DataOptions: ParsableArguments {
 
     /// Label names after the class filter.
     func labels(from names: [String]) -> [String] {
-        guard let kept = classes.flatMap(DataSelection.parseClasses) else { return names }
-        return kept.map { $0 < names.count ? names[$0] : String($0) }
+        DataSelection.names(names, keeping: classes.flatMap(DataSelection.parseClasses))
     }
 }

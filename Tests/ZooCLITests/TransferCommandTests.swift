@@ -76,3 +76,41 @@ import Testing
         #expect(result.stderr.contains("label 12 is out of range for a head of 10 classes"))
     }
 }
+
+/// A run killed with SIGKILL leaves its last complete checkpoint readable.
+@Suite struct InterruptedRunTests {
+    @Test func killedRunLeavesAValidCheckpoint() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        var lines: [String] = []
+        for sample in 0..<2000 {
+            lines.append(([String(sample % 3)] + (0..<20).map { String(Double((sample * 31 + $0 * 17) % 100) / 50 - 1) }).joined(separator: ","))
+        }
+        let data = directory.path("data.csv")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let checkpoint = directory.path("run.safetensors")
+        let process = Process()
+        process.executableURL = ZooBinary.url
+        process.arguments = [
+            "fine-tune", TransferCommandTests.fixtures + "/keras/seed_k2_model.h5", "--data", data, "--new-head", "3",
+            "--epochs", "100000", "--batch-size", "8", "--no-cache", "--checkpoint", checkpoint, "--quiet",
+            "--registry", directory.path("reg"),
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Let it write a few checkpoints, then kill it mid-epoch.
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline { usleep(50_000) }
+        usleep(300_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let inspected = try ZooBinary.run(["inspect", checkpoint, "--json"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any])
+        let epoch = Int((object["metadata"] as? [String: String])?["zoo_epoch"] ?? "")
+        #expect(epoch != nil)
+        #expect((object["tensors"] as? [Any])?.count == 14)
+    }
+}

@@ -40,6 +40,12 @@ public struct DataSelection: Sendable {
         return classes.isEmpty || Set(classes).count != classes.count ? nil : classes
     }
 
+    /// The names of the classes kept by `classes`, in their new order (`names` indexed by original class).
+    public static func names(_ names: [String], keeping classes: [Int]?) -> [String] {
+        guard let classes else { return names }
+        return classes.map { $0 < names.count ? names[$0] : String($0) }
+    }
+
     /// Applies the filter and sampling: (training, validation), labels remapped.
     /// - Throws: `invalidRequest` for an empty class, or fewer samples than asked for.
     public func apply(to data: LabeledData) throws -> (training: LabeledData, validation: LabeledData?) {

@@ -76,6 +76,11 @@ public struct Registry: Sendable {
         throw ZooKitError.unknownModel(name: name, hint: closestModelName(name, all.map(\.manifest.name)), searched: roots)
     }
 
+    /// The model called `name`, built with its pretrained weights assigned (digest checked).
+    public func load(_ name: String, options: AssignmentOptions = AssignmentOptions()) throws -> PretrainedModel {
+        try PretrainedModel.load(try entry(named: name), options: options)
+    }
+
     /// Manifests are `ROOT/NAME/manifest.json`, or `ROOT/models/NAME/manifest.json` in the built-in registry.
     static func scan(_ root: String, builtIn: Bool, cache: WeightsCache) throws -> [RegistryEntry] {
         let manager = FileManager.default

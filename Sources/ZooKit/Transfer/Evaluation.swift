@@ -20,9 +20,12 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
 
 public enum Evaluation {
     /// Evaluates `network` (whose outputs are class probabilities, or logits if
-    /// `outputsLogits`) on `data`, in inference mode.
+    /// `outputsLogits`) on `data`, in inference mode. `labels` names the classes (empty: their numbers).
     public static func evaluate(_ network: Sequential, on data: LabeledData, labels: [String], outputsLogits: Bool = false) throws -> EvaluationReport {
         let classes = network.outputShape.last ?? 0
+        guard labels.isEmpty || labels.count == classes else {
+            throw ZooKitError.invalidRequest("\(labels.count) label names for a network with \(classes) outputs")
+        }
         if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
             throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for \(classes) classes")
         }
@@ -49,7 +52,7 @@ public enum Evaluation {
         return EvaluationReport(
             samples: data.count, accuracy: Double(correct) / Double(count), loss: lossSum / Double(count),
             perClassAccuracy: perClass, confusion: confusion,
-            labels: labels.count == classes ? labels : (0..<classes).map(String.init))
+            labels: labels.isEmpty ? (0..<classes).map(String.init) : labels)
     }
 
     /// A copy of `network` (same variables' values) whose last layer outputs logits

@@ -46,6 +46,8 @@ public struct FineTuneResult: Sendable, Codable {
     public var cachedLayers: [Int] = []
     public var trainable: [[String]] = []
     public var resumedFromEpoch: Int?
+    /// With early stopping, the epoch whose weights were restored (the best), per phase; nil without.
+    public var restoredEpochs: [Int?] = []
 }
 
 public enum FineTuner {
@@ -82,7 +84,8 @@ public enum FineTuner {
             guard !remaining.isEmpty else { continue }
             let history = try runPhase(
                 transfer, training: trainSet, validation: validationSet, epochs: remaining, phase: phase,
-                options: options, progress: progress, fingerprint: fingerprint, cached: &result.cachedLayers)
+                options: options, progress: progress, fingerprint: fingerprint, cached: &result.cachedLayers,
+                restored: &result.restoredEpochs)
             result.epochs += history
         }
         let elapsed = clock.now - started
@@ -106,7 +109,7 @@ public enum FineTuner {
 
     static func runPhase(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, epochs: Range<Int>, phase: Int,
-        options: FineTuneOptions, progress: ProgressReporter?, fingerprint: String, cached: inout [Int]
+        options: FineTuneOptions, progress: ProgressReporter?, fingerprint: String, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.
@@ -136,8 +139,11 @@ public enum FineTuner {
         if phase == 2, let rate = options.unfreezeLearningRate { settings.learningRate = rate }
         let optimizer = try settings.make(totalSteps: steps)
         var callbacks: [any Callback] = []
+        var stopping: EarlyStopping?
         if let patience = options.patience, validationData != nil {
-            callbacks.append(EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true))
+            let callback = EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true)
+            callbacks.append(callback)
+            stopping = callback
         }
         if let checkpoint = options.checkpoint {
             callbacks.append(ModelCheckpoint(save: { epoch, variables in
@@ -155,6 +161,7 @@ public enum FineTuner {
             throw ZooKitError.invalidRequest("training: \(error)")
         }
         try copyVariables(from: trainee, to: network)
+        restored.append(stopping?.bestEpoch.map { epochs.lowerBound + $0 })
         return history.map {
             .init(phase: phase, epoch: epochs.lowerBound + $0.epoch, loss: $0.loss, accuracy: $0.accuracy,
                   validationLoss: $0.validationLoss, validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
