@@ -53,17 +53,11 @@ public enum HDF5Writer {
         committed = true
     }
 
+    /// A fresh temporary file beside `path`, closed: libhdf5 opens it by name.
     private static func reserveTemporaryPath(beside path: String) throws -> String {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).tmp-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else {
-            throw FormatError(file: path, .writeFailed(message: "cannot create a temporary file in \(directory): \(systemMessage(errno))"))
-        }
+        let (temporary, descriptor) = try AtomicFile.createTemporary(beside: path)
         close(descriptor)
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return temporary
     }
 
     /// The writing itself; every method runs inside `HDF5.locked`.

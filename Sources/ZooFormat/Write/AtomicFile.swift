@@ -22,6 +22,13 @@ final class AtomicFile {
     /// Creates the temporary file in the destination's directory.
     init(destination: String) throws {
         self.destination = destination
+        (temporary, descriptor) = try Self.createTemporary(beside: destination)
+        buffer.reserveCapacity(Self.bufferLimit)
+    }
+
+    /// Creates `DIR/.NAME.tmp-XXXXXX` beside `destination` (same file system, so a rename is atomic).
+    /// - Returns: its path and an open descriptor.
+    static func createTemporary(beside destination: String) throws -> (path: String, descriptor: Int32) {
         let slash = destination.lastIndex(of: "/")
         let directory = slash.map { String(destination[..<$0]) } ?? "."
         let base = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
@@ -30,9 +37,7 @@ final class AtomicFile {
         guard fd >= 0 else {
             throw FormatError(file: destination, .writeFailed(message: "cannot create a temporary file in \(directory): \(systemMessage(errno))"))
         }
-        descriptor = fd
-        temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        buffer.reserveCapacity(Self.bufferLimit)
+        return (template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, fd)
     }
 
     deinit {

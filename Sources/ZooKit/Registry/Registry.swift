@@ -102,30 +102,9 @@ public struct Registry: Sendable {
     }
 }
 
+/// A name that starts like `name` (or that `name` starts like), else the closest by edit distance.
 func closestModelName(_ name: String, _ names: [String]) -> String? {
-    if let prefixed = names.first(where: { $0.hasPrefix(name) || name.hasPrefix($0) }) { return prefixed }
-    var best: (String, Int)?
-    for candidate in names {
-        let distance = levenshtein(Array(name), Array(candidate))
-        if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
-    }
-    guard let best, best.1 <= max(2, name.count / 3) else { return nil }
-    return best.0
-}
-
-func levenshtein(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = previous
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1), previous[j] + 1, current[j - 1] + 1)
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    names.first { $0.hasPrefix(name) || name.hasPrefix($0) } ?? closestName(to: name, among: names)
 }
 
 /// One registered model: its manifest and where it lives.
