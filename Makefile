@@ -17,9 +17,10 @@ demo: build
 formats-demo: build
 	bash scripts/formats_demo.sh
 
+# The example first, so that the test runner's summary closes the output.
 test: setup
-	$(SWIFT) test
 	CONFIGURATION=debug bash Examples/run.sh
+	$(SWIFT) test
 
 bench: setup
 	bash bench/run.sh
