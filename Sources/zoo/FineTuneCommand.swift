@@ -119,6 +119,9 @@ struct FineTuneCommand: ParsableCommand {
     @Flag(help: "Continue from --checkpoint if it exists.")
     var resume = false
 
+    @Option(help: ArgumentHelp("Names of the new head's classes, comma-separated (default: the original class numbers).", valueName: "names"))
+    var labels: String?
+
     @Option(help: ArgumentHelp("Register the result under this name.", valueName: "name"))
     var saveAs: String?
 
@@ -218,7 +221,11 @@ struct FineTuneCommand: ParsableCommand {
                 transfer, training: training, validation: validation, options: fineTune, progress: progress,
                 fingerprint: fingerprint(training: training, validation: validation))
 
-            let labels = newHead == nil ? pretrained.manifest.labels : dataOptions.labels(from: [])
+            let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let names, let newHead, names.count != newHead {
+                throw ZooKitError.invalidRequest("--labels names \(names.count) classes, --new-head has \(newHead)")
+            }
+            let labels = names ?? (newHead == nil ? pretrained.manifest.labels : dataOptions.labels(from: []))
             let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             if let out {
