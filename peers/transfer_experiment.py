@@ -3,8 +3,8 @@
     python peers/transfer_experiment.py            # both, seeds 0..4
     SEEDS=0,1 python peers/transfer_experiment.py  # fewer seeds
 
-Keras peer: /work/venv-k3/bin/python peers/transfer_keras.py  (tf-keras 2.21)
-Torch peer: /work/venv/bin/python    peers/transfer_torch.py  (torch)
+Keras peer: python peers/transfer_keras.py  (tf-keras 2.21)
+Torch peer: python    peers/transfer_torch.py  (torch)
 Interpreters can be overridden with KERAS_PYTHON / TORCH_PYTHON.  The peers run one
 after the other (never concurrently) so their timings do not disturb each other.
 """
@@ -14,8 +14,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = [
-    (os.environ.get("KERAS_PYTHON", "/work/venv-k3/bin/python"), "transfer_keras.py"),
-    (os.environ.get("TORCH_PYTHON", "/work/venv/bin/python"), "transfer_torch.py"),
+    (os.environ.get("KERAS_PYTHON", sys.executable), "transfer_keras.py"),
+    (os.environ.get("TORCH_PYTHON", sys.executable), "transfer_torch.py"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Exercise-9 transfer protocol, tf-keras peer.  Run: /work/venv-k3/bin/python peers/transfer_keras.py
+"""Exercise-9 transfer protocol, tf-keras peer.  Run: python peers/transfer_keras.py
 
 Source model: registry/models/fashion-0to4-dnn/fashion-0to4-dnn.h5 (classes 0-4).
 Target: classes 5-9 (remapped 0-4), 100 train + 30 valid per class, full 5-9 test set.

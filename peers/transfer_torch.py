@@ -1,4 +1,4 @@
-"""Exercise-9 transfer protocol, PyTorch peer.  Run: /work/venv/bin/python peers/transfer_torch.py
+"""Exercise-9 transfer protocol, PyTorch peer.  Run: python peers/transfer_torch.py
 
 The tf-keras source model (registry/models/fashion-0to4-dnn/fashion-0to4-dnn.h5) is read
 with h5py into an equivalent nn.Sequential (Linear.weight = Keras kernel transposed).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Training-throughput peers for ZooNet: PyTorch eager, Keras 3, NumPy.
 
-Run:  /work/venv/bin/python bench/net/peers.py [--samples 60000] [--only torch,keras,numpy]
+Run:  python bench/net/peers.py [--samples 60000] [--only torch,keras,numpy]
 Configs (one timed epoch after a warm-up, 60000x784 random data, 10 classes, Adam lr 1e-3,
 sparse softmax cross-entropy, 2 threads):
   mlp   784-300-BN-ELU-100-BN-ELU-10, batch 64 and 256

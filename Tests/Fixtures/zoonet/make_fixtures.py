@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate Keras 3 reference numbers for ZooNet parity tests.
 
-Run:  /work/venv/bin/python Tests/Fixtures/zoonet/make_fixtures.py
+Run:  python Tests/Fixtures/zoonet/make_fixtures.py
 Writes fixtures.json next to this script (committed; CI never runs Python).
 
 Networks (TF scope names, Keras layouts):

@@ -2,7 +2,7 @@
 
 Exercise network from the seed chapter: 5 hidden Dense(100) layers,
 He-normal init, ELU, Dense(5, softmax) output, Adam, early stopping.
-Trained on Fashion-MNIST classes 0-4. Run with /work/venv-k3/bin/python.
+Trained on Fashion-MNIST classes 0-4. Run with python.
 """
 import datetime
 import gzip

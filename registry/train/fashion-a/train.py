@@ -4,7 +4,7 @@
 300-100-50-50-50 (SELU, lecun_normal) + Dense(8, softmax), SGD(lr=1e-3),
 20 epochs, trained on the 8 Fashion-MNIST classes other than sandal (5)
 and shirt (6), labels remapped 0,1,2,3,4,7,8,9 -> 0..7.
-Run with /work/venv-k3/bin/python (TensorFlow backend).
+Run with python (TensorFlow backend).
 """
 import datetime
 import gzip
