@@ -60,6 +60,12 @@ extension Tensor {
         }
         precondition(destination.count >= elementCount, "destination holds \(destination.count) values, the tensor has \(elementCount)")
         guard elementCount > 0, let output = destination.baseAddress else { return }
+        // Stored as `Output` already, host order, no gaps: the loader writes the destination directly.
+        if case .loader(let count, _, let readInto?) = source, count == byteCount, isContiguous, byteOrder == .host,
+           (dtype == .float32 && Output.self == Float.self) || (dtype == .float64 && Output.self == Double.self) {
+            try readInto(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(output), count: byteCount))
+            return
+        }
         let stored = try storedBytes()
         let swap = byteOrder != .host
         stored.withUnsafeBytes { source in
