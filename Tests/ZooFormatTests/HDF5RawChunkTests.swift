@@ -19,6 +19,8 @@ import Testing
         let filters: Filters
         /// The raw-chunk path applies.
         let raw: Bool
+        /// Never written: no chunk is allocated, every element reads as the fill value 0.
+        var unwritten = false
     }
 
     static let specs: [Spec] = [
@@ -30,6 +32,7 @@ import Testing
         Spec(name: "vector_u8", type: zoo_h5t_std_u8le, elementSize: 1, shape: [1000], chunk: [300], filters: .shuffleDeflate, raw: true),
         Spec(name: "fletcher", type: zoo_h5t_ieee_f64le, elementSize: 8, shape: [5, 10], chunk: [2, 3], filters: .shuffleDeflateFletcher, raw: false),
         Spec(name: "unfiltered", type: zoo_h5t_ieee_f32le, elementSize: 4, shape: [9, 5], chunk: [4, 5], filters: .none, raw: false),
+        Spec(name: "unwritten", type: zoo_h5t_ieee_f32le, elementSize: 4, shape: [10, 7], chunk: [4, 7], filters: .shuffleDeflate, raw: true, unwritten: true),
         Spec(name: "big_endian", type: bigEndianFloat, elementSize: 4, shape: [10, 7], chunk: [4, 7], filters: .shuffleDeflate, raw: false),
     ]
 
@@ -42,7 +45,7 @@ import Testing
 
     /// Element `i` of every dataset: i·0.25 - 3 in its type (exact in all of them but u8, which takes i % 251).
     static func value(_ index: Int, _ spec: Spec) -> Double {
-        spec.elementSize == 1 ? Double(index % 251) : Double(index) * (spec.elementSize == 2 ? 1 : 0.25) - 3
+        spec.unwritten ? 0 : spec.elementSize == 1 ? Double(index % 251) : Double(index) * (spec.elementSize == 2 ? 1 : 0.25) - 3
     }
 
     /// Writes every spec as a root dataset of a new file, with libhdf5 directly.
@@ -66,6 +69,7 @@ import Testing
                 let dataset = try HDF5Handle.open("H5Dcreate2") {
                     H5Dcreate2(file.id, spec.name, spec.type(), space.id, zoo_h5p_default(), properties.id, zoo_h5p_default())
                 }
+                if spec.unwritten { continue }
                 // Written from doubles: libhdf5 converts to the dataset's type.
                 let count = spec.shape.reduce(1, *)
                 let values = (0..<count).map { value($0, spec) }
@@ -108,7 +112,11 @@ import Testing
                 return try HDF5File.rawChunkPlan(dataset, properties: properties.id, fileType: fileType.id, memoryType: memoryType.id, space: space.id)
             }
             #expect((plan != nil) == spec.raw, "\(spec.name)")
-            if let plan {
+            if let plan, spec.unwritten {
+                // Missing chunks: the raw path declines, H5Dread fills.
+                let buffer = HeapBuffer(count: spec.shape.reduce(1, *) * spec.elementSize)
+                #expect(try !plan.read(into: buffer.pointer), "\(spec.name)")
+            } else if let plan {
                 // The raw path alone (no fallback) reproduces the values.
                 let buffer = HeapBuffer(count: spec.shape.reduce(1, *) * spec.elementSize)
                 #expect(try plan.read(into: buffer.pointer), "\(spec.name)")
