@@ -2,7 +2,7 @@
 // Zoo: a model zoo and checkpoint interchange toolkit.
 //
 // Module rooms, one-way doors:
-//   CZlib, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libhdf5-dev, libopenblas-dev)
+//   CZlib, CLibDeflate, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev, libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
 //   ZooNet                    the CPU engine (no file formats)
 //   ZooKit                    the registry, weight assignment and transfer: formats + engine
@@ -27,6 +27,9 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
+            name: "CLibDeflate", path: "Sources/CLibDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(
@@ -34,7 +37,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "ZooFormat",
-            dependencies: ["CZlib", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CZlib", "CLibDeflate", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ZooNet", dependencies: ["COpenBLAS"]),
         .target(
             name: "ZooKit",

@@ -112,3 +112,43 @@ static inline hid_t zoo_h5t_small_float(size_t mantissa_bits, size_t exponent_bi
         H5Tset_size(type, 2) < 0 || H5Tset_ebias(type, bias) < 0) { H5Tclose(type); return -1; }
     return type;
 }
+
+/// A dataset access list with the raw-data chunk cache off (0 bytes): libhdf5 then
+/// reads unfiltered chunks straight into the caller's buffer instead of through the cache.
+static inline hid_t zoo_dapl_without_chunk_cache(void) {
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (dapl < 0) return dapl;
+    if (H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) { H5Pclose(dapl); return -1; }
+    return dapl;
+}
+
+/// Whether raw chunks can be read (H5Dget_chunk_storage_size, H5Dread_chunk: libhdf5 1.10.2+).
+/// (HDF5 2.0 changed H5Dread_chunk's signature: not used there yet, H5Dread instead.)
+static inline int zoo_has_raw_chunk_read(void) {
+#if H5_VERSION_GE(1, 10, 2) && !H5_VERSION_GE(2, 0, 0)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/// The stored (filtered) size of the chunk at `offset`; -1 where unsupported or on failure.
+static inline herr_t zoo_chunk_storage_size(hid_t dataset, const hsize_t *offset, hsize_t *size) {
+#if H5_VERSION_GE(1, 10, 2)
+    return H5Dget_chunk_storage_size(dataset, offset, size);
+#else
+    (void)dataset; (void)offset; (void)size;
+    return -1;
+#endif
+}
+
+/// Reads the raw (still filtered) chunk at `offset` into `buffer`; `filter_mask` gets
+/// the filters that were skipped when it was written. -1 where unsupported or on failure.
+static inline herr_t zoo_read_chunk(hid_t dataset, const hsize_t *offset, uint32_t *filter_mask, void *buffer) {
+#if H5_VERSION_GE(1, 10, 2) && !H5_VERSION_GE(2, 0, 0)
+    return H5Dread_chunk(dataset, H5P_DEFAULT, offset, filter_mask, buffer);
+#else
+    (void)dataset; (void)offset; (void)filter_mask; (void)buffer;
+    return -1;
+#endif
+}

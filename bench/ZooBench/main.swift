@@ -32,8 +32,9 @@
 //                      chunks (H5Dread_chunk) inflated by zlib / libdeflate / on all cores
 //
 // On HDF5 files, `stored` and `floats` are the same readers as for every format:
-// a view of the mapping for contiguous datasets, H5Dread into a fresh buffer for
-// chunked and filtered ones (ZooFormat's loader).
+// a view of the mapping for contiguous datasets, ZooFormat's loader for chunked and
+// filtered ones (H5Dread, or raw chunks inflated by libdeflate for [shuffle,] deflate),
+// into a fresh buffer for `stored`, straight into the new [Float] for `floats`.
 //
 // Each repetition starts from nothing (open/map, read, touch, unmap), so page
 // faults and header parsing are timed. The file is expected in the page cache

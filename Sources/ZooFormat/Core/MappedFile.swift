@@ -16,6 +16,8 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// Set when the bytes are a buffer Zoo filled (a decompressed `.gz`), not a mapping.
     private let buffer: HeapBuffer?
+    /// The open file behind the mapping (for `read(into:offset:)`), or -1.
+    private let descriptor: Int32
 
     /// Maps `path` read-only.
     /// - Throws: `FormatError` `.notFound` or `.unreadable` with the OS's message.
@@ -27,7 +29,8 @@ public final class MappedFile: @unchecked Sendable {
             let code = errno
             throw FormatError(file: path, code == ENOENT ? .notFound : .unreadable(message: systemMessage(code)))
         }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FormatError(file: path, .unreadable(message: systemMessage(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -36,23 +39,46 @@ public final class MappedFile: @unchecked Sendable {
         let size = Int(info.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            descriptor = -1
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw FormatError(file: path, .unreadable(message: "mmap: " + systemMessage(errno)))
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
+        descriptor = fd
+        keep = true
     }
 
     /// Bytes held in memory under the name `path` (for example a decompressed `.gz` file).
     init(path: String, buffer: HeapBuffer) {
         self.path = path
         self.buffer = buffer
+        descriptor = -1
         bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: buffer.count)
     }
 
     deinit {
         if buffer == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Copies `destination.count` bytes at `offset` of the mapped file into
+    /// `destination` with `pread`, without faulting the mapping's pages into this
+    /// process (what a copy out of the mapping would do): one write of each byte,
+    /// and the process holds one copy of the data instead of two. False (nothing
+    /// guaranteed about `destination`) when the bytes are not a file mapping or a
+    /// read fails; the caller then copies from `bytes`.
+    func read(into destination: UnsafeMutableRawBufferPointer, offset: Int) -> Bool {
+        guard descriptor >= 0, offset >= 0, offset <= bytes.count - destination.count, let base = destination.baseAddress else { return false }
+        var done = 0
+        while done < destination.count {
+            let got = pread(descriptor, base + done, destination.count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return false }
+            done += got
+        }
+        return true
     }
 
     public var count: Int { bytes.count }

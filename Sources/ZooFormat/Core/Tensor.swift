@@ -4,13 +4,17 @@ public enum TensorSource: Sendable {
     /// `count` bytes at `offset` of a mapped file: read without copying.
     case mapped(MappedFile, offset: Int, count: Int)
     /// A function that returns the stored bytes; called on every read.
-    case loader(byteCount: Int, load: @Sendable () throws -> TensorBytes)
+    /// `readInto`, when given, writes the same `byteCount` bytes into a caller's
+    /// buffer instead (HDF5 reads straight into a `floats()` array, no intermediate copy).
+    case loader(
+        byteCount: Int, load: @Sendable () throws -> TensorBytes,
+        readInto: (@Sendable (UnsafeMutableRawBufferPointer) throws -> Void)? = nil)
 
     /// Number of bytes the source holds.
     public var byteCount: Int {
         switch self {
         case .mapped(_, _, let count): count
-        case .loader(let count, _): count
+        case .loader(let count, _, _): count
         }
     }
 }
@@ -123,7 +127,7 @@ public struct Tensor: Sendable {
     public func storedBytes() throws -> TensorBytes {
         switch source {
         case .mapped(let file, let offset, let count): TensorBytes(file: file, offset: offset, count: count)
-        case .loader(let count, let load):
+        case .loader(let count, let load, _):
             try checkedLoad(expected: count, load)
         }
     }

@@ -54,12 +54,30 @@ extension Tensor {
         }
     }
 
+    /// Mapped tensors at least this large are `pread` into a same-dtype destination;
+    /// smaller ones are copied from the mapping (a system call would cost more).
+    static let directReadThreshold = 1 << 16
+
     private func readConverted<Output: BinaryFloatingPoint>(into destination: UnsafeMutableBufferPointer<Output>) throws {
         guard dtype.isNumeric else {
             throw FormatError(file: file, .unsupportedDType(tensor: name, dtype: dtype.name))
         }
         precondition(destination.count >= elementCount, "destination holds \(destination.count) values, the tensor has \(elementCount)")
         guard elementCount > 0, let output = destination.baseAddress else { return }
+        // Stored as `Output` already, host order, no gaps: the bytes go straight into the destination,
+        // read from the file (a mapping is not faulted in) or written by the loader.
+        if isContiguous, byteOrder == .host,
+           (dtype == .float32 && Output.self == Float.self) || (dtype == .float64 && Output.self == Double.self) {
+            let raw = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(output), count: byteCount)
+            switch source {
+            case .mapped(let mapped, let offset, _) where byteCount >= Self.directReadThreshold:
+                if mapped.read(into: raw, offset: offset) { return }
+            case .loader(let count, _, let readInto?) where count == byteCount:
+                try readInto(raw)
+                return
+            default: break
+            }
+        }
         let stored = try storedBytes()
         let swap = byteOrder != .host
         stored.withUnsafeBytes { source in

@@ -81,11 +81,18 @@ enum HDF5Reader {
                 name: name, dtype: dtype, shape: info.shape, byteOrder: order,
                 source: .mapped(mapped, offset: start, count: byteCount), file: file.path, path: datasetPath, attributes: attributes))
         }
-        let source = TensorSource.loader(byteCount: byteCount) {
-            let buffer = HeapBuffer(count: byteCount)
-            try file.readDataset(datasetPath, into: buffer.pointer, byteCount: byteCount)
-            return buffer.bytes
-        }
+        let source = TensorSource.loader(
+            byteCount: byteCount,
+            load: {
+                let buffer = HeapBuffer(count: byteCount)
+                try file.readDataset(datasetPath, into: buffer.pointer, byteCount: byteCount)
+                return buffer.bytes
+            },
+            readInto: { destination in
+                precondition(destination.count >= byteCount, "destination holds \(destination.count) bytes, the dataset \(byteCount)")
+                guard let base = destination.baseAddress else { return }
+                try file.readDataset(datasetPath, into: base, byteCount: byteCount)
+            })
         return .tensor(try Tensor(
             name: name, dtype: dtype, shape: info.shape, byteOrder: .little,
             source: source, file: file.path, path: datasetPath, attributes: attributes))
