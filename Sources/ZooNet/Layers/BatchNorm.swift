@@ -83,6 +83,22 @@ public final class BatchNorm: Layer {
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        forward(x, into: y, batch: batch, training: training, activation: .linear)
+    }
+
+    public func backward(
+        input x: UnsafePointer<Float>, output: UnsafePointer<Float>,
+        outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
+        batch: Int
+    ) {
+        backward(input: x, activationOutput: output, outputGradient: dy, activation: .linear, inputGradient: dx, batch: batch)
+    }
+
+    /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
+    /// while it is in L1 (`Sequential` uses this for BN → `ActivationLayer`; the BN-only output
+    /// is then never materialized).
+    func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
+                 activation: Activation) {
         guard let c = featureCount, let movingMean, let movingVariance else { return }
         let rows = batch * rowsPerSample
         let mu = mean.pointer, inv = inverseStd.pointer
@@ -123,13 +139,17 @@ public final class BatchNorm: Layer {
         for r in 0..<rows {
             let xr = x + r * c, yr = y + r * c
             for j in 0..<c { yr[j] = xr[j] * a[j] + d[j] }
+            if activation != .linear { activation.forward(yr, rows: 1, width: c) }
         }
     }
 
-    public func backward(
-        input x: UnsafePointer<Float>, output: UnsafePointer<Float>,
-        outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-        batch: Int
+    /// Backward fused with a following activation layer: `dy` is dL/d f(BN(x)) (overwritten
+    /// with dL/dBN(x) = dy ⊙ f'(y), row by row inside the column-sum pass), `y` the activation
+    /// output.
+    func backward(
+        input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
+        outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
+        inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
     ) {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
@@ -143,9 +163,12 @@ public final class BatchNorm: Layer {
             sdyx.update(repeating: 0, count: c)
             for r in 0..<rows {
                 let gr = dy + r * c, xr = x + r * c
+                if activation != .linear { activation.backward(gr, output: y + r * c, rows: 1, width: c) }
                 for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * (xr[j] - mu[j]) }
             }
             for j in 0..<c { sdyx[j] *= inv[j] }
+        } else if activation != .linear {
+            activation.backward(dy, output: y, rows: rows, width: c)
         }
         if let gamma, gammaTrainable { gamma.gradient.pointer.update(from: sdyx, count: c) }
         if let beta, betaTrainable { beta.gradient.pointer.update(from: sdy, count: c) }
