@@ -28,6 +28,50 @@ import Testing
         try checkGradients(net, regressionData(net, batch: 6, seed: 4), loss: .meanSquaredError)
     }
 
+    /// `Sequential` fuses BN → ActivationLayer into one pass each way; check every activation,
+    /// with a large mean offset (the shifted one-pass moments), and the frozen (inference) case.
+    @Test(arguments: activations) func batchNormFusedWithActivation(_ activation: Activation) throws {
+        let net = try Sequential(inputShape: [5], layers: [
+            Dense(outputCount: 4, biasInitializer: .constant(3)), BatchNorm(momentum: 0.9),
+            ActivationLayer(activation), Dense(outputCount: 3),
+        ], seed: 12)
+        try net.assign("batch_normalization/gamma", values: [0.5, 1.5, 1, 2])
+        try net.assign("batch_normalization/beta", values: [0.1, -0.3, 0.2, 0])
+        try checkGradients(net, regressionData(net, batch: 6, seed: 7), loss: .meanSquaredError)
+    }
+
+    @Test(arguments: [Activation.elu(alpha: 1), .tanh]) func frozenBatchNormFusedWithActivation(_ activation: Activation) throws {
+        let net = try Sequential(inputShape: [4], layers: [
+            Dense(outputCount: 3, name: "d0"), BatchNorm(name: "bn"), ActivationLayer(activation),
+            Dense(outputCount: 2, name: "d1"),
+        ], seed: 9)
+        try net.assign("bn/moving_mean", values: [0.1, -0.2, 0.3])
+        try net.assign("bn/moving_variance", values: [0.5, 2, 1.5])
+        try net.freeze(trainable: "d")
+        try checkGradients(net, regressionData(net, batch: 3, seed: 6), loss: .meanSquaredError)
+        // Only the top layer trainable: backward stops above the fused pair.
+        try net.freeze(trainable: "d1")
+        try checkGradients(net, regressionData(net, batch: 3, seed: 8), loss: .meanSquaredError)
+    }
+
+    /// The fused pair computes exactly what the two layers compute one after the other.
+    @Test func fusedBatchNormActivationMatchesSeparateLayers() throws {
+        let bn = BatchNorm(momentum: 0.9)
+        _ = try bn.build(inputShape: [7], seed: 1)
+        let rows = 5, c = 7
+        var rng = SplitMix64(seed: 3)
+        let x = (0..<(rows * c)).map { _ in rng.nextUnitFloat() * 4 + 10 }
+        var separate = [Float](repeating: 0, count: rows * c), fused = separate
+        x.withUnsafeBufferPointer { xp in
+            separate.withUnsafeMutableBufferPointer { bn.forward(xp.baseAddress!, into: $0.baseAddress!, batch: rows, training: false) }
+            separate.withUnsafeMutableBufferPointer { Activation.elu(alpha: 1).forward($0.baseAddress!, rows: rows, width: c) }
+            fused.withUnsafeMutableBufferPointer {
+                bn.forward(xp.baseAddress!, into: $0.baseAddress!, batch: rows, training: false, activation: .elu(alpha: 1))
+            }
+        }
+        #expect(separate == fused)
+    }
+
     @Test func batchNormOnConvFeatures() throws {
         let net = try Sequential(inputShape: [3, 3, 2], layers: [BatchNorm(), Flatten(), Dense(outputCount: 2)], seed: 8)
         try checkGradients(net, regressionData(net, batch: 2, seed: 5), loss: .meanSquaredError)

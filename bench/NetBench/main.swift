@@ -3,10 +3,20 @@
 //
 //     swift run -c release zoo-net-bench            # or bash bench/net/run.sh for the peers too
 //
-// Prints one tab-separated RESULT line per configuration: samples/s over a full epoch,
+// First measures the machine's SGEMM peak through ZooNet's own `gemm` wrapper (GEMMProbe):
+// 1024³, then the GEMMs of one batch-256 step of 784-300-100-10 (forward X·W, weight gradient
+// Xᵀ·G, input gradient G·Wᵀ). One GEMM of [m, k]·[k, n] is 2·m·n·k FLOP. Prints a GEMM line per
+// shape and a PEAK line (the best rate seen, in GFLOP/s).
+//
+// Then one tab-separated RESULT line per configuration: samples/s over a full epoch,
 // samples/s of the best of 8 slices of 50 steps (the machine is shared), samples per
-// CPU-second, and the GFLOP/s of the best slice.
-// Environment: ZOONET_BENCH_THREADS (2), ZOONET_BENCH_SAMPLES (60000), ZOONET_BENCH_ONLY (a filter).
+// CPU-second, GFLOP/s of the best slice, that as % of PEAK, GFLOP/s of the epoch, and that
+// as % of PEAK. Training FLOP per sample count only the dense layers' GEMMs (the rest of the
+// step is O(batch · width), not counted): forward 2·in·out per layer, backward 2·in·out for
+// the weight gradient plus 2·in·out for the input gradient, which the first layer does not
+// compute. So 784-300-100-10 is 4·784·300 + 6·(300·100 + 100·10) = 1,126,800 FLOP per sample.
+// Environment: ZOONET_BENCH_THREADS (2), ZOONET_BENCH_SAMPLES (60000), ZOONET_BENCH_ONLY (a
+// filter), ZOONET_BENCH_PEAK=0 skips the GEMM probe (% of peak then printed as 0).
 #if canImport(Glibc)
 import Glibc
 #else
@@ -37,7 +47,29 @@ enum Benchmark {
         var description: String { "\(name) batch \(batch)" }
     }
 
-    static func run(_ config: Config) throws {
+    /// SGEMM rates through ZooNet's wrapper; returns the best (the machine's measured peak).
+    static func gemmPeak() -> Double {
+        BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
+        var shapes: [(String, Int, Int, Int, Bool, Bool)] = [("1024x1024 . 1024x1024", 1024, 1024, 1024, false, false)]
+        let widths = [784, 300, 100, 10], batch = 256
+        for (i, o) in zip(widths, widths.dropFirst()) {
+            shapes.append(("forward  [\(batch)x\(i)].[\(i)x\(o)]", batch, o, i, false, false))
+            shapes.append(("dW       [\(batch)x\(i)]T.[\(batch)x\(o)]", i, o, batch, true, false))
+            if i != 784 { shapes.append(("dX       [\(batch)x\(o)].[\(i)x\(o)]T", batch, i, o, false, true)) }
+        }
+        var peak = 0.0
+        for (name, m, n, k, ta, tb) in shapes {
+            let flop = 2.0 * Double(m * n * k)
+            let rate = GEMMProbe.gflops(m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                                        repeats: max(1, Int(2e8 / flop)), trials: 7)
+            peak = max(peak, rate)
+            print("GEMM\t\(name)\t\(String(format: "%.1f", rate)) GFLOP/s")
+        }
+        print("PEAK\tsgemm\t\(String(format: "%.1f", peak)) GFLOP/s")
+        return peak
+    }
+
+    static func run(_ config: Config, peak: Double) throws {
         if let only = getenv("ZOONET_BENCH_ONLY").map({ String(cString: $0) }), !config.description.contains(only) { return }
         BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
         let n = environment("ZOONET_BENCH_SAMPLES") ?? 60000
@@ -89,14 +121,22 @@ enum Benchmark {
             flops += Double(pair.0 * pair.1) * (index == 0 ? 4 : 6)
         }
         let epochRate = Double(n) / seconds, sliceRate = Double(sliceCount) / best
-        print("RESULT\tzoonet\t\(config)\t\(Int(epochRate))\t\(Int(sliceRate))\t\(Int(Double(n) / cpu))\t\(String(format: "%.1f", sliceRate * flops / 1e9))")
+        let sliceGflops = sliceRate * flops / 1e9, epochGflops = epochRate * flops / 1e9
+        let percent = { (g: Double) in String(format: "%.0f", peak > 0 ? 100 * g / peak : 0) }
+        print("RESULT\tzoonet\t\(config)\t\(Int(epochRate))\t\(Int(sliceRate))\t\(Int(Double(n) / cpu))"
+              + "\t\(String(format: "%.1f", sliceGflops))\t\(percent(sliceGflops))"
+              + "\t\(String(format: "%.1f", epochGflops))\t\(percent(epochGflops))")
+        print("  \(config): epoch \(Int(epochRate)) samples/s = \(String(format: "%.1f", epochGflops)) GFLOP/s"
+              + " (\(percent(epochGflops)) % of peak); best slice \(Int(sliceRate)) samples/s = "
+              + "\(String(format: "%.1f", sliceGflops)) GFLOP/s (\(percent(sliceGflops)) % of peak)")
     }
 }
 
+let peak = Benchmark.environment("ZOONET_BENCH_PEAK") == 0 ? 0 : Benchmark.gemmPeak()
 for config in [
     Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 64, deep: false),
     Benchmark.Config(name: "784-300-100-10 BN+ELU Adam", batch: 256, deep: false),
     Benchmark.Config(name: "5x100 He ELU Adam", batch: 64, deep: true),
 ] {
-    try Benchmark.run(config)
+    try Benchmark.run(config, peak: peak)
 }

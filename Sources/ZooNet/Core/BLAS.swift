@@ -28,3 +28,34 @@ public enum BLASThreads {
         openblas_set_num_threads(Int32(count))
     }
 }
+
+/// Measures single-precision GEMM throughput through the same `gemm` wrapper the layers use
+/// (for benchmarks: the machine's SGEMM peak, and the rate of the layers' own shapes).
+///
+/// One call of `C[m, n] = op(A)·op(B)` with inner dimension k counts `2·m·n·k` floating-point
+/// operations (k multiplies and k adds per output element). Operands are filled with small
+/// deterministic values; `repeats` calls are timed per trial and the best of `trials` is
+/// returned, in GFLOP/s (the machine may be shared: the best trial estimates the
+/// uncontended rate).
+public enum GEMMProbe {
+    public static func gflops(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+                              repeats: Int = 10, trials: Int = 5) -> Double {
+        precondition(m > 0 && n > 0 && k > 0 && repeats > 0 && trials > 0)
+        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
+        for i in 0..<(m * k) { a.pointer[i] = Float(i % 7) * 0.125 - 0.375 }
+        for i in 0..<(k * n) { b.pointer[i] = Float(i % 5) * 0.25 - 0.5 }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let run = {
+            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                 a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n)
+        }
+        run()  // warm-up (thread start, page faults)
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<trials {
+            let elapsed = clock.measure { for _ in 0..<repeats { run() } }
+            best = Swift.min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        return 2 * Double(m) * Double(n) * Double(k) * Double(repeats) / best / 1e9
+    }
+}

@@ -12,6 +12,10 @@
 ///
 /// Backward (training): dβ = Σdy, dγ = Σdy·x̂, dx = γ/(N√(σ²+ε)) · (N·dy − dβ − x̂·dγ).
 /// Backward (inference): dx = dy · γ/√(moving σ² + ε).
+///
+/// Cost per step: forward two passes over x (moments in one shifted pass, then y = x·a + d),
+/// backward two (the column sums, then dx = a·dy + x·e + f with per-feature a, e, f); x̂ is
+/// never stored, backward uses the layer's input.
 public final class BatchNorm: Layer {
     public var name: String
     public var kind: String { "batch_normalization" }
@@ -27,7 +31,8 @@ public final class BatchNorm: Layer {
     public private(set) var movingVariance: Variable?
     public var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
 
-    private var normalized = FloatBuffer(count: 0)
+    /// Per-feature coefficients of the fused forward / backward passes (3 × C).
+    private var coefficients = FloatBuffer(count: 0)
     private var inverseStd = FloatBuffer(count: 0)
     private var mean = FloatBuffer(count: 0)
     private var sumDy = FloatBuffer(count: 0)
@@ -71,34 +76,52 @@ public final class BatchNorm: Layer {
         movingMean = Variable(name: "\(name)/moving_mean", shape: [c], trainable: false, initialValues: zero)
         movingVariance = Variable(name: "\(name)/moving_variance", shape: [c], trainable: false, initialValues: one)
         for buffer in [inverseStd, mean, sumDy, sumDyXhat] { buffer.reserve(c) }
+        coefficients.reserve(3 * c)
         ones = FloatBuffer(one)
         zeros = FloatBuffer(zero)
         return inputShape
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        forward(x, into: y, batch: batch, training: training, activation: .linear)
+    }
+
+    public func backward(
+        input x: UnsafePointer<Float>, output: UnsafePointer<Float>,
+        outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
+        batch: Int
+    ) {
+        backward(input: x, activationOutput: output, outputGradient: dy, activation: .linear, inputGradient: dx, batch: batch)
+    }
+
+    /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
+    /// while it is in L1 (`Sequential` uses this for BN → `ActivationLayer`; the BN-only output
+    /// is then never materialized).
+    func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
+                 activation: Activation) {
         guard let c = featureCount, let movingMean, let movingVariance else { return }
         let rows = batch * rowsPerSample
-        normalized.reserve(rows * c)
-        let mu = mean.pointer, inv = inverseStd.pointer, xhat = normalized.pointer
+        let mu = mean.pointer, inv = inverseStd.pointer
         usedBatchStatistics = training && !isFrozen
         if usedBatchStatistics {
-            let variance = sumDy.pointer  // scratch
-            mu.update(repeating: 0, count: c)
+            // One pass over x: sums of d = x − x₀ and d² (shifted by the first row, so the
+            // difference of moments does not cancel catastrophically when |μ| ≫ σ).
+            let variance = sumDy.pointer, sum = sumDyXhat.pointer  // scratch
+            sum.update(repeating: 0, count: c)
             variance.update(repeating: 0, count: c)
-            for r in 0..<rows { let row = x + r * c; for j in 0..<c { mu[j] += row[j] } }
-            let scaleN = 1 / Float(rows)
-            for j in 0..<c { mu[j] *= scaleN }
-            for r in 0..<rows {
+            for r in 1..<Swift.max(rows, 1) {
                 let row = x + r * c
-                for j in 0..<c { let d = row[j] - mu[j]; variance[j] += d * d }
+                for j in 0..<c { let d = row[j] - x[j]; sum[j] += d; variance[j] += d * d }
             }
+            let scaleN = 1 / Float(rows)
             let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
             for j in 0..<c {
-                variance[j] *= scaleN
-                inv[j] = 1 / (variance[j] + epsilon).squareRoot()
+                let shiftedMean = sum[j] * scaleN
+                let v = Swift.max(variance[j] * scaleN - shiftedMean * shiftedMean, 0)
+                mu[j] = x[j] + shiftedMean
+                inv[j] = 1 / (v + epsilon).squareRoot()
                 mm[j] = mm[j] * momentum + mu[j] * (1 - momentum)
-                mv[j] = mv[j] * momentum + variance[j] * (1 - momentum)
+                mv[j] = mv[j] * momentum + v * (1 - momentum)
             }
         } else {
             let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
@@ -107,53 +130,68 @@ public final class BatchNorm: Layer {
                 inv[j] = 1 / (mv[j] + epsilon).squareRoot()
             }
         }
+        // y = γ(x − μ)/σ + β = x·a + d with per-feature a = γ/σ, d = β − μ·a. x̂ is not stored:
+        // backward recomputes it from the layer's input.
+        let a = coefficients.pointer, d = coefficients.pointer + c
         let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
         let b = UnsafePointer(beta?.value.pointer ?? zeros.pointer)
+        for j in 0..<c { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
         for r in 0..<rows {
-            let xr = x + r * c, hr = xhat + r * c, yr = y + r * c
-            for j in 0..<c {
-                let h = (xr[j] - mu[j]) * inv[j]
-                hr[j] = h
-                yr[j] = g[j] * h + b[j]
-            }
+            let xr = x + r * c, yr = y + r * c
+            for j in 0..<c { yr[j] = xr[j] * a[j] + d[j] }
+            if activation != .linear { activation.forward(yr, rows: 1, width: c) }
         }
     }
 
-    public func backward(
-        input: UnsafePointer<Float>, output: UnsafePointer<Float>,
-        outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-        batch: Int
+    /// Backward fused with a following activation layer: `dy` is dL/d f(BN(x)) (overwritten
+    /// with dL/dBN(x) = dy ⊙ f'(y), row by row inside the column-sum pass), `y` the activation
+    /// output.
+    func backward(
+        input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
+        outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
+        inputGradient dx: UnsafeMutablePointer<Float>?, batch: Int
     ) {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
-        let xhat = normalized.pointer, inv = inverseStd.pointer
+        let mu = mean.pointer, inv = inverseStd.pointer
         let sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
         let gammaTrainable = gamma?.isTrainable ?? false, betaTrainable = beta?.isTrainable ?? false
         // Column sums feed dγ, dβ and the batch-statistics dx; a frozen layer needs none.
+        // Σdy·x̂ = (Σdy·x − μ·Σdy)/σ, so x̂ is not recomputed per element.
         if usedBatchStatistics || gammaTrainable || betaTrainable {
             sdy.update(repeating: 0, count: c)
             sdyx.update(repeating: 0, count: c)
             for r in 0..<rows {
-                let gr = dy + r * c, hr = xhat + r * c
-                for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * hr[j] }
+                let gr = dy + r * c, xr = x + r * c
+                if activation != .linear { activation.backward(gr, output: y + r * c, rows: 1, width: c) }
+                for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * (xr[j] - mu[j]) }
             }
+            for j in 0..<c { sdyx[j] *= inv[j] }
+        } else if activation != .linear {
+            activation.backward(dy, output: y, rows: rows, width: c)
         }
         if let gamma, gammaTrainable { gamma.gradient.pointer.update(from: sdyx, count: c) }
         if let beta, betaTrainable { beta.gradient.pointer.update(from: sdy, count: c) }
         guard let dx else { return }
         let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
+        let a = coefficients.pointer, e = coefficients.pointer + c, f = coefficients.pointer + 2 * c
         if usedBatchStatistics {
-            let n = Float(rows), scaleN = 1 / Float(rows)
+            // dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f per feature.
+            let scaleN = 1 / Float(rows)
+            for j in 0..<c {
+                a[j] = g[j] * inv[j]
+                e[j] = -a[j] * inv[j] * sdyx[j] * scaleN
+                f[j] = -a[j] * sdy[j] * scaleN - mu[j] * e[j]
+            }
             for r in 0..<rows {
-                let gr = dy + r * c, hr = xhat + r * c, dr = dx + r * c
-                for j in 0..<c {
-                    dr[j] = g[j] * inv[j] * scaleN * (n * gr[j] - sdy[j] - hr[j] * sdyx[j])
-                }
+                let gr = dy + r * c, xr = x + r * c, dr = dx + r * c
+                for j in 0..<c { dr[j] = a[j] * gr[j] + xr[j] * e[j] + f[j] }
             }
         } else {
+            for j in 0..<c { a[j] = g[j] * inv[j] }
             for r in 0..<rows {
                 let gr = dy + r * c, dr = dx + r * c
-                for j in 0..<c { dr[j] = gr[j] * g[j] * inv[j] }
+                for j in 0..<c { dr[j] = gr[j] * a[j] }
             }
         }
     }

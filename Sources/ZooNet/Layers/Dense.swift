@@ -1,9 +1,11 @@
 /// Fully connected layer with optional fused activation (Keras `Dense`).
 ///
 /// Input `[..., in]`, output `[..., out]`; variables `<name>/kernel` `[in, out]` and
-/// `<name>/bias` `[out]`. Forward: `Y = f(X·W + b)` (one sgemm, then bias and activation in one
-/// pass). Backward with `G = dL/dY ⊙ f'(Y)`: `dW = Xᵀ·G`, `db = Σ_rows G`, `dX = G·Wᵀ`,
-/// the transposes done by BLAS flags, not copies.
+/// `<name>/bias` `[out]`. Forward: `Y = f(X·W + b)`: the bias is broadcast into Y and one sgemm
+/// accumulates X·W onto it (beta = 1), then one activation pass. Backward with
+/// `G = dL/dY ⊙ f'(Y)` (computed in the same pass as `db = Σ_rows G`): `dW = Xᵀ·G`,
+/// `dX = G·Wᵀ` (skipped when no input gradient is asked for, e.g. the first layer), the
+/// transposes done by BLAS flags, not copies.
 public final class Dense: Layer {
     public var name: String
     public var kind: String { "dense" }
@@ -65,10 +67,16 @@ public final class Dense: Layer {
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         guard let kernel, let inputCount else { return }
         let rows = batch * rowsPerSample
+        if let bias {
+            // Y = b (broadcast), then Y += X·W (beta = 1: BLAS skips its own pass zeroing C,
+            // and the bias costs one write pass instead of a read-modify-write one).
+            let b = bias.value.pointer
+            for r in 0..<rows { (output + r * outputCount).update(from: b, count: outputCount) }
+        }
         gemm(transposeA: false, transposeB: false, m: rows, n: outputCount, k: inputCount,
              a: input, lda: inputCount, b: kernel.value.pointer, ldb: outputCount,
-             c: output, ldc: outputCount)
-        activation.forward(output, rows: rows, width: outputCount, bias: bias.map { UnsafePointer($0.value.pointer) })
+             beta: bias == nil ? 0 : 1, c: output, ldc: outputCount)
+        if activation != .linear { activation.forward(output, rows: rows, width: outputCount) }
     }
 
     public func backward(
@@ -78,14 +86,24 @@ public final class Dense: Layer {
     ) {
         guard let kernel, let inputCount else { return }
         let rows = batch * rowsPerSample
-        activation.backward(dy, output: output, rows: rows, width: outputCount)
+        if let bias, bias.isTrainable {
+            // G = dy ⊙ f'(Y) and db = Σ_rows G in one pass (each row is still in L1 for the sum).
+            let db = bias.gradient.pointer
+            db.update(repeating: 0, count: outputCount)
+            for r in 0..<rows {
+                let g = dy + r * outputCount
+                if activation != .linear {
+                    activation.backward(g, output: output + r * outputCount, rows: 1, width: outputCount)
+                }
+                for j in 0..<outputCount { db[j] += g[j] }
+            }
+        } else if activation != .linear {
+            activation.backward(dy, output: output, rows: rows, width: outputCount)
+        }
         if kernel.isTrainable {
             gemm(transposeA: true, transposeB: false, m: inputCount, n: outputCount, k: rows,
                  a: input, lda: inputCount, b: dy, ldb: outputCount,
                  c: kernel.gradient.pointer, ldc: outputCount)
-        }
-        if let bias, bias.isTrainable {
-            columnSums(dy, rows: rows, width: outputCount, into: bias.gradient.pointer)
         }
         if let dx {
             gemm(transposeA: false, transposeB: true, m: rows, n: inputCount, k: outputCount,

@@ -108,11 +108,29 @@ public final class Sequential {
         capacity = batch
     }
 
+    /// The activation of an `ActivationLayer` at `i + 1` that the `BatchNorm` at `i` applies
+    /// itself (fused: one pass instead of two each way); nil if layer i is not such a BN.
+    private func fusedActivation(after i: Int) -> (BatchNorm, Activation)? {
+        guard i + 1 < layers.count, let bn = layers[i] as? BatchNorm,
+              let next = layers[i + 1] as? ActivationLayer else { return nil }
+        return (bn, next.activation)
+    }
+
     /// Runs all layers on the batch already stored in `activations[0]`; returns the output.
+    /// A BN → activation pair runs fused, writing only the activation's output (the BN-only
+    /// boundary buffer between them is not updated).
     @discardableResult
     func forward(batch: Int, training: Bool) -> UnsafeMutablePointer<Float> {
-        for (i, layer) in layers.enumerated() {
-            layer.forward(activations[i].pointer, into: activations[i + 1].pointer, batch: batch, training: training)
+        var i = 0
+        while i < layers.count {
+            if let (bn, activation) = fusedActivation(after: i) {
+                bn.forward(activations[i].pointer, into: activations[i + 2].pointer, batch: batch, training: training,
+                           activation: activation)
+                i += 2
+                continue
+            }
+            layers[i].forward(activations[i].pointer, into: activations[i + 1].pointer, batch: batch, training: training)
+            i += 1
         }
         return activations[layers.count].pointer
     }
@@ -123,6 +141,14 @@ public final class Sequential {
         let lowest = inputGradient ? 0 : lowestTrainableLayer
         var i = layers.count - 1
         while i >= lowest {
+            if i >= 1, i - 1 >= lowest, let (bn, activation) = fusedActivation(after: i - 1) {
+                let needsInput = i - 1 > lowest || inputGradient
+                bn.backward(input: activations[i - 1].pointer, activationOutput: activations[i + 1].pointer,
+                            outputGradient: gradients[i + 1].pointer, activation: activation,
+                            inputGradient: needsInput ? gradients[i - 1].pointer : nil, batch: batch)
+                i -= 2
+                continue
+            }
             let needsInput = i > lowest || inputGradient
             layers[i].backward(
                 input: activations[i].pointer, output: activations[i + 1].pointer,
