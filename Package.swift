@@ -11,7 +11,7 @@ import PackageDescription
 
 let package = Package(
     name: "Zoo",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ZooFormat", targets: ["ZooFormat"]),
         .library(name: "ZooNet", targets: ["ZooNet"]),

@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "TransferFashion",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         // Zoo itself, two folders up. `name:` lets the products below say `package: "Zoo"`
         // whatever the checkout's folder is called (a path package's identity is its folder name).

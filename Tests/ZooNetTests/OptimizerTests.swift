@@ -7,21 +7,6 @@ import Testing
 @testable import ZooNet
 
 @Suite struct OptimizerTests {
-    @Test(arguments: [0, 7, 8, 32_767, 32_768, 100_003])
-    func helperThreadCoversEveryElementOnce(_ count: Int) {
-        let helper = HelperThread()
-        var hits = [Int32](repeating: 0, count: count)
-        hits.withUnsafeMutableBufferPointer { buffer in
-            var base = buffer.baseAddress ?? UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-            helper.run(count: count, context: &base) { raw, lower, upper in
-                let p = raw.assumingMemoryBound(to: UnsafeMutablePointer<Int32>.self).pointee
-                for i in lower..<upper { p[i] += 1 }
-            }
-            if buffer.baseAddress == nil { base.deallocate() }
-        }
-        #expect(hits.allSatisfy { $0 == 1 })
-    }
-
     /// A variable large enough for the two-thread path, checked against the Keras formula.
     @Test func adamLargeVariableMatchesFormula() throws {
         let net = try Sequential(inputShape: [256], layers: [Dense(outputCount: 160, name: "d")], seed: 4)

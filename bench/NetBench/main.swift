@@ -49,7 +49,7 @@ enum Benchmark {
 
     /// SGEMM rates through ZooNet's wrapper; returns the best (the machine's measured peak).
     static func gemmPeak() -> Double {
-        BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
+        ComputeThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
         var shapes: [(String, Int, Int, Int, Bool, Bool)] = [("1024x1024 . 1024x1024", 1024, 1024, 1024, false, false)]
         let widths = [784, 300, 100, 10], batch = 256
         for (i, o) in zip(widths, widths.dropFirst()) {
@@ -71,7 +71,7 @@ enum Benchmark {
 
     static func run(_ config: Config, peak: Double) throws {
         if let only = getenv("ZOONET_BENCH_ONLY").map({ String(cString: $0) }), !config.description.contains(only) { return }
-        BLASThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
+        ComputeThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
         let n = environment("ZOONET_BENCH_SAMPLES") ?? 60000
         var rng = SplitMix64(seed: 1)
         let x = try Tensor(shape: [n, 784], scalars: (0..<(n * 784)).map { _ in rng.nextUnitFloat() })

@@ -5,7 +5,9 @@ import COpenBLAS
 /// Computes `C = alpha * op(A) * op(B) + beta * C` with row-major storage, where
 /// `op(A)` is `[m, k]` (stored `[k, m]` if `transposeA`), `op(B)` is `[k, n]`
 /// (stored `[n, k]` if `transposeB`), `C` is `[m, n]`. Leading dimensions are
-/// the row strides of the matrices as stored.
+/// the row strides of the matrices as stored. Runs on the calling thread (OpenBLAS is kept
+/// single-threaded; ZooNet's `WorkerPool` splits the work): layers call it inside their
+/// parallel parts, `parallelGEMM` splits one product across the pool.
 @inline(__always)
 func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -13,24 +15,79 @@ func gemm(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
+    guard m > 0, n > 0 else { return }
     cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// BLAS threading control.
-public enum BLASThreads {
-    /// Sets the number of BLAS worker threads (OpenBLAS `openblas_set_num_threads`).
-    /// Values below 1 are ignored.
-    public static func set(_ count: Int) {
-        guard count >= 1 else { return }
-        openblas_set_num_threads(Int32(count))
+/// Rows `rows` of `C = alpha·op(A)·op(B) + beta·C` (a horizontal band: the matching rows of
+/// op(A), all of op(B)).
+@inline(__always)
+func gemmRows(
+    _ rows: Range<Int>, transposeA: Bool, transposeB: Bool, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+         a: transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b: b, ldb: ldb,
+         beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+}
+
+/// Columns `columns` of `C = alpha·op(A)·op(B) + beta·C` (a vertical band: all of op(A), the
+/// matching columns of op(B)).
+@inline(__always)
+func gemmColumns(
+    _ columns: Range<Int>, transposeA: Bool, transposeB: Bool, m: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+         a: a, lda: lda, b: transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
+         beta: beta, c: c + columns.lowerBound, ldc: ldc)
+}
+
+/// Work per part below which a product is not split (FLOP): a hand-off costs a few µs.
+let minimumFLOPPerPart = 1 << 21
+
+/// `gemm` split across the worker pool: bands of the larger of m and n (multiples of 16),
+/// one sgemm per part. Small products run on the caller.
+func parallelGEMM(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+    pool: WorkerPool = .shared
+) {
+    let parts = Swift.min(pool.parts(work: 2 * m * n * k, grain: minimumFLOPPerPart), (Swift.max(m, n) + 15) / 16)
+    if m >= n {
+        pool.parallel(parts) { part in
+            gemmRows(partRange(part, of: parts, count: m), transposeA: transposeA, transposeB: transposeB, n: n, k: k,
+                     alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    } else {
+        pool.parallel(parts) { part in
+            gemmColumns(partRange(part, of: parts, count: n), transposeA: transposeA, transposeB: transposeB, m: m, k: k,
+                        alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
     }
 }
 
-/// Measures single-precision GEMM throughput through the same `gemm` wrapper the layers use
-/// (for benchmarks: the machine's SGEMM peak, and the rate of the layers' own shapes).
+/// OpenBLAS threading: off (ZooNet's pool splits the work and calls sgemm from each thread).
+enum BLASConfiguration {
+    private static let single: Void = openblas_set_num_threads(1)
+
+    /// Makes OpenBLAS single-threaded (once per process).
+    static func singleThreaded() { _ = single }
+}
+
+/// Former name of `ComputeThreads` (ZooNet no longer runs OpenBLAS's own threads).
+@available(*, deprecated, renamed: "ComputeThreads")
+public typealias BLASThreads = ComputeThreads
+
+/// Measures single-precision GEMM throughput (for benchmarks: the machine's SGEMM peak, and
+/// the rate of the layers' own shapes).
 ///
 /// One call of `C[m, n] = op(A)·op(B)` with inner dimension k counts `2·m·n·k` floating-point
 /// operations (k multiplies and k adds per output element). Operands are filled with small
@@ -38,16 +95,34 @@ public enum BLASThreads {
 /// returned, in GFLOP/s (the machine may be shared: the best trial estimates the
 /// uncontended rate).
 public enum GEMMProbe {
+    /// How the product is spread over `ComputeThreads.count` threads.
+    public enum Threading: String, Sendable, CaseIterable {
+        /// ZooNet's way: the worker pool cuts C into bands, one single-threaded sgemm each.
+        case pool
+        /// OpenBLAS's own threads (one sgemm call; OpenBLAS set to the same thread count for
+        /// the measurement, then back to single-threaded).
+        case openBLAS
+    }
+
     public static func gflops(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-                              repeats: Int = 10, trials: Int = 5) -> Double {
+                              threading: Threading = .pool, repeats: Int = 10, trials: Int = 5) -> Double {
         precondition(m > 0 && n > 0 && k > 0 && repeats > 0 && trials > 0)
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<(m * k) { a.pointer[i] = Float(i % 7) * 0.125 - 0.375 }
         for i in 0..<(k * n) { b.pointer[i] = Float(i % 5) * 0.25 - 0.5 }
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let pool = WorkerPool.shared
+        if threading == .openBLAS { openblas_set_num_threads(Int32(pool.width)) }
+        defer { if threading == .openBLAS { openblas_set_num_threads(1) } }
         let run = {
-            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                 a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n)
+            switch threading {
+            case .pool:
+                parallelGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n, pool: pool)
+            case .openBLAS:
+                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                     a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n)
+            }
         }
         run()  // warm-up (thread start, page faults)
         let clock = ContinuousClock()

@@ -94,38 +94,55 @@ public final class BatchNorm: Layer {
         backward(input: x, activationOutput: output, outputGradient: dy, activation: .linear, inputGradient: dx, batch: batch)
     }
 
+    /// Column strips for one region: each part owns features `partRange(part, of: parts, count: c)`
+    /// for every row (statistics, coefficients and outputs), so nothing is reduced across threads.
+    private func stripParts(rows: Int, features c: Int) -> Int {
+        Swift.min(WorkerPool.shared.parts(work: rows * c, grain: 1 << 14), Swift.max(1, c / 32))
+    }
+
     /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
     /// while it is in L1 (`Sequential` uses this for BN → `ActivationLayer`; the BN-only output
     /// is then never materialized).
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
                  activation: Activation) {
-        guard let c = featureCount, let movingMean, let movingVariance else { return }
+        guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
-        let mu = mean.pointer, inv = inverseStd.pointer
         usedBatchStatistics = training && !isFrozen
+        let parts = stripParts(rows: rows, features: c)
+        WorkerPool.shared.parallel(parts) { part in
+            forward(x, into: y, rows: rows, features: partRange(part, of: parts, count: c), activation: activation)
+        }
+    }
+
+    /// The forward pass for the features in `strip` (all rows).
+    private func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int,
+                         features strip: Range<Int>, activation: Activation) {
+        guard let c = featureCount, let movingMean, let movingVariance, !strip.isEmpty else { return }
+        let mu = mean.pointer, inv = inverseStd.pointer
+        let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
+        let lower = strip.lowerBound, width = strip.count
         if usedBatchStatistics {
             // One pass over x: sums of d = x − x₀ and d² (shifted by the first row, so the
             // difference of moments does not cancel catastrophically when |μ| ≫ σ).
-            let variance = sumDy.pointer, sum = sumDyXhat.pointer  // scratch
-            sum.update(repeating: 0, count: c)
-            variance.update(repeating: 0, count: c)
+            let variance = sumDy.pointer + lower, sum = sumDyXhat.pointer + lower  // scratch
+            let first = x + lower
+            sum.update(repeating: 0, count: width)
+            variance.update(repeating: 0, count: width)
             for r in 1..<Swift.max(rows, 1) {
-                let row = x + r * c
-                for j in 0..<c { let d = row[j] - x[j]; sum[j] += d; variance[j] += d * d }
+                let row = x + r * c + lower
+                for j in 0..<width { let d = row[j] - first[j]; sum[j] += d; variance[j] += d * d }
             }
             let scaleN = 1 / Float(rows)
-            let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
-            for j in 0..<c {
-                let shiftedMean = sum[j] * scaleN
-                let v = Swift.max(variance[j] * scaleN - shiftedMean * shiftedMean, 0)
+            for j in strip {
+                let shiftedMean = sum[j - lower] * scaleN
+                let v = Swift.max(variance[j - lower] * scaleN - shiftedMean * shiftedMean, 0)
                 mu[j] = x[j] + shiftedMean
                 inv[j] = 1 / (v + epsilon).squareRoot()
                 mm[j] = mm[j] * momentum + mu[j] * (1 - momentum)
                 mv[j] = mv[j] * momentum + v * (1 - momentum)
             }
         } else {
-            let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
-            for j in 0..<c {
+            for j in strip {
                 mu[j] = mm[j]
                 inv[j] = 1 / (mv[j] + epsilon).squareRoot()
             }
@@ -135,11 +152,12 @@ public final class BatchNorm: Layer {
         let a = coefficients.pointer, d = coefficients.pointer + c
         let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
         let b = UnsafePointer(beta?.value.pointer ?? zeros.pointer)
-        for j in 0..<c { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
+        for j in strip { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
+        let ar = a + lower, dr = d + lower
         for r in 0..<rows {
-            let xr = x + r * c, yr = y + r * c
-            for j in 0..<c { yr[j] = xr[j] * a[j] + d[j] }
-            if activation != .linear { activation.forward(yr, rows: 1, width: c) }
+            let xr = x + r * c + lower, yr = y + r * c + lower
+            for j in 0..<width { yr[j] = xr[j] * ar[j] + dr[j] }
+            if activation != .linear { activation.forward(yr, rows: 1, width: width) }
         }
     }
 
@@ -153,45 +171,62 @@ public final class BatchNorm: Layer {
     ) {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
-        let mu = mean.pointer, inv = inverseStd.pointer
-        let sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
+        let parts = stripParts(rows: rows, features: c)
+        WorkerPool.shared.parallel(parts) { part in
+            backward(input: x, activationOutput: y, outputGradient: dy, activation: activation, inputGradient: dx,
+                     rows: rows, features: partRange(part, of: parts, count: c))
+        }
+    }
+
+    /// The backward pass for the features in `strip` (all rows).
+    private func backward(
+        input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
+        outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
+        inputGradient dx: UnsafeMutablePointer<Float>?, rows: Int, features strip: Range<Int>
+    ) {
+        guard let c = featureCount, !strip.isEmpty else { return }
+        let lower = strip.lowerBound, width = strip.count
+        let mu = mean.pointer + lower, inv = inverseStd.pointer + lower
+        let sdy = sumDy.pointer + lower, sdyx = sumDyXhat.pointer + lower
         let gammaTrainable = gamma?.isTrainable ?? false, betaTrainable = beta?.isTrainable ?? false
         // Column sums feed dγ, dβ and the batch-statistics dx; a frozen layer needs none.
         // Σdy·x̂ = (Σdy·x − μ·Σdy)/σ, so x̂ is not recomputed per element.
         if usedBatchStatistics || gammaTrainable || betaTrainable {
-            sdy.update(repeating: 0, count: c)
-            sdyx.update(repeating: 0, count: c)
+            sdy.update(repeating: 0, count: width)
+            sdyx.update(repeating: 0, count: width)
             for r in 0..<rows {
-                let gr = dy + r * c, xr = x + r * c
-                if activation != .linear { activation.backward(gr, output: y + r * c, rows: 1, width: c) }
-                for j in 0..<c { sdy[j] += gr[j]; sdyx[j] += gr[j] * (xr[j] - mu[j]) }
+                let gr = dy + r * c + lower, xr = x + r * c + lower
+                if activation != .linear { activation.backward(gr, output: y + r * c + lower, rows: 1, width: width) }
+                for j in 0..<width { sdy[j] += gr[j]; sdyx[j] += gr[j] * (xr[j] - mu[j]) }
             }
-            for j in 0..<c { sdyx[j] *= inv[j] }
+            for j in 0..<width { sdyx[j] *= inv[j] }
         } else if activation != .linear {
-            activation.backward(dy, output: y, rows: rows, width: c)
+            for r in 0..<rows {
+                activation.backward(dy + r * c + lower, output: y + r * c + lower, rows: 1, width: width)
+            }
         }
-        if let gamma, gammaTrainable { gamma.gradient.pointer.update(from: sdyx, count: c) }
-        if let beta, betaTrainable { beta.gradient.pointer.update(from: sdy, count: c) }
+        if let gamma, gammaTrainable { (gamma.gradient.pointer + lower).update(from: sdyx, count: width) }
+        if let beta, betaTrainable { (beta.gradient.pointer + lower).update(from: sdy, count: width) }
         guard let dx else { return }
-        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
-        let a = coefficients.pointer, e = coefficients.pointer + c, f = coefficients.pointer + 2 * c
+        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer) + lower
+        let a = coefficients.pointer + lower, e = coefficients.pointer + c + lower, f = coefficients.pointer + 2 * c + lower
         if usedBatchStatistics {
             // dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f per feature.
             let scaleN = 1 / Float(rows)
-            for j in 0..<c {
+            for j in 0..<width {
                 a[j] = g[j] * inv[j]
                 e[j] = -a[j] * inv[j] * sdyx[j] * scaleN
                 f[j] = -a[j] * sdy[j] * scaleN - mu[j] * e[j]
             }
             for r in 0..<rows {
-                let gr = dy + r * c, xr = x + r * c, dr = dx + r * c
-                for j in 0..<c { dr[j] = a[j] * gr[j] + xr[j] * e[j] + f[j] }
+                let gr = dy + r * c + lower, xr = x + r * c + lower, dr = dx + r * c + lower
+                for j in 0..<width { dr[j] = a[j] * gr[j] + xr[j] * e[j] + f[j] }
             }
         } else {
-            for j in 0..<c { a[j] = g[j] * inv[j] }
+            for j in 0..<width { a[j] = g[j] * inv[j] }
             for r in 0..<rows {
-                let gr = dy + r * c, dr = dx + r * c
-                for j in 0..<c { dr[j] = gr[j] * a[j] }
+                let gr = dy + r * c + lower, dr = dx + r * c + lower
+                for j in 0..<width { dr[j] = gr[j] * a[j] }
             }
         }
     }

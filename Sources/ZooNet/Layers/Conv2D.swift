@@ -71,7 +71,7 @@ public final class Conv2D: Layer {
         let rows = batch * geometry.positions
         columns.reserve(rows * patchSize)
         im2col(x, batch: batch, into: columns.pointer)
-        gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
+        parallelGEMM(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
              a: columns.pointer, lda: patchSize, b: kernel.value.pointer, ldb: filters, c: y, ldc: filters)
         activation.forward(y, rows: rows, width: filters, bias: bias.map { UnsafePointer($0.value.pointer) })
     }
@@ -85,14 +85,14 @@ public final class Conv2D: Layer {
         let rows = batch * geometry.positions
         activation.backward(dy, output: output, rows: rows, width: filters)
         if kernel.isTrainable {
-            gemm(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
+            parallelGEMM(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
                  a: columns.pointer, lda: patchSize, b: dy, ldb: filters,
                  c: kernel.gradient.pointer, ldc: filters)
         }
         if let bias, bias.isTrainable { columnSums(dy, rows: rows, width: filters, into: bias.gradient.pointer) }
         guard let dx else { return }
         columnGradient.reserve(rows * patchSize)
-        gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
+        parallelGEMM(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
              a: dy, lda: filters, b: kernel.value.pointer, ldb: filters,
              c: columnGradient.pointer, ldc: patchSize)
         col2im(columnGradient.pointer, batch: batch, into: dx)

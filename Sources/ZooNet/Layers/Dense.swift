@@ -66,17 +66,23 @@ public final class Dense: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         guard let kernel, let inputCount else { return }
-        let rows = batch * rowsPerSample
-        if let bias {
-            // Y = b (broadcast), then Y += X·W (beta = 1: BLAS skips its own pass zeroing C,
-            // and the bias costs one write pass instead of a read-modify-write one).
-            let b = bias.value.pointer
-            for r in 0..<rows { (output + r * outputCount).update(from: b, count: outputCount) }
+        let rows = batch * rowsPerSample, width = outputCount, activation = activation
+        let w = UnsafePointer(kernel.value.pointer), b = bias.map { UnsafePointer($0.value.pointer) }
+        // One region: each part owns a band of rows, fills it with the bias (broadcast), then
+        // Y += X·W on it (beta = 1: BLAS skips its own pass zeroing C, and the bias costs one
+        // write pass instead of a read-modify-write one), then applies the activation while
+        // the band is in cache.
+        let pool = WorkerPool.shared
+        let parts = Swift.min(pool.parts(work: 2 * rows * width * inputCount, grain: minimumFLOPPerPart), (rows + 15) / 16)
+        pool.parallel(parts) { part in
+            let band = partRange(part, of: parts, count: rows)
+            if let b { for r in band { (output + r * width).update(from: b, count: width) } }
+            gemmRows(band, transposeA: false, transposeB: false, n: width, k: inputCount,
+                     a: input, lda: inputCount, b: w, ldb: width, beta: b == nil ? 0 : 1, c: output, ldc: width)
+            if activation != .linear {
+                activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
+            }
         }
-        gemm(transposeA: false, transposeB: false, m: rows, n: outputCount, k: inputCount,
-             a: input, lda: inputCount, b: kernel.value.pointer, ldb: outputCount,
-             beta: bias == nil ? 0 : 1, c: output, ldc: outputCount)
-        if activation != .linear { activation.forward(output, rows: rows, width: outputCount) }
     }
 
     public func backward(
@@ -85,31 +91,48 @@ public final class Dense: Layer {
         batch: Int
     ) {
         guard let kernel, let inputCount else { return }
-        let rows = batch * rowsPerSample
+        let rows = batch * rowsPerSample, width = outputCount, activation = activation
+        let pool = WorkerPool.shared
         if let bias, bias.isTrainable {
-            // G = dy ⊙ f'(Y) and db = Σ_rows G in one pass (each row is still in L1 for the sum).
+            // G = dy ⊙ f'(Y) and db = Σ_rows G in one pass; parts own column strips, so the
+            // sums need no reduction across threads.
             let db = bias.gradient.pointer
-            db.update(repeating: 0, count: outputCount)
-            for r in 0..<rows {
-                let g = dy + r * outputCount
-                if activation != .linear {
-                    activation.backward(g, output: output + r * outputCount, rows: 1, width: outputCount)
+            let parts = Swift.min(pool.parts(work: rows * width, grain: 1 << 14), Swift.max(1, width / 32))
+            pool.parallel(parts) { part in
+                let strip = partRange(part, of: parts, count: width)
+                let sums = db + strip.lowerBound
+                sums.update(repeating: 0, count: strip.count)
+                for r in 0..<rows {
+                    let g = dy + r * width + strip.lowerBound
+                    if activation != .linear {
+                        activation.backward(g, output: output + r * width + strip.lowerBound, rows: 1, width: strip.count)
+                    }
+                    for j in 0..<strip.count { sums[j] += g[j] }
                 }
-                for j in 0..<outputCount { db[j] += g[j] }
             }
         } else if activation != .linear {
-            activation.backward(dy, output: output, rows: rows, width: outputCount)
+            let parts = Swift.min(pool.parts(work: rows * width, grain: 1 << 14), (rows + 15) / 16)
+            pool.parallel(parts) { part in
+                let band = partRange(part, of: parts, count: rows)
+                activation.backward(dy + band.lowerBound * width, output: output + band.lowerBound * width,
+                                    rows: band.count, width: width)
+            }
         }
-        if kernel.isTrainable {
-            gemm(transposeA: true, transposeB: false, m: inputCount, n: outputCount, k: rows,
-                 a: input, lda: inputCount, b: dy, ldb: outputCount,
-                 c: kernel.gradient.pointer, ldc: outputCount)
-        }
-        if let dx {
-            gemm(transposeA: false, transposeB: true, m: rows, n: inputCount, k: outputCount,
-                 a: dy, lda: outputCount, b: kernel.value.pointer, ldb: outputCount,
-                 c: dx, ldc: inputCount)
+        // One region for both products: dW = Xᵀ·G in bands of dW's rows (each part packs all
+        // of G, which is small), dX = G·Wᵀ in bands of the batch.
+        let flop = 2 * rows * width * inputCount
+        let weightParts = kernel.isTrainable
+            ? Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (inputCount + 15) / 16) : 0
+        let inputParts = dx == nil ? 0 : Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (rows + 15) / 16)
+        let w = UnsafePointer(kernel.value.pointer), dw = kernel.gradient.pointer, g = UnsafePointer(dy)
+        pool.parallel(weightParts + inputParts) { part in
+            if part < weightParts {
+                gemmRows(partRange(part, of: weightParts, count: inputCount), transposeA: true, transposeB: false,
+                         n: width, k: rows, a: input, lda: inputCount, b: g, ldb: width, c: dw, ldc: width)
+            } else if let dx {
+                gemmRows(partRange(part - weightParts, of: inputParts, count: rows), transposeA: false, transposeB: true,
+                         n: inputCount, k: width, a: g, lda: width, b: w, ldb: width, c: dx, ldc: inputCount)
+            }
         }
     }
-
 }

@@ -39,11 +39,11 @@ public class Adam: Optimizer {
                 w[i] -= m[i] * alpha / (vHat[i].squareRoot() + eps)
             }
         } else {
-            var step = AdamStep(w: w, g: g, m: m, v: v, alpha: alpha, oneMinusBeta1: oneMinusBeta1,
+            let step = AdamStep(w: w, g: g, m: m, v: v, alpha: alpha, oneMinusBeta1: oneMinusBeta1,
                                 oneMinusBeta2: oneMinusBeta2, epsilon: eps)
-            helper.run(count: variable.count, context: &step) { raw, lower, upper in
-                raw.assumingMemoryBound(to: AdamStep.self).pointee.apply(lower..<upper)
-            }
+            let pool = WorkerPool.shared, count = variable.count
+            let parts = pool.parts(work: count, grain: 1 << 14)
+            pool.parallel(parts) { part in step.apply(partRange(part, of: parts, count: count)) }
         }
     }
 }

@@ -20,8 +20,6 @@ public class Optimizer {
     /// Number of updates applied so far.
     public internal(set) var iterations = 0
     private var slotStorage: [ObjectIdentifier: [FloatBuffer]] = [:]
-    /// Second thread for large updates, started on first use.
-    lazy var helper = HelperThread()
 
     init(learningRate: Float, schedule: (any LearningRateSchedule)?, clipValue: Float?, clipNorm: Float?,
          globalClipNorm: Float?, weightDecay: Float?) throws {

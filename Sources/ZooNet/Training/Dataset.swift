@@ -36,8 +36,12 @@ final class BatchStager {
     func stage(_ data: Dataset, indices: ArraySlice<Int>, sampleSize: Int, targetSize: Int,
                into input: UnsafeMutablePointer<Float>) {
         data.inputs.scalars.withUnsafeBufferPointer { x in
-            for (row, index) in indices.enumerated() {
-                (input + row * sampleSize).update(from: x.baseAddress! + index * sampleSize, count: sampleSize)
+            let pool = WorkerPool.shared, count = indices.count, first = indices.startIndex
+            let parts = Swift.min(pool.parts(work: count * sampleSize, grain: 1 << 15), count)
+            pool.parallel(parts) { part in
+                for row in partRange(part, of: parts, count: count, alignment: 1) {
+                    (input + row * sampleSize).update(from: x.baseAddress! + indices[first + row] * sampleSize, count: sampleSize)
+                }
             }
         }
         switch data.labels {

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Foundation
+import Synchronization
+
+/// ZooNet's compute threads: the calling thread plus `width − 1` long-lived workers.
+///
+/// A *region* (`parallel(_:_:)`) splits one piece of work into `parts` numbered
+/// `0..<parts`; the caller and the workers claim parts from a shared counter, so a worker
+/// that is scheduled late finds the work done and the caller never waits for it to start —
+/// it only waits for parts a worker has already claimed. Layers open one region per pass and
+/// do everything that pass needs inside it (e.g. Dense forward: a part fills its rows with
+/// the bias, runs the sgemm of those rows and applies the activation to them), so there is
+/// one hand-off per pass instead of one per BLAS call, and OpenBLAS itself runs
+/// single-threaded inside the parts.
+///
+/// Waiting: after a region a worker spins on the region counter for ≈ 50 µs (the next
+/// region of a training step usually starts sooner), then sleeps on its own semaphore.
+/// Nested regions (a part opening a region) and regions opened while another thread owns the
+/// pool run their parts inline, in order, on the calling thread: correct, just serial.
+/// No allocation per region.
+final class WorkerPool: @unchecked Sendable {
+    /// The pool every layer uses; width from `ComputeThreads` (default: the online cores,
+    /// at most 8, or `ZOONET_NUM_THREADS`).
+    static let shared = WorkerPool(width: WorkerPool.defaultWidth)
+
+    static var defaultWidth: Int {
+        if let text = getenv("ZOONET_NUM_THREADS"), let n = Int(String(cString: text)), n >= 1 { return Swift.min(n, 64) }
+        return Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    }
+
+    /// One worker thread's wake-up state.
+    private final class Worker: @unchecked Sendable {
+        let sleeping = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    private let generation = Atomic<Int>(0)
+    private let nextPart = Atomic<Int>(0)
+    private let finishedParts = Atomic<Int>(0)
+    private let owned = Atomic<Bool>(false)
+    private let widthValue: Atomic<Int>
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var job: ((Int) -> Void)?
+    private var partCount = 0
+    private var open = false
+    private var inside = 0
+    private var workers: [Worker] = []
+
+    init(width: Int) {
+        widthValue = Atomic(Swift.max(1, width))
+        BLASConfiguration.singleThreaded()
+    }
+
+    /// Threads that share a region (the caller included).
+    var width: Int { widthValue.load(ordering: .relaxed) }
+
+    /// Changes the number of threads; workers are started on the next region that needs them,
+    /// surplus workers stay asleep.
+    func setWidth(_ newValue: Int) {
+        widthValue.store(Swift.max(1, Swift.min(newValue, 64)), ordering: .relaxed)
+    }
+
+    /// How many parts to cut `work` units into so each has at least `grain` units (1 … width).
+    func parts(work: Int, grain: Int) -> Int {
+        Swift.max(1, Swift.min(width, work / Swift.max(grain, 1)))
+    }
+
+    /// Runs `body(part)` for every part in `0..<parts`, each exactly once, shared between the
+    /// caller and the workers; returns when all are done. Parts must be independent (write
+    /// disjoint memory).
+    func parallel(_ parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, width > 1,
+              owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0..<Swift.max(parts, 0) { body(part) }
+            return
+        }
+        defer { owned.store(false, ordering: .releasing) }
+        startWorkers(upTo: Swift.min(width, parts) - 1)
+        withoutActuallyEscaping(body) { job in
+            lock.lock()
+            self.job = job
+            partCount = parts
+            nextPart.store(0, ordering: .relaxed)
+            finishedParts.store(0, ordering: .relaxed)
+            open = true
+            let sleepers = workers
+            lock.unlock()
+            generation.add(1, ordering: .sequentiallyConsistent)
+            for worker in sleepers where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                worker.wake.signal()
+            }
+            runParts(job, count: parts)
+            var spins = 0
+            while finishedParts.load(ordering: .acquiring) < parts {
+                spins += 1
+                if spins > 2_000 { sched_yield() }  // a worker holds a part but lost its core
+            }
+            lock.lock()
+            open = false
+            while inside > 0 { lock.unlock(); sched_yield(); lock.lock() }
+            self.job = nil
+            lock.unlock()
+        }
+    }
+
+    /// Claims and runs parts of the current region until none are left.
+    private func runParts(_ job: (Int) -> Void, count: Int) {
+        while true {
+            let part = nextPart.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard part < count else { return }
+            job(part)
+            finishedParts.add(1, ordering: .releasing)
+        }
+    }
+
+    private func startWorkers(upTo count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        while workers.count < count {
+            let worker = Worker(), index = workers.count
+            workers.append(worker)
+            let thread = Thread { self.workerLoop(worker, index: index) }  // pools live for the process
+            thread.name = "ZooNet worker \(index + 1)"
+            thread.start()
+        }
+    }
+
+    private func workerLoop(_ worker: Worker, index: Int) {
+        var seen = generation.load(ordering: .sequentiallyConsistent)
+        while true {
+            var spins = index + 1 < width ? 0 : Int.max  // surplus workers go straight to sleep
+            while generation.load(ordering: .acquiring) == seen {
+                if spins < 40_000 { spins += 1; continue }
+                worker.sleeping.store(true, ordering: .sequentiallyConsistent)
+                if generation.load(ordering: .sequentiallyConsistent) == seen {
+                    worker.wake.wait()  // the region's opener clears `sleeping` and signals
+                } else if !worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                    worker.wake.wait()  // the opener already claimed the wake-up: consume its signal
+                }
+                spins = index + 1 < width ? 0 : Int.max
+            }
+            seen = generation.load(ordering: .acquiring)
+            if index + 1 < width { joinRegion() }
+        }
+    }
+
+    /// Takes part in the open region, if any. The job is copied under the lock and released
+    /// before `inside` drops, so the opener's `withoutActuallyEscaping` sees no escaped copy.
+    private func joinRegion() {
+        guard runOpenRegion() else { return }
+        lock.lock()
+        inside -= 1
+        lock.unlock()
+    }
+
+    @inline(never)
+    private func runOpenRegion() -> Bool {
+        lock.lock()
+        guard open, let job else { lock.unlock(); return false }
+        let count = partCount
+        inside += 1
+        lock.unlock()
+        runParts(job, count: count)
+        return true
+    }
+}
+
+/// The contiguous range of part `part` when `0..<count` is cut into `parts` pieces whose
+/// boundaries are multiples of `alignment` (except the end).
+@inline(__always)
+func partRange(_ part: Int, of parts: Int, count: Int, alignment: Int = 16) -> Range<Int> {
+    guard parts > 1 else { return 0..<count }
+    let units = (count + alignment - 1) / alignment
+    let lower = Swift.min(count, (units * part / parts) * alignment)
+    let upper = part == parts - 1 ? count : Swift.min(count, (units * (part + 1) / parts) * alignment)
+    return lower..<upper
+}
+
+/// The number of threads ZooNet computes with (its worker pool; OpenBLAS runs single-threaded
+/// inside the pool's parts). Default: the online cores, at most 8, or `ZOONET_NUM_THREADS`.
+public enum ComputeThreads {
+    /// Sets the thread count (the caller included); values below 1 are ignored.
+    public static func set(_ count: Int) {
+        guard count >= 1 else { return }
+        BLASConfiguration.singleThreaded()
+        WorkerPool.shared.setWidth(count)
+    }
+
+    /// The current thread count.
+    public static var count: Int { WorkerPool.shared.width }
+}
