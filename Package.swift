@@ -4,6 +4,7 @@
 // Module rooms, one-way doors:
 //   CZlib, CLibDeflate, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev, libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
+//   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time)
 //   ZooNet                    the CPU engine (no file formats)
 //   ZooKit                    the registry, weight assignment and transfer: formats + engine
 //   zoo                       the command-line tool, a thin layer over the libraries
@@ -38,7 +39,8 @@ let package = Package(
         .target(
             name: "ZooFormat",
             dependencies: ["CZlib", "CLibDeflate", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "ZooNet", dependencies: ["COpenBLAS"]),
+        .target(name: "CZooKernels"),
+        .target(name: "ZooNet", dependencies: ["COpenBLAS", "CZooKernels"]),
         .target(
             name: "ZooKit",
             dependencies: ["ZooFormat", "ZooNet", .product(name: "Crypto", package: "swift-crypto")]),

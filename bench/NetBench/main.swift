@@ -47,7 +47,8 @@ enum Benchmark {
         var description: String { "\(name) batch \(batch)" }
     }
 
-    /// SGEMM rates through ZooNet's wrapper; returns the best (the machine's measured peak).
+    /// SGEMM rates, split by ZooNet's pool and by OpenBLAS's own threads; returns the best
+    /// rate seen (the machine's measured peak).
     static func gemmPeak() -> Double {
         ComputeThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
         var shapes: [(String, Int, Int, Int, Bool, Bool)] = [("1024x1024 . 1024x1024", 1024, 1024, 1024, false, false)]
@@ -58,12 +59,15 @@ enum Benchmark {
             if i != 784 { shapes.append(("dX       [\(batch)x\(o)].[\(i)x\(o)]T", batch, i, o, false, true)) }
         }
         var peak = 0.0
+        print("GEMM\tshape\tpool GFLOP/s\tOpenBLAS threads GFLOP/s")
         for (name, m, n, k, ta, tb) in shapes {
             let flop = 2.0 * Double(m * n * k)
-            let rate = GEMMProbe.gflops(m: m, n: n, k: k, transposeA: ta, transposeB: tb,
-                                        repeats: max(1, Int(2e8 / flop)), trials: 7)
-            peak = max(peak, rate)
-            print("GEMM\t\(name)\t\(String(format: "%.1f", rate)) GFLOP/s")
+            let rates = GEMMProbe.Threading.allCases.map { threading in
+                GEMMProbe.gflops(m: m, n: n, k: k, transposeA: ta, transposeB: tb, threading: threading,
+                                 repeats: max(1, Int(2e8 / flop)), trials: 7)
+            }
+            peak = max(peak, rates.max() ?? 0)
+            print("GEMM\t\(name)\t" + rates.map { String(format: "%.1f", $0) }.joined(separator: "\t"))
         }
         print("PEAK\tsgemm\t\(String(format: "%.1f", peak)) GFLOP/s")
         return peak

@@ -1,3 +1,5 @@
+import CZooKernels
+
 /// Element-wise (and row-wise for softmax) activation functions.
 ///
 /// Formulas (y = f(x)); derivatives are computed from the output y so layers need not keep x:
@@ -37,7 +39,8 @@ public enum Activation: Sendable, Equatable {
     }
 
     /// `y[r, j] = f(x[r, j] + bias[j])` for a `[rows, width]` block; `x` defaults to `y`
-    /// (in place). The loops are written so LLVM vectorizes them (ELU/SELU use `fastExp`).
+    /// (in place). The loops are written so LLVM vectorizes them; ELU/SELU run the C kernels
+    /// (`CZooKernels`: AVX2 when the CPU has it, Cephes eˣ).
     func forward(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>? = nil,
                  input: UnsafePointer<Float>? = nil) {
         for r in 0..<rows {
@@ -56,10 +59,9 @@ public enum Activation: Sendable, Equatable {
             case .leakyReLU(let alpha):
                 for j in 0..<width { let x = row[j]; row[j] = x > 0 ? x : alpha * x }
             case .elu(let alpha):
-                for j in 0..<width { let x = row[j]; row[j] = x > 0 ? x : alpha * (fastExp(x) - 1) }
+                zoo_elu(row, width, 1, alpha)
             case .selu:
-                let scale = Activation.seluScale, sa = Activation.seluScale * Activation.seluAlpha
-                for j in 0..<width { let x = row[j]; row[j] = x > 0 ? scale * x : sa * (fastExp(x) - 1) }
+                zoo_elu(row, width, Activation.seluScale, Activation.seluScale * Activation.seluAlpha)
             case .sigmoid:
                 for j in 0..<width { row[j] = Activation.sigmoid(row[j]) }
             case .tanh:
@@ -88,10 +90,9 @@ public enum Activation: Sendable, Equatable {
         case .leakyReLU(let alpha):
             for i in 0..<n { out[i] = dy[i] * (y[i] > 0 ? 1 : alpha) }
         case .elu(let alpha):
-            for i in 0..<n { let v = y[i]; out[i] = dy[i] * (v > 0 ? 1 : v + alpha) }
+            zoo_elu_backward(out, dy, y, n, 1, alpha)
         case .selu:
-            let scale = Activation.seluScale, sa = Activation.seluScale * Activation.seluAlpha
-            for i in 0..<n { let v = y[i]; out[i] = dy[i] * (v > 0 ? scale : v + sa) }
+            zoo_elu_backward(out, dy, y, n, Activation.seluScale, Activation.seluScale * Activation.seluAlpha)
         case .sigmoid:
             for i in 0..<n { let v = y[i]; out[i] = dy[i] * v * (1 - v) }
         case .tanh:

@@ -49,7 +49,7 @@ func gemmColumns(
 }
 
 /// Work per part below which a product is not split (FLOP): a hand-off costs a few µs.
-let minimumFLOPPerPart = 1 << 21
+let minimumFLOPPerPart = 1 << 19
 
 /// `gemm` split across the worker pool: bands of the larger of m and n (multiples of 16),
 /// one sgemm per part. Small products run on the caller.
@@ -61,13 +61,22 @@ func parallelGEMM(
     pool: WorkerPool = .shared
 ) {
     let parts = Swift.min(pool.parts(work: 2 * m * n * k, grain: minimumFLOPPerPart), (Swift.max(m, n) + 15) / 16)
-    if m >= n {
-        pool.parallel(parts) { part in
+    pool.parallel(parts, GEMMBands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, parts: parts))
+}
+
+/// One product cut into bands of rows (m ≥ n) or columns, a band per part.
+private struct GEMMBands: ParallelJob {
+    let transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float
+    let a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int
+    let beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    let parts: Int
+
+    func run(_ part: Int) {
+        if m >= n {
             gemmRows(partRange(part, of: parts, count: m), transposeA: transposeA, transposeB: transposeB, n: n, k: k,
                      alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        }
-    } else {
-        pool.parallel(parts) { part in
+        } else {
             gemmColumns(partRange(part, of: parts, count: n), transposeA: transposeA, transposeB: transposeB, m: m, k: k,
                         alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }

@@ -18,11 +18,11 @@ import Synchronization
 /// one hand-off per pass instead of one per BLAS call, and OpenBLAS itself runs
 /// single-threaded inside the parts.
 ///
-/// Waiting: after a region a worker spins on the region counter for ≈ 50 µs (the next
+/// Waiting: after a region a worker spins on the region counter for ≈ 0.2 ms (the next
 /// region of a training step usually starts sooner), then sleeps on its own semaphore.
 /// Nested regions (a part opening a region) and regions opened while another thread owns the
 /// pool run their parts inline, in order, on the calling thread: correct, just serial.
-/// No allocation per region.
+/// No allocation per region: a job is a struct on the caller's stack (`ParallelJob`).
 final class WorkerPool: @unchecked Sendable {
     /// The pool every layer uses; width from `ComputeThreads` (default: the online cores,
     /// at most 8, or `ZOONET_NUM_THREADS`).
@@ -32,6 +32,13 @@ final class WorkerPool: @unchecked Sendable {
         if let text = getenv("ZOONET_NUM_THREADS"), let n = Int(String(cString: text)), n >= 1 { return Swift.min(n, 64) }
         return Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 8))
     }
+
+    /// Elements per part below which an element-wise pass is not split: a hand-off to a
+    /// spinning worker costs about a microsecond, a pass over 4096 floats a few.
+    static let elementGrain = 1 << 12
+
+    /// Region-counter polls before a worker sleeps (≈ 0.2 ms of spinning).
+    static let spinLimit = 200_000
 
     /// One worker thread's wake-up state.
     private final class Worker: @unchecked Sendable {
@@ -46,7 +53,8 @@ final class WorkerPool: @unchecked Sendable {
     private let widthValue: Atomic<Int>
     private let lock = NSLock()
     // Guarded by `lock`.
-    private var job: ((Int) -> Void)?
+    private var context: UnsafeRawPointer?
+    private var invoke: Invoker?
     private var partCount = 0
     private var open = false
     private var inside = 0
@@ -71,50 +79,57 @@ final class WorkerPool: @unchecked Sendable {
         Swift.max(1, Swift.min(width, work / Swift.max(grain, 1)))
     }
 
-    /// Runs `body(part)` for every part in `0..<parts`, each exactly once, shared between the
-    /// caller and the workers; returns when all are done. Parts must be independent (write
+    /// Runs `job.run(part)` for every part in `0..<parts`, each exactly once, shared between
+    /// the caller and the workers; returns when all are done. Parts must be independent (write
     /// disjoint memory).
-    func parallel(_ parts: Int, _ body: (Int) -> Void) {
+    @inline(__always)
+    func parallel<Job: ParallelJob>(_ parts: Int, _ job: Job) {
         guard parts > 1, width > 1,
               owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for part in 0..<Swift.max(parts, 0) { body(part) }
+            for part in 0..<Swift.max(parts, 0) { job.run(part) }
             return
         }
         defer { owned.store(false, ordering: .releasing) }
+        // The job stays on the caller's stack; the workers get its address and a thin
+        // function (no context), so nothing is allocated or reference-counted per region.
+        withUnsafePointer(to: job) { runRegion(parts, context: UnsafeRawPointer($0), invoke: Job.invoke) }
+    }
+
+    private func runRegion(_ parts: Int, context: UnsafeRawPointer, invoke: @escaping Invoker) {
         startWorkers(upTo: Swift.min(width, parts) - 1)
-        withoutActuallyEscaping(body) { job in
-            lock.lock()
-            self.job = job
-            partCount = parts
-            nextPart.store(0, ordering: .relaxed)
-            finishedParts.store(0, ordering: .relaxed)
-            open = true
-            let sleepers = workers
-            lock.unlock()
-            generation.add(1, ordering: .sequentiallyConsistent)
-            for worker in sleepers where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
-                worker.wake.signal()
-            }
-            runParts(job, count: parts)
-            var spins = 0
-            while finishedParts.load(ordering: .acquiring) < parts {
-                spins += 1
-                if spins > 2_000 { sched_yield() }  // a worker holds a part but lost its core
-            }
-            lock.lock()
-            open = false
-            while inside > 0 { lock.unlock(); sched_yield(); lock.lock() }
-            self.job = nil
-            lock.unlock()
+        lock.lock()
+        self.context = context
+        self.invoke = invoke
+        partCount = parts
+        nextPart.store(0, ordering: .relaxed)
+        finishedParts.store(0, ordering: .relaxed)
+        open = true
+        lock.unlock()
+        generation.add(1, ordering: .sequentiallyConsistent)
+        for worker in workers where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            worker.wake.signal()
         }
+        runParts(invoke, context, count: parts)
+        var spins = 0
+        while finishedParts.load(ordering: .acquiring) < parts {
+            spins += 1
+            if spins > 2_000 { sched_yield() }  // a worker holds a part but lost its core
+        }
+        // No worker may still be reading the job (it lives on the caller's stack) when we return.
+        lock.lock()
+        open = false
+        while inside > 0 { lock.unlock(); sched_yield(); lock.lock() }
+        self.context = nil
+        self.invoke = nil
+        lock.unlock()
     }
 
     /// Claims and runs parts of the current region until none are left.
-    private func runParts(_ job: (Int) -> Void, count: Int) {
+    private func runParts(_ invoke: Invoker, _ context: UnsafeRawPointer, count: Int) {
         while true {
             let part = nextPart.wrappingAdd(1, ordering: .relaxed).oldValue
             guard part < count else { return }
-            job(part)
+            invoke(context, part)
             finishedParts.add(1, ordering: .releasing)
         }
     }
@@ -136,7 +151,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             var spins = index + 1 < width ? 0 : Int.max  // surplus workers go straight to sleep
             while generation.load(ordering: .acquiring) == seen {
-                if spins < 40_000 { spins += 1; continue }
+                if spins < WorkerPool.spinLimit { spins += 1; continue }
                 worker.sleeping.store(true, ordering: .sequentiallyConsistent)
                 if generation.load(ordering: .sequentiallyConsistent) == seen {
                     worker.wake.wait()  // the region's opener clears `sleeping` and signals
@@ -150,24 +165,33 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Takes part in the open region, if any. The job is copied under the lock and released
-    /// before `inside` drops, so the opener's `withoutActuallyEscaping` sees no escaped copy.
+    /// Takes part in the open region, if any (`inside` keeps the opener from returning, and
+    /// its job from going out of scope, while this thread runs parts).
     private func joinRegion() {
-        guard runOpenRegion() else { return }
+        lock.lock()
+        guard open, let invoke, let context else { lock.unlock(); return }
+        let count = partCount
+        inside += 1
+        lock.unlock()
+        runParts(invoke, context, count: count)
         lock.lock()
         inside -= 1
         lock.unlock()
     }
+}
 
-    @inline(never)
-    private func runOpenRegion() -> Bool {
-        lock.lock()
-        guard open, let job else { lock.unlock(); return false }
-        let count = partCount
-        inside += 1
-        lock.unlock()
-        runParts(job, count: count)
-        return true
+/// A region's work: `run(part)` is called once for each part, on any of the pool's threads.
+/// Jobs are small structs of pointers and sizes (see `Dense`, `BatchNorm`, `Adam`), so
+/// handing one to the workers allocates nothing.
+protocol ParallelJob {
+    func run(_ part: Int)
+}
+
+typealias Invoker = (UnsafeRawPointer, Int) -> Void
+
+extension ParallelJob {
+    static func invoke(_ context: UnsafeRawPointer, _ part: Int) {
+        context.assumingMemoryBound(to: Self.self).pointee.run(part)
     }
 }
 

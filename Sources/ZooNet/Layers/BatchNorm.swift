@@ -97,7 +97,7 @@ public final class BatchNorm: Layer {
     /// Column strips for one region: each part owns features `partRange(part, of: parts, count: c)`
     /// for every row (statistics, coefficients and outputs), so nothing is reduced across threads.
     private func stripParts(rows: Int, features c: Int) -> Int {
-        Swift.min(WorkerPool.shared.parts(work: rows * c, grain: 1 << 14), Swift.max(1, c / 32))
+        Swift.min(WorkerPool.shared.parts(work: rows * c, grain: WorkerPool.elementGrain), Swift.max(1, c / 32))
     }
 
     /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
@@ -109,13 +109,12 @@ public final class BatchNorm: Layer {
         let rows = batch * rowsPerSample
         usedBatchStatistics = training && !isFrozen
         let parts = stripParts(rows: rows, features: c)
-        WorkerPool.shared.parallel(parts) { part in
-            forward(x, into: y, rows: rows, features: partRange(part, of: parts, count: c), activation: activation)
-        }
+        WorkerPool.shared.parallel(parts, ForwardStrips(layer: self, x: x, y: y, rows: rows, features: c,
+                                                        activation: activation, parts: parts))
     }
 
     /// The forward pass for the features in `strip` (all rows).
-    private func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int,
+    fileprivate func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int,
                          features strip: Range<Int>, activation: Activation) {
         guard let c = featureCount, let movingMean, let movingVariance, !strip.isEmpty else { return }
         let mu = mean.pointer, inv = inverseStd.pointer
@@ -172,14 +171,12 @@ public final class BatchNorm: Layer {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
         let parts = stripParts(rows: rows, features: c)
-        WorkerPool.shared.parallel(parts) { part in
-            backward(input: x, activationOutput: y, outputGradient: dy, activation: activation, inputGradient: dx,
-                     rows: rows, features: partRange(part, of: parts, count: c))
-        }
+        WorkerPool.shared.parallel(parts, BackwardStrips(layer: self, x: x, y: y, dy: dy, dx: dx, rows: rows, features: c,
+                                                         activation: activation, parts: parts))
     }
 
     /// The backward pass for the features in `strip` (all rows).
-    private func backward(
+    fileprivate func backward(
         input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
         outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
         inputGradient dx: UnsafeMutablePointer<Float>?, rows: Int, features strip: Range<Int>
@@ -229,5 +226,32 @@ public final class BatchNorm: Layer {
                 for j in 0..<width { dr[j] = gr[j] * a[j] }
             }
         }
+    }
+}
+
+/// The strip jobs of `BatchNorm`'s two passes (a part = a range of features, all rows).
+private struct ForwardStrips: ParallelJob {
+    unowned(unsafe) let layer: BatchNorm
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    let rows: Int, features: Int
+    let activation: Activation
+    let parts: Int
+
+    func run(_ part: Int) {
+        layer.forward(x, into: y, rows: rows, features: partRange(part, of: parts, count: features), activation: activation)
+    }
+}
+
+private struct BackwardStrips: ParallelJob {
+    unowned(unsafe) let layer: BatchNorm
+    let x: UnsafePointer<Float>, y: UnsafePointer<Float>
+    let dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    let rows: Int, features: Int
+    let activation: Activation
+    let parts: Int
+
+    func run(_ part: Int) {
+        layer.backward(input: x, activationOutput: y, outputGradient: dy, activation: activation, inputGradient: dx,
+                       rows: rows, features: partRange(part, of: parts, count: features))
     }
 }

@@ -5,7 +5,8 @@
 /// accumulates X·W onto it (beta = 1), then one activation pass. Backward with
 /// `G = dL/dY ⊙ f'(Y)` (computed in the same pass as `db = Σ_rows G`): `dW = Xᵀ·G`,
 /// `dX = G·Wᵀ` (skipped when no input gradient is asked for, e.g. the first layer), the
-/// transposes done by BLAS flags, not copies.
+/// transposes done by BLAS flags, not copies. Each pass is one `WorkerPool` region: bands of
+/// rows or strips of columns (the jobs at the end of this file).
 public final class Dense: Layer {
     public var name: String
     public var kind: String { "dense" }
@@ -66,23 +67,13 @@ public final class Dense: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         guard let kernel, let inputCount else { return }
-        let rows = batch * rowsPerSample, width = outputCount, activation = activation
-        let w = UnsafePointer(kernel.value.pointer), b = bias.map { UnsafePointer($0.value.pointer) }
-        // One region: each part owns a band of rows, fills it with the bias (broadcast), then
-        // Y += X·W on it (beta = 1: BLAS skips its own pass zeroing C, and the bias costs one
-        // write pass instead of a read-modify-write one), then applies the activation while
-        // the band is in cache.
+        let rows = batch * rowsPerSample
         let pool = WorkerPool.shared
-        let parts = Swift.min(pool.parts(work: 2 * rows * width * inputCount, grain: minimumFLOPPerPart), (rows + 15) / 16)
-        pool.parallel(parts) { part in
-            let band = partRange(part, of: parts, count: rows)
-            if let b { for r in band { (output + r * width).update(from: b, count: width) } }
-            gemmRows(band, transposeA: false, transposeB: false, n: width, k: inputCount,
-                     a: input, lda: inputCount, b: w, ldb: width, beta: b == nil ? 0 : 1, c: output, ldc: width)
-            if activation != .linear {
-                activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
-            }
-        }
+        let parts = Swift.min(pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart),
+                              (rows + 15) / 16)
+        pool.parallel(parts, ForwardBands(
+            input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer, rows: rows,
+            inputCount: inputCount, width: outputCount, activation: activation, parts: parts))
     }
 
     public func backward(
@@ -91,47 +82,101 @@ public final class Dense: Layer {
         batch: Int
     ) {
         guard let kernel, let inputCount else { return }
-        let rows = batch * rowsPerSample, width = outputCount, activation = activation
+        let rows = batch * rowsPerSample, width = outputCount
         let pool = WorkerPool.shared
         if let bias, bias.isTrainable {
-            // G = dy ⊙ f'(Y) and db = Σ_rows G in one pass; parts own column strips, so the
-            // sums need no reduction across threads.
-            let db = bias.gradient.pointer
-            let parts = Swift.min(pool.parts(work: rows * width, grain: 1 << 14), Swift.max(1, width / 32))
-            pool.parallel(parts) { part in
-                let strip = partRange(part, of: parts, count: width)
-                let sums = db + strip.lowerBound
-                sums.update(repeating: 0, count: strip.count)
-                for r in 0..<rows {
-                    let g = dy + r * width + strip.lowerBound
-                    if activation != .linear {
-                        activation.backward(g, output: output + r * width + strip.lowerBound, rows: 1, width: strip.count)
-                    }
-                    for j in 0..<strip.count { sums[j] += g[j] }
-                }
-            }
+            let parts = Swift.min(pool.parts(work: rows * width, grain: WorkerPool.elementGrain), Swift.max(1, width / 32))
+            pool.parallel(parts, GradientStrips(
+                dy: dy, output: output, biasGradient: bias.gradient.pointer, rows: rows, width: width,
+                activation: activation, parts: parts))
         } else if activation != .linear {
-            let parts = Swift.min(pool.parts(work: rows * width, grain: 1 << 14), (rows + 15) / 16)
-            pool.parallel(parts) { part in
-                let band = partRange(part, of: parts, count: rows)
-                activation.backward(dy + band.lowerBound * width, output: output + band.lowerBound * width,
-                                    rows: band.count, width: width)
-            }
+            let parts = Swift.min(pool.parts(work: rows * width, grain: WorkerPool.elementGrain), (rows + 15) / 16)
+            pool.parallel(parts, GradientStrips(
+                dy: dy, output: output, biasGradient: nil, rows: rows, width: width, activation: activation, parts: parts))
         }
-        // One region for both products: dW = Xᵀ·G in bands of dW's rows (each part packs all
-        // of G, which is small), dX = G·Wᵀ in bands of the batch.
         let flop = 2 * rows * width * inputCount
         let weightParts = kernel.isTrainable
             ? Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (inputCount + 15) / 16) : 0
         let inputParts = dx == nil ? 0 : Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (rows + 15) / 16)
-        let w = UnsafePointer(kernel.value.pointer), dw = kernel.gradient.pointer, g = UnsafePointer(dy)
-        pool.parallel(weightParts + inputParts) { part in
+        pool.parallel(weightParts + inputParts, ProductBands(
+            input: input, gradient: dy, kernel: kernel.value.pointer, kernelGradient: kernel.gradient.pointer,
+            inputGradient: dx, rows: rows, inputCount: inputCount, width: width,
+            weightParts: weightParts, inputParts: inputParts))
+    }
+}
+
+extension Dense {
+    /// Forward, one band of rows per part: fill the band with the bias (broadcast), then
+    /// Y += X·W on it (beta = 1: BLAS skips its own pass zeroing C, and the bias costs one
+    /// write pass instead of a read-modify-write one), then the activation while the band is
+    /// in cache.
+    struct ForwardBands: ParallelJob {
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let kernel: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?
+        let rows: Int, inputCount: Int, width: Int
+        let activation: Activation
+        let parts: Int
+
+        func run(_ part: Int) {
+            let band = partRange(part, of: parts, count: rows)
+            if let bias { for r in band { (output + r * width).update(from: bias, count: width) } }
+            gemmRows(band, transposeA: false, transposeB: false, n: width, k: inputCount,
+                     a: input, lda: inputCount, b: kernel, ldb: width, beta: bias == nil ? 0 : 1, c: output, ldc: width)
+            if activation != .linear {
+                activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
+            }
+        }
+    }
+
+    /// G = dy ⊙ f'(Y) in place, and db = Σ_rows G in the same pass when a bias gradient is
+    /// asked for. With a bias, parts own column strips (the sums need no reduction across
+    /// threads); without, bands of rows.
+    struct GradientStrips: ParallelJob {
+        let dy: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>
+        let biasGradient: UnsafeMutablePointer<Float>?
+        let rows: Int, width: Int
+        let activation: Activation
+        let parts: Int
+
+        func run(_ part: Int) {
+            guard let biasGradient else {
+                let band = partRange(part, of: parts, count: rows)
+                activation.backward(dy + band.lowerBound * width, output: output + band.lowerBound * width,
+                                    rows: band.count, width: width)
+                return
+            }
+            let strip = partRange(part, of: parts, count: width)
+            let sums = biasGradient + strip.lowerBound
+            sums.update(repeating: 0, count: strip.count)
+            for r in 0..<rows {
+                let g = dy + r * width + strip.lowerBound
+                if activation != .linear {
+                    activation.backward(g, output: output + r * width + strip.lowerBound, rows: 1, width: strip.count)
+                }
+                for j in 0..<strip.count { sums[j] += g[j] }
+            }
+        }
+    }
+
+    /// Both products of backward in one region: parts `0..<weightParts` compute bands of
+    /// dW = Xᵀ·G (rows of dW; each packs all of G, which is small), the next `inputParts`
+    /// bands of dX = G·Wᵀ (rows of the batch). The transposes are BLAS flags, not copies.
+    struct ProductBands: ParallelJob {
+        let input: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>
+        let kernel: UnsafeMutablePointer<Float>, kernelGradient: UnsafeMutablePointer<Float>
+        let inputGradient: UnsafeMutablePointer<Float>?
+        let rows: Int, inputCount: Int, width: Int
+        let weightParts: Int, inputParts: Int
+
+        func run(_ part: Int) {
             if part < weightParts {
                 gemmRows(partRange(part, of: weightParts, count: inputCount), transposeA: true, transposeB: false,
-                         n: width, k: rows, a: input, lda: inputCount, b: g, ldb: width, c: dw, ldc: width)
-            } else if let dx {
-                gemmRows(partRange(part - weightParts, of: inputParts, count: rows), transposeA: false, transposeB: true,
-                         n: inputCount, k: width, a: g, lda: width, b: w, ldb: width, c: dx, ldc: inputCount)
+                         n: width, k: rows, a: input, lda: inputCount, b: gradient, ldb: width,
+                         c: kernelGradient, ldc: width)
+            } else if let inputGradient {
+                gemmRows(partRange(part - weightParts, of: inputParts, count: rows), transposeA: false,
+                         transposeB: true, n: inputCount, k: width, a: gradient, lda: width, b: kernel, ldb: width,
+                         c: inputGradient, ldc: inputCount)
             }
         }
     }

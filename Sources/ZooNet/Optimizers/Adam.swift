@@ -1,3 +1,5 @@
+import CZooKernels
+
 /// Keras 3 `Adam` (and `AdamW` via `weightDecay`), t = iterations + 1:
 ///
 /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂);
@@ -39,42 +41,28 @@ public class Adam: Optimizer {
                 w[i] -= m[i] * alpha / (vHat[i].squareRoot() + eps)
             }
         } else {
-            let step = AdamStep(w: w, g: g, m: m, v: v, alpha: alpha, oneMinusBeta1: oneMinusBeta1,
-                                oneMinusBeta2: oneMinusBeta2, epsilon: eps)
             let pool = WorkerPool.shared, count = variable.count
-            let parts = pool.parts(work: count, grain: 1 << 14)
-            pool.parallel(parts) { part in step.apply(partRange(part, of: parts, count: count)) }
+            let parts = pool.parts(work: count, grain: WorkerPool.elementGrain)
+            pool.parallel(parts, AdamStep(w: w, g: g, m: m, v: v, alpha: alpha, oneMinusBeta1: oneMinusBeta1,
+                                          oneMinusBeta2: oneMinusBeta2, epsilon: eps, count: count, parts: parts))
         }
     }
 }
 
-/// Arguments of the (non-AMSGrad) Adam kernel over a range of elements.
-struct AdamStep {
+/// The (non-AMSGrad) Adam update of one variable, a contiguous range of elements per part.
+struct AdamStep: ParallelJob {
     let w: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
     let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     let alpha: Float, oneMinusBeta1: Float, oneMinusBeta2: Float, epsilon: Float
+    let count: Int, parts: Int
 
-    /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − α·m/(√v + ε), 8 lanes at a time.
+    func run(_ part: Int) { apply(partRange(part, of: parts, count: count)) }
+
+    /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − α·m/(√v + ε), one pass
+    /// (`zoo_adam`: 8 lanes with AVX2).
     func apply(_ range: Range<Int>) {
-        let c1 = Float8(repeating: oneMinusBeta1), c2 = Float8(repeating: oneMinusBeta2)
-        let a8 = Float8(repeating: alpha), e8 = Float8(repeating: epsilon)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let gv = load8(g + i)
-            var mv = load8(m + i), vv = load8(v + i)
-            mv += (gv - mv) * c1
-            vv += (gv * gv - vv) * c2
-            store8(mv, m + i)
-            store8(vv, v + i)
-            store8(load8(w + i) - mv * a8 / (vv.squareRoot() + e8), w + i)
-            i += 8
-        }
-        while i < range.upperBound {
-            m[i] += (g[i] - m[i]) * oneMinusBeta1
-            v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
-            w[i] -= m[i] * alpha / (v[i].squareRoot() + epsilon)
-            i += 1
-        }
+        let i = range.lowerBound
+        zoo_adam(w + i, g + i, m + i, v + i, range.count, alpha, oneMinusBeta1, oneMinusBeta2, epsilon)
     }
 }
 

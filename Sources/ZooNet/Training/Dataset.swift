@@ -36,12 +36,11 @@ final class BatchStager {
     func stage(_ data: Dataset, indices: ArraySlice<Int>, sampleSize: Int, targetSize: Int,
                into input: UnsafeMutablePointer<Float>) {
         data.inputs.scalars.withUnsafeBufferPointer { x in
-            let pool = WorkerPool.shared, count = indices.count, first = indices.startIndex
-            let parts = Swift.min(pool.parts(work: count * sampleSize, grain: 1 << 15), count)
-            pool.parallel(parts) { part in
-                for row in partRange(part, of: parts, count: count, alignment: 1) {
-                    (input + row * sampleSize).update(from: x.baseAddress! + indices[first + row] * sampleSize, count: sampleSize)
-                }
+            indices.withUnsafeBufferPointer { rows in
+                let pool = WorkerPool.shared, count = rows.count
+                let parts = Swift.min(pool.parts(work: count * sampleSize, grain: WorkerPool.elementGrain), count)
+                pool.parallel(parts, GatherRows(source: x.baseAddress!, indices: rows.baseAddress!, destination: input,
+                                                sampleSize: sampleSize, count: count, parts: parts))
             }
         }
         switch data.labels {
@@ -63,6 +62,19 @@ final class BatchStager {
         switch labels {
         case .classes: return classBuffer.withUnsafeBufferPointer { body(TargetBatch(classes: $0.baseAddress)) }
         case .values: return body(TargetBatch(values: values.pointer))
+        }
+    }
+}
+
+/// Copies samples `indices[0..<count]` of `source` into consecutive rows of `destination`
+/// (`sampleSize` floats each), a band of rows per part.
+private struct GatherRows: ParallelJob {
+    let source: UnsafePointer<Float>, indices: UnsafePointer<Int>, destination: UnsafeMutablePointer<Float>
+    let sampleSize: Int, count: Int, parts: Int
+
+    func run(_ part: Int) {
+        for row in partRange(part, of: parts, count: count, alignment: 1) {
+            (destination + row * sampleSize).update(from: source + indices[row] * sampleSize, count: sampleSize)
         }
     }
 }

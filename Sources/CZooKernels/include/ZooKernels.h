@@ -1,0 +1,30 @@
+// Element-wise kernels of ZooNet's training step, in C so that x86-64 builds can use AVX2
+// (8 floats per instruction) when the CPU has it, chosen once at run time, while the package
+// itself is compiled for the baseline target (SSE2: Swift's SIMD types run 4 lanes wide
+// there). Every kernel has a portable version with the same operations in the same order (no
+// fused multiply-add), so both paths give bit-identical results.
+#ifndef ZOO_KERNELS_H
+#define ZOO_KERNELS_H
+
+#include <stddef.h>
+
+/// Keras Adam step over n elements:
+/// m += (g - m)*c1; v += (g*g - v)*c2; w -= m*alpha / (sqrt(v) + eps).
+void zoo_adam(float *w, const float *g, float *m, float *v, size_t n,
+              float alpha, float c1, float c2, float eps);
+
+/// In place, y = x if x > 0 else alpha*(exp(x) - 1) (ELU; SELU with `scale` != 1:
+/// y = scale*x if x > 0 else scale*alpha*(exp(x) - 1), pass `scale_alpha` = scale*alpha).
+/// exp is the Cephes expf scheme (relative error ~2e-7), inputs clamped to [-87.3, 88.3].
+void zoo_elu(float *y, size_t n, float scale, float scale_alpha);
+
+/// dx = dy * (y > 0 ? scale : y + scale_alpha) for ELU/SELU outputs y; dx may equal dy.
+void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, float scale, float scale_alpha);
+
+/// 8 when the AVX2 versions are in use, 1 for the portable ones (for benchmarks and tests).
+int zoo_kernels_vector_width(void);
+
+/// Tests: nonzero forces the portable versions (to compare both paths), zero restores detection.
+void zoo_kernels_force_portable(int on);
+
+#endif

@@ -1,0 +1,169 @@
+#include "ZooKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// ---- portable versions ------------------------------------------------------------------
+
+static inline float exp_cephes(float input) {
+    float x = input < -87.3f ? -87.3f : (input > 88.3f ? 88.3f : input);
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
+    float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    int32_t exponent = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
+    float scale;
+    memcpy(&scale, &exponent, sizeof scale);
+    return p * scale;
+}
+
+static void adam_portable(float *w, const float *g, float *m, float *v, size_t n,
+                          float alpha, float c1, float c2, float eps) {
+    for (size_t i = 0; i < n; i++) {
+        float mi = m[i] + (g[i] - m[i]) * c1;
+        float vi = v[i] + (g[i] * g[i] - v[i]) * c2;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] - mi * alpha / (sqrtf(vi) + eps);
+    }
+}
+
+static void elu_portable(float *y, size_t n, float scale, float scale_alpha) {
+    for (size_t i = 0; i < n; i++) {
+        float x = y[i];
+        y[i] = x > 0 ? scale * x : scale_alpha * (exp_cephes(x) - 1.0f);
+    }
+}
+
+static void elu_backward_portable(float *dx, const float *dy, const float *y, size_t n, float scale,
+                                  float scale_alpha) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] > 0 ? scale : y[i] + scale_alpha);
+}
+
+// ---- AVX2 versions (x86-64) ------------------------------------------------------------
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+AVX2 static void adam_avx2(float *w, const float *g, float *m, float *v, size_t n,
+                           float alpha, float c1, float c2, float eps) {
+    const __m256 vc1 = _mm256_set1_ps(c1), vc2 = _mm256_set1_ps(c2);
+    const __m256 va = _mm256_set1_ps(alpha), ve = _mm256_set1_ps(eps);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_loadu_ps(g + i), mi = _mm256_loadu_ps(m + i), vi = _mm256_loadu_ps(v + i);
+        mi = _mm256_add_ps(mi, _mm256_mul_ps(_mm256_sub_ps(gi, mi), vc1));
+        vi = _mm256_add_ps(vi, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gi, gi), vi), vc2));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(mi, va), _mm256_add_ps(_mm256_sqrt_ps(vi), ve));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), step));
+    }
+    adam_portable(w + i, g + i, m + i, v + i, n - i, alpha, c1, c2, eps);
+}
+
+AVX2 static inline __m256 exp_cephes8(__m256 input) {
+    __m256 x = _mm256_min_ps(_mm256_max_ps(input, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic);
+    __m256 nf = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_add_ps(_mm256_sub_ps(x, _mm256_mul_ps(nf, _mm256_set1_ps(0.693359375f))),
+                             _mm256_mul_ps(nf, _mm256_set1_ps(2.12194440e-4f)));
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_castps_si256(t);
+    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
+}
+
+AVX2 static void elu_avx2(float *y, size_t n, float scale, float scale_alpha) {
+    const __m256 vs = _mm256_set1_ps(scale), vsa = _mm256_set1_ps(scale_alpha);
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(y + i);
+        __m256 negative = _mm256_mul_ps(vsa, _mm256_sub_ps(exp_cephes8(x), one));
+        __m256 positive = _mm256_mul_ps(vs, x);
+        _mm256_storeu_ps(y + i, _mm256_blendv_ps(negative, positive, _mm256_cmp_ps(x, zero, _CMP_GT_OQ)));
+    }
+    elu_portable(y + i, n - i, scale, scale_alpha);
+}
+
+AVX2 static void elu_backward_avx2(float *dx, const float *dy, const float *y, size_t n, float scale,
+                                   float scale_alpha) {
+    const __m256 vs = _mm256_set1_ps(scale), vsa = _mm256_set1_ps(scale_alpha), zero = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 yi = _mm256_loadu_ps(y + i);
+        __m256 slope = _mm256_blendv_ps(_mm256_add_ps(yi, vsa), vs, _mm256_cmp_ps(yi, zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), slope));
+    }
+    elu_backward_portable(dx + i, dy + i, y + i, n - i, scale, scale_alpha);
+}
+
+/// AVX2 needs the CPU flag and the OS saving YMM state (OSXSAVE + XCR0 bits 1 and 2).
+static int detect_avx2(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & bit_AVX2) != 0;
+}
+
+static int forced_portable = 0;
+
+static int use_avx2(void) {
+    static int cached = -1;  // benign race: every thread computes the same value
+    if (cached < 0) cached = detect_avx2();
+    return cached && !forced_portable;
+}
+
+void zoo_kernels_force_portable(int on) { forced_portable = on; }
+#else
+static int use_avx2(void) { return 0; }
+void zoo_kernels_force_portable(int on) { (void)on; }
+#endif
+
+// ---- dispatch ---------------------------------------------------------------------------
+
+void zoo_adam(float *w, const float *g, float *m, float *v, size_t n, float alpha, float c1, float c2, float eps) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { adam_avx2(w, g, m, v, n, alpha, c1, c2, eps); return; }
+#endif
+    adam_portable(w, g, m, v, n, alpha, c1, c2, eps);
+}
+
+void zoo_elu(float *y, size_t n, float scale, float scale_alpha) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { elu_avx2(y, n, scale, scale_alpha); return; }
+#endif
+    elu_portable(y, n, scale, scale_alpha);
+}
+
+void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, float scale, float scale_alpha) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { elu_backward_avx2(dx, dy, y, n, scale, scale_alpha); return; }
+#endif
+    elu_backward_portable(dx, dy, y, n, scale, scale_alpha);
+}
+
+int zoo_kernels_vector_width(void) { return use_avx2() ? 8 : 1; }

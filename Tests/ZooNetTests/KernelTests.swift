@@ -1,0 +1,64 @@
+import CZooKernels
+import Foundation
+import Testing
+@testable import ZooNet
+
+/// The C element-wise kernels: the AVX2 and portable paths agree bit for bit, and both match
+/// the formulas (ELU against Foundation's `expm1`, Adam against the Keras update).
+@Suite(.serialized) struct KernelTests {
+    /// Inputs covering both branches, the clamp range and lengths that leave a scalar tail.
+    static func inputs(_ n: Int) -> [Float] {
+        var rng = SplitMix64(seed: 11)
+        return (0..<n).map { i in i % 97 == 0 ? -100 : (rng.nextUnitFloat() - 0.6) * 12 }
+    }
+
+    func bothPaths<R: Equatable>(_ body: () -> R) -> (R, R) {
+        let vector = body()
+        zoo_kernels_force_portable(1)
+        defer { zoo_kernels_force_portable(0) }
+        return (vector, body())
+    }
+
+    @Test(arguments: [1, 7, 8, 300, 1001]) func eluPathsAgreeAndMatchFormula(_ n: Int) {
+        let x = Self.inputs(n)
+        let (vector, portable) = bothPaths { () -> [Float] in
+            var y = x
+            zoo_elu(&y, n, 1.0507, 1.0507 * 1.6733)
+            return y
+        }
+        #expect(vector == portable)
+        for (input, output) in zip(x, vector) {
+            let expected = input > 0 ? 1.0507 * Double(input) : 1.0507 * 1.6733 * expm1(Double(input))
+            #expect(abs(Double(output) - expected) <= 1e-6 * max(1, abs(expected)))
+        }
+        let dy = x.map { $0 * 0.5 + 0.25 }
+        let (dv, dp) = bothPaths { () -> [Float] in
+            var dx = [Float](repeating: 0, count: n)
+            zoo_elu_backward(&dx, dy, vector, n, 1.0507, 1.0507 * 1.6733)
+            return dx
+        }
+        #expect(dv == dp)
+        for i in 0..<n {
+            let slope: Float = vector[i] > 0 ? 1.0507 : vector[i] + 1.0507 * 1.6733
+            #expect(dv[i] == dy[i] * slope)
+        }
+    }
+
+    @Test(arguments: [1, 9, 4099]) func adamPathsAgreeAndMatchFormula(_ n: Int) {
+        let g = Self.inputs(n).map { $0 * 0.01 }
+        let w0 = Self.inputs(n).reversed().map { $0 }
+        let m0 = g.map { $0 * 0.3 }, v0 = g.map { $0 * $0 * 2 }
+        let (vector, portable) = bothPaths { () -> [[Float]] in
+            var w = w0, m = m0, v = v0
+            zoo_adam(&w, g, &m, &v, n, 0.001, 0.1, 0.001, 1e-7)
+            return [w, m, v]
+        }
+        #expect(vector == portable)
+        for i in 0..<n {
+            let m = m0[i] + (g[i] - m0[i]) * 0.1
+            let v = v0[i] + (g[i] * g[i] - v0[i]) * 0.001
+            #expect(vector[1][i] == m && vector[2][i] == v)
+            #expect(vector[0][i] == w0[i] - m * 0.001 / (v.squareRoot() + 1e-7))
+        }
+    }
+}
