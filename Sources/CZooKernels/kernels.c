@@ -49,6 +49,28 @@ static void elu_backward_portable(float *dx, const float *dy, const float *y, si
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] > 0 ? scale : y[i] + scale_alpha);
 }
 
+static void moments_portable(const float *x, const float *first, float *sum, float *sq, size_t n) {
+    for (size_t j = 0; j < n; j++) { float d = x[j] - first[j]; sum[j] += d; sq[j] += d * d; }
+}
+
+static void scale_shift_portable(const float *x, float *y, const float *a, const float *d, size_t n) {
+    for (size_t j = 0; j < n; j++) y[j] = x[j] * a[j] + d[j];
+}
+
+static void gradient_sums_portable(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx,
+                                   size_t n) {
+    for (size_t j = 0; j < n; j++) { sum_g[j] += g[j]; sum_gx[j] += g[j] * (x[j] - mu[j]); }
+}
+
+static void bn_input_gradient_portable(const float *g, const float *x, float *dx, const float *a, const float *e,
+                                       const float *f, size_t n) {
+    for (size_t j = 0; j < n; j++) dx[j] = (a[j] * g[j] + x[j] * e[j]) + f[j];
+}
+
+static void add_portable(float *sum, const float *g, size_t n) {
+    for (size_t j = 0; j < n; j++) sum[j] += g[j];
+}
+
 // ---- AVX2 versions (x86-64) ------------------------------------------------------------
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -118,6 +140,54 @@ AVX2 static void elu_backward_avx2(float *dx, const float *dy, const float *y, s
     elu_backward_portable(dx + i, dy + i, y + i, n - i, scale, scale_alpha);
 }
 
+AVX2 static void moments_avx2(const float *x, const float *first, float *sum, float *sq, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(first + j));
+        _mm256_storeu_ps(sum + j, _mm256_add_ps(_mm256_loadu_ps(sum + j), d));
+        _mm256_storeu_ps(sq + j, _mm256_add_ps(_mm256_loadu_ps(sq + j), _mm256_mul_ps(d, d)));
+    }
+    moments_portable(x + j, first + j, sum + j, sq + j, n - j);
+}
+
+AVX2 static void scale_shift_avx2(const float *x, float *y, const float *a, const float *d, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(a + j));
+        _mm256_storeu_ps(y + j, _mm256_add_ps(v, _mm256_loadu_ps(d + j)));
+    }
+    scale_shift_portable(x + j, y + j, a + j, d + j, n - j);
+}
+
+AVX2 static void gradient_sums_avx2(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx,
+                                    size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 gj = _mm256_loadu_ps(g + j);
+        _mm256_storeu_ps(sum_g + j, _mm256_add_ps(_mm256_loadu_ps(sum_g + j), gj));
+        __m256 centered = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(mu + j));
+        _mm256_storeu_ps(sum_gx + j, _mm256_add_ps(_mm256_loadu_ps(sum_gx + j), _mm256_mul_ps(gj, centered)));
+    }
+    gradient_sums_portable(g + j, x + j, mu + j, sum_g + j, sum_gx + j, n - j);
+}
+
+AVX2 static void bn_input_gradient_avx2(const float *g, const float *x, float *dx, const float *a, const float *e,
+                                        const float *f, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(g + j)),
+                                 _mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(e + j)));
+        _mm256_storeu_ps(dx + j, _mm256_add_ps(v, _mm256_loadu_ps(f + j)));
+    }
+    bn_input_gradient_portable(g + j, x + j, dx + j, a + j, e + j, f + j, n - j);
+}
+
+AVX2 static void add_avx2(float *sum, const float *g, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(sum + j, _mm256_add_ps(_mm256_loadu_ps(sum + j), _mm256_loadu_ps(g + j)));
+    add_portable(sum + j, g + j, n - j);
+}
+
 /// AVX2 needs the CPU flag and the OS saving YMM state (OSXSAVE + XCR0 bits 1 and 2).
 static int detect_avx2(void) {
     unsigned a, b, c, d;
@@ -165,5 +235,30 @@ void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, floa
 #endif
     elu_backward_portable(dx, dy, y, n, scale, scale_alpha);
 }
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define DISPATCH(name, ...) do { if (use_avx2()) { name##_avx2(__VA_ARGS__); return; } name##_portable(__VA_ARGS__); } while (0)
+#else
+#define DISPATCH(name, ...) name##_portable(__VA_ARGS__)
+#endif
+
+void zoo_moments_row(const float *x, const float *first, float *sum, float *sq, size_t n) {
+    DISPATCH(moments, x, first, sum, sq, n);
+}
+
+void zoo_scale_shift_row(const float *x, float *y, const float *a, const float *d, size_t n) {
+    DISPATCH(scale_shift, x, y, a, d, n);
+}
+
+void zoo_gradient_sums_row(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx, size_t n) {
+    DISPATCH(gradient_sums, g, x, mu, sum_g, sum_gx, n);
+}
+
+void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const float *a, const float *e,
+                               const float *f, size_t n) {
+    DISPATCH(bn_input_gradient, g, x, dx, a, e, f, n);
+}
+
+void zoo_add_row(float *sum, const float *g, size_t n) { DISPATCH(add, sum, g, n); }
 
 int zoo_kernels_vector_width(void) { return use_avx2() ? 8 : 1; }

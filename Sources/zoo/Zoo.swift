@@ -9,7 +9,8 @@ struct Zoo: ParsableCommand {
             Reads NumPy (.npy, .npz), safetensors, HDF5 and Keras (.h5, .weights.h5, .keras), PyTorch (.pt, .pth, .bin) and IDX files and TensorFlow checkpoints, detected by their magic bytes. \
             Exit codes: 0 success, 64 bad arguments, 65 malformed input file (or weights \
             that do not fit), 66 input file or model missing, 69 download failed, \
-            73 output not writable, 1 otherwise.
+            73 output not writable, 1 otherwise. \
+            Training and inference use every online core (at most 8); set ZOONET_NUM_THREADS=N to change that.
             """,
         version: "0.1.0",
         subcommands: [

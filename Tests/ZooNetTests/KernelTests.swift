@@ -61,4 +61,28 @@ import Testing
             #expect(vector[0][i] == w0[i] - m * 0.001 / (v.squareRoot() + 1e-7))
         }
     }
+
+    /// The batch-norm and bias-gradient row kernels against their formulas, both paths.
+    @Test(arguments: [1, 8, 13, 150]) func rowKernelsPathsAgreeAndMatchFormulas(_ n: Int) {
+        let x = Self.inputs(n), g = x.map { $0 * 0.25 - 0.5 }, p = Self.inputs(n + 3).suffix(n).map { $0 }
+        let q = p.map { $0 * -0.5 + 1 }, r = p.map { $0 * 0.125 }
+        let (vector, portable) = bothPaths { () -> [[Float]] in
+            var sum = r, sq = q, y = [Float](repeating: 0, count: n), sg = q, sgx = r, dx = y, total = p
+            zoo_moments_row(x, p, &sum, &sq, n)
+            zoo_scale_shift_row(x, &y, p, q, n)
+            zoo_gradient_sums_row(g, x, p, &sg, &sgx, n)
+            zoo_bn_input_gradient_row(g, x, &dx, p, q, r, n)
+            zoo_add_row(&total, g, n)
+            return [sum, sq, y, sg, sgx, dx, total]
+        }
+        #expect(vector == portable)
+        for j in 0..<n {
+            let d = x[j] - p[j]
+            #expect(vector[0][j] == r[j] + d && vector[1][j] == q[j] + d * d)
+            #expect(vector[2][j] == x[j] * p[j] + q[j])
+            #expect(vector[3][j] == q[j] + g[j] && vector[4][j] == r[j] + g[j] * (x[j] - p[j]))
+            #expect(vector[5][j] == p[j] * g[j] + x[j] * q[j] + r[j])
+            #expect(vector[6][j] == p[j] + g[j])
+        }
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Training-throughput peers for ZooNet: PyTorch eager, Keras 3, NumPy.
+"""Training-throughput peers for ZooNet: PyTorch eager, PyTorch with torch.compile, Keras 3, NumPy.
 
-Run:  python bench/net/peers.py [--samples 60000] [--only torch,keras,numpy]
+Run:  python bench/net/peers.py [--samples 60000] [--only torch,compile,keras,numpy]
 Configs (one timed epoch after a warm-up, 60000x784 random data, 10 classes, Adam lr 1e-3,
 sparse softmax cross-entropy, 2 threads):
   mlp   784-300-BN-ELU-100-BN-ELU-10, batch 64 and 256
@@ -43,11 +43,13 @@ class Timer:
 
 def report(framework, kind, batch, n, timer):
     name = "784-300-100-10 BN+ELU Adam" if kind == "mlp" else "5x100 He ELU Adam"
-    print(f"{framework:6s} {name} batch {batch}: {n / timer.wall:,.0f} samples/s "
+    print(f"{framework:13s} {name} batch {batch}: {n / timer.wall:,.0f} samples/s "
           f"({n / timer.cpu:,.0f} samples per CPU-second)", flush=True)
 
 
-def bench_torch(x, y):
+def bench_torch(x, y, compiled=False):
+    """PyTorch eager, or with `torch.compile` on the model and on the optimizer step
+    (inductor's C++ CPU backend; needs a C++ compiler)."""
     import torch
     from torch import nn
     torch.set_num_threads(THREADS)
@@ -67,21 +69,23 @@ def bench_torch(x, y):
             model = nn.Sequential(*layers, nn.Linear(100, 10))
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         loss_fn = nn.CrossEntropyLoss()
+        forward = torch.compile(model) if compiled else model
+        step = torch.compile(opt.step) if compiled else opt.step
 
         def epoch(count):
             perm = torch.randperm(count)
             for start in range(0, count, batch):
                 idx = perm[start:start + batch]
                 opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(xt[idx]), yt[idx])
+                loss = loss_fn(forward(xt[idx]), yt[idx])
                 loss.backward()
-                opt.step()
+                step()
 
         model.train()
         epoch(batch * 20)
         with Timer() as t:
             epoch(len(x))
-        report("torch", kind, batch, len(x), t)
+        report("torch.compile" if compiled else "torch", kind, batch, len(x), t)
 
 
 def bench_keras(x, y):
@@ -195,12 +199,13 @@ def bench_numpy(x, y):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=60000)
-    parser.add_argument("--only", default="torch,keras,numpy")
+    parser.add_argument("--only", default="torch,compile,keras,numpy")
     parser.add_argument("--threads", default="2", help="use --threads=N (read before imports)")
     args = parser.parse_args()
     x, y = data(args.samples)
     for name in args.only.split(","):
-        {"torch": bench_torch, "keras": bench_keras, "numpy": bench_numpy}[name](x, y)
+        {"torch": bench_torch, "compile": lambda *a: bench_torch(*a, compiled=True), "keras": bench_keras,
+         "numpy": bench_numpy}[name](x, y)
 
 
 if __name__ == "__main__":

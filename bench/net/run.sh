@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Training throughput: ZooNet and its peers (PyTorch eager, Keras 3, NumPy) in one run,
-# with the ratio of ZooNet to the fastest peer per configuration and ZooNet's epoch GFLOP/s
-# (and % of the SGEMM peak zoo-net-bench measures first).
+# Training throughput: ZooNet and its peers (PyTorch eager, torch.compile, Keras 3, NumPy) in
+# one run, ROUNDS times (default 3) alternating ZooNet and the peers, with per round the ratio of
+# ZooNet's epoch rate to the fastest peer's and ZooNet's epoch GFLOP/s as a % of the SGEMM peak
+# measured in the same round; then the median of each over the rounds.
 #
-#     bash bench/net/run.sh                 # PYTHON: default bench/.venv (made from bench/net/requirements.txt)
+#     bash bench/net/run.sh                 # PYTHON: default bench/.venv-net (made from bench/net/requirements.txt)
+#     ROUNDS=5 PEERS=torch,compile,numpy bash bench/net/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -14,21 +16,43 @@ if [[ -z "${PYTHON:-}" ]]; then
     PYTHON=bench/.venv-net/bin/python
 fi
 swift build -c release --product zoo-net-bench >&2
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-.build/release/zoo-net-bench | tee -a "$out"
-"$PYTHON" bench/net/peers.py | tee -a "$out"
+rounds=${ROUNDS:-3}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round of $rounds"
+    .build/release/zoo-net-bench | tee "$dir/$round"
+    "$PYTHON" bench/net/peers.py --only "${PEERS:-torch,compile,keras,numpy}" | tee -a "$dir/$round"
+done
 echo
-awk '
-    /^  / { next }
-    /^PEAK/ { print; next }
-    /^RESULT\tzoonet/ { split($0, f, "\t"); zoo[f[3]] = f[4]; gflops[f[3]] = f[9] " (" f[10] "%)"; next }
-    / samples\/s / {
-        line = $0; sub(/^[a-z]+ +/, "", line); config = line; sub(/: .*/, "", config)
-        rate = line; sub(/.*: /, "", rate); sub(/ samples.*/, "", rate); gsub(/,/, "", rate)
-        if (rate + 0 > best[config] + 0) { best[config] = rate; peer[config] = $1 }
+for round in $(seq 1 "$rounds"); do
+    awk -v round="$round" '
+        /^  / { next }
+        /^PEAK/ { peak = $3; next }
+        /^RESULT\tzoonet/ { split($0, f, "\t"); zoo[f[3]] = f[4]; gflops[f[3]] = f[9]; pct[f[3]] = f[10]; next }
+        / samples\/s / {
+            line = $0; sub(/^[^ ]+ +/, "", line); config = line; sub(/: .*/, "", config)
+            rate = line; sub(/.*: /, "", rate); sub(/ samples.*/, "", rate); gsub(/,/, "", rate)
+            if (rate + 0 > best[config] + 0) { best[config] = rate; peer[config] = $1 }
+        }
+        END {
+            for (c in zoo) printf "ROUND\t%s\t%s\t%d\t%d\t%s\t%.2f\t%s\t%s\t%s\n", round, c, zoo[c], best[c], peer[c],
+                best[c] ? zoo[c] / best[c] : 0, gflops[c], pct[c], peak
+        }' "$dir/$round"
+done > "$dir/rounds"
+printf "%-38s %5s %10s %10s %-14s %7s %9s %6s\n" configuration round zoonet/s peer/s "fastest peer" ratio "GFLOP/s" "%peak"
+sort -t$'\t' -k3,3 -k2,2n "$dir/rounds" | awk -F'\t' '{ printf "%-38s %5s %10d %10d %-14s %6.2fx %9s %5s%%\n", $3, $2, $4, $5, $6, $7, $8, $9 }'
+echo
+echo "median over $rounds rounds (per-round ratio to the fastest peer of the same round; % of that round's SGEMM peak):"
+sort -t$'\t' -k3,3 "$dir/rounds" | awk -F'\t' '
+    function median(list, n,   i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && list[j - 1] > list[j]; j--) { t = list[j]; list[j] = list[j - 1]; list[j - 1] = t }
+        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
     }
-    END {
-        printf "%-36s %12s %14s %8s %16s\n", "configuration", "zoonet/s", "fastest peer", "ratio", "GFLOP/s (% peak)"
-        for (c in zoo) printf "%-36s %12d %8d %-5s %7.2fx %16s\n", c, zoo[c], best[c], peer[c], best[c] ? zoo[c] / best[c] : 0, gflops[c]
-    }' "$out"
+    function flush() {
+        if (config != "") printf "%-38s ratio %.2fx   %s%% of peak   %d samples/s\n", config, median(ratios, n), median(pcts, n), median(rates, n)
+        n = 0; delete ratios; delete pcts; delete rates
+    }
+    $3 != config { flush(); config = $3 }
+    { n++; ratios[n] = $7 + 0; pcts[n] = $9 + 0; rates[n] = $4 + 0 }
+    END { flush() }'

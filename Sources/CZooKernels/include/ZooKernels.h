@@ -21,6 +21,19 @@ void zoo_elu(float *y, size_t n, float scale, float scale_alpha);
 /// dx = dy * (y > 0 ? scale : y + scale_alpha) for ELU/SELU outputs y; dx may equal dy.
 void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, float scale, float scale_alpha);
 
+/// Row kernels of batch normalization and bias gradients (n floats of one row's strip):
+/// moments: d = x - first; sum += d; sq += d*d.
+void zoo_moments_row(const float *x, const float *first, float *sum, float *sq, size_t n);
+/// y = x*a + d.
+void zoo_scale_shift_row(const float *x, float *y, const float *a, const float *d, size_t n);
+/// sum_g += g; sum_gx += g*(x - mu).
+void zoo_gradient_sums_row(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx, size_t n);
+/// dx = a*g + x*e + f.
+void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const float *a, const float *e,
+                               const float *f, size_t n);
+/// sum += g.
+void zoo_add_row(float *sum, const float *g, size_t n);
+
 /// 8 when the AVX2 versions are in use, 1 for the portable ones (for benchmarks and tests).
 int zoo_kernels_vector_width(void);
 

@@ -113,7 +113,7 @@ final class WorkerPool: @unchecked Sendable {
         var spins = 0
         while finishedParts.load(ordering: .acquiring) < parts {
             spins += 1
-            if spins > 2_000 { sched_yield() }  // a worker holds a part but lost its core
+            if spins > 100_000 { sched_yield() }  // a worker holds a part but seems to have lost its core
         }
         // No worker may still be reading the job (it lives on the caller's stack) when we return.
         lock.lock()

@@ -1,3 +1,5 @@
+import CZooKernels
+
 /// Batch normalization over the last axis (Keras `BatchNormalization(axis=-1)`).
 ///
 /// Input `[..., C]` viewed as `[N, C]` rows (N = batch · spatial positions). Variables in Keras
@@ -128,8 +130,7 @@ public final class BatchNorm: Layer {
             sum.update(repeating: 0, count: width)
             variance.update(repeating: 0, count: width)
             for r in 1..<Swift.max(rows, 1) {
-                let row = x + r * c + lower
-                for j in 0..<width { let d = row[j] - first[j]; sum[j] += d; variance[j] += d * d }
+                zoo_moments_row(x + r * c + lower, first, sum, variance, width)
             }
             let scaleN = 1 / Float(rows)
             for j in strip {
@@ -154,8 +155,8 @@ public final class BatchNorm: Layer {
         for j in strip { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
         let ar = a + lower, dr = d + lower
         for r in 0..<rows {
-            let xr = x + r * c + lower, yr = y + r * c + lower
-            for j in 0..<width { yr[j] = xr[j] * ar[j] + dr[j] }
+            let yr = y + r * c + lower
+            zoo_scale_shift_row(x + r * c + lower, yr, ar, dr, width)
             if activation != .linear { activation.forward(yr, rows: 1, width: width) }
         }
     }
@@ -192,9 +193,9 @@ public final class BatchNorm: Layer {
             sdy.update(repeating: 0, count: width)
             sdyx.update(repeating: 0, count: width)
             for r in 0..<rows {
-                let gr = dy + r * c + lower, xr = x + r * c + lower
+                let gr = dy + r * c + lower
                 if activation != .linear { activation.backward(gr, output: y + r * c + lower, rows: 1, width: width) }
-                for j in 0..<width { sdy[j] += gr[j]; sdyx[j] += gr[j] * (xr[j] - mu[j]) }
+                zoo_gradient_sums_row(gr, x + r * c + lower, mu, sdy, sdyx, width)
             }
             for j in 0..<width { sdyx[j] *= inv[j] }
         } else if activation != .linear {
@@ -216,8 +217,7 @@ public final class BatchNorm: Layer {
                 f[j] = -a[j] * sdy[j] * scaleN - mu[j] * e[j]
             }
             for r in 0..<rows {
-                let gr = dy + r * c + lower, xr = x + r * c + lower, dr = dx + r * c + lower
-                for j in 0..<width { dr[j] = a[j] * gr[j] + xr[j] * e[j] + f[j] }
+                zoo_bn_input_gradient_row(dy + r * c + lower, x + r * c + lower, dx + r * c + lower, a, e, f, width)
             }
         } else {
             for j in 0..<width { a[j] = g[j] * inv[j] }

@@ -1,3 +1,5 @@
+import CZooKernels
+
 /// Fully connected layer with optional fused activation (Keras `Dense`).
 ///
 /// Input `[..., in]`, output `[..., out]`; variables `<name>/kernel` `[in, out]` and
@@ -153,7 +155,7 @@ extension Dense {
                 if activation != .linear {
                     activation.backward(g, output: output + r * width + strip.lowerBound, rows: 1, width: strip.count)
                 }
-                for j in 0..<strip.count { sums[j] += g[j] }
+                zoo_add_row(sums, g, strip.count)
             }
         }
     }
