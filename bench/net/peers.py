@@ -41,10 +41,15 @@ class Timer:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
+# Training FLOP per sample: the dense layers' GEMMs (see bench/net/README.md).
+FLOP_PER_SAMPLE = {"mlp": 1_126_800, "deep": 559_600}
+
+
 def report(framework, kind, batch, n, timer):
     name = "784-300-100-10 BN+ELU Adam" if kind == "mlp" else "5x100 He ELU Adam"
-    print(f"{framework:13s} {name} batch {batch}: {n / timer.wall:,.0f} samples/s "
-          f"({n / timer.cpu:,.0f} samples per CPU-second)", flush=True)
+    rate = n / timer.wall
+    print(f"{framework:13s} {name} batch {batch}: {rate:,.0f} samples/s = "
+          f"{rate * FLOP_PER_SAMPLE[kind] / 1e9:.1f} GFLOP/s ({n / timer.cpu:,.0f} samples per CPU-second)", flush=True)
 
 
 def bench_torch(x, y, compiled=False):
