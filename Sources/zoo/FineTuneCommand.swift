@@ -113,10 +113,10 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Learning rate of the phase after --unfreeze-after (default: --lr).", valueName: "rate"))
     var unfreezeLR: Float?
 
-    @Option(help: ArgumentHelp("Write a checkpoint after each epoch (atomically) to this safetensors file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write a checkpoint after each epoch (atomically) to this safetensors file: the weights, the optimizer's state and the epoch.", valueName: "file"))
     var checkpoint: String?
 
-    @Flag(help: "Continue from --checkpoint if it exists.")
+    @Flag(help: "Continue from --checkpoint if it exists (same command): weights, optimizer state, epoch and batch order as an uninterrupted run (early stopping restarts its count, dropout draws new masks).")
     var resume = false
 
     @Option(help: ArgumentHelp("Names of the new head's classes, comma-separated (default: the original class numbers).", valueName: "names"))

@@ -152,6 +152,42 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         #expect(error.description.contains("checkpoint of another run"))
     }
 
+    /// A run stopped after some epochs and continued with --resume ends with exactly the
+    /// weights of an uninterrupted run: the checkpoint carries the optimizer's moments and step
+    /// count, and the continued run replays the batch order (also across the unfreeze phase).
+    @Test(arguments: [nil, 2] as [Int?]) func resumedRunEqualsUninterruptedRun(_ unfreezeAfter: Int?) throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        var options = TransferOptions()
+        options.head = .new(classes: 3)
+        options.freeze = "hidden[12]|bn"
+        let data = blobs(classes: 3, perClass: 10, width: 20, seed: 6)
+        var fineTune = FineTuneOptions()
+        fineTune.epochs = 5
+        fineTune.batchSize = 8
+        fineTune.unfreezeAfter = unfreezeAfter
+        fineTune.checkpoint = temporary.root + "/uninterrupted.safetensors"
+        let uninterrupted = try TransferNetwork.build(from: pretrained, options: options)
+        _ = try FineTuner.run(uninterrupted, training: data, validation: nil, options: fineTune, fingerprint: "run")
+        // The same run, stopped after 3 epochs (the checkpoint then holds epoch 2), then resumed.
+        fineTune.checkpoint = temporary.root + "/interrupted.safetensors"
+        fineTune.epochs = 3
+        _ = try FineTuner.run(try TransferNetwork.build(from: pretrained, options: options), training: data, validation: nil,
+                              options: fineTune, fingerprint: "run")
+        let saved = try TensorArchive.open(fineTune.checkpoint!)
+        #expect(saved.metadata["zoo_iterations"] == String(unfreezeAfter == nil ? 12 : 4))  // 4 steps per epoch
+        #expect(saved.tensors.contains { $0.name == "optimizer/new_outputs/kernel/1" })
+        fineTune.epochs = 5
+        fineTune.resume = true
+        let continued = try TransferNetwork.build(from: pretrained, options: options)
+        let result = try FineTuner.run(continued, training: data, validation: nil, options: fineTune, fingerprint: "run")
+        #expect(result.resumedFromEpoch == 2)
+        #expect(result.epochs.map(\.epoch) == [3, 4])
+        for variable in uninterrupted.network.variables {
+            #expect(try continued.network.variable(named: variable.name).values == variable.values, "\(variable.name)")
+        }
+    }
+
     @Test func labelsOutOfRangeAndShapesThatDoNotFit() throws {
         let (temporary, pretrained) = try seedModel()
         defer { temporary.remove() }

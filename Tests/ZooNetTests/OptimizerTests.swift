@@ -44,3 +44,60 @@ import Testing
         #expect(try step(SGD(learningRate: 1, clipNorm: 10), gradient: [3, 4]) == [-3, -4])
     }
 }
+
+/// Optimizer state: stopping after some steps and continuing in a fresh optimizer from
+/// `state(of:)` gives exactly the weights of an uninterrupted run, for every optimizer; and a
+/// state that does not fit is refused.
+@Suite struct OptimizerStateTests {
+    static let makers: [(String, @Sendable () throws -> Optimizer)] = [
+        ("sgd-momentum", { try SGD(learningRate: 0.05, momentum: 0.9, nesterov: true) }),
+        ("adagrad", { try AdaGrad(learningRate: 0.1) }),
+        ("rmsprop", { try RMSProp(learningRate: 0.01, momentum: 0.5, centered: true) }),
+        ("adam", { try Adam(learningRate: 0.01) }),
+        ("adam-amsgrad", { try Adam(learningRate: 0.01, amsgrad: true) }),
+        ("adamw", { try AdamW(learningRate: 0.01) }),
+        ("nadam", { try Nadam(learningRate: 0.01) }),
+        ("adam-exponential", { try Adam(schedule: try ExponentialDecay(initialLearningRate: 0.01, decaySteps: 2, decayRate: 0.5)) }),
+    ]
+
+    static func network() throws -> Sequential {
+        try Sequential(inputShape: [6], layers: [Dense(outputCount: 5, activation: .elu(alpha: 1), name: "d1"),
+                                                 Dense(outputCount: 3, name: "d2")], seed: 3)
+    }
+
+    @Test(arguments: 0..<makers.count) func continuedEqualsUninterrupted(_ index: Int) throws {
+        let make = Self.makers[index].1
+        let data = try regressionData(try Self.network(), batch: 16, seed: 8)
+        let whole = try Self.network(), wholeOptimizer = try make()
+        try whole.fit(data, loss: .meanSquaredError, optimizer: wholeOptimizer, epochs: 4, batchSize: 4)
+        let part = try Self.network(), first = try make()
+        try part.fit(data, loss: .meanSquaredError, optimizer: first, epochs: 2, batchSize: 4)
+        let state = first.state(of: part.trainableVariables)
+        #expect(state.iterations == 8)
+        let second = try make()
+        try second.restore(state, for: part.trainableVariables)
+        try part.fit(data, loss: .meanSquaredError, optimizer: second, epochs: 4, initialEpoch: 2, batchSize: 4)
+        #expect(part.snapshots == whole.snapshots, "\(Self.makers[index].0)")
+        #expect(second.state(of: part.trainableVariables) == wholeOptimizer.state(of: whole.trainableVariables))
+    }
+
+    @Test func statesThatDoNotFitAreRefused() throws {
+        let net = try Self.network()
+        let data = try regressionData(net, batch: 4, seed: 1)
+        let adam = try Adam()
+        try net.fit(data, loss: .meanSquaredError, optimizer: adam, epochs: 1, batchSize: 4)
+        let state = adam.state(of: net.trainableVariables)
+        #expect(state.slots.map(\.name).prefix(2) == ["d1/kernel/0", "d1/kernel/1"])
+        #expect(throws: ZooNetError.self) { try SGD(momentum: 0.9).restore(state, for: net.trainableVariables) }
+        var wrongSize = state
+        wrongSize.slots[0] = VariableSnapshot(name: "d1/kernel/0", shape: [2], trainable: false, values: [0, 0])
+        #expect(throws: ZooNetError.self) { try Adam().restore(wrongSize, for: net.trainableVariables) }
+        var unknown = state
+        unknown.scalars["u_product"] = 0.5
+        #expect(throws: ZooNetError.self) { try Adam().restore(unknown, for: net.trainableVariables) }
+        try Nadam().restore(unknown, for: net.trainableVariables)
+        #expect(throws: ZooNetError.self) {
+            try net.fit(data, loss: .meanSquaredError, optimizer: adam, epochs: 1, initialEpoch: 2, batchSize: 4)
+        }
+    }
+}

@@ -2,28 +2,75 @@ import Foundation
 import ZooFormat
 import ZooNet
 
-/// Fine-tuning checkpoints: every variable of the network in one safetensors
-/// file, with the epoch and the run's fingerprint in its metadata, written
-/// atomically (a killed run leaves the previous checkpoint intact).
+/// Fine-tuning checkpoints: every variable of the network and the optimizer's state in one
+/// safetensors file, written atomically (a killed run leaves the previous checkpoint intact).
+///
+/// Tensors: the network's variables by name, then the optimizer's slots as
+/// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the run's
+/// fingerprint), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
+/// `zoo_phase`, `zoo_iterations` (optimizer steps in that phase), `zoo_learning_rate` and
+/// `zoo_optimizer_scalars` (`name=value` pairs separated by `;`).
 enum Checkpoint {
-    static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, to path: String, fingerprint: String) throws {
-        let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-        let tensors = try network.variables.map { variable in
-            try ZooFormat.Tensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
-        }
-        try SafetensorsWriter.write(tensors, metadata: ["zoo_epoch": String(epoch), "zoo_run": fingerprint], to: path)
+    static let slotPrefix = "optimizer/"
+
+    /// What a checkpoint continues from.
+    struct Resumed {
+        /// Last completed epoch (0-based).
+        var epoch: Int
+        /// Phase of that epoch and the optimizer's state at its end (nil in checkpoints
+        /// written before optimizer state was saved: those continue with fresh moments).
+        var phase: Int?
+        var optimizer: OptimizerState?
     }
 
-    /// Assigns the checkpoint's variables; returns the last completed epoch.
-    /// - Throws: `invalidRequest` when the checkpoint belongs to another run.
-    static func restore(_ path: String, into network: Sequential, fingerprint: String) throws -> Int {
+    static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, phase: Int,
+                     optimizer: OptimizerState, to path: String, fingerprint: String) throws {
+        let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        var tensors = try network.variables.map { variable in
+            try ZooFormat.Tensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
+        }
+        tensors += try optimizer.slots.map { try ZooFormat.Tensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
+        let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+        try SafetensorsWriter.write(tensors, metadata: [
+            "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
+            "zoo_iterations": String(optimizer.iterations), "zoo_learning_rate": String(optimizer.learningRate),
+            "zoo_optimizer_scalars": scalars,
+        ], to: path)
+    }
+
+    /// Assigns the checkpoint's variables and returns where to continue.
+    /// - Throws: `invalidRequest` when the checkpoint belongs to another run or its optimizer
+    ///   metadata is malformed.
+    static func restore(_ path: String, into network: Sequential, fingerprint: String) throws -> Resumed {
         let archive = try TensorArchive.open(path)
-        guard archive.metadata["zoo_run"] == fingerprint, let epoch = archive.metadata["zoo_epoch"].flatMap(Int.init) else {
+        let metadata = archive.metadata
+        guard metadata["zoo_run"] == fingerprint, let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
             throw ZooKitError.invalidRequest("\(path) is a checkpoint of another run (different model, data or options): remove it or drop --resume")
         }
         for variable in network.variables {
             try variable.assign(try archive.tensor(named: variable.name).floats())
         }
-        return epoch
+        guard let phaseText = metadata["zoo_phase"] else { return Resumed(epoch: epoch) }
+        func field<T: LosslessStringConvertible>(_ key: String, _ value: String?) throws -> T {
+            guard let value, let parsed = T(value) else {
+                throw ZooKitError.invalidRequest("\(path): checkpoint metadata \(key) is missing or malformed: \(value ?? "absent")")
+            }
+            return parsed
+        }
+        let phase: Int = try field("zoo_phase", phaseText)
+        var state = OptimizerState(iterations: try field("zoo_iterations", metadata["zoo_iterations"]),
+                                   learningRate: try field("zoo_learning_rate", metadata["zoo_learning_rate"]))
+        for pair in (metadata["zoo_optimizer_scalars"] ?? "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                throw ZooKitError.invalidRequest("\(path): checkpoint metadata zoo_optimizer_scalars has a malformed entry '\(pair)'")
+            }
+            state.scalars[parts[0]] = try field("zoo_optimizer_scalars", parts[1]) as Float
+        }
+        for tensor in archive.tensors where tensor.name.hasPrefix(slotPrefix) {
+            state.slots.append(VariableSnapshot(name: String(tensor.name.dropFirst(slotPrefix.count)), shape: tensor.shape,
+                                                trainable: false, values: try tensor.floats()))
+        }
+        return Resumed(epoch: epoch, phase: phase, optimizer: state)
     }
 }

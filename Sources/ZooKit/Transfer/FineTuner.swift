@@ -68,9 +68,12 @@ public enum FineTuner {
         let validationSet = try validation?.reshaped(to: network.inputShape)
         var result = FineTuneResult()
         var startEpoch = 0
+        var resumed: Checkpoint.Resumed?
         if options.resume, let checkpoint = options.checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
-            startEpoch = try Checkpoint.restore(checkpoint, into: network, fingerprint: fingerprint) + 1
-            result.resumedFromEpoch = startEpoch - 1
+            let restored = try Checkpoint.restore(checkpoint, into: network, fingerprint: fingerprint)
+            startEpoch = restored.epoch + 1
+            result.resumedFromEpoch = restored.epoch
+            resumed = restored
         }
         let firstPhaseEpochs = min(options.unfreezeAfter ?? options.epochs, options.epochs)
         let clock = ContinuousClock()
@@ -79,13 +82,16 @@ public enum FineTuner {
         if firstPhaseEpochs < options.epochs { phases.append((2, firstPhaseEpochs..<options.epochs)) }
         for (phase, range) in phases {
             if phase == 2 { try unfreezeForSecondPhase(transfer, pattern: options.unfreeze) }
-            let remaining = max(range.lowerBound, startEpoch)..<range.upperBound
+            let remaining = min(max(range.lowerBound, startEpoch), range.upperBound)..<range.upperBound
             result.trainable.append(transfer.trainableNames)
             guard !remaining.isEmpty else { continue }
+            // The optimizer continues from the checkpoint only inside the phase it was saved in
+            // (a new phase starts a new optimizer, as an uninterrupted run does).
+            let optimizerState = resumed?.phase == phase && remaining.lowerBound > range.lowerBound ? resumed?.optimizer : nil
             let history = try runPhase(
-                transfer, training: trainSet, validation: validationSet, epochs: remaining, phase: phase,
-                options: options, progress: progress, fingerprint: fingerprint, cached: &result.cachedLayers,
-                restored: &result.restoredEpochs)
+                transfer, training: trainSet, validation: validationSet, phaseEpochs: range, from: remaining.lowerBound,
+                phase: phase, optimizerState: optimizerState, options: options, progress: progress,
+                fingerprint: fingerprint, cached: &result.cachedLayers, restored: &result.restoredEpochs)
             result.epochs += history
         }
         let elapsed = clock.now - started
@@ -107,9 +113,14 @@ public enum FineTuner {
         try transfer.setTrainable(names)
     }
 
+    /// Trains epochs `start..<phaseEpochs.upperBound` of a phase spanning `phaseEpochs`; the
+    /// shuffles, the schedule's length and the epoch numbers are those of the whole phase, and
+    /// `optimizerState` (from a checkpoint of this phase) continues the optimizer, so a resumed
+    /// run computes what an uninterrupted one does.
     static func runPhase(
-        _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, epochs: Range<Int>, phase: Int,
-        options: FineTuneOptions, progress: ProgressReporter?, fingerprint: String, cached: inout [Int], restored: inout [Int?]
+        _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, phaseEpochs: Range<Int>, from start: Int,
+        phase: Int, optimizerState: OptimizerState?, options: FineTuneOptions, progress: ProgressReporter?,
+        fingerprint: String, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.
@@ -134,10 +145,15 @@ public enum FineTuner {
                 validationData = try Dataset(inputs: prefix.predict(try validation.inputTensor()), labels: .classes(validation.labels))
             }
         }
-        let steps = (training.count + options.batchSize - 1) / options.batchSize * epochs.count
+        let steps = (training.count + options.batchSize - 1) / options.batchSize * phaseEpochs.count
         var settings = options.optimizer
         if phase == 2, let rate = options.unfreezeLearningRate { settings.learningRate = rate }
         let optimizer = try settings.make(totalSteps: steps)
+        if let optimizerState {
+            do { try optimizer.restore(optimizerState, for: trainee.trainableVariables) } catch let error as ZooNetError {
+                throw ZooKitError.invalidRequest("checkpoint: the optimizer state does not fit: \(error)")
+            }
+        }
         var callbacks: [any Callback] = []
         var stopping: EarlyStopping?
         if let patience = options.patience, validationData != nil {
@@ -146,24 +162,27 @@ public enum FineTuner {
             stopping = callback
         }
         if let checkpoint = options.checkpoint {
+            let trainable = trainee.trainableVariables
             callbacks.append(ModelCheckpoint(save: { epoch, variables in
-                try Checkpoint.save(full: network, overrides: variables, epoch: epochs.lowerBound + epoch, to: checkpoint, fingerprint: fingerprint)
+                try Checkpoint.save(full: network, overrides: variables, epoch: phaseEpochs.lowerBound + epoch, phase: phase,
+                                    optimizer: optimizer.state(of: trainable), to: checkpoint, fingerprint: fingerprint)
             }))
         }
         let history: [EpochMetrics]
         do {
             history = try trainee.fit(
                 trainData, validation: validationData, loss: .softmaxCrossEntropy,
-                optimizer: optimizer, epochs: epochs.count, batchSize: options.batchSize,
-                shuffleSeed: SplitMix64.derive(options.seed, UInt64(phase * 1000 + epochs.lowerBound)),
+                optimizer: optimizer, epochs: phaseEpochs.count, initialEpoch: start - phaseEpochs.lowerBound,
+                batchSize: options.batchSize,
+                shuffleSeed: SplitMix64.derive(options.seed, UInt64(phase * 1000 + phaseEpochs.lowerBound)),
                 callbacks: callbacks, progress: progress)
         } catch let error as ZooNetError {
             throw ZooKitError.invalidRequest("training: \(error)")
         }
         try copyVariables(from: trainee, to: network)
-        restored.append(stopping?.bestEpoch.map { epochs.lowerBound + $0 })
+        restored.append(stopping?.bestEpoch.map { phaseEpochs.lowerBound + $0 })
         return history.map {
-            .init(phase: phase, epoch: epochs.lowerBound + $0.epoch, loss: $0.loss, accuracy: $0.accuracy,
+            .init(phase: phase, epoch: phaseEpochs.lowerBound + $0.epoch, loss: $0.loss, accuracy: $0.accuracy,
                   validationLoss: $0.validationLoss, validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
         }
     }

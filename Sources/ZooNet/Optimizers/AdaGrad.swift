@@ -16,6 +16,8 @@ public final class AdaGrad: Optimizer {
                        globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    override var slotCount: Int { 1 }
+
     override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
         let w = variable.value.pointer
         let acc = slots(variable, count: 1, initial: initialAccumulatorValue)[0].pointer

@@ -25,6 +25,8 @@ public class Adam: Optimizer {
                        globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    override var slotCount: Int { amsgrad ? 3 : 2 }
+
     override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
         let w = variable.value.pointer
         let s = slots(variable, count: amsgrad ? 3 : 2)

@@ -21,6 +21,19 @@ public final class Nadam: Optimizer {
                        globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    override var slotCount: Int { 2 }
+
+    override var scalarState: [String: Float] { ["u_product": uProduct] }
+
+    override func restoreScalars(_ scalars: [String: Float]) throws {
+        for (name, value) in scalars {
+            guard name == "u_product" else {
+                throw ZooNetError.invalidArgument("optimizer state: unknown scalar '\(name)' for Nadam")
+            }
+            uProduct = value
+        }
+    }
+
     override func prepareStep() {
         uProduct *= beta1 * (1 - 0.5 * _powf(0.96, Float(iterations + 1)))
     }

@@ -64,6 +64,29 @@ public class Optimizer {
     /// Updates one variable; overridden by each optimizer.
     func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {}
 
+    /// Slots per variable (Adam: m and v, …); `state(of:)` and `restore(_:for:)` check it.
+    var slotCount: Int { 0 }
+
+    /// Per-optimizer scalars carried across steps (saved with `state(of:)`); none by default.
+    var scalarState: [String: Float] { [:] }
+
+    /// Sets the scalars of `scalarState`. - Throws: `invalidArgument` for a name it does not have.
+    func restoreScalars(_ scalars: [String: Float]) throws {
+        if let unknown = scalars.keys.first {
+            throw ZooNetError.invalidArgument("optimizer state: unknown scalar '\(unknown)' for \(type(of: self))")
+        }
+    }
+
+    /// The slots `variable` has so far (empty before its first update).
+    func existingSlots(of variable: Variable) -> [FloatBuffer] {
+        slotStorage[ObjectIdentifier(variable)] ?? []
+    }
+
+    /// Replaces the slots of `variable` with `values` (one array of `variable.count` per slot).
+    func setSlots(of variable: Variable, _ values: [[Float]]) {
+        slotStorage[ObjectIdentifier(variable)] = values.map { FloatBuffer($0) }
+    }
+
     /// The `count` slots of `variable`, created on first use filled with `initial`.
     func slots(_ variable: Variable, count: Int, initial: Float = 0) -> [FloatBuffer] {
         let key = ObjectIdentifier(variable)

@@ -20,6 +20,8 @@ public final class RMSProp: Optimizer {
                        globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    override var slotCount: Int { 3 }
+
     override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
         let w = variable.value.pointer
         let s = slots(variable, count: 3)

@@ -17,6 +17,8 @@ public final class SGD: Optimizer {
                        globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    override var slotCount: Int { 1 }
+
     override func update(_ variable: Variable, gradient g: UnsafeMutablePointer<Float>, learningRate lr: Float) {
         let w = variable.value.pointer, n = variable.count
         guard momentum != 0 else {

@@ -105,20 +105,26 @@ extension Sequential {
         return (total / n + regularization(addGradients: false), loss.hasAccuracy ? correct / n : nil)
     }
 
-    /// Trains for `epochs` epochs of mini-batches of `batchSize` (last batch may be smaller).
-    /// Samples are shuffled each epoch with a `SplitMix64` Fisher–Yates shuffle derived from
-    /// `shuffleSeed` and the epoch (nil: no shuffling). Callbacks run after each epoch and may
-    /// stop training. Returns the metrics of every completed epoch.
+    /// Trains epochs `initialEpoch..<epochs` (Keras' `epochs` / `initial_epoch`: a run continued
+    /// from a checkpoint of epoch k passes `initialEpoch: k + 1` and gets the batches and epoch
+    /// numbers of an uninterrupted run) of mini-batches of `batchSize` (last batch may be
+    /// smaller). Samples are shuffled each epoch with a `SplitMix64` Fisher–Yates shuffle of the
+    /// sample order derived from `shuffleSeed` and the epoch number (nil: no shuffling).
+    /// Callbacks run after each epoch and may stop training. Returns the metrics of every
+    /// completed epoch, numbered from `initialEpoch`.
     @discardableResult
     public func fit(
         _ data: Dataset, validation: Dataset? = nil, loss: Loss, optimizer: Optimizer, epochs: Int,
-        batchSize: Int = 32, shuffleSeed: UInt64? = 0, callbacks: [any Callback] = [],
+        initialEpoch: Int = 0, batchSize: Int = 32, shuffleSeed: UInt64? = 0, callbacks: [any Callback] = [],
         progress: ProgressReporter? = nil
     ) throws -> [EpochMetrics] {
         try validate(data, loss: loss)
         if let validation { try validate(validation, loss: loss) }
         guard epochs >= 0, batchSize > 0, data.count > 0 else {
             throw ZooNetError.invalidArgument("need data, epochs >= 0 and batchSize > 0")
+        }
+        guard initialEpoch >= 0, initialEpoch <= epochs else {
+            throw ZooNetError.invalidArgument("initialEpoch must be in 0...epochs (\(epochs)), got \(initialEpoch)")
         }
         let n = data.count, steps = (n + batchSize - 1) / batchSize
         reserve(batch: Swift.min(batchSize, n))
@@ -128,14 +134,19 @@ extension Sequential {
         let context = TrainingContext(network: self, optimizer: optimizer)
         for callback in callbacks { try callback.trainingWillBegin(context) }
         let clock = ContinuousClock()
-        for epoch in 0..<epochs {
-            let started = clock.now
-            if let shuffleSeed {
-                var rng = SplitMix64(seed: SplitMix64.derive(shuffleSeed, UInt64(epoch)))
-                for i in stride(from: n - 1, to: 0, by: -1) {
-                    order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
-                }
+        // Each epoch shuffles the previous epoch's order; a continued run replays the shuffles
+        // of the epochs before `initialEpoch` (n swaps each) to reach the same order.
+        func shuffle(_ epoch: Int) {
+            guard let shuffleSeed else { return }
+            var rng = SplitMix64(seed: SplitMix64.derive(shuffleSeed, UInt64(epoch)))
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
             }
+        }
+        for epoch in 0..<initialEpoch { shuffle(epoch) }
+        for epoch in initialEpoch..<epochs {
+            let started = clock.now
+            shuffle(epoch)
             let trainable = trainableVariables
             var lossSum = 0.0, accuracySum = 0.0
             for s in 0..<steps {
