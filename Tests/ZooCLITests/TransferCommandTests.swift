@@ -111,6 +111,10 @@ import Testing
         let object = try #require(JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any])
         let epoch = Int((object["metadata"] as? [String: String])?["zoo_epoch"] ?? "")
         #expect(epoch != nil)
-        #expect((object["tensors"] as? [Any])?.count == 14)
+        let names = ((object["tensors"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+        #expect(names.filter { !$0.hasPrefix("optimizer/") }.count == 14)
+        // Adam's m and v for each of the 10 trainable variables, and its step count.
+        #expect(names.filter { $0.hasPrefix("optimizer/") }.count == 20)
+        #expect(Int((object["metadata"] as? [String: String])?["zoo_iterations"] ?? "") != nil)
     }
 }

@@ -50,8 +50,14 @@ extension NameMapping {
         }
     }
 
+    /// Optimizer state: tagged so by the reader (Keras, TF, PyTorch checkpoints), or named
+    /// `optimizer/…` (Keras 3's layout, and the slots in Zoo's own fine-tuning checkpoints).
+    static func isOptimizerState(_ tensor: ZooFormat.Tensor) -> Bool {
+        tensor.attributes["role"] == "optimizer" || tensor.name.hasPrefix("optimizer/")
+    }
+
     static func direct(_ tensor: ZooFormat.Tensor, name: String) -> MappedTensor {
-        MappedTensor(name: name, source: tensor.name, shape: tensor.shape, isOptimizerState: tensor.attributes["role"] == "optimizer") {
+        MappedTensor(name: name, source: tensor.name, shape: tensor.shape, isOptimizerState: isOptimizerState(tensor)) {
             try tensor.floats()
         }
     }
@@ -136,7 +142,7 @@ extension NameMapping {
         default: parameter
         }
         let name = layer.name + "/" + variable
-        let optimizer = tensor.attributes["role"] == "optimizer"
+        let optimizer = isOptimizerState(tensor)
         if variable == "kernel", tensor.shape.count == 2 {
             // Linear [out, in] → Dense [in, out].
             let (rows, columns) = (tensor.shape[0], tensor.shape[1])
