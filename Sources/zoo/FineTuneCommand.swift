@@ -47,8 +47,8 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Drop the top K hidden layers before adding the new head.", valueName: "k"))
     var dropLayers: Int = 0
 
-    @Option(help: "The new head's initializer: he or glorot.")
-    var headInit: String = "glorot"
+    @Option(help: "The new head's initializer.")
+    var headInit: TransferOptions.HeadInitializer = .glorot
 
     @Flag(help: "Reuse no weights: train the same architecture from a fresh initialization (the baseline).")
     var fromScratch = false
@@ -56,8 +56,8 @@ struct FineTuneCommand: ParsableCommand {
     @Flag(help: "Do not cache the outputs of the frozen bottom layers (train through them every epoch).")
     var noCache = false
 
-    @Option(help: "Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam.")
-    var optimizer: String = "adam"
+    @Option(help: "Optimizer.")
+    var optimizer: OptimizerSettings.Name = .adam
 
     @Option(name: .customLong("lr"), help: "Learning rate.")
     var learningRate: Float = 0.001
@@ -65,8 +65,8 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Momentum (momentum, nesterov).")
     var momentum: Float = 0.9
 
-    @Option(help: "Learning-rate schedule: constant, exponential, power, 1cycle.")
-    var schedule: String = "constant"
+    @Option(help: "Learning-rate schedule.")
+    var schedule: OptimizerSettings.Schedule = .constant
 
     @Option(help: "Steps per decay of the exponential and power schedules.")
     var decaySteps: Int = 1000
@@ -141,9 +141,6 @@ struct FineTuneCommand: ParsableCommand {
         if let newHead, newHead <= 0 { throw ValidationError("--new-head needs at least 1 class, not \(newHead)") }
         if dropLayers < 0 { throw ValidationError("--drop-layers must not be negative") }
         if dropLayers > 0 && newHead == nil { throw ValidationError("--drop-layers needs --new-head") }
-        if !["he", "glorot"].contains(headInit) { throw ValidationError("--head-init must be he or glorot") }
-        if !OptimizerSettings.names.contains(optimizer) { throw ValidationError("--optimizer must be one of \(OptimizerSettings.names.joined(separator: ", "))") }
-        if !OptimizerSettings.schedules.contains(schedule) { throw ValidationError("--schedule must be one of \(OptimizerSettings.schedules.joined(separator: ", "))") }
         if epochs <= 0 || batchSize <= 0 { throw ValidationError("--epochs and --batch-size must be positive") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint") }
         if let out, OutputFormat(pathExtensionOf: out) == nil { throw ValidationError("--out: name the file .safetensors, .npz, .h5, .weights.h5 or .hdf5") }
@@ -258,7 +255,7 @@ struct FineTuneCommand: ParsableCommand {
     /// Identifies the run for --resume: the model, the data and every option that changes training.
     func fingerprint(training: LabeledData, validation: LabeledData?) -> String {
         let text = [modelOptions.model, data, val ?? "", dataOptions.classes ?? "", "\(dataOptions.perClass ?? 0)", "\(dataOptions.seed)",
-                    freeze ?? "", freezeBelow ?? "", "\(newHead ?? 0)", "\(dropLayers)", optimizer, "\(learningRate)", schedule,
+                    freeze ?? "", freezeBelow ?? "", "\(newHead ?? 0)", "\(dropLayers)", optimizer.rawValue, "\(learningRate)", schedule.rawValue,
                     "\(epochs)", "\(batchSize)", "\(training.count)", "\(validation?.count ?? 0)", "\(fromScratch)", "\(unfreezeAfter ?? 0)"]
             .joined(separator: "\u{1F}")
         return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
@@ -290,3 +287,7 @@ struct FineTuneCommand: ParsableCommand {
         _ = try Importer.run(request, registry: registry)
     }
 }
+
+extension TransferOptions.HeadInitializer: ExpressibleByArgument {}
+extension OptimizerSettings.Name: ExpressibleByArgument {}
+extension OptimizerSettings.Schedule: ExpressibleByArgument {}

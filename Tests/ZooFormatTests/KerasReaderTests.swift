@@ -56,6 +56,29 @@ import Testing
         ])
     }
 
+    /// `.keras` archives opened at the same time on several threads each read their own
+    /// weights (libhdf5 takes two open in-memory images with the same name for one file: an
+    /// archive opened while another was being read listed the other one's datasets).
+    @Test func kerasArchivesOpenedConcurrentlyReadTheirOwnWeights() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    for _ in 0..<25 {
+                        if task % 2 == 0 {
+                            let cnn = try KerasFixtures.open("cnn_k3.keras")
+                            #expect(cnn.tensors.map(\.name) == ["conv1/kernel", "conv1/bias", "outputs/kernel", "outputs/bias"])
+                            #expect(try cnn.tensors[0].sha256() == "ae860d417bea648b5cc7e086677c3270c57743c56bc24ab7c0b888faecc00f5d")
+                        } else {
+                            let seed = try KerasFixtures.open("seed_k3.keras")
+                            #expect(seed.tensors.first?.name == "hidden1/kernel")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test func keras3ArchiveMetadata() throws {
         let archive = try KerasFixtures.open("seed_k3.keras")
         #expect(archive.metadata["keras_version"] == "3.15.1")

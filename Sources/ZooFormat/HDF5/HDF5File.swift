@@ -1,5 +1,8 @@
 import CHDF5
 
+/// In-memory images opened so far (guarded by `HDF5.locked`): each gets a distinct name.
+nonisolated(unsafe) private var imageCount = 0
+
 /// An HDF5 file opened read-only through libhdf5: its tree of groups and
 /// datasets, their element types and shapes, attributes, and dataset reads.
 ///
@@ -45,7 +48,11 @@ final class HDF5File: @unchecked Sendable {
                     H5Pset_file_image(access.id, UnsafeMutableRawPointer(mutating: buffer.baseAddress), buffer.count)
                 }
                 try HDF5.check("H5Pset_file_image", status)
-                return try HDF5Handle.open("H5Fopen") { H5Fopen("zoo-image", zoo_h5f_acc_rdonly(), access.id) }
+                // A name of its own: libhdf5 treats two open core-driver files with the same
+                // name as one file, so a second image opened while the first is alive would read
+                // the first one's bytes.
+                imageCount += 1
+                return try HDF5Handle.open("H5Fopen") { H5Fopen("zoo-image-\(imageCount)", zoo_h5f_acc_rdonly(), access.id) }
             }
         }
     }

@@ -15,8 +15,15 @@ public struct TransferOptions: Sendable {
     public var head: Head = .keep
     /// Drop this many of the top hidden (dense or conv) layers, with the layers that follow them, before the new head.
     public var dropLayers = 0
-    /// The new head's kernel initializer: `he` (He normal) or `glorot` (Glorot uniform, Keras' default).
-    public var headInitializer = "glorot"
+    /// The new head's kernel initializer (raw values: the CLI's names).
+    public enum HeadInitializer: String, Sendable, CaseIterable {
+        /// He normal (for ReLU/ELU heads; the seed's advice).
+        case he
+        /// Glorot uniform, Keras' default.
+        case glorot
+    }
+
+    public var headInitializer = HeadInitializer.glorot
     /// Variables not to train: a regex matched at the start of each name (`hidden[123]`).
     public var freeze: String?
     /// Freeze every layer below this one.
@@ -114,7 +121,7 @@ public final class TransferNetwork {
         case (nil, let l2?): .l2(l2)
         case (nil, nil): nil
         }
-        let headInitializer: Initializer = options.headInitializer == "he" ? .heNormal : .glorotUniform
+        let headInitializer: Initializer = options.headInitializer == .he ? .heNormal : .glorotUniform
         let layers = try specs.map { spec in
             try spec.makeLayer(kernelRegularizer: spec.isHiddenLayer ? regularizer : nil, kernelInitializer: spec.name == head ? headInitializer : nil)
         }

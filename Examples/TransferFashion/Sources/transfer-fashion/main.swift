@@ -34,7 +34,7 @@ do {
     print("reusing \(transfer.reused.count) pretrained variables; training \(transfer.trainableNames.joined(separator: ", "))")
 
     var fineTune = FineTuneOptions()
-    fineTune.optimizer.name = "adam"
+    fineTune.optimizer.name = .adam
     fineTune.batchSize = 50
     fineTune.epochs = 100
     fineTune.patience = 20  // early stopping on validation loss, best weights restored
