@@ -34,6 +34,16 @@ void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const 
 /// sum += g.
 void zoo_add_row(float *sum, const float *g, size_t n);
 
+/// A spin-wait hint (x86 PAUSE, arm64 YIELD): lets a hyperthread sibling or the hypervisor
+/// know this thread is only polling, and saves power while it does.
+static inline void zoo_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 /// 8 when the AVX2 versions are in use, 1 for the portable ones (for benchmarks and tests).
 int zoo_kernels_vector_width(void);
 

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Dispatch
 import Foundation
+import CZooKernels
 import Synchronization
 
 /// ZooNet's compute threads: the calling thread plus `width − 1` long-lived workers.
@@ -18,7 +19,7 @@ import Synchronization
 /// one hand-off per pass instead of one per BLAS call, and OpenBLAS itself runs
 /// single-threaded inside the parts.
 ///
-/// Waiting: after a region a worker spins on the region counter for ≈ 0.2 ms (the next
+/// Waiting: after a region a worker spins (with PAUSE) on the region counter for ≈ 0.5 ms (the next
 /// region of a training step usually starts sooner), then sleeps on its own semaphore.
 /// Nested regions (a part opening a region) and regions opened while another thread owns the
 /// pool run their parts inline, in order, on the calling thread: correct, just serial.
@@ -37,8 +38,8 @@ final class WorkerPool: @unchecked Sendable {
     /// spinning worker costs about a microsecond, a pass over 4096 floats a few.
     static let elementGrain = 1 << 12
 
-    /// Region-counter polls before a worker sleeps (≈ 0.2 ms of spinning).
-    static let spinLimit = 200_000
+    /// Region-counter polls (each with a PAUSE) before a worker sleeps (≈ 0.5 ms of spinning).
+    static let spinLimit = 20_000
 
     /// One worker thread's wake-up state.
     private final class Worker: @unchecked Sendable {
@@ -113,7 +114,7 @@ final class WorkerPool: @unchecked Sendable {
         var spins = 0
         while finishedParts.load(ordering: .acquiring) < parts {
             spins += 1
-            if spins > 100_000 { sched_yield() }  // a worker holds a part but seems to have lost its core
+            if spins > 20_000 { sched_yield() } else { zoo_spin_pause() }  // past ≈ 1 ms the worker has lost its core
         }
         // No worker may still be reading the job (it lives on the caller's stack) when we return.
         lock.lock()
@@ -151,7 +152,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             var spins = index + 1 < width ? 0 : Int.max  // surplus workers go straight to sleep
             while generation.load(ordering: .acquiring) == seen {
-                if spins < WorkerPool.spinLimit { spins += 1; continue }
+                if spins < WorkerPool.spinLimit { spins += 1; zoo_spin_pause(); continue }
                 worker.sleeping.store(true, ordering: .sequentiallyConsistent)
                 if generation.load(ordering: .sequentiallyConsistent) == seen {
                     worker.wake.wait()  // the region's opener clears `sleeping` and signals
