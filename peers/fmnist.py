@@ -87,3 +87,25 @@ def table(framework, results, extra_lines=()):
     lines.append("")
     lines.extend(extra_lines)
     return "\n".join(lines)
+
+
+def run_variants(run, data, seeds):
+    """Runs every variant for every seed, printing each result; -> {variant: [result, ...]}."""
+    results = {}
+    for v in VARIANTS:
+        results[v] = []
+        for s in seeds:
+            r = run(v, s, data)
+            results[v].append(r)
+            print(f"#   ({v}) seed {s}: acc {r['acc']:.4f}  {r['seconds']:.2f}s  {r['epochs']} epochs", flush=True)
+    return results
+
+
+def fixed_100_lines(fx):
+    """The 500 samples x 100 epochs timing lines for `table`, from {label: (full times, cached times)}."""
+    extra = ["500 samples × 100 epochs with four frozen layers (variant c, exactly 100 epochs, batch 50 = 1000 steps, "
+             "no early stopping; median of 3 runs, cached time includes computing hidden4 outputs once):", ""]
+    for label, (full, cached) in fx.items():
+        extra.append(f"- {label}: full forward {np.median(full):.2f} s (runs: {', '.join(f'{t:.2f}' for t in full)}); "
+                     f"cached {np.median(cached):.2f} s (runs: {', '.join(f'{t:.2f}' for t in cached)})")
+    return extra

@@ -185,19 +185,8 @@ def main():
     xs, ys = F.source_test()
     print(f"# source model (h5 -> nn.Sequential) on 0-4 test set: accuracy "
           f"{evaluate(source_model(), t(xs), t(ys))[1]:.4f}")
-    results = {}
-    for v in F.VARIANTS:
-        results[v] = []
-        for s in SEEDS:
-            r = run(v, s, data)
-            results[v].append(r)
-            print(f"#   ({v}) seed {s}: acc {r['acc']:.4f}  {r['seconds']:.2f}s  {r['epochs']} epochs", flush=True)
-    fx = fixed_100(data)
-    extra = ["500 samples × 100 epochs with four frozen layers (variant c, exactly 100 epochs, batch 50 = 1000 steps, "
-             "no early stopping; median of 3 runs, cached time includes computing hidden4 outputs once):", ""]
-    for label, (full, cached) in fx.items():
-        extra.append(f"- {label}: full forward {np.median(full):.2f} s (runs: {', '.join(f'{t:.2f}' for t in full)}); "
-                     f"cached {np.median(cached):.2f} s (runs: {', '.join(f'{t:.2f}' for t in cached)})")
+    results = F.run_variants(run, data, SEEDS)
+    extra = F.fixed_100_lines(fixed_100(data))
     print()
     print(F.table(f"PyTorch {torch.__version__}", results, extra))
 

@@ -75,19 +75,31 @@ func zooMemcpyIntoReused(_ path: String, _ buffer: UnsafeMutableRawBufferPointer
 /// zero-copy reader here does) or up front by madvise(MADV_POPULATE_READ)
 /// (Linux 5.14+, `populate` true). Touches the whole file, headers included.
 func mapAndTouch(_ path: String, populate: Bool) throws -> (bytes: Int, sum: UInt64) {
+    try withMappedFile(path) { file in
+        if populate {
+            let madvPopulateRead: Int32 = 22  // MADV_POPULATE_READ
+            guard madvise(UnsafeMutableRawPointer(mutating: file.baseAddress), file.count, madvPopulateRead) == 0 else {
+                throw ReadError(description: "MADV_POPULATE_READ: \(String(cString: strerror(errno)))")
+            }
+        }
+        return (file.count, touch(file))
+    }
+}
+
+/// Calls `body` with the whole file mapped read-only (plain mmap, no advice), then unmaps it.
+func withMappedFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw ReadError(description: "\(path): cannot open") }
     var info = stat()
     fstat(fd, &info)
     let size = Int(info.st_size)
-    guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { throw ReadError(description: "mmap failed") }
+    guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+        close(fd)
+        throw ReadError(description: "mmap failed")
+    }
     close(fd)
     defer { munmap(base, size) }
-    if populate {
-        let madvPopulateRead: Int32 = 22  // MADV_POPULATE_READ
-        guard madvise(base, size, madvPopulateRead) == 0 else { throw ReadError(description: "MADV_POPULATE_READ: \(String(cString: strerror(errno)))") }
-    }
-    return (size, touch(UnsafeRawBufferPointer(start: base, count: size)))
+    return try body(UnsafeRawBufferPointer(start: base, count: size))
 }
 
 /// The fix proposed for `floats()` (README, "Findings"): before converting into

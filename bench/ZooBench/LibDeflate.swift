@@ -98,15 +98,11 @@ private func members(_ bytes: UnsafeRawBufferPointer) throws -> [Member] {
 
 func libdeflateNPZ(_ path: String) throws -> (bytes: Int, sum: UInt64) {
     let library = try LibDeflate.load()
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ReadError(description: "\(path): cannot open") }
-    var info = stat()
-    fstat(fd, &info)
-    let size = Int(info.st_size)
-    guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { throw ReadError(description: "mmap failed") }
-    close(fd)
-    defer { munmap(base, size) }
-    let archive = UnsafeRawBufferPointer(start: base, count: size)
+    return try withMappedFile(path) { archive in try inflateAndTouch(archive, library: library) }
+}
+
+/// Inflates every `.npy` member of a mapped `.npz` with libdeflate (CRC checked) and touches its data.
+private func inflateAndTouch(_ archive: UnsafeRawBufferPointer, library: LibDeflate) throws -> (bytes: Int, sum: UInt64) {
     var bytes = 0
     var sum: UInt64 = 0
     for member in try members(archive) {

@@ -60,7 +60,7 @@ func parallelGEMM(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
     pool: WorkerPool = .shared
 ) {
-    let parts = Swift.min(pool.parts(work: 2 * m * n * k, grain: minimumFLOPPerPart), (Swift.max(m, n) + 15) / 16)
+    let parts = pool.parts(work: 2 * m * n * k, grain: minimumFLOPPerPart, most: (Swift.max(m, n) + 15) / 16)
     pool.parallel(parts, GEMMBands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, parts: parts))
 }

@@ -29,8 +29,11 @@ final class WorkerPool: @unchecked Sendable {
     /// at most 8, or `ZOONET_NUM_THREADS`).
     static let shared = WorkerPool(width: WorkerPool.defaultWidth)
 
+    /// At most this many threads.
+    static let maximumWidth = 64
+
     static var defaultWidth: Int {
-        if let text = getenv("ZOONET_NUM_THREADS"), let n = Int(String(cString: text)), n >= 1 { return Swift.min(n, 64) }
+        if let text = getenv("ZOONET_NUM_THREADS"), let n = Int(String(cString: text)), n >= 1 { return Swift.min(n, maximumWidth) }
         return Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 8))
     }
 
@@ -72,12 +75,13 @@ final class WorkerPool: @unchecked Sendable {
     /// Changes the number of threads; workers are started on the next region that needs them,
     /// surplus workers stay asleep.
     func setWidth(_ newValue: Int) {
-        widthValue.store(Swift.max(1, Swift.min(newValue, 64)), ordering: .relaxed)
+        widthValue.store(Swift.max(1, Swift.min(newValue, WorkerPool.maximumWidth)), ordering: .relaxed)
     }
 
-    /// How many parts to cut `work` units into so each has at least `grain` units (1 … width).
-    func parts(work: Int, grain: Int) -> Int {
-        Swift.max(1, Swift.min(width, work / Swift.max(grain, 1)))
+    /// How many parts to cut `work` units into so each has at least `grain` units (1 … width),
+    /// and at most `most` (the bands or strips the data has: 0 for no data).
+    func parts(work: Int, grain: Int, most: Int = .max) -> Int {
+        Swift.min(Swift.max(1, Swift.min(width, work / Swift.max(grain, 1))), most)
     }
 
     /// Runs `job.run(part)` for every part in `0..<parts`, each exactly once, shared between
@@ -213,8 +217,7 @@ public enum ComputeThreads {
     /// Sets the thread count (the caller included); values below 1 are ignored.
     public static func set(_ count: Int) {
         guard count >= 1 else { return }
-        BLASConfiguration.singleThreaded()
-        WorkerPool.shared.setWidth(count)
+        WorkerPool.shared.setWidth(count)  // creating the pool makes OpenBLAS single-threaded
     }
 
     /// The current thread count.

@@ -99,7 +99,7 @@ public final class BatchNorm: Layer {
     /// Column strips for one region: each part owns features `partRange(part, of: parts, count: c)`
     /// for every row (statistics, coefficients and outputs), so nothing is reduced across threads.
     private func stripParts(rows: Int, features c: Int) -> Int {
-        Swift.min(WorkerPool.shared.parts(work: rows * c, grain: WorkerPool.elementGrain), Swift.max(1, c / 32))
+        WorkerPool.shared.parts(work: rows * c, grain: WorkerPool.elementGrain, most: Swift.max(1, c / 32))
     }
 
     /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row

@@ -71,8 +71,7 @@ public final class Dense: Layer {
         guard let kernel, let inputCount else { return }
         let rows = batch * rowsPerSample
         let pool = WorkerPool.shared
-        let parts = Swift.min(pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart),
-                              (rows + 15) / 16)
+        let parts = pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         pool.parallel(parts, ForwardBands(
             input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer, rows: rows,
             inputCount: inputCount, width: outputCount, activation: activation, parts: parts))
@@ -87,19 +86,19 @@ public final class Dense: Layer {
         let rows = batch * rowsPerSample, width = outputCount
         let pool = WorkerPool.shared
         if let bias, bias.isTrainable {
-            let parts = Swift.min(pool.parts(work: rows * width, grain: WorkerPool.elementGrain), Swift.max(1, width / 32))
+            let parts = pool.parts(work: rows * width, grain: WorkerPool.elementGrain, most: Swift.max(1, width / 32))
             pool.parallel(parts, GradientStrips(
                 dy: dy, output: output, biasGradient: bias.gradient.pointer, rows: rows, width: width,
                 activation: activation, parts: parts))
         } else if activation != .linear {
-            let parts = Swift.min(pool.parts(work: rows * width, grain: WorkerPool.elementGrain), (rows + 15) / 16)
+            let parts = pool.parts(work: rows * width, grain: WorkerPool.elementGrain, most: (rows + 15) / 16)
             pool.parallel(parts, GradientStrips(
                 dy: dy, output: output, biasGradient: nil, rows: rows, width: width, activation: activation, parts: parts))
         }
         let flop = 2 * rows * width * inputCount
         let weightParts = kernel.isTrainable
-            ? Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (inputCount + 15) / 16) : 0
-        let inputParts = dx == nil ? 0 : Swift.min(pool.parts(work: flop, grain: minimumFLOPPerPart), (rows + 15) / 16)
+            ? pool.parts(work: flop, grain: minimumFLOPPerPart, most: (inputCount + 15) / 16) : 0
+        let inputParts = dx == nil ? 0 : pool.parts(work: flop, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         pool.parallel(weightParts + inputParts, ProductBands(
             input: input, gradient: dy, kernel: kernel.value.pointer, kernelGradient: kernel.gradient.pointer,
             inputGradient: dx, rows: rows, inputCount: inputCount, width: width,

@@ -38,7 +38,7 @@ final class BatchStager {
         data.inputs.scalars.withUnsafeBufferPointer { x in
             indices.withUnsafeBufferPointer { rows in
                 let pool = WorkerPool.shared, count = rows.count
-                let parts = Swift.min(pool.parts(work: count * sampleSize, grain: WorkerPool.elementGrain), count)
+                let parts = pool.parts(work: count * sampleSize, grain: WorkerPool.elementGrain, most: count)
                 pool.parallel(parts, GatherRows(source: x.baseAddress!, indices: rows.baseAddress!, destination: input,
                                                 sampleSize: sampleSize, count: count, parts: parts))
             }
