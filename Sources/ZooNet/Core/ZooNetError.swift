@@ -16,6 +16,8 @@ public enum ZooNetError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPattern(String)
     /// A label lies outside `0..<classCount`.
     case labelOutOfRange(label: Int, classCount: Int)
+    /// oneDNN refused or failed an operation (`operation` names the primitive and its shapes).
+    case backend(operation: String, status: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum ZooNetError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidPattern(pattern): return "invalid regular expression '\(pattern)'"
         case let .labelOutOfRange(label, classCount):
             return "label \(label) outside 0..<\(classCount)"
+        case let .backend(operation, status):
+            return "oneDNN failed: \(operation): \(status)"
         }
     }
 }
