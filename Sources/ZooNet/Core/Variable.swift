@@ -10,7 +10,7 @@ public final class Variable {
     public let count: Int
     /// Whether gradients exist for this kind of variable (false for moving statistics).
     public let isTrainableKind: Bool
-    /// Set by `Sequential.freeze(trainable:)`.
+    /// Set by `Network.freeze(trainable:)`.
     public internal(set) var isFrozen = false
     /// Receives gradient descent updates.
     public var isTrainable: Bool { isTrainableKind && !isFrozen }
