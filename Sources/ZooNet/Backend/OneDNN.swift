@@ -53,6 +53,12 @@ enum OneDNN {
         pendingFailure.withLock { if $0 == nil { $0 = error } }
     }
 
+    /// Remembers an error thrown where it cannot be passed on (a primitive made on demand).
+    static func recordError(_ error: Error) {
+        let typed = error as? ZooNetError ?? .backend(operation: "oneDNN", status: "\(error)")
+        pendingFailure.withLock { if $0 == nil { $0 = typed } }
+    }
+
     /// Throws (and clears) the failure `record` kept, if any.
     static func throwRecordedFailure() throws {
         if let error = pendingFailure.withLock({ failure -> ZooNetError? in

@@ -16,6 +16,10 @@ public final class Variable {
     public var isTrainable: Bool { isTrainableKind && !isFrozen }
 
     let value: FloatBuffer
+    /// Incremented whenever the values change (assignment, optimizer step, constraint), so
+    /// layers that keep a converted copy (oneDNN's blocked weight layouts, folded batch norm)
+    /// know when to refresh it.
+    public internal(set) var version = 0
     /// dLoss/dValue, written (not accumulated) by the owning layer's backward pass.
     let gradient: FloatBuffer
     /// Optional penalty added to the loss.
@@ -41,6 +45,7 @@ public final class Variable {
             throw ZooNetError.countMismatch(expected: count, actual: values.count, context: name)
         }
         values.withUnsafeBufferPointer { value.pointer.update(from: $0.baseAddress!, count: count) }
+        version &+= 1
     }
 
     /// An immutable snapshot.
