@@ -1,7 +1,9 @@
-/// Which plan: the requested outputs, training or inference, and whether dLoss/dInput is wanted.
+/// Which plan: the requested outputs, the forward mode (training: batch statistics, dropout),
+/// whether backward runs, and whether dLoss/dInput is wanted.
 struct PlanKey: Hashable {
     let outputs: [Int]
     let training: Bool
+    let backward: Bool
     let inputGradient: Bool
 }
 
@@ -99,7 +101,7 @@ struct ExecutionPlan {
             if case .layer(let layer) = network.nodes[i].operation, layer is BatchNorm, !requested.contains(i),
                consumers[i].count == 1, case .layer(let next) = network.nodes[consumers[i][0]].operation,
                let activation = next as? ActivationLayer,
-               !key.training || activation.activation.derivativeFromOutput {
+               !key.backward || activation.activation.derivativeFromOutput {
                 steps.append(.batchNormActivation(batchNorm: i, activation: consumers[i][0]))
                 fusedAway.insert(consumers[i][0])
             } else {
@@ -110,7 +112,7 @@ struct ExecutionPlan {
         // Activation slots.
         var slot = [Int](repeating: -1, count: count)
         var activations = SlotAllocator()
-        if key.training {
+        if key.backward {
             for i in network.inputIndices { slot[i] = activations.fresh(network.sizes[i]) }
             for step in steps { slot[step.output] = activations.fresh(network.sizes[step.output]) }
         } else {
@@ -134,7 +136,7 @@ struct ExecutionPlan {
         var gradientSlot = [Int](repeating: -1, count: count)
         var gradients = SlotAllocator()
         var scratchSizes: [Int] = []
-        if key.training {
+        if key.backward {
             var requiresGradient = [Bool](repeating: false, count: count)
             for i in network.inputIndices { requiresGradient[i] = key.inputGradient }
             for i in 0..<count where needed[i] && !inputs.contains(i) {

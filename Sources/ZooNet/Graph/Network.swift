@@ -167,7 +167,7 @@ public class Network {
 
     /// Drops the training plans (they depend on which variables are trainable).
     func trainabilityDidChange() {
-        plans = plans.filter { !$0.key.training }
+        plans = plans.filter { !$0.key.backward }
     }
 }
 
