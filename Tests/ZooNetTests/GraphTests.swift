@@ -50,7 +50,43 @@ import Testing
         #expect(unshared == 9 * 8 * 8 * 4)
         // The residual net: the skip keeps `a` alive across `b`.
         let (residual, _) = try Self.residual().inferenceActivationFloats()
-        #expect(residual == 3 * 6 * 6 * 4)  // a, b and their sum; the pooled and head outputs reuse freed slots
+        // The input, then a; b runs fused with the add, adding into a's own buffer; the pooled
+        // and head outputs reuse freed slots.
+        #expect(residual == 6 * 6 * 3 + 6 * 6 * 4)
+    }
+
+    /// Fused inference (BN folded into the convolution, activations and the residual add as
+    /// post-ops) computes what the nodes compute one by one.
+    @Test func fusedInferenceMatchesNodeByNode() throws {
+        let x = Input(shape: [9, 8, 3], name: "x")
+        let stem = ActivationLayer(.relu6, name: "stem_relu")(
+            BatchNorm(name: "stem_bn")(Conv2D(filters: 6, kernelSize: (3, 3), strides: (2, 2), padding: .same, useBias: false,
+                                              name: "stem")(x)))
+        let expand = ActivationLayer(.relu, name: "expand_relu")(
+            BatchNorm(name: "expand_bn")(Conv2D(filters: 6, kernelSize: (1, 1), name: "expand")(stem)))
+        let depthwise = BatchNorm(name: "dw_bn")(DepthwiseConv2D(kernelSize: (3, 3), padding: .same, name: "dw")(expand))
+        let residual = ActivationLayer(.swish, name: "out_act")(Add(name: "add")([depthwise, stem]))
+        let y = Dense(outputCount: 3, name: "head")(GlobalAveragePooling2D(name: "pool")(residual))
+        let net = try Network(inputs: [x], outputs: [y], seed: 3)
+        for bn in ["stem_bn", "expand_bn", "dw_bn"] {
+            try net.assign("\(bn)/moving_mean", values: randomValues(6, seed: 7, scale: 0.3))
+            try net.assign("\(bn)/moving_variance", values: randomValues(6, seed: 8).map { 0.5 + abs($0) })
+            try net.assign("\(bn)/gamma", values: randomValues(6, seed: 9).map { 1 + 0.3 * $0 })
+            try net.assign("\(bn)/beta", values: randomValues(6, seed: 10, scale: 0.2))
+        }
+        let plan = net.plan(training: false)
+        #expect(plan.fused.count == 3)
+        let input = try tensor([2, 9, 8, 3], seed: 11)
+        let fused = try net.predict(input)
+        net.fusesConvolutions = false
+        let separate = try net.predict(input)
+        #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+        // A weight change reaches the folded copy.
+        net.fusesConvolutions = true
+        try net.assign("dw_bn/gamma", values: [Float](repeating: 0.5, count: 6))
+        let refolded = try net.predict(input)
+        net.fusesConvolutions = false
+        #expect(closeness(refolded.scalars, try net.predict(input).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
     }
 
     /// Freezing the base prunes backward to the head; frozen variables do not move in training.

@@ -24,6 +24,7 @@ extension Network {
         // Layers make backward-capable resources whenever backward runs (an inference-mode
         // forward under a backward pass needs the max pool's workspace too).
         for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
+        for fused in plan.fused { try fused.prepare(batch: batch) }
     }
 
     /// Where the plan reads input k (`inputIndices[k]`) from: stage the batch here.
@@ -66,6 +67,12 @@ extension Network {
                 bn.forward(activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                            into: activationBuffers[plan.activationSlot[a]], batch: batch, training: training,
                            activation: act.activation)
+            case let .fusedConvolution(fused, chain, addend):
+                let output = activationBuffers[plan.activationSlot[step.output]]
+                if let addend, plan.activationSlot[addend] != plan.activationSlot[step.output] {
+                    output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
+                }
+                fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
             }
         }
     }
@@ -109,6 +116,8 @@ extension Network {
                 bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                             activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
                             activation: act.activation, inputGradient: target(0), batch: batch)
+            case .fusedConvolution:
+                break  // fused only where no gradient flows
             }
             for (k, t) in targets.enumerated() {
                 if case let .accumulate(slot, scratch)? = t {

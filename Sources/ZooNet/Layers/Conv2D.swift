@@ -26,7 +26,7 @@ public final class Conv2D: Layer, BatchPreparing {
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var core: ConvolutionCore?
+    private(set) var core: ConvolutionCore?
 
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
