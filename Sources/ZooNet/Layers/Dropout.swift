@@ -110,3 +110,10 @@ public final class SpatialDropout2D: Dropout {
         return try buildWithNoise([1, 1, inputShape[2]], inputShape: inputShape, seed: seed)
     }
 }
+
+/// Layers whose inference output is their input, element for element: an inference plan lets
+/// them share their input's buffer and runs nothing for them.
+protocol InferenceIdentity: Layer {}
+extension Dropout: InferenceIdentity {}
+extension Flatten: InferenceIdentity {}
+extension Reshape: InferenceIdentity {}
