@@ -115,9 +115,18 @@ for (model, architecture, batch) in inference where wanted("\(model) b\(batch)")
 }
 
 /// Training: `steps` Adam steps on one random batch repeated (images/s of the steps).
+/// With ZOONET_BENCH_STEPS=N, one epoch of N steps and nothing else (for counting allocations:
+/// run with two values of N under `perf stat -e probe_libc:malloc`).
 func train(_ config: String, _ net: Network, batch: Int, classes: Int) throws {
     let size = net.inputShape.reduce(1, *)
     var rng = SplitMix64(seed: 3)
+    if let steps = environment("ZOONET_BENCH_STEPS").flatMap({ Int($0) }) {
+        let x = try ZooNet.Tensor(shape: [batch * steps] + net.inputShape, scalars: [Float](repeating: 0.5, count: batch * steps * size))
+        let data = try Dataset(inputs: x, labels: .classes((0..<(batch * steps)).map { $0 % classes }))
+        try net.fit(data, loss: .softmaxCrossEntropy, optimizer: try Adam(learningRate: 1e-3), epochs: 1, batchSize: batch)
+        print("STEPS\tzoonet\t\(config)\t\(steps)")
+        return
+    }
     let x = try ZooNet.Tensor(shape: [batch * 4] + net.inputShape, scalars: (0..<(batch * 4 * size)).map { _ in rng.nextUnitFloat() })
     let data = try Dataset(inputs: x, labels: .classes((0..<(batch * 4)).map { $0 % classes }))
     let optimizer = try Adam(learningRate: 1e-3)
