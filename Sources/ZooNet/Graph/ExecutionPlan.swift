@@ -226,7 +226,26 @@ struct ExecutionPlan {
             if case let .fusedConvolution(f, _, _) = step { return f }
             return nil
         }
+        // Shared layers: which calls ran backward (their variables' gradients are summed).
+        var ran = Set<Int>()
+        for b in backward { ran.insert(b.step.first); ran.insert(b.step.output) }
+        var owner: [ObjectIdentifier: Int] = [:]
+        for i in 0..<count { owner[ObjectIdentifier(network.nodes[i])] = i }
+        tiedGradients = network.nodes.indices.flatMap { i -> [TiedGradient] in
+            guard key.backward, let sharing = network.nodes[i].sharing, let o = owner[ObjectIdentifier(sharing)] else { return [] }
+            return zip(network.nodes[i].variables, network.nodes[o].variables).compactMap { alias, primary in
+                primary.isTrainable ? TiedGradient(primary: primary, alias: alias, primaryRan: ran.contains(o), aliasRan: ran.contains(i)) : nil
+            }
+        }
     }
+
+    /// A trainable variable of a shared layer and the same variable of one of its extra calls.
+    struct TiedGradient {
+        let primary: Variable, alias: Variable
+        let primaryRan: Bool, aliasRan: Bool
+    }
+
+    let tiedGradients: [TiedGradient]
 
     /// The fused convolution steps (prepared per batch size like the layers).
     let fused: [FusedConvolution]
