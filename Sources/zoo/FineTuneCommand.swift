@@ -226,7 +226,7 @@ struct FineTuneCommand: ParsableCommand {
             let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             if let out {
-                let tensors = try transfer.network.variables.map { try ZooFormat.Tensor(name: $0.name, shape: $0.shape, floats: $0.values) }
+                let tensors = try transfer.network.variables.map { try StoredTensor(name: $0.name, shape: $0.shape, floats: $0.values) }
                 try TensorWriter.write(tensors, to: out, format: OutputFormat(pathExtensionOf: out) ?? .safetensors, metadata: ["zoo_fine_tuned_from": pretrained.manifest.name])
             }
             if let saveAs {
@@ -266,7 +266,7 @@ struct FineTuneCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let weights = directory.appendingPathComponent(name + ".safetensors").path
-        let tensors = try transfer.network.variables.map { try ZooFormat.Tensor(name: $0.name, shape: $0.shape, floats: $0.values) }
+        let tensors = try transfer.network.variables.map { try StoredTensor(name: $0.name, shape: $0.shape, floats: $0.values) }
         try SafetensorsWriter.write(tensors, metadata: ["zoo_fine_tuned_from": base.name], to: weights)
         let architecture = directory.appendingPathComponent("architecture.json").path
         var manifest = base

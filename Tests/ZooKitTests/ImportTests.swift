@@ -33,7 +33,7 @@ import ZooNet
         #expect(model.report.assigned.count == 14)
         let input = try TensorArchive.open(Paths.keras("seed_input.npy")).tensors[0]
         let expected = try TensorArchive.open(Paths.keras("seed_output.npy")).tensors[0].floats()
-        let output = try model.network.predict(try ZooNet.Tensor(shape: input.shape, scalars: try input.floats()))
+        let output = try model.network.predict(try Tensor(shape: input.shape, scalars: try input.floats()))
         #expect(output.shape == [4, 10])
         let worst = zip(output.scalars, expected).map { abs($0 - $1) / max(abs($1), 1e-6) }.max() ?? 1
         #expect(worst < 1e-5, "max relative difference \(worst)")

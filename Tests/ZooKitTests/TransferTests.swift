@@ -254,8 +254,8 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         #expect(throws: FormatError.self) { try DataLoader.load(csv) }
         let npz = directory + "/d.npz"
         try NPZWriter.write([
-            try ZooFormat.Tensor(name: "x", shape: [2, 2], floats: [1, 2, 3, 4]),
-            try ZooFormat.Tensor(name: "y", shape: [2], floats: [1, 0]),
+            try StoredTensor(name: "x", shape: [2, 2], floats: [1, 2, 3, 4]),
+            try StoredTensor(name: "y", shape: [2], floats: [1, 0]),
         ], to: npz)
         let fromNPZ = try DataLoader.load(npz)
         #expect(fromNPZ.labels == [1, 0] && fromNPZ.sampleShape == [2])

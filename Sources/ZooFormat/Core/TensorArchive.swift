@@ -31,14 +31,14 @@ public struct TensorArchive: Sendable {
     /// File-level metadata (safetensors' `__metadata__`, Keras' version, …).
     public var metadata: [String: String]
     /// The tensors, in the order the file stores them.
-    public var tensors: [Tensor]
+    public var tensors: [StoredTensor]
     /// Entries that are not tensors Zoo reads (string datasets, external links, …), and why.
     public var skipped: [SkippedEntry]
     /// The model description the file carries (Keras `model_config` / `config.json`), if any.
     public var modelConfig: JSONValue?
 
     public init(
-        file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [Tensor],
+        file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [StoredTensor],
         skipped: [SkippedEntry] = [], modelConfig: JSONValue? = nil
     ) {
         self.file = file
@@ -51,7 +51,7 @@ public struct TensorArchive: Sendable {
 
     /// The tensor named `name`.
     /// - Throws: `.noSuchTensor` with the closest existing name as a hint.
-    public func tensor(named name: String) throws -> Tensor {
+    public func tensor(named name: String) throws -> StoredTensor {
         if let found = tensors.first(where: { $0.name == name }) { return found }
         throw FormatError(file: file, .noSuchTensor(name: name, hint: closestName(to: name, among: tensors.map(\.name))))
     }

@@ -8,7 +8,7 @@ public struct TensorStatistics: Sendable, Equatable {
 
     /// Statistics of `tensor`; nil for an empty tensor. NaN anywhere makes every field NaN, as in NumPy.
     /// - Throws: `.unsupportedDType` for opaque dtypes; read errors.
-    public init?(_ tensor: Tensor) throws {
+    public init?(_ tensor: StoredTensor) throws {
         guard tensor.elementCount > 0 else { return nil }
         let values = try tensor.doubles()
         var minimum = Double.infinity

@@ -3,7 +3,7 @@
 public enum NPZWriter {
     /// Writes `tensors` to `path` atomically.
     /// - Parameter compressed: deflate each member, as `np.savez_compressed`.
-    public static func write(_ tensors: [Tensor], to path: String, compressed: Bool = false) throws {
+    public static func write(_ tensors: [StoredTensor], to path: String, compressed: Bool = false) throws {
         var names: Set<String> = []
         for tensor in tensors where !names.insert(tensor.name).inserted {
             throw FormatError(file: path, .duplicateName(tensor.name))

@@ -3,7 +3,7 @@
 /// the given order with contiguous offsets, the header padded with spaces to
 /// a multiple of 8 bytes so the data is aligned.
 public enum SafetensorsWriter {
-    public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to path: String) throws {
+    public static func write(_ tensors: [StoredTensor], metadata: [String: String] = [:], to path: String) throws {
         var members: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
             members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))

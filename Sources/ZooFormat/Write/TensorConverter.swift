@@ -45,8 +45,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 extension TensorArchive {
     /// The tensors `options` select, renamed and cast, in file order.
     /// - Throws: `.duplicateName` if renaming makes two names equal; cast errors.
-    public func converted(_ options: ConvertOptions) throws -> [Tensor] {
-        var result: [Tensor] = []
+    public func converted(_ options: ConvertOptions) throws -> [StoredTensor] {
+        var result: [StoredTensor] = []
         var names: Set<String> = []
         for var tensor in tensors {
             if let only = options.only, !only.matches(tensor.name) { continue }
@@ -72,7 +72,7 @@ extension TensorArchive {
     /// Writes the converted tensors to `path` atomically and returns them.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor.
     @discardableResult
-    public func write(to path: String, format: OutputFormat, options: ConvertOptions = ConvertOptions()) throws -> [Tensor] {
+    public func write(to path: String, format: OutputFormat, options: ConvertOptions = ConvertOptions()) throws -> [StoredTensor] {
         let selected = try converted(options)
         try TensorWriter.write(selected, to: path, format: format, metadata: portableMetadata, compress: options.compress)
         return selected
@@ -82,7 +82,7 @@ extension TensorArchive {
 /// Writes tensors in any output format, atomically.
 public enum TensorWriter {
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor, or a dtype the format lacks.
-    public static func write(_ selected: [Tensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
+    public static func write(_ selected: [StoredTensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
         switch format {
         case .npy:
             guard selected.count == 1 else {

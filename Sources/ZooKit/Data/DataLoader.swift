@@ -48,7 +48,7 @@ public enum DataLoader {
         return try pair(images: images, labels: labels, source: directory + " (\(split.rawValue))")
     }
 
-    static func pair(images: ZooFormat.Tensor, labels: ZooFormat.Tensor, source: String) throws -> LabeledData {
+    static func pair(images: StoredTensor, labels: StoredTensor, source: String) throws -> LabeledData {
         guard let count = images.shape.first, labels.shape == [count] else {
             throw ZooKitError.invalidRequest("\(source): \(images.shape.first ?? 0) samples but labels of shape \(labels.shape)")
         }

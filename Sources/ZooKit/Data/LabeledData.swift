@@ -56,11 +56,11 @@ public struct LabeledData: Sendable {
 
     /// The engine's dataset (sparse integer labels).
     public func dataset() throws -> Dataset {
-        try Dataset(inputs: ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
+        try Dataset(inputs: Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
     }
 
     /// The inputs as one tensor `[count] + sampleShape`.
-    public func inputTensor() throws -> ZooNet.Tensor {
-        try ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs)
+    public func inputTensor() throws -> Tensor {
+        try Tensor(shape: [count] + sampleShape, scalars: inputs)
     }
 }

@@ -27,9 +27,9 @@ enum Checkpoint {
                      optimizer: OptimizerState, to path: String, fingerprint: String) throws {
         let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         var tensors = try network.variables.map { variable in
-            try ZooFormat.Tensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
+            try StoredTensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
         }
-        tensors += try optimizer.slots.map { try ZooFormat.Tensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
+        tensors += try optimizer.slots.map { try StoredTensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
         let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         try SafetensorsWriter.write(tensors, metadata: [
             "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
