@@ -4,7 +4,11 @@
 @_exported import ZooNet
 
 /// Errors of the registry, weight assignment and transfer pipeline.
-/// `description` names the file or model, the key, what was expected and what was found.
+///
+/// Every case is worded in one place, ``message(naming:)``: ``description`` names settings as
+/// the library spells them (`TransferOptions.freeze`); the `zoo` command line passes its flag
+/// names instead (`--freeze`), so one error reads right in Swift code and in a terminal.
+/// The message names the file or model, the key, what was expected and what was found.
 public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A manifest that does not parse or misses a field.
     case badManifest(file: String, key: String, problem: String)
@@ -22,14 +26,85 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case download(url: String, reason: String)
     /// Weights neither beside the manifest nor cached, and no URL to fetch them from.
     case weightsMissing(model: String, path: String)
+    /// Weights with a URL that have not been downloaded yet (``Fetcher/fetch(_:progress:)`` downloads them).
+    case weightsNotFetched(model: String)
     /// A registry folder that cannot be written.
     case registryNotWritable(path: String, reason: String)
-    /// A model name already registered (import without --force).
+    /// A model name already registered (an import without ``ImportRequest/force``).
     case alreadyRegistered(name: String, path: String)
-    /// An invalid request (option values and combinations).
+    /// A setting whose value cannot work; `problem` continues a sentence that starts with
+    /// the setting's name ("TransferOptions.freeze" + " '[' is not a valid regular expression").
+    case invalidSetting(Setting, problem: String)
+    /// A setting that works only together with another one (`dropLayers` needs a new head).
+    case settingNeeds(Setting, Setting)
+    /// Two settings that exclude each other.
+    case settingsConflict(Setting, Setting)
+    /// Something the inputs do not say, which a setting must supply; `reason` says what is missing.
+    case settingRequired(Setting, reason: String)
+    /// A fine-tuning checkpoint written by another run (another model, data or options).
+    case checkpointOfAnotherRun(path: String)
+    /// An invalid request that no single setting explains (data that does not fit the model, …).
     case invalidRequest(String)
 
-    public var description: String {
+    /// A setting of the library's option types, named in ``ZooKitError`` messages.
+    ///
+    /// The raw value is the library's spelling (`TransferOptions.freeze`); the command line maps
+    /// each case to its flag.
+    public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
+        // TransferOptions
+        case head = "TransferOptions.head"
+        case reuseThrough = "TransferOptions.reuseThrough"
+        case dropLayers = "TransferOptions.dropLayers"
+        case freeze = "TransferOptions.freeze"
+        case freezeBelow = "TransferOptions.freezeBelow"
+        case dropout = "TransferOptions.dropout"
+        case batchNormMomentum = "TransferOptions.batchNormMomentum"
+        case l1 = "TransferOptions.l1"
+        case l2 = "TransferOptions.l2"
+        // OptimizerSettings
+        case optimizer = "OptimizerSettings"
+        case learningRate = "OptimizerSettings.learningRate"
+        case momentum = "OptimizerSettings.momentum"
+        case decaySteps = "OptimizerSettings.decaySteps"
+        case decayRate = "OptimizerSettings.decayRate"
+        case clipValue = "OptimizerSettings.clipValue"
+        case clipNorm = "OptimizerSettings.clipNorm"
+        case globalClipNorm = "OptimizerSettings.globalClipNorm"
+        // FineTuneOptions
+        case epochs = "FineTuneOptions.epochs"
+        case batchSize = "FineTuneOptions.batchSize"
+        case patience = "FineTuneOptions.patience"
+        case unfreezeAfter = "FineTuneOptions.unfreezeAfter"
+        case unfreeze = "FineTuneOptions.unfreeze"
+        case unfreezeLearningRate = "FineTuneOptions.unfreezeLearningRate"
+        case checkpoint = "FineTuneOptions.checkpoint"
+        case resume = "FineTuneOptions.resume"
+        case tensorBoard = "FineTuneOptions.tensorBoard"
+        // DataSelection
+        case classes = "DataSelection.classes"
+        case perClass = "DataSelection.perClass"
+        case validationPerClass = "DataSelection.validationPerClass"
+        case validationSplit = "DataSelection.validationSplit"
+        // AssignmentOptions
+        case partial = "AssignmentOptions.partial"
+        case scope = "AssignmentOptions.scope"
+        // ImportRequest and registration
+        case name = "ImportRequest.name"
+        case architectureSource = "ImportRequest.architecture"
+        case inputShape = "ImportRequest.inputShape"
+        case labels = "ImportRequest.labels"
+        case layout = "NameMapping.layout"
+        case mappingRules = "NameMapping.rules"
+        case force = "ImportRequest.force"
+
+        public var description: String { rawValue }
+    }
+
+    public var description: String { message(naming: \.description) }
+
+    /// The message, with every setting it mentions named by `name`.
+    /// - Parameter name: how to spell a setting (the library's `TransferOptions.freeze`, or a flag).
+    public func message(naming name: (Setting) -> String) -> String {
         switch self {
         case .badManifest(let file, let key, let problem):
             return "\(file): invalid manifest at '\(key)': \(problem)"
@@ -44,27 +119,39 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(file): SHA-256 mismatch: the manifest says \(expected), the file has \(found)"
         case .assignmentFailed(let report):
             return "the weights do not fit the network:\n" + report.problemSummary
+                + "\n  use \(name(.partial)) (or \(name(.scope))) to load only what fits"
         case .download(let url, let reason):
             return "cannot download \(url): \(reason)"
         case .weightsMissing(let model, let path):
             return "\(model): the weights file \(path) is not there and the manifest has no url to fetch it from"
+        case .weightsNotFetched(let model):
+            return "\(model): the weights are not downloaded yet (Fetcher.fetch downloads them)"
         case .registryNotWritable(let path, let reason):
             return "cannot write the registry at \(path): \(reason)"
-        case .alreadyRegistered(let name, let path):
-            return "a model named '\(name)' is already registered at \(path) (pass --force to replace it)"
+        case .alreadyRegistered(let model, let path):
+            return "a model named '\(model)' is already registered at \(path) (\(name(.force)) replaces it)"
+        case .invalidSetting(let setting, let problem):
+            return "\(name(setting)) \(problem)"
+        case .settingNeeds(let setting, let other):
+            return "\(name(setting)) needs \(name(other))"
+        case .settingsConflict(let setting, let other):
+            return "\(name(setting)) and \(name(other)) exclude each other"
+        case .settingRequired(let setting, let reason):
+            return "\(reason): set \(name(setting))"
+        case .checkpointOfAnotherRun(let path):
+            return "\(path) is a checkpoint of another run (different model, data or options): remove it, or do not set \(name(.resume))"
         case .invalidRequest(let message):
             return message
         }
     }
 
-    /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 1 otherwise.
+    /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 69 download, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
         case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .architecture: 65
-        case .weightsMissing: 66
+        case .weightsMissing, .weightsNotFetched, .unknownModel: 66
         case .registryNotWritable: 73
-        case .invalidRequest, .alreadyRegistered: 64
-        case .unknownModel: 66
+        case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64
         case .download: 69
         }
     }

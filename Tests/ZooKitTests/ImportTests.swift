@@ -142,7 +142,8 @@ import ZooNet
         let error = try #require(throws: ZooKitError.self) {
             try Importer.run(ImportRequest(file: Paths.keras("seed_k3.weights.h5"), name: "x"), registry: temporary.registry)
         }
-        #expect(error.description.contains("carries no architecture: pass --arch FILE"))
+        #expect(error == .settingRequired(.architectureSource, reason: Paths.keras("seed_k3.weights.h5") + " carries no architecture"))
+        #expect(error.description.hasSuffix("carries no architecture: set ImportRequest.architecture"))
     }
 
     @Test func architectureFromAKerasArchive() throws {

@@ -77,7 +77,7 @@ public enum HDF5Writer {
         /// Keras files hold `layer/weight` variables; a bare name has no layer.
         private func requireLayerNames(_ tensors: [StoredTensor], _ layout: String) throws {
             if let bare = tensors.first(where: { !$0.name.contains("/") }) {
-                throw FormatError(file: destination, .cannotRepresent(what: "'\(bare.name)' in a \(layout) weights file", why: "Keras variables are named layer/weight (rename with --rename, or write .npz, .safetensors or --to hdf5)"))
+                throw FormatError(file: destination, .cannotRepresent(what: "'\(bare.name)' in a \(layout) weights file", why: "Keras variables are named layer/weight (rename them with ConvertOptions.renames, or write .npz, .safetensors or plain HDF5)"))
             }
         }
 

@@ -13,7 +13,7 @@ public enum NPYWriter {
     /// The `.npy` header bytes for `tensor`.
     static func header(for tensor: StoredTensor, destination: String) throws -> [UInt8] {
         guard let descr = NPYDescr.descr(for: tensor.dtype) else {
-            throw FormatError(file: destination, .cannotRepresent(what: "'\(tensor.name)' (\(tensor.dtype.name))", why: "NumPy has no \(tensor.dtype.name) dtype; convert with --dtype float32"))
+            throw FormatError(file: destination, .cannotRepresent(what: "'\(tensor.name)' (\(tensor.dtype.name))", why: "NumPy has no \(tensor.dtype.name) dtype; cast it to float32 first (ConvertOptions.floatType)"))
         }
         return NPYHeader.encode(descr: descr, shape: tensor.shape)
     }

@@ -86,7 +86,7 @@ public enum TensorWriter {
         switch format {
         case .npy:
             guard selected.count == 1 else {
-                throw FormatError(file: path, .cannotRepresent(what: "\(selected.count) tensors as one .npy", why: "a .npy file holds exactly one array; use --only to pick one, or write .npz"))
+                throw FormatError(file: path, .cannotRepresent(what: "\(selected.count) tensors as one .npy", why: "a .npy file holds exactly one array; select one (ConvertOptions.only), or write .npz"))
             }
             try NPYWriter.write(selected[0], to: path)
         case .npz:

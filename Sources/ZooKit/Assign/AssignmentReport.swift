@@ -36,7 +36,7 @@ public struct AssignmentReport: Sendable, Equatable, Codable {
     /// True when every variable in scope got a tensor of the right shape and every tensor was used.
     public var isComplete: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
-    /// The problems, one per line, with hints.
+    /// The problems, one per line, with hints (did you mean, layout presets).
     public var problemSummary: String {
         var lines: [String] = []
         for item in missing {
@@ -48,7 +48,6 @@ public struct AssignmentReport: Sendable, Equatable, Codable {
         for item in mismatched {
             lines.append("  shape \(item.variable): the network expects \(item.expected), the file has \(item.found) in \(item.source)" + (item.hint.map { " (\($0))" } ?? ""))
         }
-        lines.append("  use --partial (or a scope regex) to load only what fits")
         return lines.joined(separator: "\n")
     }
 

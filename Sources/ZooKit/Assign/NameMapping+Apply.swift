@@ -34,14 +34,14 @@ extension NameMapping {
         do {
             rules = try self.rules.map { rule throws(TensorRuleError) in try TensorRenameRule(rule) }
         } catch {
-            throw ZooKitError.invalidRequest("mapping rule: \(error)")
+            throw ZooKitError.invalidSetting(.mappingRules, problem: "\(error)")
         }
         var mapped: [MappedTensor]
         switch layout {
         case "none", "keras": mapped = archive.tensors.map { Self.direct($0, name: layout == "keras" ? Self.dropIndexSuffix($0.name) : $0.name) }
         case "tf": mapped = Self.tensorflow(archive.tensors, network: network)
         case "pytorch": mapped = try Self.pytorch(archive.tensors, network: network)
-        default: throw ZooKitError.invalidRequest("unknown layout '\(layout)' (expected \(Self.layouts.joined(separator: ", ")))")
+        default: throw ZooKitError.invalidSetting(.layout, problem: "'\(layout)' is not a layout (expected \(Self.layouts.joined(separator: ", ")))")
         }
         guard !rules.isEmpty else { return mapped }
         return mapped.map { tensor in

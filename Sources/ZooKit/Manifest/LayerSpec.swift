@@ -49,6 +49,29 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         return spec
     }
 
+    /// A dropout layer: in training, each input is zeroed with probability `rate` and the rest
+    /// scaled by 1/(1 − rate); in inference it passes its input through.
+    public static func dropout(_ name: String, rate: Double) -> LayerSpec {
+        var spec = LayerSpec(type: "dropout", name: name)
+        spec.rate = rate
+        return spec
+    }
+
+    /// A batch-normalization layer over the last axis (Keras' defaults: momentum 0.99, epsilon 0.001).
+    public static func batchNormalization(_ name: String, momentum: Double = 0.99, epsilon: Double = 0.001) -> LayerSpec {
+        var spec = LayerSpec(type: "batch_normalization", name: name)
+        spec.momentum = momentum
+        spec.epsilon = epsilon
+        return spec
+    }
+
+    /// An activation layer (`"relu"`, `"elu"`, `"softmax"`, … as in the type's documentation).
+    public static func activation(_ name: String, _ activation: String) -> LayerSpec {
+        var spec = LayerSpec(type: "activation", name: name)
+        spec.activation = activation
+        return spec
+    }
+
     /// Whether this is a hidden layer in the seed's sense (dense or convolutional).
     public var isHiddenLayer: Bool { type == "dense" || type == "conv2d" }
 
@@ -139,5 +162,23 @@ extension ModelManifest {
         } catch let error as ZooNetError {
             throw ZooKitError.architecture(model: name, reason: error.description)
         }
+    }
+}
+
+extension Array where Element == LayerSpec {
+    /// The layers without their final activation, so that the network outputs logits (the
+    /// values a softmax or sigmoid would turn into probabilities): a trailing `activation`
+    /// layer is removed (if other layers remain), else the last layer's activation becomes
+    /// `linear`. Layers without weights keep their variables' names, so a network built from
+    /// the result takes the same weights.
+    public var withoutFinalActivation: [LayerSpec] {
+        var specs = self
+        guard let last = specs.last else { return specs }
+        if last.type == "activation", specs.count > 1 {
+            specs.removeLast()
+        } else if last.activation != nil {
+            specs[specs.count - 1].activation = "linear"
+        }
+        return specs
     }
 }

@@ -14,6 +14,8 @@ public struct ImportRequest: Sendable {
         case file(String)
         /// An already registered model.
         case like(String)
+        /// A manifest in memory (its architecture, input, head, labels and preprocessing).
+        case manifest(ModelManifest)
     }
 
     public var file: String
@@ -58,12 +60,12 @@ public enum Importer {
     /// The manifest an import would write, the opened weights and the assignment report; writes nothing.
     public static func prepare(_ request: ImportRequest, registry: Registry) throws -> (manifest: ModelManifest, weights: TensorArchive, report: AssignmentReport) {
         guard ModelManifest.isValidName(request.name) else {
-            throw ZooKitError.invalidRequest("'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
+            throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
         let archive = try TensorArchive.open(request.file)
         let base = try architecture(for: request, archive: archive, registry: registry)
         guard let inputShape = request.inputShape ?? base.inputShape else {
-            throw ZooKitError.invalidRequest("the architecture does not say its input shape: pass --input-shape")
+            throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
         }
         let fileName = URL(fileURLWithPath: request.file).lastPathComponent
         guard !fileName.hasPrefix("."), fileName != "manifest.json" else {
@@ -87,7 +89,7 @@ public enum Importer {
         let classes = network.outputShape.last ?? 0
         manifest.labels = request.labels ?? base.labels ?? (0..<classes).map(String.init)
         guard manifest.labels.count == classes else {
-            throw ZooKitError.invalidRequest("\(manifest.labels.count) labels for a network with \(classes) outputs")
+            throw ZooKitError.invalidSetting(.labels, problem: "names \(manifest.labels.count) classes, the network has \(classes) outputs")
         }
         try manifest.validate(file: request.name)
         let tensors = try request.mapping.apply(to: archive, network: network)
@@ -110,12 +112,14 @@ public enum Importer {
         switch request.architecture {
         case .weightsFile:
             guard let model = try archive.kerasModel() else {
-                throw ZooKitError.invalidRequest("\(request.file) carries no architecture: pass --arch FILE (a Keras model or config, or a manifest) or --like NAME")
+                throw ZooKitError.settingRequired(.architectureSource, reason: "\(request.file) carries no architecture")
             }
             let converted = try KerasArchitecture.layers(of: model)
             return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
         case .like(let name):
             return base(from: try registry.entry(named: name).manifest)
+        case .manifest(let manifest):
+            return base(from: manifest)
         case .file(let path):
             return try architecture(fromFile: path)
         }
@@ -172,7 +176,7 @@ public enum Importer {
     /// Writes `ROOT/NAME/` (manifest + weights) through a temporary folder and a
     /// rename, holding the registry lock; an existing entry is replaced only with `force`.
     static func write(_ manifest: ModelManifest, weightsFrom source: String?, into root: String, force: Bool) throws -> String {
-        try AtomicWrite.withLock(on: root) {
+        try RegistryLock.withLock(on: root) {
             let manager = FileManager.default
             let destination = root + "/" + manifest.name
             if manager.fileExists(atPath: destination), !force {
@@ -182,8 +186,8 @@ public enum Importer {
             try? manager.removeItem(atPath: staging)
             do {
                 try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
-                if let source { try manager.copyItem(atPath: source, toPath: staging + "/" + manifest.weights.file) }
-                try AtomicWrite.data(try manifest.encoded(), to: staging + "/manifest.json")
+                if let source { try AtomicWrite.copy(source, to: staging + "/" + manifest.weights.file) }
+                try AtomicWrite.registryFile(try manifest.encoded(), to: staging + "/manifest.json")
                 var replaced: String?
                 if manager.fileExists(atPath: destination) {
                     replaced = root + "/.replaced-\(manifest.name)-\(getpid())"
@@ -194,6 +198,9 @@ public enum Importer {
             } catch let error as ZooKitError {
                 try? manager.removeItem(atPath: staging)
                 throw error
+            } catch let error as FormatError {
+                try? manager.removeItem(atPath: staging)
+                throw ZooKitError.registryNotWritable(path: root, reason: error.description)
             } catch {
                 try? manager.removeItem(atPath: staging)
                 throw ZooKitError.registryNotWritable(path: root, reason: (error as NSError).localizedDescription)

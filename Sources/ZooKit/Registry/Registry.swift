@@ -22,10 +22,18 @@ public struct Registry: Sendable {
     }
 
     /// The registry set up from the environment (see the type's documentation).
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> Registry {
+    /// - Parameters:
+    ///   - environment: the variables to read (`ZOO_REGISTRY`, `XDG_DATA_HOME`, `XDG_CACHE_HOME`,
+    ///     `HOME`, `ZOO_BUILTIN_REGISTRY`); default: the process's.
+    ///   - root: use this folder as the user's registry instead of `$ZOO_REGISTRY` or
+    ///     `$XDG_DATA_HOME/zoo`: it is searched first (the built-in registry last) and imports
+    ///     are written into it (`zoo --registry DIR`).
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment, root: String? = nil) -> Registry {
         let home = environment["HOME"] ?? NSHomeDirectory()
         var user: [String]
-        if let list = environment["ZOO_REGISTRY"], !list.isEmpty {
+        if let root {
+            user = [root]
+        } else if let list = environment["ZOO_REGISTRY"], !list.isEmpty {
             user = list.split(separator: ":").map(String.init)
         } else {
             let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"
@@ -127,13 +135,11 @@ public struct RegistryEntry: Sendable {
 
     /// The weights file, its SHA-256 checked against the manifest (the digest of a
     /// file is remembered per path, size and modification time, so it is computed once).
-    /// - Throws: `weightsMissing` (run `zoo fetch`), `digestMismatch`.
+    /// - Throws: ``ZooKitError/weightsNotFetched(model:)`` (``Fetcher/fetch(_:progress:)`` downloads them), ``ZooKitError/weightsMissing(model:path:)``, ``ZooKitError/digestMismatch(file:expected:found:)``.
     public func verifiedWeightsPath(verify: Bool = true) throws -> String {
         let path = weightsPath
         guard FileManager.default.fileExists(atPath: path) else {
-            if manifest.weights.url != nil {
-                throw ZooKitError.invalidRequest("\(manifest.name): the weights are not downloaded yet: run `zoo fetch \(manifest.name)`")
-            }
+            if manifest.weights.url != nil { throw ZooKitError.weightsNotFetched(model: manifest.name) }
             throw ZooKitError.weightsMissing(model: manifest.name, path: path)
         }
         if verify {

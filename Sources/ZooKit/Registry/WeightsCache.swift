@@ -62,6 +62,6 @@ public struct WeightsCache: Sendable {
     private func saveDigests(_ digests: [String: Remembered]) {
         guard let data = try? JSONEncoder().encode(digests) else { return }
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try? AtomicWrite.data(data, to: digestsFile)
+        try? AtomicWrite.registryFile(data, to: digestsFile)
     }
 }

@@ -25,11 +25,8 @@ enum Checkpoint {
 
     static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, phase: Int,
                      optimizer: OptimizerState, to path: String, fingerprint: String) throws {
-        let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-        var tensors = try network.variables.map { variable in
-            try StoredTensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
-        }
-        tensors += try optimizer.slots.map { try StoredTensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
+        var tensors = try network.weightTensors(overriding: overrides)
+        tensors += try optimizer.slots.map { try StoredTensor($0, name: slotPrefix + $0.name) }
         let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         try SafetensorsWriter.write(tensors, metadata: [
             "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
@@ -45,7 +42,7 @@ enum Checkpoint {
         let archive = try TensorArchive.open(path)
         let metadata = archive.metadata
         guard metadata["zoo_run"] == fingerprint, let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
-            throw ZooKitError.invalidRequest("\(path) is a checkpoint of another run (different model, data or options): remove it or drop --resume")
+            throw ZooKitError.checkpointOfAnotherRun(path: path)
         }
         for variable in network.variables {
             try variable.assign(try archive.tensor(named: variable.name).floats())

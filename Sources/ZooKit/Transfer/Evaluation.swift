@@ -55,16 +55,15 @@ public enum Evaluation {
             labels: labels.isEmpty ? (0..<classes).map(String.init) : labels)
     }
 
-    /// A copy of `network` (same variables' values) whose last layer outputs logits
-    /// (the final softmax, sigmoid or other activation left out).
+    /// A copy of `network` (same variables' values) whose last layer outputs logits: the final
+    /// activation left out (see `Array<LayerSpec>.withoutFinalActivation`).
+    /// - Parameters:
+    ///   - specs: the layers `network` was built from.
+    ///   - inputShape: the per-sample input shape.
+    ///   - network: the network whose values are copied.
+    /// - Throws: ``ZooKitError/unsupportedLayer(name:type:reason:)`` if a layer does not build.
     public static func logitsNetwork(specs: [LayerSpec], inputShape: [Int], from network: Sequential) throws -> Sequential {
-        var specs = specs
-        if let last = specs.last, last.type == "activation", specs.count > 1 {
-            specs.removeLast()
-        } else if specs.last?.activation != nil {
-            specs[specs.count - 1].activation = "linear"
-        }
-        let logits = try Sequential(inputShape: inputShape, layers: specs.map { try $0.makeLayer() })
+        let logits = try Sequential(inputShape: inputShape, layers: specs.withoutFinalActivation.map { try $0.makeLayer() })
         try FineTuner.copyVariables(from: network, to: logits)
         return logits
     }

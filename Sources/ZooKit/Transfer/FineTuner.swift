@@ -2,54 +2,6 @@ import Foundation
 import ZooFormat
 import ZooNet
 
-/// The training half of transfer learning: phases of `fit`, optional caching
-/// of frozen outputs, per-epoch checkpoints, resuming, early stopping.
-public struct FineTuneOptions: Sendable {
-    public var optimizer = OptimizerSettings()
-    public var epochs = 100
-    public var batchSize = 32
-    /// Early stopping on validation loss with this patience (restoring the best weights); nil: off.
-    public var patience: Int?
-    /// Compute the outputs of the frozen, deterministic bottom of the network once and train the rest on them.
-    public var cacheFrozenOutputs = true
-    /// After this many epochs, a second phase with more layers trainable.
-    public var unfreezeAfter: Int?
-    /// Variables made trainable in the second phase (regex at the start of names); nil: the topmost frozen hidden layer.
-    public var unfreeze: String?
-    /// The second phase's learning rate (the book lowers it when unfreezing); nil: the same.
-    public var unfreezeLearningRate: Float?
-    /// Write a checkpoint after every epoch here (atomically).
-    public var checkpoint: String?
-    /// Continue from `checkpoint` if it exists and belongs to the same run.
-    public var resume = false
-    public var seed: UInt64 = 42
-
-    public init() {}
-}
-
-/// What a fine-tuning run did.
-public struct FineTuneResult: Sendable, Codable {
-    public struct Epoch: Sendable, Codable {
-        public let phase: Int
-        public let epoch: Int
-        public let loss: Double
-        public let accuracy: Double?
-        public let validationLoss: Double?
-        public let validationAccuracy: Double?
-        public let seconds: Double
-    }
-
-    public var epochs: [Epoch] = []
-    /// Wall-clock seconds of training (caching included, evaluation excluded).
-    public var trainingSeconds = 0.0
-    /// How many bottom layers ran once per example instead of every epoch.
-    public var cachedLayers: [Int] = []
-    public var trainable: [[String]] = []
-    public var resumedFromEpoch: Int?
-    /// With early stopping, the epoch whose weights were restored (the best), per phase; nil without.
-    public var restoredEpochs: [Int?] = []
-}
-
 public enum FineTuner {
     /// Trains `transfer.network` on `training` (validated on `validation`).
     /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run.
@@ -57,6 +9,7 @@ public enum FineTuner {
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
         progress: ProgressReporter? = nil, fingerprint: String = ""
     ) throws -> FineTuneResult {
+        try options.validate()
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
         for data in [training] + (validation.map { [$0] } ?? []) {
@@ -104,9 +57,9 @@ public enum FineTuner {
         let network = transfer.network
         var names = transfer.trainableNames
         if let pattern {
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(pattern) } catch { throw ZooKitError.invalidRequest("--unfreeze '\(pattern)' is not a valid regular expression") }
-            names += network.variables.map(\.name).filter { (try? regex.prefixMatch(in: $0)) != nil }
+            let matched = try NamePattern.compile(pattern, for: .unfreeze).filter(network.variables.map(\.name))
+            if matched.isEmpty { transfer.warn(.matchesNothing(.unfreeze, pattern: pattern)) }
+            names += matched
         } else if let layer = network.layers.last(where: { layer in !layer.variables.isEmpty && layer.variables.allSatisfy { !$0.isTrainable } && !(layer is BatchNorm) }) {
             names += layer.variables.map(\.name)
         }
@@ -133,10 +86,10 @@ public enum FineTuner {
             : nil
         if let prefix { try copyVariables(from: network, to: prefix) }
         let trainee = try TransferNetwork.makeNetwork(
-            logitSpecs(Array(transfer.specs[boundary...])), inputShape: prefix?.outputShape ?? transfer.inputShape,
+            Array(transfer.specs[boundary...]).withoutFinalActivation, inputShape: prefix?.outputShape ?? transfer.inputShape,
             options: transfer.options, head: transfer.head)
         try copyVariables(from: network, to: trainee)
-        try trainee.freeze(trainable: TransferNetwork.exactPattern(transfer.trainableNames))
+        trainee.freeze(trainable: .exactly(transfer.trainableNames))
         var trainData = try training.dataset()
         var validationData = try validation?.dataset()
         if let prefix {
@@ -204,16 +157,4 @@ public enum FineTuner {
             try variable.assign(match.values)
         }
     }
-}
-
-/// The specs with a final softmax removed: the network then outputs logits.
-func logitSpecs(_ specs: [LayerSpec]) -> [LayerSpec] {
-    var specs = specs
-    guard let last = specs.last else { return specs }
-    if last.type == "activation", last.activation == "softmax", specs.count > 1 {
-        specs.removeLast()
-    } else if last.activation == "softmax" {
-        specs[specs.count - 1].activation = "linear"
-    }
-    return specs
 }

@@ -78,10 +78,15 @@ public final class Sequential {
     /// Everything else is frozen: no gradient is computed for it, and no backward pass runs
     /// below the lowest layer holding a trainable variable. A BN layer whose gamma and beta are
     /// frozen runs in inference mode.
+    /// - Throws: ``ZooNetError/invalidPattern(_:)`` when `pattern` does not compile.
     public func freeze(trainable pattern: String) throws {
-        let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex(pattern) } catch { throw ZooNetError.invalidPattern(pattern) }
-        for v in variables { v.isFrozen = (try? regex.prefixMatch(in: v.name)) == nil }
+        freeze(trainable: try NamePattern(pattern))
+    }
+
+    /// Makes trainable exactly the variables `pattern` matches; everything else is frozen
+    /// (see ``freeze(trainable:)-(String)``).
+    public func freeze(trainable pattern: NamePattern) {
+        for v in variables { v.isFrozen = !pattern.matches(v.name) }
         updateLowestTrainableLayer()
     }
 
