@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),
         .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["zoo"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["zoo", "ZooFormat"]),
     ]
 )

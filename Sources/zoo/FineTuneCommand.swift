@@ -119,6 +119,12 @@ struct FineTuneCommand: ParsableCommand {
     @Flag(help: "Continue from --checkpoint if it exists (same command): weights, optimizer state, epoch and batch order as an uninterrupted run (early stopping restarts its count, dropout draws new masks).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Write TensorBoard logs under this folder: DIR/<model>-<date>/train and …/validation, per epoch (see them with `tensorboard --logdir DIR`).", valueName: "dir"))
+    var tensorboard: String?
+
+    @Flag(help: "With --tensorboard, also log a histogram of every variable after each epoch.")
+    var histograms = false
+
     @Option(help: ArgumentHelp("Names of the new head's classes, comma-separated (default: the original class numbers).", valueName: "names"))
     var labels: String?
 
@@ -138,6 +144,7 @@ struct FineTuneCommand: ParsableCommand {
 
     func validate() throws {
         if newHead != nil && keepHead { throw ValidationError("pass --new-head or --keep-head, not both") }
+        if histograms && tensorboard == nil { throw ValidationError("--histograms needs --tensorboard") }
         if let out, OutputFormat(pathExtensionOf: out) == nil { throw ValidationError("--out: name the file .safetensors, .npz, .h5, .weights.h5 or .hdf5") }
     }
 
@@ -154,6 +161,7 @@ struct FineTuneCommand: ParsableCommand {
         let test: EvaluationReport?
         let savedAs: String?
         let out: String?
+        let tensorBoardRun: String?
         let warnings: [String]
     }
 
@@ -193,6 +201,7 @@ struct FineTuneCommand: ParsableCommand {
         options.unfreezeLearningRate = unfreezeLR
         options.checkpoint = checkpoint
         options.resume = resume
+        options.tensorBoard = tensorboard.map { TensorBoardOptions(directory: $0, histograms: histograms) }
         options.seed = dataOptions.seed
         return options
     }
@@ -247,7 +256,7 @@ struct FineTuneCommand: ParsableCommand {
                 model: pretrained.manifest.name, trainingSamples: training.count, validationSamples: validation?.count ?? 0,
                 trainable: result.trainable, reused: transfer.reused.count, cachedLayers: result.cachedLayers,
                 trainingSeconds: result.trainingSeconds, epochs: result.epochs, validation: validationReport, test: testReport,
-                savedAs: saveAs, out: out, warnings: warnings)
+                savedAs: saveAs, out: out, tensorBoardRun: result.tensorBoardRun, warnings: warnings)
             if json {
                 print(try prettyJSON(summary))
                 return
@@ -260,6 +269,7 @@ struct FineTuneCommand: ParsableCommand {
             if let testReport { print("  test accuracy \(String(format: "%.4f", testReport.accuracy)), loss \(String(format: "%.4f", testReport.loss)) on \(testReport.samples) samples") }
             if let saveAs { print("  registered as \(saveAs)") }
             if let out { print("  weights written to \(out)") }
+            if let run = result.tensorBoardRun, let tensorboard { print("  TensorBoard logs in \(run) (tensorboard --logdir \(tensorboard))") }
         }
     }
 

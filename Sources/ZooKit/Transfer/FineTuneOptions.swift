@@ -25,6 +25,8 @@ public struct FineTuneOptions: Sendable {
     public var checkpoint: String?
     /// Continue from ``checkpoint`` if it exists and belongs to the same run.
     public var resume = false
+    /// Write TensorBoard event files (one run folder per run, see ``TensorBoardRun``); nil: none.
+    public var tensorBoard: TensorBoardOptions?
     /// Seeds the batch order of every epoch.
     public var seed: UInt64 = 42
 
@@ -49,6 +51,12 @@ public struct FineTuneOptions: Sendable {
         }
         if let unfreeze { _ = try NamePattern.compile(unfreeze, for: .unfreeze) }
         if resume && checkpoint == nil { throw ZooKitError.settingNeeds(.resume, .checkpoint) }
+        if let tensorBoard {
+            if tensorBoard.directory.isEmpty { throw ZooKitError.invalidSetting(.tensorBoard, problem: "needs a folder") }
+            if let name = tensorBoard.runName, name.isEmpty || name.contains("/") || name == "." || name == ".." {
+                throw ZooKitError.invalidSetting(.tensorBoard, problem: "run name '\(name)' must be one folder name")
+            }
+        }
     }
 }
 
@@ -84,4 +92,6 @@ public struct FineTuneResult: Sendable, Codable {
     public var resumedFromEpoch: Int?
     /// With early stopping, the epoch whose weights were restored (the best), per phase; nil without.
     public var restoredEpochs: [Int?] = []
+    /// The TensorBoard run folder the run logged to, if any.
+    public var tensorBoardRun: String?
 }

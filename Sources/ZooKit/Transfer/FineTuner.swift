@@ -2,9 +2,29 @@ import Foundation
 import ZooFormat
 import ZooNet
 
+/// The training half of transfer learning: phases of `fit`, optional caching of frozen outputs,
+/// per-epoch checkpoints, resuming, early stopping, TensorBoard logs.
 public enum FineTuner {
-    /// Trains `transfer.network` on `training` (validated on `validation`).
-    /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run.
+    /// Trains `transfer.network` on `training` (validated on `validation` after every epoch).
+    ///
+    /// The first phase trains what `transfer` leaves trainable; with
+    /// ``FineTuneOptions/unfreezeAfter`` a second phase unfreezes more and trains on with a new
+    /// optimizer. The frozen, deterministic bottom of the network runs once per sample when
+    /// ``FineTuneOptions/cacheFrozenOutputs`` is on; a softmax head trains on logits through the
+    /// fused softmax cross-entropy, ℓ = logΣⱼe^{zⱼ} − z_y. With a checkpoint, every epoch is saved
+    /// (weights, optimizer moments, epoch) and a resumed run computes what the uninterrupted run would.
+    /// - Parameters:
+    ///   - transfer: the network to train, from ``TransferNetwork/build(from:options:)``.
+    ///   - training: the training samples, labels in 0..<classes.
+    ///   - validation: the validation samples, for early stopping and the logged validation metrics.
+    ///   - options: the optimizer, epochs, phases, checkpoint and logs.
+    ///   - progress: per-epoch (and, on a terminal, per-batch) progress lines.
+    ///   - fingerprint: identifies the run in its checkpoint, so that a checkpoint of another run is refused.
+    /// - Returns: the metrics of every epoch and what the run did.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` and friends for invalid options (see
+    ///   ``FineTuneOptions/validate()``), ``ZooKitError/invalidRequest(_:)`` for data that does not
+    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:)``, ``FormatError`` when a checkpoint or
+    ///   log cannot be read or written.
     public static func run(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
         progress: ProgressReporter? = nil, fingerprint: String = ""
@@ -28,6 +48,13 @@ public enum FineTuner {
             result.resumedFromEpoch = restored.epoch
             resumed = restored
         }
+        var logs: (logger: TensorBoardLogger, runName: String)?
+        if let tensorBoard = options.tensorBoard {
+            let runName = tensorBoard.runName ?? resumed?.tensorBoardRun ?? TensorBoardOptions.runName(model: transfer.baseModel)
+            let run = try TensorBoardRun(directory: tensorBoard.directory + "/" + runName, resumingAfter: resumed?.epoch)
+            logs = (TensorBoardLogger(run: run, histograms: tensorBoard.histograms), runName)
+            result.tensorBoardRun = run.directory
+        }
         let firstPhaseEpochs = min(options.unfreezeAfter ?? options.epochs, options.epochs)
         let clock = ContinuousClock()
         let started = clock.now
@@ -43,7 +70,7 @@ public enum FineTuner {
             let optimizerState = resumed?.phase == phase && remaining.lowerBound > range.lowerBound ? resumed?.optimizer : nil
             let history = try runPhase(
                 transfer, training: trainSet, validation: validationSet, phaseEpochs: range, from: remaining.lowerBound,
-                phase: phase, optimizerState: optimizerState, options: options, progress: progress,
+                phase: phase, optimizerState: optimizerState, options: options, progress: progress, logs: logs,
                 fingerprint: fingerprint, cached: &result.cachedLayers, restored: &result.restoredEpochs)
             result.epochs += history
         }
@@ -73,7 +100,7 @@ public enum FineTuner {
     static func runPhase(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, phaseEpochs: Range<Int>, from start: Int,
         phase: Int, optimizerState: OptimizerState?, options: FineTuneOptions, progress: ProgressReporter?,
-        fingerprint: String, cached: inout [Int], restored: inout [Int?]
+        logs: (logger: TensorBoardLogger, runName: String)?, fingerprint: String, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.
@@ -114,11 +141,26 @@ public enum FineTuner {
             callbacks.append(callback)
             stopping = callback
         }
+        // The logs before the checkpoint: a run killed between the two has logged an epoch its
+        // checkpoint lacks, which the resumed run cuts off and logs again (never a gap).
+        if let logger = logs?.logger {
+            logger.stepOffset = phaseEpochs.lowerBound
+            logger.phase = phase
+            // Histograms of the whole network: the trainee's values, the cached prefix's (frozen) for the rest.
+            logger.histogramSource = {
+                network.variables.map { variable in
+                    ((try? trainee.variable(named: variable.name)) ?? variable).snapshot
+                }
+            }
+            callbacks.insert(logger, at: 0)  // first: it logs the epoch's weights, before early stopping restores the best
+        }
         if let checkpoint = options.checkpoint {
             let trainable = trainee.trainableVariables
+            let runName = logs?.runName
             callbacks.append(ModelCheckpoint(save: { epoch, variables in
                 try Checkpoint.save(full: network, overrides: variables, epoch: phaseEpochs.lowerBound + epoch, phase: phase,
-                                    optimizer: optimizer.state(of: trainable), to: checkpoint, fingerprint: fingerprint)
+                                    optimizer: optimizer.state(of: trainable), to: checkpoint, fingerprint: fingerprint,
+                                    tensorBoardRun: runName)
             }))
         }
         let history: [EpochMetrics]

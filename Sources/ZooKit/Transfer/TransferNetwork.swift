@@ -13,13 +13,16 @@ public final class TransferNetwork {
     public let network: Sequential
     /// The name of the classifier head layer.
     public let head: String
+    /// The name of the pretrained model it was built from.
+    public let baseModel: String
     /// Variables that received pretrained values.
     public let reused: [String]
     /// What the user should know (a freeze pattern that matched nothing, …).
     public private(set) var warnings: [TransferWarning] = []
     let options: TransferOptions
 
-    init(inputShape: [Int], specs: [LayerSpec], network: Sequential, head: String, reused: [String], options: TransferOptions) {
+    init(inputShape: [Int], specs: [LayerSpec], network: Sequential, head: String, baseModel: String, reused: [String], options: TransferOptions) {
+        self.baseModel = baseModel
         self.inputShape = inputShape
         self.specs = specs
         self.network = network
@@ -70,7 +73,7 @@ public final class TransferNetwork {
             try variable.assign(source.values)
             reused.append(variable.name)
         }
-        let transfer = TransferNetwork(inputShape: manifest.input.shape, specs: specs, network: network, head: head, reused: reused, options: options)
+        let transfer = TransferNetwork(inputShape: manifest.input.shape, specs: specs, network: network, head: head, baseModel: manifest.name, reused: reused, options: options)
         try transfer.applyFreezing(freeze: options.freeze, freezeBelow: options.freezeBelow)
         return transfer
     }
