@@ -30,6 +30,7 @@ public enum TensorSource: Sendable {
 public struct StoredTensor: Sendable {
     /// The canonical variable name (`hidden1/kernel`).
     public var name: String
+    /// The element type as stored.
     public let dtype: DType
     /// Dimensions, outermost first. `[]` is a scalar (one element).
     public let shape: [Int]

@@ -16,10 +16,24 @@ import Glibc
 ///
 /// The file is written under a temporary name and renamed into place.
 public enum HDF5Writer {
+    /// Where the datasets go and which attributes say what they are.
     public enum Layout: Sendable {
-        case plain, keras2, keras3
+        /// One dataset per tensor at `/NAME`, as h5py's `f["hidden1/kernel"] = a`.
+        case plain
+        /// tf-keras' `save_weights("w.h5")` layout.
+        case keras2
+        /// Keras 3's `save_weights("w.weights.h5")` layout.
+        case keras3
     }
 
+    /// Writes `tensors` to `path` in `layout`, atomically (a temporary file, then a rename).
+    /// - Parameters:
+    ///   - tensors: the tensors; Keras layouts need names `layer/weight`.
+    ///   - path: the file to write.
+    ///   - layout: where the datasets go.
+    ///   - metadata: string attributes of the root group (`.plain` only).
+    /// - Throws: ``FormatError`` with `.cannotRepresent` for a name the layout has no place for,
+    ///   `.writeFailed` or `.library` when libhdf5 fails.
     public static func write(_ tensors: [StoredTensor], to path: String, layout: Layout, metadata: [String: String] = [:]) throws {
         let temporary = try reserveTemporaryPath(beside: path)
         var committed = false

@@ -1,7 +1,10 @@
 /// Summary statistics of a tensor's elements, computed in `Double`.
 public struct TensorStatistics: Sendable, Equatable {
+    /// The smallest element.
     public let minimum: Double
+    /// The largest element.
     public let maximum: Double
+    /// The arithmetic mean Σx / n.
     public let mean: Double
     /// Population standard deviation (NumPy's `std()` with `ddof=0`).
     public let standardDeviation: Double

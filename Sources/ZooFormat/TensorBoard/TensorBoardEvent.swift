@@ -40,7 +40,14 @@ public struct TensorBoardEvent: Sendable, Equatable {
 
     /// `SessionLog.SessionStatus`.
     public enum SessionStatus: Int, Sendable {
-        case unspecified = 0, start = 1, stop = 2, checkpoint = 3
+        /// No status.
+        case unspecified = 0
+        /// A (re)start: what was logged at this step or later before it is stale.
+        case start = 1
+        /// The end of a session.
+        case stop = 2
+        /// A checkpoint was written.
+        case checkpoint = 3
     }
 
     /// An event.
@@ -175,7 +182,9 @@ public struct SummaryValue: Sendable, Equatable {
 /// A histogram of values, as TensorBoard's `HistogramProto`: bucket `i` counts the values in
 /// (`bucketLimits[i−1]`, `bucketLimits[i]`] (the first from `minimum`).
 public struct Histogram: Sendable, Equatable {
+    /// The smallest value (0 for no values).
     public var minimum: Double
+    /// The largest value (0 for no values).
     public var maximum: Double
     /// The number of values.
     public var count: Double

@@ -11,6 +11,12 @@ public struct ConvertOptions: Sendable {
     /// Deflate `.npz` members (as `np.savez_compressed`).
     public var compress = false
 
+    /// Options; the defaults keep every tensor as it is.
+    /// - Parameters:
+    ///   - renames: rules applied in order to every name.
+    ///   - only: keep only tensors whose original name matches.
+    ///   - floatType: cast floating-point tensors to this type.
+    ///   - compress: deflate `.npz` members.
     public init(renames: [TensorRenameRule] = [], only: TensorFilter? = nil, floatType: DType? = nil, compress: Bool = false) {
         self.renames = renames
         self.only = only
@@ -21,7 +27,12 @@ public struct ConvertOptions: Sendable {
 
 /// The formats Zoo writes.
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case npy, npz, safetensors
+    /// NumPy `.npy`: exactly one tensor.
+    case npy
+    /// NumPy `.npz`, stored or deflated.
+    case npz
+    /// safetensors, with `__metadata__`.
+    case safetensors
     /// Plain HDF5: one dataset per tensor, groups from `/`.
     case hdf5
     /// A tf-keras (Keras 2) weights file, for `model.load_weights("w.h5")`.
@@ -81,6 +92,13 @@ extension TensorArchive {
 
 /// Writes tensors in any output format, atomically.
 public enum TensorWriter {
+    /// Writes `selected` to `path` in `format`, atomically.
+    /// - Parameters:
+    ///   - selected: the tensors (exactly one for `.npy`).
+    ///   - path: the file to write.
+    ///   - format: the output format.
+    ///   - metadata: string pairs, where the format has a place for them (safetensors, plain HDF5).
+    ///   - compress: deflate `.npz` members.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor, or a dtype the format lacks.
     public static func write(_ selected: [StoredTensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
         switch format {
