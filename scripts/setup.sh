@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets/fashion-mnist (the demo and some tests).
-packages=(pkg-config zlib1g-dev libdeflate-dev libhdf5-dev libopenblas-dev dataset-fashion-mnist)
+packages=(pkg-config zlib1g-dev libdeflate-dev libhdf5-dev libdnnl-dev libopenblas-dev dataset-fashion-mnist)
 
 missing=()
 for package in "${packages[@]}"; do
