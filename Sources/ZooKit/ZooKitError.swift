@@ -5,7 +5,7 @@
 
 /// Errors of the registry, weight assignment and transfer pipeline.
 ///
-/// Every case is worded in one place, ``message(naming:)``: ``description`` names settings as
+/// Every case is worded in one place, `message(naming:)`: `description` names settings as
 /// the library spells them (`TransferOptions.freeze`); the `zoo` command line passes its flag
 /// names instead (`--freeze`), so one error reads right in Swift code and in a terminal.
 /// The message names the file or model, the key, what was expected and what was found.
@@ -52,54 +52,95 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// each case to its flag.
     public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
         // TransferOptions
+        /// What goes on top of the reused layers.
         case head = "TransferOptions.head"
+        /// The topmost pretrained layer to reuse.
         case reuseThrough = "TransferOptions.reuseThrough"
+        /// Hidden layers dropped below a new head.
         case dropLayers = "TransferOptions.dropLayers"
+        /// The pattern of variables not trained.
         case freeze = "TransferOptions.freeze"
+        /// The layer below which everything is frozen.
         case freezeBelow = "TransferOptions.freezeBelow"
+        /// The dropout rate below a new head.
         case dropout = "TransferOptions.dropout"
+        /// The momentum given to every batch normalization.
         case batchNormMomentum = "TransferOptions.batchNormMomentum"
+        /// The L1 kernel penalty.
         case l1 = "TransferOptions.l1"
+        /// The L2 kernel penalty.
         case l2 = "TransferOptions.l2"
         // OptimizerSettings
+        /// The optimizer as a whole (a combination the engine refuses).
         case optimizer = "OptimizerSettings"
+        /// The (initial) learning rate.
         case learningRate = "OptimizerSettings.learningRate"
+        /// SGD momentum.
         case momentum = "OptimizerSettings.momentum"
+        /// Steps per decay of a schedule.
         case decaySteps = "OptimizerSettings.decaySteps"
+        /// A schedule's decay rate.
         case decayRate = "OptimizerSettings.decayRate"
+        /// Gradient clipping by value.
         case clipValue = "OptimizerSettings.clipValue"
+        /// Gradient clipping by norm.
         case clipNorm = "OptimizerSettings.clipNorm"
+        /// Gradient clipping by global norm.
         case globalClipNorm = "OptimizerSettings.globalClipNorm"
         // FineTuneOptions
+        /// The number of epochs.
         case epochs = "FineTuneOptions.epochs"
+        /// The mini-batch size.
         case batchSize = "FineTuneOptions.batchSize"
+        /// Early stopping's patience.
         case patience = "FineTuneOptions.patience"
+        /// The epochs of the first phase.
         case unfreezeAfter = "FineTuneOptions.unfreezeAfter"
+        /// The pattern of variables unfrozen in the second phase.
         case unfreeze = "FineTuneOptions.unfreeze"
+        /// The second phase's learning rate.
         case unfreezeLearningRate = "FineTuneOptions.unfreezeLearningRate"
+        /// The checkpoint file.
         case checkpoint = "FineTuneOptions.checkpoint"
+        /// Continuing from the checkpoint.
         case resume = "FineTuneOptions.resume"
+        /// The TensorBoard log options.
         case tensorBoard = "FineTuneOptions.tensorBoard"
         // DataSelection
+        /// The classes kept.
         case classes = "DataSelection.classes"
+        /// Training samples per class.
         case perClass = "DataSelection.perClass"
+        /// Validation samples per class.
         case validationPerClass = "DataSelection.validationPerClass"
+        /// The validation fraction.
         case validationSplit = "DataSelection.validationSplit"
         // AssignmentOptions
+        /// Accepting an incomplete assignment.
         case partial = "AssignmentOptions.partial"
+        /// The pattern of variables assigned.
         case scope = "AssignmentOptions.scope"
         // ImportRequest and registration
+        /// The model's name.
         case name = "ImportRequest.name"
+        /// Where the architecture comes from.
         case architectureSource = "ImportRequest.architecture"
+        /// The per-sample input shape.
         case inputShape = "ImportRequest.inputShape"
+        /// The class names.
         case labels = "ImportRequest.labels"
+        /// The name-mapping layout preset.
         case layout = "NameMapping.layout"
+        /// The name-mapping rules.
         case mappingRules = "NameMapping.rules"
+        /// Replacing a registered model.
         case force = "ImportRequest.force"
 
+        /// The library's spelling, `TransferOptions.freeze`.
         public var description: String { rawValue }
     }
 
+    /// The message in the library's terms (settings named `TransferOptions.freeze`).
     public var description: String { message(naming: \.description) }
 
     /// The message, with every setting it mentions named by `name`.

@@ -2,7 +2,11 @@
 /// (deflated) do: one `NAME.npy` member per tensor, in the given order.
 public enum NPZWriter {
     /// Writes `tensors` to `path` atomically.
-    /// - Parameter compressed: deflate each member, as `np.savez_compressed`.
+    /// - Parameters:
+    ///   - tensors: the tensors, each stored as `NAME.npy`.
+    ///   - path: the file to write.
+    ///   - compressed: deflate each member, as `np.savez_compressed`.
+    /// - Throws: ``FormatError`` with `.duplicateName`, `.cannotRepresent` or `.writeFailed`.
     public static func write(_ tensors: [StoredTensor], to path: String, compressed: Bool = false) throws {
         var names: Set<String> = []
         for tensor in tensors where !names.insert(tensor.name).inserted {

@@ -8,6 +8,7 @@ public struct MappedTensor: Sendable {
     public let name: String
     /// The name in the file.
     public let source: String
+    /// Its shape after layout conversion (what the variable must have).
     public let shape: [Int]
     /// Optimizer state and the like: never assigned unless asked.
     public let isOptimizerState: Bool

@@ -12,6 +12,11 @@ public struct AssignmentOptions: Sendable {
     /// Assign optimizer state too (normally skipped).
     public var includeOptimizerState: Bool
 
+    /// Assignment options; the defaults are strict.
+    /// - Parameters:
+    ///   - partial: accept missing and unexpected tensors.
+    ///   - scope: assign only variables this pattern matches at the start of their names (see `NamePattern`).
+    ///   - includeOptimizerState: assign optimizer state too.
     public init(partial: Bool = false, scope: String? = nil, includeOptimizerState: Bool = false) {
         self.partial = partial
         self.scope = scope

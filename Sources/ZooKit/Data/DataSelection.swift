@@ -12,8 +12,16 @@ public struct DataSelection: Sendable {
     public var validationPerClass: Int?
     /// Or: this fraction of the selected samples for validation.
     public var validationSplit: Double?
+    /// Seeds the sampling.
     public var seed: UInt64
 
+    /// A selection; the defaults keep every sample, no validation split.
+    /// - Parameters:
+    ///   - classes: the classes to keep, in the order of their new labels.
+    ///   - perClass: training samples per class.
+    ///   - validationPerClass: validation samples per class, held out first.
+    ///   - validationSplit: or this fraction held out.
+    ///   - seed: seeds the sampling.
     public init(classes: [Int]? = nil, perClass: Int? = nil, validationPerClass: Int? = nil, validationSplit: Double? = nil, seed: UInt64 = 42) {
         self.classes = classes
         self.perClass = perClass
@@ -65,10 +73,10 @@ public struct DataSelection: Sendable {
         }
     }
 
-    /// Applies the filter and sampling: (training, validation), labels remapped to 0…N−1 in the order of ``classes``.
+    /// Applies the filter and sampling: (training, validation), labels remapped to 0…N−1 in the order of `classes`.
     /// - Parameter data: the samples to choose from.
     /// - Returns: the training samples, and the validation samples if a validation split was asked for.
-    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for invalid settings (see ``validate()``)
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for invalid settings (see `validate()`)
     ///   or a class with fewer samples than asked for; ``ZooKitError/invalidRequest(_:)`` for a kept class with no samples.
     public func apply(to data: LabeledData) throws -> (training: LabeledData, validation: LabeledData?) {
         try validate()

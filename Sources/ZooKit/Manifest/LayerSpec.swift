@@ -12,21 +12,38 @@ import ZooNet
 ///
 /// Activations: linear, relu, elu, selu, sigmoid, tanh, softmax, leaky_relu.
 public struct LayerSpec: Codable, Sendable, Equatable {
+    /// The layer kind: `dense`, `batch_normalization`, `activation`, `leaky_relu`, `elu`,
+    /// `prelu`, `dropout`, `flatten`, `conv2d`, `max_pooling2d`.
     public var type: String
+    /// The layer's name, the scope of its variables (`hidden1` → `hidden1/kernel`).
     public var name: String
+    /// Dense: the output units.
     public var units: Int?
+    /// Dense, conv2d, activation: the activation's Keras name.
     public var activation: String?
+    /// Dense, conv2d: whether a bias exists (default true).
     public var useBias: Bool?
+    /// Batch normalization: the moving averages' decay (default 0.99).
     public var momentum: Double?
+    /// Batch normalization: ε (default 0.001).
     public var epsilon: Double?
+    /// Batch normalization: whether β exists (default true).
     public var center: Bool?
+    /// Batch normalization: whether γ exists (default true).
     public var scale: Bool?
+    /// Leaky ReLU's slope (default 0.3), ELU's α (default 1).
     public var alpha: Double?
+    /// Dropout: the drop probability.
     public var rate: Double?
+    /// Conv2d: the output channels.
     public var filters: Int?
+    /// Conv2d: (kh, kw), or one number for both.
     public var kernelSize: [Int]?
+    /// Conv2d, max pooling: (sh, sw) (default 1 for conv2d, the pool size for pooling).
     public var strides: [Int]?
+    /// Conv2d, max pooling: `valid` (default) or `same`.
     public var padding: String?
+    /// Max pooling: the window (default 2 × 2).
     public var poolSize: [Int]?
 
     enum CodingKeys: String, CodingKey {
@@ -36,11 +53,18 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         case poolSize = "pool_size"
     }
 
+    /// A layer of `type` named `name`, every setting at its default.
     public init(type: String, name: String) {
         self.type = type
         self.name = name
     }
 
+    /// A dense layer: Y = f(X·W + b), W `[in, units]`.
+    /// - Parameters:
+    ///   - name: the layer's name.
+    ///   - units: the output units.
+    ///   - activation: f's Keras name (`linear`, `relu`, `softmax`, …).
+    ///   - useBias: add b.
     public static func dense(_ name: String, units: Int, activation: String = "linear", useBias: Bool = true) -> LayerSpec {
         var spec = LayerSpec(type: "dense", name: name)
         spec.units = units

@@ -18,37 +18,60 @@ public struct ImportRequest: Sendable {
         case manifest(ModelManifest)
     }
 
+    /// The weights file, in any format `TensorArchive` reads.
     public var file: String
+    /// The new model's name (letters, digits, `.`, `_`, `-`).
     public var name: String
+    /// Where the architecture comes from (default: the weights file itself).
     public var architecture: ArchitectureSource = .weightsFile
+    /// How the file's tensor names map to the network's variables (default: Keras names).
     public var mapping = NameMapping(layout: "keras")
+    /// Class names in output order (default: from the architecture source, else the output numbers).
     public var labels: [String]?
+    /// One line for listings (default: from the source, else "Imported from FILE").
     public var summary: String?
+    /// What the model does (default: `classification`).
     public var task: String?
+    /// Tags for listings.
     public var tags: [String] = []
+    /// The weights' license (default: `unknown`).
     public var license: String?
+    /// The classifier layer (default: the last layer with weights).
     public var head: String?
+    /// The per-sample input shape (default: from the architecture).
     public var inputShape: [Int]?
+    /// The input preprocessing (default: from the source, else none).
     public var preprocessing: Preprocessing?
+    /// Measured figures to record.
     public var metrics: [String: Double] = [:]
+    /// Who made the weights (default: what the file says, Keras files carry their version).
     public var provenance: Provenance?
+    /// The model's version.
     public var version = "1.0.0"
     /// Where `zoo fetch` downloads the weights from; then the file is not copied into the registry.
     public var url: String?
     /// Replace a model of the same name in the writable registry.
     public var force = false
 
+    /// A request to register `file` as `name`, every other setting at its default.
     public init(file: String, name: String) {
         self.file = file
         self.name = name
     }
 }
 
+/// `zoo import` as a library call: registers a weights file as a model, strictly checked first.
 public enum Importer {
     /// Checks the request completely, then writes the entry atomically under the registry's lock.
+    /// - Parameters:
+    ///   - request: what to register and how.
+    ///   - registry: where (its writable root) and where to find `like` models.
     /// - Returns: the new entry and the assignment report (complete).
-    /// - Throws: `invalidRequest`, `unknownModel`, `unsupportedLayer`, `assignmentFailed`
-    ///   (nothing written), `alreadyRegistered`, `registryNotWritable`, format errors.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` (an invalid name or labels),
+    ///   ``ZooKitError/settingRequired(_:reason:)`` (no architecture or input shape),
+    ///   ``ZooKitError/unknownModel(name:hint:searched:)``, ``ZooKitError/unsupportedLayer(name:type:reason:)``,
+    ///   ``ZooKitError/assignmentFailed(_:)`` (nothing written), ``ZooKitError/alreadyRegistered(name:path:)``,
+    ///   ``ZooKitError/registryNotWritable(path:reason:)``, and `FormatError` for unreadable files.
     public static func run(_ request: ImportRequest, registry: Registry) throws -> (entry: RegistryEntry, report: AssignmentReport) {
         let prepared = try prepare(request, registry: registry)
         guard prepared.report.isComplete else { throw ZooKitError.assignmentFailed(prepared.report) }
@@ -58,6 +81,7 @@ public enum Importer {
     }
 
     /// The manifest an import would write, the opened weights and the assignment report; writes nothing.
+    /// - Throws: as `run(_:registry:)`, except that an incomplete assignment is reported, not thrown.
     public static func prepare(_ request: ImportRequest, registry: Registry) throws -> (manifest: ModelManifest, weights: TensorArchive, report: AssignmentReport) {
         guard ModelManifest.isValidName(request.name) else {
             throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")

@@ -12,8 +12,15 @@ public struct Registry: Sendable {
     public let writableRoot: String
     /// The built-in registry, if found.
     public let builtInRoot: String?
+    /// The download cache.
     public let cache: WeightsCache
 
+    /// A registry from explicit folders (tests; `standard(environment:root:)` reads them from the environment).
+    /// - Parameters:
+    ///   - roots: the folders searched, in order.
+    ///   - writableRoot: where imports go.
+    ///   - builtInRoot: the built-in registry, if any.
+    ///   - cache: the download cache.
     public init(roots: [String], writableRoot: String, builtInRoot: String?, cache: WeightsCache) {
         self.roots = roots
         self.writableRoot = writableRoot
@@ -117,9 +124,11 @@ func closestModelName(_ name: String, _ names: [String]) -> String? {
 
 /// One registered model: its manifest and where it lives.
 public struct RegistryEntry: Sendable {
+    /// The model's manifest.
     public let manifest: ModelManifest
     /// The folder holding `manifest.json`.
     public let directory: String
+    /// Whether it comes from the built-in registry shipped with Zoo.
     public let isBuiltIn: Bool
     let cache: WeightsCache
 

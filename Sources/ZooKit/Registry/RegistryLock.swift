@@ -26,7 +26,7 @@ enum RegistryLock {
 }
 
 extension AtomicWrite {
-    /// Writes `data` to `path` atomically (see ``AtomicWrite``), for registry files.
+    /// Writes `data` to `path` atomically (see `AtomicWrite`), for registry files.
     /// - Throws: ``ZooKitError/registryNotWritable(path:reason:)`` with the system's reason.
     static func registryFile(_ data: Data, to path: String) throws {
         do {

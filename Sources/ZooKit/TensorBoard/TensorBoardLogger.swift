@@ -1,11 +1,11 @@
 import ZooFormat
 import ZooNet
 
-/// Keras' `TensorBoard` callback for ``Sequential/fit(_:validation:loss:optimizer:epochs:initialEpoch:batchSize:shuffleSeed:callbacks:progress:)``:
+/// Keras' `TensorBoard` callback for `Sequential/fit(_:validation:loss:optimizer:epochs:initialEpoch:batchSize:shuffleSeed:callbacks:progress:)`:
 /// after every epoch it logs, at step = epoch,
 ///
 /// - in `RUN/train`: `epoch_loss`, `epoch_accuracy`, `epoch_learning_rate` (and `epoch_phase`
-///   when ``phase`` is set: 1 frozen, 2 unfrozen), and with ``histograms`` a histogram of every
+///   when `phase` is set: 1 frozen, 2 unfrozen), and with `histograms` a histogram of every
 ///   variable under `<variable>/histogram` (Keras 3's tag, 30 equal-width buckets);
 /// - in `RUN/validation`: `epoch_loss`, `epoch_accuracy` (the same tags, so TensorBoard draws
 ///   training and validation curves on one chart).
@@ -40,7 +40,7 @@ public final class TensorBoardLogger: Callback {
     }
 
     /// Logs the epoch's metrics (and histograms), then syncs the files.
-    /// - Throws: ``FormatError`` when the event files cannot be written.
+    /// - Throws: `FormatError` when the event files cannot be written.
     public func epochDidEnd(_ metrics: EpochMetrics, context: TrainingContext) throws -> CallbackAction {
         let step = stepOffset + metrics.epoch
         var values: [SummaryValue] = [.scalar("epoch_loss", Float(metrics.loss))]

@@ -58,9 +58,9 @@ public final class TensorBoardRun {
     /// step then appears once.
     /// - Parameters:
     ///   - directory: the run's folder (created if needed).
-    ///   - resumingAfter: the last step to keep from earlier files; nil for a new run.
+    ///   - step: the last step to keep from earlier files; nil for a new run.
     ///   - clock: seconds since the Unix epoch, for wall times (tests pass a fixed one).
-    /// - Throws: ``FormatError`` when the folders or files cannot be created, read or cut.
+    /// - Throws: `FormatError` when the folders or files cannot be created, read or cut.
     public init(directory: String, resumingAfter step: Int? = nil, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.directory = directory
         self.clock = clock
@@ -87,21 +87,21 @@ public final class TensorBoardRun {
     }
 
     /// Logs scalars (and histograms) at `step` in the training file.
-    /// - Throws: ``FormatError`` with `.writeFailed`.
+    /// - Throws: `FormatError` with `.writeFailed`.
     public func logTraining(_ values: [SummaryValue], step: Int) throws {
         guard !values.isEmpty else { return }
         try train.append(TensorBoardEvent(wallTime: clock(), step: Int64(step), content: .summary(values)))
     }
 
     /// Logs scalars at `step` in the validation file.
-    /// - Throws: ``FormatError`` with `.writeFailed`.
+    /// - Throws: `FormatError` with `.writeFailed`.
     public func logValidation(_ values: [SummaryValue], step: Int) throws {
         guard !values.isEmpty else { return }
         try validation().append(TensorBoardEvent(wallTime: clock(), step: Int64(step), content: .summary(values)))
     }
 
     /// Makes everything logged so far durable (`fsync` of both files).
-    /// - Throws: ``FormatError`` with `.writeFailed`.
+    /// - Throws: `FormatError` with `.writeFailed`.
     public func sync() throws {
         try train.sync()
         try validationWriter?.sync()

@@ -23,7 +23,7 @@ public struct FineTuneOptions: Sendable {
     public var unfreezeLearningRate: Float?
     /// Write a checkpoint after every epoch here (a safetensors file, written atomically).
     public var checkpoint: String?
-    /// Continue from ``checkpoint`` if it exists and belongs to the same run.
+    /// Continue from `checkpoint` if it exists and belongs to the same run.
     public var resume = false
     /// Write TensorBoard event files (one run folder per run, see ``TensorBoardRun``); nil: none.
     public var tensorBoard: TensorBoardOptions?

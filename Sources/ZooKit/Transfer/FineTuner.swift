@@ -23,7 +23,7 @@ public enum FineTuner {
     /// - Returns: the metrics of every epoch and what the run did.
     /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` and friends for invalid options (see
     ///   ``FineTuneOptions/validate()``), ``ZooKitError/invalidRequest(_:)`` for data that does not
-    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:)``, ``FormatError`` when a checkpoint or
+    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:)``, `FormatError` when a checkpoint or
     ///   log cannot be read or written.
     public static func run(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,

@@ -2,7 +2,7 @@ import ZooNet
 
 /// The optimizer and its hyperparameters, with Keras' names and defaults.
 public struct OptimizerSettings: Sendable, Codable, Equatable {
-    /// The optimizers ``make(totalSteps:)`` builds (raw values: the CLI's and JSON's names).
+    /// The optimizers `make(totalSteps:)` builds (raw values: the CLI's and JSON's names).
     public enum Name: String, Sendable, Codable, CaseIterable {
         /// Plain stochastic gradient descent: w ← w − lr·g.
         case sgd

@@ -51,7 +51,7 @@ public struct TransferOptions: Sendable {
     public var l1: Float?
     /// L2 regularization factor of the dense and conv kernels (≥ 0): adds `l2·Σw²` to the loss.
     public var l2: Float?
-    /// Seeds the initialization of new (and, with ``fromScratch``, all) variables.
+    /// Seeds the initialization of new (and, with `fromScratch`, all) variables.
     public var seed: UInt64 = 42
     /// Reuse no pretrained weights: the same architecture, freshly initialized (the baseline).
     public var fromScratch = false
@@ -62,7 +62,7 @@ public struct TransferOptions: Sendable {
     /// The name of the layer ``Head/new(classes:)`` adds.
     public static let newHeadName = "new_outputs"
 
-    /// Whether ``head`` replaces the pretrained head.
+    /// Whether `head` replaces the pretrained head.
     public var replacesHead: Bool { head != .keep }
 
     /// Checks every value and combination, before anything is built.
@@ -121,5 +121,6 @@ public enum TransferWarning: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The warning in the library's terms.
     public var description: String { message(naming: \.description) }
 }

@@ -4,7 +4,7 @@
 /// (`hidden1/kernel$`) or list alternatives with `|` (`hidden[34]|outputs`).
 ///
 /// The one place where Zoo turns a user's pattern into a selection of variables: freezing,
-/// unfreezing, assignment scopes and ``Sequential/freeze(trainable:)`` all use it.
+/// unfreezing, assignment scopes and ``Network/freeze(trainable:)-(String)`` all use it.
 public struct NamePattern: @unchecked Sendable, CustomStringConvertible {
     /// The pattern as written (for ``exactly(_:)``, the names joined by `|`).
     public let pattern: String
@@ -52,5 +52,6 @@ public struct NamePattern: @unchecked Sendable, CustomStringConvertible {
         names.filter(matches)
     }
 
+    /// The pattern as written.
     public var description: String { pattern }
 }

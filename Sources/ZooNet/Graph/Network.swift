@@ -84,9 +84,11 @@ public class Network {
 
     /// Per-sample shapes of the inputs and outputs, in order.
     public var inputShapes: [[Int]] { inputIndices.map { nodes[$0].outputShape! } }
+    /// Per-sample shapes of the outputs, in order.
     public var outputShapes: [[Int]] { outputIndices.map { nodes[$0].outputShape! } }
-    /// The first input's and output's per-sample shapes.
+    /// The first input's per-sample shape.
     public var inputShape: [Int] { inputShapes[0] }
+    /// The first output's per-sample shape (`[classes]` for a classifier).
     public var outputShape: [Int] { outputShapes[0] }
 
     /// Node names in topological order (inputs first).
@@ -101,6 +103,7 @@ public class Network {
 
     /// The network's inputs and outputs as symbolic tensors (to extend the network).
     public var inputTensors: [SymbolicTensor] { inputIndices.map { SymbolicTensor(nodes[$0]) } }
+    /// The network's outputs as symbolic tensors (to put a head on them).
     public var outputTensors: [SymbolicTensor] { outputIndices.map { SymbolicTensor(nodes[$0]) } }
 
     /// The per-sample output shape of node `name`.

@@ -6,6 +6,7 @@
 public final class Dropout: Layer {
     public var name: String
     public var kind: String { "dropout" }
+    /// The probability of zeroing an element, in [0, 1).
     public let rate: Float
     public var variables: [Variable] { [] }
     private var count = 0
@@ -13,6 +14,10 @@ public final class Dropout: Layer {
     private let mask = FloatBuffer(count: 0)
     private var masked = false
 
+    /// A dropout layer.
+    /// - Parameters:
+    ///   - rate: the drop probability, in [0, 1) (checked when built).
+    ///   - name: the scope name; empty: `dropout`, `dropout_1`, ….
     public init(rate: Float, name: String = "") {
         self.rate = rate
         self.name = name

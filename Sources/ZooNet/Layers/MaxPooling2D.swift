@@ -6,8 +6,11 @@
 public final class MaxPooling2D: Layer {
     public var name: String
     public var kind: String { "max_pooling2d" }
+    /// The window's (ph, pw).
     public let poolSize: (height: Int, width: Int)
+    /// The step between windows, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// How the borders are padded.
     public let padding: Padding
     public var variables: [Variable] { [] }
     private var geometry = WindowGeometry()
