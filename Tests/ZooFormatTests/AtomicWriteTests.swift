@@ -19,7 +19,11 @@ import Testing
         #expect(FileManager.default.contents(atPath: path) == Data("second".utf8))
         try AtomicWrite.copy(path, to: folder + "/b.bin")
         #expect(FileManager.default.contents(atPath: folder + "/b.bin") == Data("second".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["a.bin", "b.bin"])
+        // A file finished elsewhere (a download's .part) is synced and renamed into place.
+        try Data("downloaded".utf8).write(to: URL(fileURLWithPath: folder + "/c.bin.part"))
+        try AtomicWrite.commit(folder + "/c.bin.part", to: folder + "/c.bin")
+        #expect(FileManager.default.contents(atPath: folder + "/c.bin") == Data("downloaded".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["a.bin", "b.bin", "c.bin"])
         // mkstemp's 0600 is widened to what the umask allows, as any new file.
         let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(permissions.map { $0 & 0o644 == 0o644 } == true)
@@ -31,5 +35,7 @@ import Testing
         #expect(error.exitCode == 73)
         #expect(error.description.contains("cannot create a temporary file in /nonexistent-zoo-folder"))
         #expect(throws: FormatError.self) { try AtomicWrite.copy("/nonexistent-zoo-file", to: "/tmp/zoo-never") }
+        let missing = try #require(throws: FormatError.self) { try AtomicWrite.commit("/nonexistent-zoo-file.part", to: "/tmp/zoo-never") }
+        #expect(missing.description == "/tmp/zoo-never: cannot write: open /nonexistent-zoo-file.part: No such file or directory")
     }
 }
