@@ -175,6 +175,11 @@ import Testing
         #expect(removed == peer.count + torn.count / 2 - kept)
         #expect(try EventFileReader.events(at: path) == Array(Self.peerEvents.prefix(3)))
         #expect(try EventFileReader.truncate(path, afterStep: 1) == 0)
+        // A writer killed before its first record leaves an empty file: nothing to read or cut.
+        let empty = folder + "/events.out.tfevents.2.test"
+        try Data().write(to: URL(fileURLWithPath: empty))
+        #expect(try EventFileReader.events(at: empty).isEmpty)
+        #expect(try EventFileReader.truncate(empty, afterStep: 0) == 0)
     }
 
     @Test func writerAppendsFramedEventsAfterItsVersion() throws {
