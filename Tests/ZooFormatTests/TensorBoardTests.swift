@@ -191,6 +191,11 @@ import Testing
         #expect(writer.path.hasPrefix(folder + "/run/train/events.out.tfevents.1700000000."))
         #expect(EventFileReader.eventFiles(in: folder + "/run/train") == [writer.path])
         #expect(try EventFileReader.events(at: writer.path) == Array(Self.peerEvents.prefix(2)))
+        // Files created later sort later, whatever the clock says (readers take them in name order).
+        let second = try EventFileWriter(directory: folder + "/run/train", wallTime: 1_700_000_000)
+        let third = try EventFileWriter(directory: folder + "/run/train", wallTime: 1_600_000_000)
+        #expect(EventFileReader.eventFiles(in: folder + "/run/train") == [writer.path, second.path, third.path])
+        #expect(second.path.hasPrefix(folder + "/run/train/events.out.tfevents.1700000001."))
         let error = try #require(throws: FormatError.self) { try EventFileWriter(directory: "/proc/zoo-no", wallTime: 0) }
         #expect(error.exitCode == 73)
     }

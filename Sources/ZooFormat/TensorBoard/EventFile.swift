@@ -7,7 +7,9 @@ import Glibc
 
 /// An append-only TensorBoard event file: TFRecord-framed ``TensorBoardEvent``s, starting with
 /// the file-version event `brain.Event:2`, named as TensorBoard's own writer names them:
-/// `events.out.tfevents.<seconds, 10 digits>.<host>.<pid>.<n>`.
+/// `events.out.tfevents.<seconds, 10 digits>.<host>.<pid>.<n>` — the seconds raised past those of
+/// the folder's existing files if needed, so that name order (the order readers take files in)
+/// is creation order.
 ///
 /// Every event is appended with one `write` of its whole record, and ``sync()`` makes what was
 /// appended durable (`fsync`), so a killed writer leaves complete records, at worst followed by
@@ -25,7 +27,7 @@ public final class EventFileWriter {
     /// file-version event.
     /// - Parameters:
     ///   - directory: where the file goes (a run's `train` or `validation` folder).
-    ///   - wallTime: seconds since the Unix epoch, for the file's name and first event.
+    ///   - wallTime: seconds since the Unix epoch, for the file's first event and name.
     /// - Throws: ``FormatError`` with `.writeFailed` when the folder or file cannot be created or written.
     public init(directory: String, wallTime: Double) throws {
         do {
@@ -37,7 +39,12 @@ public final class EventFileWriter {
         let hostName = gethostname(&host, host.count - 1) == 0
             ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         let number = Self.counter.add(1, ordering: .relaxed).newValue
-        let seconds = String(Int(wallTime))
+        // Readers take a folder's files in name order: the new file must sort after the ones
+        // already there (a run resumed within the same second, or after a clock step back).
+        let latest = EventFileReader.eventFiles(in: directory).compactMap { path in
+            path.split(separator: "/").last.flatMap { $0.split(separator: ".").dropFirst(3).first }.flatMap { Int($0) }
+        }.max()
+        let seconds = String(Swift.max(Int(wallTime), (latest ?? -1) + 1))
         let name = "events.out.tfevents.\(String(repeating: "0", count: max(0, 10 - seconds.count)) + seconds).\(hostName).\(getpid()).\(number)"
         path = directory + "/" + name
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
