@@ -49,3 +49,33 @@ import Testing
         }
     }
 }
+
+/// Regression: oneDNN 2.6's jit_1x1 weight gradient of a strided 1×1 convolution with fewer
+/// than 8 input channels and no bias is wrong in most runs (reproduced in C; PyTorch 2.15,
+/// which bundles oneDNN, crashed on the same case). ZooNet passes over that implementation.
+@Suite struct StridedPointwiseGradientTests {
+    @Test func weightGradientMatchesLoops() throws {
+        let (h, c, o, n) = (8, 3, 5, 2)
+        let x = Input(shape: [h, h, c])
+        let conv = Conv2D(filters: o, kernelSize: (1, 1), strides: (2, 2), useBias: false, name: "conv")
+        let net = try Network(inputs: [x], outputs: [conv(x)])
+        let input = try tensor([n, h, h, c], seed: 3), r = try tensor([n, 4, 4, o], seed: 4)
+        var want = [Float](repeating: 0, count: c * o)
+        for b in 0..<n {
+            for p in 0..<4 {
+                for q in 0..<4 {
+                    for i in 0..<c {
+                        for j in 0..<o {
+                            want[i * o + j] += input.scalars[((b * h + 2 * p) * h + 2 * q) * c + i] * r.scalars[((b * 4 + p) * 4 + q) * o + j]
+                        }
+                    }
+                }
+            }
+        }
+        for _ in 0..<20 {
+            _ = try net.vectorJacobianProduct([input], outputGradient: r, training: true)
+            let got = try net.variable(named: "conv/kernel").gradient.array(count: c * o)
+            #expect(closeness(got, want, relative: 1e-5, absolute: 1e-5) <= 1)
+        }
+    }
+}

@@ -158,7 +158,13 @@ final class ConvolutionPrimitives {
                 dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &srcRaw, &anyRaw,
                                                                     &biasRaw, &dstRaw, s, dl, l, r) } } } }
             try OneDNN.check(status, "\(name) backward-weights descriptor")
-            weightsPrimitive = try Primitive(d, hint: forwardPrimitive, name: "\(name) backward weights")
+            // oneDNN 2.6's jit_1x1 weight gradient is wrong for strided 1×1 convolutions with
+            // fewer than 8 input channels and no bias (most runs, any thread count; reproduced
+            // in C outside ZooNet): use the next implementation for strided 1×1 convolutions.
+            let strided1x1 = shape.kernelHeight == 1 && shape.kernelWidth == 1
+                && (shape.strideHeight > 1 || shape.strideWidth > 1)
+            weightsPrimitive = try Primitive(d, hint: forwardPrimitive, name: "\(name) backward weights",
+                                             avoiding: strided1x1 ? { $0.hasPrefix("jit_1x1") } : nil)
         }
         let gradientLayout = try WeightLayout(user: userWeights, primitive: weightsPrimitive.memory(dnnl_query_diff_weights_md),
                                               toPrimitive: false, name: "\(name) weight gradient")

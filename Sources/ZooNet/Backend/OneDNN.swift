@@ -26,16 +26,6 @@ enum OneDNN {
         return .success(engine)
     }()
 
-    /// The stream primitives run on (CPU: synchronous, in order, on the calling thread's team).
-    static var stream: dnnl_stream_t? { streamHandle }
-
-    nonisolated(unsafe) private static let streamHandle: dnnl_stream_t? = {
-        guard let engine = try? engine() else { return nil }
-        var stream: dnnl_stream_t?
-        guard dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else { return nil }
-        return stream
-    }()
-
     /// Throws `ZooNetError.backend` naming `operation` (e.g. "convolution forward [32, 224,
     /// 224, 3] → [32, 112, 112, 32]") unless `status` is success.
     @inline(__always)

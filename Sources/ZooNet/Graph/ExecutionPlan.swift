@@ -1,7 +1,9 @@
-/// Which plan: the requested outputs, training or inference, and whether dLoss/dInput is wanted.
+/// Which plan: the requested outputs, the forward mode (training: batch statistics, dropout),
+/// whether backward runs, and whether dLoss/dInput is wanted.
 struct PlanKey: Hashable {
     let outputs: [Int]
     let training: Bool
+    let backward: Bool
     let inputGradient: Bool
 }
 
@@ -27,19 +29,24 @@ struct ExecutionPlan {
         case node(Int)
         /// A BatchNorm node and the activation node that is its only consumer.
         case batchNormActivation(batchNorm: Int, activation: Int)
+        /// A convolution and the nodes fused into it (`FusedConvolution`); `nodes` in order,
+        /// the last one's output written; `addend` the other input of a fused residual add.
+        case fusedConvolution(FusedConvolution, nodes: [Int], addend: Int?)
 
         /// The node whose output the step writes.
         var output: Int {
             switch self {
             case .node(let i): return i
             case .batchNormActivation(_, let a): return a
+            case .fusedConvolution(_, let nodes, _): return nodes[nodes.count - 1]
             }
         }
-        /// The node whose inputs the step reads.
+        /// The node whose inputs the step reads (a fused step also reads its addend).
         var first: Int {
             switch self {
             case .node(let i): return i
             case .batchNormActivation(let b, _): return b
+            case .fusedConvolution(_, let nodes, _): return nodes[0]
             }
         }
     }
@@ -92,38 +99,74 @@ struct ExecutionPlan {
         for i in 0..<count where needed[i] { for j in network.inputsOf[i] { consumers[j].append(i) } }
         let requested = Set(key.outputs)
 
-        // Steps, fusing BatchNorm → activation.
+        // Which outputs need a gradient (training plans): nodes with a trainable variable and
+        // everything after them, and the inputs when dLoss/dInput is asked for.
+        var requiresGradient = [Bool](repeating: false, count: count)
+        if key.backward {
+            for i in network.inputIndices { requiresGradient[i] = key.inputGradient }
+            for i in 0..<count where needed[i] && !inputs.contains(i) {
+                requiresGradient[i] = network.nodes[i].variables.contains { $0.isTrainable }
+                    || network.inputsOf[i].contains { requiresGradient[$0] }
+            }
+        }
+
+        // Steps: convolutions with what follows them fused where no gradient flows, BatchNorm →
+        // activation pairs, single nodes.
         var steps: [Step] = []
         var fusedAway = Set<Int>()
+        var deferred: [Int: [Step]] = [:]  // fused steps placed at their last node's position
         for i in 0..<count where needed[i] && !inputs.contains(i) && !fusedAway.contains(i) {
+            if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(from: i, network: network, consumers: consumers, requested: requested,
+                                                            requiresGradient: requiresGradient, training: key.training) {
+                fusedAway.formUnion(nodes)
+                deferred[nodes[nodes.count - 1], default: []].append(step)
+                continue
+            }
             if case .layer(let layer) = network.nodes[i].operation, layer is BatchNorm, !requested.contains(i),
                consumers[i].count == 1, case .layer(let next) = network.nodes[consumers[i][0]].operation,
                let activation = next as? ActivationLayer,
-               !key.training || activation.activation.derivativeFromOutput {
+               !key.backward || activation.activation.derivativeFromOutput {
                 steps.append(.batchNormActivation(batchNorm: i, activation: consumers[i][0]))
                 fusedAway.insert(consumers[i][0])
             } else {
                 steps.append(.node(i))
             }
         }
+        // Fused steps end at a node that was itself fused away: place them in topological order
+        // of that node (all their inputs come earlier).
+        for (end, waiting) in deferred.sorted(by: { $0.key < $1.key }) {
+            let at = steps.firstIndex { $0.output > end } ?? steps.count
+            steps.insert(contentsOf: waiting, at: at)
+        }
+
+        // What each step reads.
+        func reads(_ step: Step) -> [Int] {
+            if case let .fusedConvolution(_, nodes, addend) = step { return network.inputsOf[nodes[0]] + (addend.map { [$0] } ?? []) }
+            return network.inputsOf[step.first]
+        }
 
         // Activation slots.
         var slot = [Int](repeating: -1, count: count)
         var activations = SlotAllocator()
-        if key.training {
+        if key.backward {
             for i in network.inputIndices { slot[i] = activations.fresh(network.sizes[i]) }
             for step in steps { slot[step.output] = activations.fresh(network.sizes[step.output]) }
         } else {
             var lastUse = [Int](repeating: -1, count: count)
             for (s, step) in steps.enumerated() {
-                for j in network.inputsOf[step.first] { lastUse[j] = s }
+                for j in reads(step) { lastUse[j] = s }
             }
             for i in requested { lastUse[i] = Int.max }
             for i in network.inputIndices { slot[i] = activations.take(network.sizes[i]) }
             for i in network.inputIndices where lastUse[i] == -1 { activations.release(slot[i]) }
             for (s, step) in steps.enumerated() {
-                slot[step.output] = activations.take(network.sizes[step.output])
-                for j in Set(network.inputsOf[step.first]) where lastUse[j] == s { activations.release(slot[j]) }
+                if case let .fusedConvolution(_, _, addend?) = step, lastUse[addend] == s,
+                   Set(reads(step)).subtracting([addend]).allSatisfy({ slot[$0] != slot[addend] }) {
+                    slot[step.output] = slot[addend]  // the sum post-op adds into the addend's own buffer
+                } else {
+                    slot[step.output] = activations.take(network.sizes[step.output])
+                }
+                for j in Set(reads(step)) where lastUse[j] == s && slot[j] != slot[step.output] { activations.release(slot[j]) }
             }
         }
         activationSlot = slot
@@ -134,13 +177,7 @@ struct ExecutionPlan {
         var gradientSlot = [Int](repeating: -1, count: count)
         var gradients = SlotAllocator()
         var scratchSizes: [Int] = []
-        if key.training {
-            var requiresGradient = [Bool](repeating: false, count: count)
-            for i in network.inputIndices { requiresGradient[i] = key.inputGradient }
-            for i in 0..<count where needed[i] && !inputs.contains(i) {
-                requiresGradient[i] = network.nodes[i].variables.contains { $0.isTrainable }
-                    || network.inputsOf[i].contains { requiresGradient[$0] }
-            }
+        if key.backward {
             for step in steps {
                 if case let .batchNormActivation(b, a) = step { requiresGradient[a] = requiresGradient[b] }
             }
@@ -168,10 +205,66 @@ struct ExecutionPlan {
         self.scratchSizes = scratchSizes
         self.steps = steps
         preparing = steps.flatMap { step -> [any BatchPreparing] in
+            if case .fusedConvolution = step { return [] }
             var nodes = [step.first]
             if step.output != step.first { nodes.append(step.output) }
             return nodes.compactMap { network.nodes[$0].layerObject as? any BatchPreparing }
         }
+        fused = steps.compactMap { step in
+            if case let .fusedConvolution(f, _, _) = step { return f }
+            return nil
+        }
+    }
+
+    /// The fused convolution steps (prepared per batch size like the layers).
+    let fused: [FusedConvolution]
+
+    /// The chain fused into a convolution at node `i`, if any: a following inference-mode
+    /// BatchNorm (folded), activation, residual `Add` with one other input, and an activation
+    /// after it — each the only consumer of the one before, none needing a gradient, none but
+    /// the last a requested output.
+    static func fusedChain(from i: Int, network: Network, consumers: [[Int]], requested: Set<Int>,
+                           requiresGradient: [Bool], training: Bool) -> (Step, [Int])? {
+        guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
+              convolution.convolutionShape != nil, !requiresGradient[i],
+              FusedConvolution.canFuse(convolution.activation) else { return nil }
+        var nodes = [i]
+        var batchNorm: BatchNorm?
+        var first = convolution.activation, second = Activation.linear
+        var addend: Int?
+        func next() -> Int? {
+            let last = nodes[nodes.count - 1]
+            guard !requested.contains(last), consumers[last].count == 1 else { return nil }
+            let candidate = consumers[last][0]
+            return requiresGradient[candidate] ? nil : candidate
+        }
+        if first == .linear, let n = next(), case .layer(let l) = network.nodes[n].operation, let bn = l as? BatchNorm,
+           !training || bn.isFrozen {
+            batchNorm = bn
+            nodes.append(n)
+        }
+        if first == .linear, let n = next(), case .layer(let l) = network.nodes[n].operation, let act = l as? ActivationLayer,
+           FusedConvolution.canFuse(act.activation) {
+            first = act.activation
+            nodes.append(n)
+        }
+        if let n = next(), case .merge(let m) = network.nodes[n].operation, m is Add, network.inputsOf[n].count == 2 {
+            let last = nodes[nodes.count - 1]
+            let others = network.inputsOf[n].filter { $0 != last }
+            if others.count == 1 {
+                addend = others[0]
+                nodes.append(n)
+                if let a = next(), case .layer(let l) = network.nodes[a].operation, let act = l as? ActivationLayer,
+                   FusedConvolution.canFuse(act.activation) {
+                    second = act.activation
+                    nodes.append(a)
+                }
+            }
+        }
+        guard nodes.count > 1,
+              let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
+                                                second: second) else { return nil }
+        return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
     }
 }
 

@@ -1,8 +1,12 @@
 /// Running a network's plans: buffers, forward, backward.
 extension Network {
     /// The plan for these outputs and mode (built once, then cached).
-    func plan(outputs: [Int]? = nil, training: Bool, inputGradient: Bool = false) -> ExecutionPlan {
-        let key = PlanKey(outputs: outputs ?? outputIndices, training: training, inputGradient: inputGradient && training)
+    /// `backward` defaults to `training` (a training step); a backward pass after an
+    /// inference-mode forward (Keras' `model(x, training=False)` under a tape) passes both.
+    func plan(outputs: [Int]? = nil, training: Bool, backward: Bool? = nil, inputGradient: Bool = false) -> ExecutionPlan {
+        let backward = backward ?? training
+        let key = PlanKey(outputs: outputs ?? outputIndices, training: training, backward: backward,
+                          inputGradient: inputGradient && backward)
         if let plan = plans[key] { return plan }
         let plan = ExecutionPlan(network: self, key: key)
         plans[key] = plan
@@ -13,11 +17,14 @@ extension Network {
     /// resources (oneDNN primitives). - Throws: `ZooNetError.backend` if a primitive cannot be made.
     func prepare(_ plan: ExecutionPlan, batch: Int) throws {
         activationBuffers.reserve(plan.activationSlotSizes.map { $0 * batch })
-        if plan.key.training {
+        if plan.key.backward {
             gradientBuffers.reserve(plan.gradientSlotSizes.map { $0 * batch })
             scratchBuffers.reserve(plan.scratchSizes.map { $0 * batch })
         }
-        for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.training) }
+        // Layers make backward-capable resources whenever backward runs (an inference-mode
+        // forward under a backward pass needs the max pool's workspace too).
+        for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
+        for fused in plan.fused { try fused.prepare(batch: batch) }
     }
 
     /// Where the plan reads input k (`inputIndices[k]`) from: stage the batch here.
@@ -60,6 +67,12 @@ extension Network {
                 bn.forward(activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                            into: activationBuffers[plan.activationSlot[a]], batch: batch, training: training,
                            activation: act.activation)
+            case let .fusedConvolution(fused, chain, addend):
+                let output = activationBuffers[plan.activationSlot[step.output]]
+                if let addend, plan.activationSlot[addend] != plan.activationSlot[step.output] {
+                    output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
+                }
+                fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
             }
         }
     }
@@ -103,6 +116,8 @@ extension Network {
                 bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                             activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
                             activation: act.activation, inputGradient: target(0), batch: batch)
+            case .fusedConvolution:
+                break  // fused only where no gradient flows
             }
             for (k, t) in targets.enumerated() {
                 if case let .accumulate(slot, scratch)? = t {
@@ -195,5 +210,41 @@ private struct AddBands: ParallelJob {
     func run(_ part: Int) {
         let range = partRange(part, of: parts, count: count)
         for i in range { target[i] += source[i] }
+    }
+}
+
+extension Network {
+    /// One forward pass on `inputs` (mode `training`) and the backward pass of the given
+    /// dLoss/dOutput (`[n] + outputShape` of the first output): returns the output and
+    /// dLoss/dInput for every input; the trainable variables' gradients are left in their
+    /// `gradient` buffers. What Keras computes with `model(x, training=…)` under a
+    /// `GradientTape` and `tape.gradient(y, …, output_gradients=dy)` — for parity tests.
+    func vectorJacobianProduct(_ inputs: [Tensor], outputGradient: Tensor, training: Bool) throws
+        -> (output: Tensor, inputGradients: [Tensor]) {
+        let n = inputs.first?.shape.first ?? 0
+        let output = outputIndices[0]
+        guard outputGradient.shape == [n] + nodes[output].outputShape! else {
+            throw ZooNetError.shapeMismatch(expected: [n] + nodes[output].outputShape!, actual: outputGradient.shape,
+                                            context: "output gradient")
+        }
+        let plan = plan(outputs: [output], training: training, backward: true, inputGradient: true)
+        try prepare(plan, batch: n)
+        for (k, x) in inputs.enumerated() {
+            x.scalars.withUnsafeBufferPointer { inputBuffer(plan, k).update(from: $0.baseAddress!, count: n * sizes[inputIndices[k]]) }
+        }
+        forward(plan, batch: n)
+        let y = Array(UnsafeBufferPointer(start: activation(plan, node: output), count: n * sizes[output]))
+        if plan.gradientSlot[output] >= 0 {
+            outputGradient.scalars.withUnsafeBufferPointer { gradient(plan, node: output).update(from: $0.baseAddress!, count: y.count) }
+            backward(plan, batch: n)
+        }
+        try OneDNN.throwRecordedFailure()
+        let gradients = try inputIndices.map { i -> Tensor in
+            let count = n * sizes[i]
+            let values = plan.gradientSlot[i] >= 0 ? Array(UnsafeBufferPointer(start: gradient(plan, node: i), count: count))
+                                                   : [Float](repeating: 0, count: count)
+            return try Tensor(shape: [n] + nodes[i].outputShape!, scalars: values)
+        }
+        return (try Tensor(shape: [n] + nodes[output].outputShape!, scalars: y), gradients)
     }
 }

@@ -37,6 +37,12 @@ public class Network {
     /// Plans by (outputs, training, input gradient); training plans depend on what is frozen.
     var plans: [PlanKey: ExecutionPlan] = [:]
 
+    /// Whether plans fuse convolutions with the batch norm, activations and residual add that
+    /// follow them where no gradient flows (on by default; off to compare, in tests).
+    var fusesConvolutions = true {
+        didSet { plans = [:] }
+    }
+
     /// Builds the network between `inputs` and `outputs`: every node between them gets a
     /// Keras-style default name if it has none (`conv2d`, `conv2d_1`, …) and is built in
     /// topological order, its variables initialized from `seed` (the k-th layer from
@@ -174,7 +180,7 @@ public class Network {
 
     /// Drops the training plans (they depend on which variables are trainable).
     func trainabilityDidChange() {
-        plans = plans.filter { !$0.key.training }
+        plans = plans.filter { !$0.key.backward }
     }
 }
 

@@ -36,7 +36,7 @@ public final class Conv2D: Layer, BatchPreparing {
     /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var core: ConvolutionCore?
+    private(set) var core: ConvolutionCore?
 
     /// A 2-D convolution.
     /// - Parameters:

@@ -46,7 +46,8 @@ final class ConvolutionCore {
     }
 
     private func primitives(batch: Int, training: Bool) -> ConvolutionPrimitives? {
-        if let current, current.batch == batch, current.training == training { return current }
+        // Primitives prepared for a backward pass also serve an inference-mode forward before it.
+        if let current, current.batch == batch, current.training || !training { return current }
         do { try prepare(batch: batch, training: training) } catch {
             OneDNN.recordError(error)
             return nil

@@ -32,7 +32,7 @@ public final class DepthwiseConv2D: Layer, BatchPreparing {
     /// The bias `[c·m]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var core: ConvolutionCore?
+    private(set) var core: ConvolutionCore?
 
     /// A depthwise convolution.
     /// - Parameters:
