@@ -112,6 +112,31 @@ public class Network {
     /// The network's outputs as symbolic tensors (to put a head on them).
     public var outputTensors: [SymbolicTensor] { outputIndices.map { SymbolicTensor(nodes[$0]) } }
 
+    /// The layer object of every node, by node name (inputs excluded): `Conv2D`, `Add`, ….
+    public var layersByName: [String: AnyObject] {
+        var result: [String: AnyObject] = [:]
+        for node in nodes { if let layer = node.layerObject { result[node.name] = layer } }
+        return result
+    }
+
+    /// Floating-point operations of one sample's forward pass in the convolutions and dense
+    /// layers (2 per multiply-add; element-wise work is not counted): what GFLOP/s figures of
+    /// benchmarks divide by.
+    public var forwardFLOPPerSample: Int {
+        var total = 0
+        for node in nodes {
+            switch node.layerObject {
+            case let conv as any SingleConvolution: total += conv.convolutionShape?.flopPerSample ?? 0
+            case let separable as SeparableConv2D: total += separable.flopPerSample
+            case let transpose as Conv2DTranspose: total += transpose.flopPerSample
+            case let dense as Dense:
+                total += 2 * (dense.inputCount ?? 0) * dense.outputCount * (node.outputShape!.reduce(1, *) / dense.outputCount)
+            default: break
+            }
+        }
+        return total
+    }
+
     /// The per-sample output shape of node `name`.
     public func shape(ofNode name: String) throws -> [Int] { nodes[try nodeIndex(named: name)].outputShape! }
 

@@ -35,7 +35,7 @@ public final class Conv2DTranspose: Layer, BatchPreparing {
     /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var core: ConvolutionCore?
+    private(set) var core: ConvolutionCore?
 
     /// A transposed 2-D convolution.
     /// - Parameters:
@@ -125,6 +125,9 @@ public final class Conv2DTranspose: Layer, BatchPreparing {
             padTop: top, padBottom: bottom, padLeft: left, padRight: right, groups: 1), activation: activation, hasBias: useBias)
         return [oh, ow, filters]
     }
+
+    /// FLOP of one sample's forward pass.
+    var flopPerSample: Int { core?.shape.flopPerSample ?? 0 }
 
     func prepare(batch: Int, training: Bool) throws {
         try core?.prepare(batch: batch, training: training)
