@@ -1,9 +1,11 @@
 # Zoo: two commands do everything on a fresh machine.
 #   make demo   install what is missing, build, run the seed chapter's transfer experiment
 #   make test   install what is missing, build, run every test and the library example
+#   make docs   the DocC documentation of ZooFormat, ZooNet and ZooKit (warnings are errors,
+#               every public symbol documented); archives in .build/plugins/Swift-DocC/outputs
 SWIFT ?= swift
 
-.PHONY: setup build demo formats-demo test bench bench-net register clean
+.PHONY: setup build demo formats-demo test docs bench bench-net register clean
 
 setup:
 	bash scripts/setup.sh
@@ -21,6 +23,11 @@ formats-demo: build
 test: setup
 	CONFIGURATION=debug bash Examples/run.sh
 	$(SWIFT) test
+
+docs: setup
+	$(SWIFT) package --disable-sandbox generate-documentation --target ZooFormat --target ZooNet --target ZooKit \
+		--warnings-as-errors --experimental-documentation-coverage --coverage-summary-level brief
+	python3 scripts/check_doc_coverage.py .build/plugins/Swift-DocC/outputs
 
 bench: setup
 	bash bench/run.sh

@@ -25,6 +25,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `make docs`: the DocC catalogs of ZooFormat, ZooNet and ZooKit (a command plugin; nothing links it).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,6 +64,6 @@ let package = Package(
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet", "ZooFormat"]),  // ZooFormat reads the parity fixtures
         .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["zoo"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["zoo", "ZooFormat"]),
     ]
 )

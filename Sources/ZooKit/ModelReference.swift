@@ -5,14 +5,22 @@ import ZooFormat
 /// A file that carries its architecture (Keras full-model `.h5`, `.keras`) works
 /// as is; any other takes an architecture from a file or a registered model.
 public struct ModelReference: Sendable {
+    /// A registered model's name, or a path to a weights file.
     public var reference: String
     /// A Keras model file, a Keras config JSON or a manifest, for a weights-only file.
     public var arch: String?
     /// A registered model whose architecture a weights-only file fits.
     public var like: String?
+    /// The name mapping to use instead of the model's (or, for a file, instead of Keras names).
     public var mapping: NameMapping?
+    /// Check a registered model's weights against the manifest's SHA-256.
     public var verify = true
 
+    /// A reference to a registered model or a file.
+    /// - Parameters:
+    ///   - reference: the name or path.
+    ///   - arch: an architecture file for a weights-only file.
+    ///   - like: a registered model whose architecture the file fits.
     public init(_ reference: String, arch: String? = nil, like: String? = nil) {
         self.reference = reference
         self.arch = arch
@@ -20,6 +28,11 @@ public struct ModelReference: Sendable {
     }
 
     /// Loads the model with its weights assigned (strictly).
+    /// - Parameters:
+    ///   - registry: where names are looked up.
+    ///   - options: how strictly weights are assigned.
+    /// - Throws: ``ZooKitError`` (unknown model, digest mismatch, weights that do not fit, no
+    ///   architecture) and `FormatError` (a missing or malformed file).
     public func load(registry: Registry, options: AssignmentOptions = AssignmentOptions()) throws -> PretrainedModel {
         let isFile = FileManager.default.fileExists(atPath: reference)
         if !isFile, arch == nil, like == nil {

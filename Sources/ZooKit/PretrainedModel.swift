@@ -4,8 +4,11 @@ import ZooNet
 /// A registered model loaded into the engine: the manifest, the network with
 /// the pretrained weights assigned, and the assignment report.
 public final class PretrainedModel {
+    /// The model's manifest.
     public let manifest: ModelManifest
+    /// The network, built from the manifest's architecture, with the weights assigned.
     public let network: Sequential
+    /// What the assignment did (complete unless a partial assignment was asked for).
     public let report: AssignmentReport
 
     init(manifest: ModelManifest, network: Sequential, report: AssignmentReport) {
@@ -15,7 +18,14 @@ public final class PretrainedModel {
     }
 
     /// Builds the network of `entry` and assigns its weights (digest checked unless `verify` is false).
-    /// - Throws: `digestMismatch`, `weightsMissing`, `assignmentFailed` (strict unless `options` say otherwise), format errors.
+    /// - Parameters:
+    ///   - entry: the registered model.
+    ///   - options: how strictly the weights are assigned.
+    ///   - verify: check the file's SHA-256 against the manifest.
+    ///   - seed: initializes what the weights do not fill (with a partial assignment).
+    /// - Throws: ``ZooKitError/digestMismatch(file:expected:found:)``, ``ZooKitError/weightsMissing(model:path:)``,
+    ///   ``ZooKitError/weightsNotFetched(model:)``, ``ZooKitError/assignmentFailed(_:)`` (strict unless
+    ///   `options` say otherwise), and `FormatError` for a malformed file.
     public static func load(_ entry: RegistryEntry, options: AssignmentOptions = AssignmentOptions(), verify: Bool = true, seed: UInt64 = 0) throws -> PretrainedModel {
         let path = try entry.verifiedWeightsPath(verify: verify)
         return try load(manifest: entry.manifest, weights: TensorArchive.open(path), options: options, seed: seed)

@@ -4,7 +4,11 @@
 @_exported import ZooNet
 
 /// Errors of the registry, weight assignment and transfer pipeline.
-/// `description` names the file or model, the key, what was expected and what was found.
+///
+/// Every case is worded in one place, `message(naming:)`: `description` names settings as
+/// the library spells them (`TransferOptions.freeze`); the `zoo` command line passes its flag
+/// names instead (`--freeze`), so one error reads right in Swift code and in a terminal.
+/// The message names the file or model, the key, what was expected and what was found.
 public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A manifest that does not parse or misses a field.
     case badManifest(file: String, key: String, problem: String)
@@ -24,14 +28,126 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case download(url: String, reason: String)
     /// Weights neither beside the manifest nor cached, and no URL to fetch them from.
     case weightsMissing(model: String, path: String)
+    /// Weights with a URL that have not been downloaded yet (``Fetcher/fetch(_:progress:)`` downloads them).
+    case weightsNotFetched(model: String)
     /// A registry folder that cannot be written.
     case registryNotWritable(path: String, reason: String)
-    /// A model name already registered (import without --force).
+    /// A model name already registered (an import without ``ImportRequest/force``).
     case alreadyRegistered(name: String, path: String)
-    /// An invalid request (option values and combinations).
+    /// A setting whose value cannot work; `problem` continues a sentence that starts with
+    /// the setting's name ("TransferOptions.freeze" + " '[' is not a valid regular expression").
+    case invalidSetting(Setting, problem: String)
+    /// A setting that works only together with another one (`dropLayers` needs a new head).
+    case settingNeeds(Setting, Setting)
+    /// Two settings that exclude each other.
+    case settingsConflict(Setting, Setting)
+    /// Something the inputs do not say, which a setting must supply; `reason` says what is missing.
+    case settingRequired(Setting, reason: String)
+    /// A fine-tuning checkpoint written by another run (another model, data or options).
+    case checkpointOfAnotherRun(path: String)
+    /// An invalid request that no single setting explains (data that does not fit the model, …).
     case invalidRequest(String)
 
-    public var description: String {
+    /// A setting of the library's option types, named in ``ZooKitError`` messages.
+    ///
+    /// The raw value is the library's spelling (`TransferOptions.freeze`); the command line maps
+    /// each case to its flag.
+    public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
+        // TransferOptions
+        /// What goes on top of the reused layers.
+        case head = "TransferOptions.head"
+        /// The topmost pretrained layer to reuse.
+        case reuseThrough = "TransferOptions.reuseThrough"
+        /// Hidden layers dropped below a new head.
+        case dropLayers = "TransferOptions.dropLayers"
+        /// The pattern of variables not trained.
+        case freeze = "TransferOptions.freeze"
+        /// The layer below which everything is frozen.
+        case freezeBelow = "TransferOptions.freezeBelow"
+        /// The dropout rate below a new head.
+        case dropout = "TransferOptions.dropout"
+        /// The momentum given to every batch normalization.
+        case batchNormMomentum = "TransferOptions.batchNormMomentum"
+        /// The L1 kernel penalty.
+        case l1 = "TransferOptions.l1"
+        /// The L2 kernel penalty.
+        case l2 = "TransferOptions.l2"
+        // OptimizerSettings
+        /// The optimizer as a whole (a combination the engine refuses).
+        case optimizer = "OptimizerSettings"
+        /// The (initial) learning rate.
+        case learningRate = "OptimizerSettings.learningRate"
+        /// SGD momentum.
+        case momentum = "OptimizerSettings.momentum"
+        /// Steps per decay of a schedule.
+        case decaySteps = "OptimizerSettings.decaySteps"
+        /// A schedule's decay rate.
+        case decayRate = "OptimizerSettings.decayRate"
+        /// Gradient clipping by value.
+        case clipValue = "OptimizerSettings.clipValue"
+        /// Gradient clipping by norm.
+        case clipNorm = "OptimizerSettings.clipNorm"
+        /// Gradient clipping by global norm.
+        case globalClipNorm = "OptimizerSettings.globalClipNorm"
+        // FineTuneOptions
+        /// The number of epochs.
+        case epochs = "FineTuneOptions.epochs"
+        /// The mini-batch size.
+        case batchSize = "FineTuneOptions.batchSize"
+        /// Early stopping's patience.
+        case patience = "FineTuneOptions.patience"
+        /// The epochs of the first phase.
+        case unfreezeAfter = "FineTuneOptions.unfreezeAfter"
+        /// The pattern of variables unfrozen in the second phase.
+        case unfreeze = "FineTuneOptions.unfreeze"
+        /// The second phase's learning rate.
+        case unfreezeLearningRate = "FineTuneOptions.unfreezeLearningRate"
+        /// The checkpoint file.
+        case checkpoint = "FineTuneOptions.checkpoint"
+        /// Continuing from the checkpoint.
+        case resume = "FineTuneOptions.resume"
+        /// The TensorBoard log options.
+        case tensorBoard = "FineTuneOptions.tensorBoard"
+        // DataSelection
+        /// The classes kept.
+        case classes = "DataSelection.classes"
+        /// Training samples per class.
+        case perClass = "DataSelection.perClass"
+        /// Validation samples per class.
+        case validationPerClass = "DataSelection.validationPerClass"
+        /// The validation fraction.
+        case validationSplit = "DataSelection.validationSplit"
+        // AssignmentOptions
+        /// Accepting an incomplete assignment.
+        case partial = "AssignmentOptions.partial"
+        /// The pattern of variables assigned.
+        case scope = "AssignmentOptions.scope"
+        // ImportRequest and registration
+        /// The model's name.
+        case name = "ImportRequest.name"
+        /// Where the architecture comes from.
+        case architectureSource = "ImportRequest.architecture"
+        /// The per-sample input shape.
+        case inputShape = "ImportRequest.inputShape"
+        /// The class names.
+        case labels = "ImportRequest.labels"
+        /// The name-mapping layout preset.
+        case layout = "NameMapping.layout"
+        /// The name-mapping rules.
+        case mappingRules = "NameMapping.rules"
+        /// Replacing a registered model.
+        case force = "ImportRequest.force"
+
+        /// The library's spelling, `TransferOptions.freeze`.
+        public var description: String { rawValue }
+    }
+
+    /// The message in the library's terms (settings named `TransferOptions.freeze`).
+    public var description: String { message(naming: \.description) }
+
+    /// The message, with every setting it mentions named by `name`.
+    /// - Parameter name: how to spell a setting (the library's `TransferOptions.freeze`, or a flag).
+    public func message(naming name: (Setting) -> String) -> String {
         switch self {
         case .badManifest(let file, let key, let problem):
             return "\(file): invalid manifest at '\(key)': \(problem)"
@@ -48,27 +164,39 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(file): SHA-256 mismatch: the manifest says \(expected), the file has \(found)"
         case .assignmentFailed(let report):
             return "the weights do not fit the network:\n" + report.problemSummary
+                + "\n  use \(name(.partial)) (or \(name(.scope))) to load only what fits"
         case .download(let url, let reason):
             return "cannot download \(url): \(reason)"
         case .weightsMissing(let model, let path):
             return "\(model): the weights file \(path) is not there and the manifest has no url to fetch it from"
+        case .weightsNotFetched(let model):
+            return "\(model): the weights are not downloaded yet (Fetcher.fetch downloads them)"
         case .registryNotWritable(let path, let reason):
             return "cannot write the registry at \(path): \(reason)"
-        case .alreadyRegistered(let name, let path):
-            return "a model named '\(name)' is already registered at \(path) (pass --force to replace it)"
+        case .alreadyRegistered(let model, let path):
+            return "a model named '\(model)' is already registered at \(path) (\(name(.force)) replaces it)"
+        case .invalidSetting(let setting, let problem):
+            return "\(name(setting)) \(problem)"
+        case .settingNeeds(let setting, let other):
+            return "\(name(setting)) needs \(name(other))"
+        case .settingsConflict(let setting, let other):
+            return "\(name(setting)) and \(name(other)) exclude each other"
+        case .settingRequired(let setting, let reason):
+            return "\(reason): set \(name(setting))"
+        case .checkpointOfAnotherRun(let path):
+            return "\(path) is a checkpoint of another run (different model, data or options): remove it, or do not set \(name(.resume))"
         case .invalidRequest(let message):
             return message
         }
     }
 
-    /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 1 otherwise.
+    /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 69 download, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
         case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .architecture: 65
-        case .weightsMissing: 66
+        case .weightsMissing, .weightsNotFetched, .unknownModel: 66
         case .registryNotWritable: 73
-        case .invalidRequest, .alreadyRegistered: 64
-        case .unknownModel: 66
+        case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64
         case .download: 69
         }
     }

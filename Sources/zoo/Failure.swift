@@ -5,8 +5,9 @@ import ZooNet
 
 import Foundation
 
-/// Runs `body`, turning library errors into a one-line message on stderr and
-/// the house exit code (65 malformed input, 66 missing input, 73 unwritable output, 64 bad arguments).
+/// Runs `body`, turning library errors into a one-line message on stderr (settings named by
+/// their flags) and the house exit code (64 bad arguments, 65 malformed input, 66 missing
+/// input, 69 download failed, 73 unwritable output).
 func reportingFailures(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -17,11 +18,15 @@ func reportingFailures(_ body: () throws -> Void) throws {
         printError(error.description)
         throw ExitCode(64)
     } catch let error as ZooKitError {
-        printError(error.description)
+        printError(commandLineMessage(error))
         throw ExitCode(error.exitCode)
     } catch let error as ZooNetError {
         printError(error.description)
-        throw ExitCode(65)
+        // A value out of range or a pattern is a bad argument; shapes that do not fit are bad input.
+        switch error {
+        case .invalidArgument, .invalidPattern: throw ExitCode(64)
+        default: throw ExitCode(65)
+        }
     }
 }
 

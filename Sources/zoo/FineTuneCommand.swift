@@ -119,6 +119,12 @@ struct FineTuneCommand: ParsableCommand {
     @Flag(help: "Continue from --checkpoint if it exists (same command): weights, optimizer state, epoch and batch order as an uninterrupted run (early stopping restarts its count, dropout draws new masks).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Write TensorBoard logs under this folder: DIR/<model>-<date>/train and …/validation, per epoch (see them with `tensorboard --logdir DIR`).", valueName: "dir"))
+    var tensorboard: String?
+
+    @Flag(help: "With --tensorboard, also log a histogram of every variable after each epoch.")
+    var histograms = false
+
     @Option(help: ArgumentHelp("Names of the new head's classes, comma-separated (default: the original class numbers).", valueName: "names"))
     var labels: String?
 
@@ -138,13 +144,8 @@ struct FineTuneCommand: ParsableCommand {
 
     func validate() throws {
         if newHead != nil && keepHead { throw ValidationError("pass --new-head or --keep-head, not both") }
-        if let newHead, newHead <= 0 { throw ValidationError("--new-head needs at least 1 class, not \(newHead)") }
-        if dropLayers < 0 { throw ValidationError("--drop-layers must not be negative") }
-        if dropLayers > 0 && newHead == nil { throw ValidationError("--drop-layers needs --new-head") }
-        if epochs <= 0 || batchSize <= 0 { throw ValidationError("--epochs and --batch-size must be positive") }
-        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint") }
+        if histograms && tensorboard == nil { throw ValidationError("--histograms needs --tensorboard") }
         if let out, OutputFormat(pathExtensionOf: out) == nil { throw ValidationError("--out: name the file .safetensors, .npz, .h5, .weights.h5 or .hdf5") }
-        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
     }
 
     struct Summary: Encodable {
@@ -160,11 +161,64 @@ struct FineTuneCommand: ParsableCommand {
         let test: EvaluationReport?
         let savedAs: String?
         let out: String?
+        let tensorBoardRun: String?
         let warnings: [String]
+    }
+
+    var transferOptions: TransferOptions {
+        var options = TransferOptions()
+        options.head = newHead.map { .new(classes: $0) } ?? .keep
+        options.dropLayers = dropLayers
+        options.headInitializer = headInit
+        options.freeze = freeze
+        options.freezeBelow = freezeBelow
+        options.dropout = dropout
+        options.batchNormMomentum = bnMomentum
+        options.l1 = l1
+        options.l2 = l2
+        options.seed = dataOptions.seed
+        options.fromScratch = fromScratch
+        return options
+    }
+
+    var fineTuneOptions: FineTuneOptions {
+        var options = FineTuneOptions()
+        options.optimizer.name = optimizer
+        options.optimizer.learningRate = learningRate
+        options.optimizer.momentum = momentum
+        options.optimizer.schedule = schedule
+        options.optimizer.decaySteps = decaySteps
+        options.optimizer.decayRate = decayRate
+        options.optimizer.clipValue = clipValue
+        options.optimizer.clipNorm = clipNorm
+        options.optimizer.globalClipNorm = clipGlobalNorm
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.patience = patience
+        options.cacheFrozenOutputs = !noCache
+        options.unfreezeAfter = unfreezeAfter
+        options.unfreeze = unfreeze
+        options.unfreezeLearningRate = unfreezeLR
+        options.checkpoint = checkpoint
+        options.resume = resume
+        options.tensorBoard = tensorboard.map { TensorBoardOptions(directory: $0, histograms: histograms) }
+        options.seed = dataOptions.seed
+        return options
     }
 
     func run() throws {
         try reportingFailures {
+            // Every setting is checked before anything is loaded or trained.
+            let transferOptions = transferOptions
+            let fineTune = fineTuneOptions
+            try transferOptions.validate()
+            try fineTune.validate()
+            try dataOptions.selection.validate()
+            let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let names, let newHead, names.count != newHead {
+                throw ZooKitError.invalidSetting(.labels, problem: "names \(names.count) classes, --new-head has \(newHead)")
+            }
+
             let registry = registryOptions.registry
             let pretrained = try modelOptions.reference.load(registry: registry)
             let preprocessing = pretrained.manifest.input.preprocessing
@@ -175,68 +229,34 @@ struct FineTuneCommand: ParsableCommand {
             }
             let testData = try test.map { try dataOptions.filterOnly.apply(to: DataLoader.load($0, split: .test).preprocessed(preprocessing)).training }
 
-            var transferOptions = TransferOptions()
-            transferOptions.head = newHead.map { .new(classes: $0) } ?? .keep
-            transferOptions.dropLayers = dropLayers
-            transferOptions.headInitializer = headInit
-            transferOptions.freeze = freeze
-            transferOptions.freezeBelow = freezeBelow
-            transferOptions.dropout = dropout
-            transferOptions.batchNormMomentum = bnMomentum
-            transferOptions.l1 = l1
-            transferOptions.l2 = l2
-            transferOptions.seed = dataOptions.seed
-            transferOptions.fromScratch = fromScratch
             let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
-            for warning in transfer.warnings { printWarning(warning) }
+            for warning in transfer.warnings { printWarning(warning.message(naming: flag(for:))) }
+            let shown = transfer.warnings.count
             if patience != nil && validation == nil {
                 printWarning("--patience needs validation data (--val, --val-per-class or --val-split): early stopping is off")
             }
-
-            var fineTune = FineTuneOptions()
-            fineTune.optimizer.name = optimizer
-            fineTune.optimizer.learningRate = learningRate
-            fineTune.optimizer.momentum = momentum
-            fineTune.optimizer.schedule = schedule
-            fineTune.optimizer.decaySteps = decaySteps
-            fineTune.optimizer.decayRate = decayRate
-            fineTune.optimizer.clipValue = clipValue
-            fineTune.optimizer.clipNorm = clipNorm
-            fineTune.optimizer.globalClipNorm = clipGlobalNorm
-            fineTune.epochs = epochs
-            fineTune.batchSize = batchSize
-            fineTune.patience = patience
-            fineTune.cacheFrozenOutputs = !noCache
-            fineTune.unfreezeAfter = unfreezeAfter
-            fineTune.unfreeze = unfreeze
-            fineTune.unfreezeLearningRate = unfreezeLR
-            fineTune.checkpoint = checkpoint
-            fineTune.resume = resume
-            fineTune.seed = dataOptions.seed
             let progress = quiet || json ? nil : ProgressReporter(write: { FileHandle.standardError.write(Data($0.utf8)) })
             let result = try FineTuner.run(
                 transfer, training: training, validation: validation, options: fineTune, progress: progress,
                 fingerprint: fingerprint(training: training, validation: validation))
+            let warnings = transfer.warnings.map { $0.message(naming: flag(for:)) }
+            for warning in warnings.dropFirst(shown) { printWarning(warning) }
 
-            let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            if let names, let newHead, names.count != newHead {
-                throw ZooKitError.invalidRequest("--labels names \(names.count) classes, --new-head has \(newHead)")
-            }
             let labels = names ?? (newHead == nil ? pretrained.manifest.labels : dataOptions.labels(from: []))
             let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             if let out {
-                let tensors = try transfer.network.variables.map { try ZooFormat.Tensor(name: $0.name, shape: $0.shape, floats: $0.values) }
-                try TensorWriter.write(tensors, to: out, format: OutputFormat(pathExtensionOf: out) ?? .safetensors, metadata: ["zoo_fine_tuned_from": pretrained.manifest.name])
+                try transfer.network.saveWeights(to: out, metadata: ["zoo_fine_tuned_from": pretrained.manifest.name])
             }
             if let saveAs {
-                try register(saveAs, transfer: transfer, from: pretrained.manifest, labels: labels, test: testReport, registry: registry)
+                let metrics = testReport.map { ["test_accuracy": $0.accuracy, "test_loss": $0.loss] } ?? [:]
+                try registry.register(transfer, as: saveAs, basedOn: pretrained.manifest, labels: labels, metrics: metrics)
             }
             let summary = Summary(
                 model: pretrained.manifest.name, trainingSamples: training.count, validationSamples: validation?.count ?? 0,
                 trainable: result.trainable, reused: transfer.reused.count, cachedLayers: result.cachedLayers,
                 trainingSeconds: result.trainingSeconds, epochs: result.epochs, validation: validationReport, test: testReport,
-                savedAs: saveAs, out: out, warnings: transfer.warnings)
+                savedAs: saveAs, out: out, tensorBoardRun: result.tensorBoardRun, warnings: warnings)
             if json {
                 print(try prettyJSON(summary))
                 return
@@ -249,6 +269,7 @@ struct FineTuneCommand: ParsableCommand {
             if let testReport { print("  test accuracy \(String(format: "%.4f", testReport.accuracy)), loss \(String(format: "%.4f", testReport.loss)) on \(testReport.samples) samples") }
             if let saveAs { print("  registered as \(saveAs)") }
             if let out { print("  weights written to \(out)") }
+            if let run = result.tensorBoardRun, let tensorboard { print("  TensorBoard logs in \(run) (tensorboard --logdir \(tensorboard))") }
         }
     }
 
@@ -259,32 +280,6 @@ struct FineTuneCommand: ParsableCommand {
                     "\(epochs)", "\(batchSize)", "\(training.count)", "\(validation?.count ?? 0)", "\(fromScratch)", "\(unfreezeAfter ?? 0)"]
             .joined(separator: "\u{1F}")
         return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-    }
-
-    func register(_ name: String, transfer: TransferNetwork, from base: ModelManifest, labels: [String], test: EvaluationReport?, registry: Registry) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-save-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let weights = directory.appendingPathComponent(name + ".safetensors").path
-        let tensors = try transfer.network.variables.map { try ZooFormat.Tensor(name: $0.name, shape: $0.shape, floats: $0.values) }
-        try SafetensorsWriter.write(tensors, metadata: ["zoo_fine_tuned_from": base.name], to: weights)
-        let architecture = directory.appendingPathComponent("architecture.json").path
-        var manifest = base
-        manifest.name = name
-        manifest.architecture = transfer.specs
-        manifest.head = transfer.head
-        manifest.labels = labels.count == transfer.network.outputShape.last ? labels : (0..<(transfer.network.outputShape.last ?? 0)).map(String.init)
-        try manifest.encoded().write(to: URL(fileURLWithPath: architecture))
-        var request = ImportRequest(file: weights, name: name)
-        request.architecture = .file(architecture)
-        request.mapping = NameMapping(layout: "none")
-        request.summary = "\(base.name) fine-tuned by zoo fine-tune"
-        request.task = base.task
-        request.license = base.license
-        request.metrics = test.map { ["test_accuracy": $0.accuracy, "test_loss": $0.loss] } ?? [:]
-        request.provenance = Provenance(framework: "zoo", frameworkVersion: Zoo.configuration.version, script: nil, source: nil, created: isoDate())
-        request.force = true
-        _ = try Importer.run(request, registry: registry)
     }
 }
 

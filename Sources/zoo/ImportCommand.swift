@@ -142,11 +142,7 @@ struct ImportCommand: ParsableCommand {
             }
             request.url = url
             request.force = force
-            var registry = registryOptions.registry
-            if let folder = registryOptions.folder {
-                registry = Registry(roots: registry.roots, writableRoot: folder, builtInRoot: registry.builtInRoot, cache: registry.cache)
-            }
-            let (entry, report) = try Importer.run(request, registry: registry)
+            let (entry, report) = try Importer.run(request, registry: registryOptions.registry)
             if json {
                 print(try prettyJSON(report))
             } else {

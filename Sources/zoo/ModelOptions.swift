@@ -41,10 +41,6 @@ struct DataOptions: ParsableArguments {
 
     func validate() throws {
         if let classes, DataSelection.parseClasses(classes) == nil { throw ValidationError("--classes must look like 5-9 or 0,2,4 (distinct, non-negative), not '\(classes)'") }
-        if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
-        if let valPerClass, valPerClass < 0 { throw ValidationError("--val-per-class must not be negative") }
-        if let valSplit, !(valSplit > 0 && valSplit < 1) { throw ValidationError("--val-split must be between 0 and 1") }
-        if valSplit != nil && valPerClass != nil { throw ValidationError("pass --val-split or --val-per-class, not both") }
     }
 
     var selection: DataSelection {

@@ -45,7 +45,7 @@ struct PredictCommand: ParsableCommand {
                 ? try Evaluation.logitsNetwork(specs: model.manifest.architecture, inputShape: model.manifest.input.shape, from: model.network)
                 : model.network
             let output = try network.predict(try data.inputTensor())
-            try NPYWriter.write(try ZooFormat.Tensor(name: "outputs", shape: output.shape, floats: output.scalars), to: out)
+            try NPYWriter.write(try StoredTensor(name: "outputs", output), to: out)
             print("wrote \(shapeText(output.shape)) \(logits ? "logits" : "outputs") to \(out)")
         }
     }

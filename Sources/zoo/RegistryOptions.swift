@@ -7,11 +7,7 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("registry"), help: ArgumentHelp("Use this registry folder first (default: $ZOO_REGISTRY, else $XDG_DATA_HOME/zoo; the built-in registry is always searched last).", valueName: "dir"))
     var folder: String?
 
-    var registry: Registry {
-        var environment = ProcessInfo.processInfo.environment
-        if let folder { environment["ZOO_REGISTRY"] = folder }
-        return Registry.standard(environment: environment)
-    }
+    var registry: Registry { Registry.standard(root: folder) }
 }
 
 /// Renders a shape as `[28, 28, 1]`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZooKit
 
 /// `zoo`: read, convert and reuse pretrained weights.
 @main
@@ -12,7 +13,7 @@ struct Zoo: ParsableCommand {
             73 output not writable, 1 otherwise. \
             Training and inference use every online core (at most 8); set ZOONET_NUM_THREADS=N to change that.
             """,
-        version: "0.1.0",
+        version: ZooVersion.current,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, ListCommand.self, ShowCommand.self, ImportCommand.self,
             FetchCommand.self, AssignCommand.self, FineTuneCommand.self, EvaluateCommand.self, PredictCommand.self,

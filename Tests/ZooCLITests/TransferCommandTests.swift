@@ -55,7 +55,7 @@ import Testing
     @Test(arguments: [
         (["--new-head", "0"], Int32(64), "--new-head needs at least 1 class"),
         (["--freeze", ".*"], 64, "every variable is frozen"),
-        (["--new-head", "2", "--freeze-below", "nowhere"], 64, "no layer named 'nowhere'"),
+        (["--new-head", "2", "--freeze-below", "nowhere"], 64, "--freeze-below 'nowhere': no such layer (layers: hidden1, bn1"),
         (["--drop-layers", "1"], 64, "--drop-layers needs --new-head"),
         (["--resume"], 64, "--resume needs --checkpoint"),
     ])
@@ -65,6 +65,34 @@ import Testing
         let result = try ZooBinary.run(["fine-tune", Self.fixtures + "/keras/seed_k2_model.h5", "--data", try writeData(directory), "--epochs", "1", "--registry", directory.path("reg")] + extra)
         #expect(result.status == status, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    /// Hyperparameters out of range are bad arguments (64), named by their flags, found before any training.
+    @Test(arguments: [
+        (["--lr=-1"], "--lr must be a finite number ≥ 0, not -1.0"),
+        (["--schedule", "exponential", "--decay-steps", "0"], "--decay-steps must be positive, not 0"),
+        (["--schedule", "exponential", "--decay-rate", "0"], "--decay-rate must be a finite number > 0, not 0.0"),
+        (["--bn-momentum", "5"], "--bn-momentum must be in [0, 1], not 5.0"),
+        (["--l2=-1"], "--l2 must be a finite number ≥ 0, not -1.0"),
+        (["--clip-norm=-1"], "--clip-norm must be a finite number > 0, not -1.0"),
+        (["--patience=-1"], "--patience must not be negative, not -1"),
+        (["--unfreeze-after=-1"], "--unfreeze-after must not be negative, not -1"),
+        (["--unfreeze", "hidden"], "--unfreeze needs --unfreeze-after"),
+        (["--unfreeze-after", "1", "--unfreeze", "["], "--unfreeze '[' is not a valid regular expression"),
+        (["--freeze", "hidden["], "--freeze 'hidden[' is not a valid regular expression"),
+        (["--dropout", "0.5"], "--dropout needs --new-head"),
+        (["--new-head", "2", "--dropout", "1.5"], "--dropout must be in [0, 1), not 1.5"),
+        (["--new-head", "2", "--labels", "a,b,c"], "--labels names 3 classes, --new-head has 2"),
+        (["--per-class", "0"], "--per-class must be positive, not 0"),
+        (["--epochs", "0"], "--epochs must be positive, not 0"),
+        (["--val-split", "0.2", "--val-per-class", "3"], "--val-split and --val-per-class exclude each other"),
+    ])
+    func badHyperparameters(extra: [String], message: String) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let result = try ZooBinary.run(["fine-tune", Self.fixtures + "/keras/seed_k2_model.h5", "--data", try writeData(directory), "--epochs", "1", "--registry", directory.path("reg")] + extra)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr == "zoo: error: \(message)\n")
     }
 
     @Test func labelsOutOfRangeForAKeptHead() throws {

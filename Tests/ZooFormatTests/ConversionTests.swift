@@ -172,7 +172,7 @@ import Testing
         #expect(bits == [0x3C01])
     }
 
-    private func halves(_ tensor: Tensor) throws -> [UInt16] {
+    private func halves(_ tensor: StoredTensor) throws -> [UInt16] {
         try tensor.canonicalBytes().withUnsafeBytes { raw in
             (0..<tensor.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self) }
         }

@@ -22,7 +22,7 @@ import Testing
         let fortran = try directory.write(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (7, \(count / 7)), }", data: Self.littleEndianBytes(floats.prefix(count / 7 * 7).map(\.bitPattern))), to: "fortran.npy")
         let single = try TensorArchive.open(f4).tensor(named: "f4")
         guard case .mapped = single.source else { Issue.record("f4.npy should be mapped"); return }
-        #expect(single.byteCount >= Tensor.directReadThreshold)
+        #expect(single.byteCount >= StoredTensor.directReadThreshold)
         #expect(try single.floats() == floats)
         #expect(try single.doubles() == floats.map(Double.init))
         var into = [Float](repeating: .nan, count: count)

@@ -90,7 +90,7 @@ func readBytes(_ path: String) throws -> [UInt8] {
 }
 
 /// Checks everything recorded about one tensor against what Zoo reads.
-func check(_ tensor: Tensor, against expected: ExpectedTensor, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func check(_ tensor: StoredTensor, against expected: ExpectedTensor, sourceLocation: SourceLocation = #_sourceLocation) throws {
     #expect(tensor.name == expected.name, sourceLocation: sourceLocation)
     #expect(tensor.dtype.name == expected.dtype, "\(expected.name)", sourceLocation: sourceLocation)
     #expect(tensor.shape == expected.shape, "\(expected.name)", sourceLocation: sourceLocation)

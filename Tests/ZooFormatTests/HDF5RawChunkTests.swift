@@ -91,7 +91,7 @@ import Testing
             #expect(try tensor.doubles() == expected, "\(spec.name)")
             #expect(try tensor.floats() == expected.map(Float.init), "\(spec.name)")
             #expect(try tensor.canonicalBytes().count == tensor.byteCount, "\(spec.name)")
-            #expect(try Tensor(name: "copy", dtype: tensor.dtype, shape: tensor.shape, source: .loader(byteCount: tensor.byteCount) { try tensor.storedBytes() }, file: path).doubles() == expected, "\(spec.name)")
+            #expect(try StoredTensor(name: "copy", dtype: tensor.dtype, shape: tensor.shape, source: .loader(byteCount: tensor.byteCount) { try tensor.storedBytes() }, file: path).doubles() == expected, "\(spec.name)")
         }
     }
 

@@ -28,7 +28,7 @@ import ZooKit
         let entry = try remoteEntry(temporary, port: server.port)
         #expect(!entry.hasWeights)
         let loadError = try #require(throws: ZooKitError.self) { try PretrainedModel.load(entry) }
-        #expect(loadError.description.contains("run `zoo fetch remote`"))
+        #expect(loadError == .weightsNotFetched(model: "remote"))
         let sizes = SizeLog()
         let path = try Fetcher.fetch(entry) { received, _ in sizes.append(received) }
         #expect(path == temporary.root + "/cache/weights/remote/seed_k2_model.h5")

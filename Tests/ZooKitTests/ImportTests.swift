@@ -33,7 +33,7 @@ import ZooNet
         #expect(model.report.assigned.count == 14)
         let input = try TensorArchive.open(Paths.keras("seed_input.npy")).tensors[0]
         let expected = try TensorArchive.open(Paths.keras("seed_output.npy")).tensors[0].floats()
-        let output = try model.network.predict(try ZooNet.Tensor(shape: input.shape, scalars: try input.floats()))
+        let output = try model.network.predict(try Tensor(shape: input.shape, scalars: try input.floats()))
         #expect(output.shape == [4, 10])
         let worst = zip(output.scalars, expected).map { abs($0 - $1) / max(abs($1), 1e-6) }.max() ?? 1
         #expect(worst < 1e-5, "max relative difference \(worst)")
@@ -142,7 +142,8 @@ import ZooNet
         let error = try #require(throws: ZooKitError.self) {
             try Importer.run(ImportRequest(file: Paths.keras("seed_k3.weights.h5"), name: "x"), registry: temporary.registry)
         }
-        #expect(error.description.contains("carries no architecture: pass --arch FILE"))
+        #expect(error == .settingRequired(.architectureSource, reason: Paths.keras("seed_k3.weights.h5") + " carries no architecture"))
+        #expect(error.description.hasSuffix("carries no architecture: set ImportRequest.architecture"))
     }
 
     @Test func architectureFromAKerasArchive() throws {

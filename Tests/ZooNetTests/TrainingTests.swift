@@ -163,3 +163,25 @@ import Testing
         #expect((try net.evaluate(data, loss: .softmaxCrossEntropy).accuracy ?? 0) > 0.95)
     }
 }
+
+/// `NamePattern`: TF's scope semantics (a regex matched at the start of names).
+@Suite struct NamePatternTests {
+    @Test(arguments: [
+        ("hidden[12]", ["hidden1/kernel", "hidden1/kernel_1", "hidden2/bias"]),
+        ("hidden1/kernel$", ["hidden1/kernel"]),
+        ("hidden3|outputs", ["outputs/bias"]),
+        ("idden", []),
+    ])
+    func matchesAtTheStart(pattern: String, expected: [String]) throws {
+        let names = ["hidden1/kernel", "hidden1/kernel_1", "hidden2/bias", "my_hidden1/kernel", "outputs/bias"]
+        #expect(try NamePattern(pattern).filter(names) == expected)
+    }
+
+    @Test func exactNamesAndErrors() throws {
+        let exact = NamePattern.exactly(["a.b", "c"])
+        #expect(exact.matches("a.b") && exact.matches("c"))
+        #expect(!exact.matches("axb") && !exact.matches("c/d") && !exact.matches("a.b/x"))
+        #expect(!NamePattern.exactly([]).matches(""))
+        #expect(throws: ZooNetError.invalidPattern("(")) { try NamePattern("(") }
+    }
+}

@@ -5,10 +5,32 @@
 /// is kept as `.opaque`: such a tensor is still listed with its name and bytes,
 /// only converting it fails with `unsupportedDType`.
 public enum DType: Hashable, Sendable, CustomStringConvertible {
+    /// One byte, 0 or 1 (NumPy `bool`, safetensors `BOOL`).
     case bool
-    case int8, int16, int32, int64
-    case uint8, uint16, uint32, uint64
-    case float16, bfloat16, float32, float64
+    /// Signed 8-bit integer.
+    case int8
+    /// Signed 16-bit integer.
+    case int16
+    /// Signed 32-bit integer.
+    case int32
+    /// Signed 64-bit integer.
+    case int64
+    /// Unsigned 8-bit integer (IDX image pixels).
+    case uint8
+    /// Unsigned 16-bit integer.
+    case uint16
+    /// Unsigned 32-bit integer.
+    case uint32
+    /// Unsigned 64-bit integer.
+    case uint64
+    /// IEEE 754 half precision (1 sign, 5 exponent, 10 fraction bits).
+    case float16
+    /// Brain float: the top 16 bits of a float32 (1 sign, 8 exponent, 7 fraction bits).
+    case bfloat16
+    /// IEEE 754 single precision, the engine's type.
+    case float32
+    /// IEEE 754 double precision.
+    case float64
     /// A type Zoo can list and copy but not convert. `swapUnit` is the width in
     /// bytes of the parts a byte swap reverses (4 for `complex64`, 1 for float8).
     case opaque(name: String, byteCount: Int, swapUnit: Int)
@@ -39,6 +61,7 @@ public enum DType: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The type's name, as ``name``.
     public var description: String { name }
 
     /// Size of one element in bytes.
@@ -58,6 +81,7 @@ public enum DType: Hashable, Sendable, CustomStringConvertible {
         return byteCount
     }
 
+    /// Whether this is one of the four floating-point types.
     public var isFloatingPoint: Bool {
         switch self {
         case .float16, .bfloat16, .float32, .float64: true
@@ -80,7 +104,10 @@ public enum DType: Hashable, Sendable, CustomStringConvertible {
 
 /// The byte order of stored elements.
 public enum ByteOrder: String, Sendable {
-    case little, big
+    /// Least significant byte first (x86, ARM, and every format's default).
+    case little
+    /// Most significant byte first (NumPy `>f4`, HDF5 `H5T_IEEE_F32BE`).
+    case big
 
     /// The order of the machine running Zoo.
     public static let host: ByteOrder = 1.littleEndian == 1 ? .little : .big

@@ -7,6 +7,7 @@ public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
     /// A byte offset inside a named entry, such as a zip member.
     case offsetIn(String, Int)
 
+    /// The location as a phrase: `at offset 6`, `at 'hidden1/kernel'`, `in 'w.npy' at offset 10`.
     public var description: String {
         switch self {
         case .offset(let offset): "at offset \(offset)"
@@ -21,6 +22,7 @@ public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
 /// Each error names the file; the `reason` carries where the problem is, what
 /// was expected and what was found. `description` is the one place that words them.
 public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, with where and what was expected and found.
     public enum Reason: Sendable, Equatable {
         /// The path does not exist.
         case notFound
@@ -56,8 +58,13 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The path of the file, as the user gave it.
     public let file: String
+    /// What went wrong.
     public let reason: Reason
 
+    /// An error about `file`.
+    /// - Parameters:
+    ///   - file: the path as the user gave it.
+    ///   - reason: what went wrong, and where.
     public init(file: String, _ reason: Reason) {
         self.file = file
         self.reason = reason
@@ -76,6 +83,7 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `FILE: MESSAGE`, the one-line form the command line prints.
     public var description: String { "\(file): \(message)" }
 
     /// The message without the file name.

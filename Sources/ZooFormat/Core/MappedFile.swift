@@ -81,6 +81,7 @@ public final class MappedFile: @unchecked Sendable {
         return true
     }
 
+    /// The file's size in bytes.
     public var count: Int { bytes.count }
 
     /// Drops the pages of `count` bytes at `offset` from this process's

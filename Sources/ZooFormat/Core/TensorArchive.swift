@@ -1,7 +1,10 @@
 /// The file formats Zoo reads, each detected by its magic bytes.
 public enum TensorFileFormat: String, Sendable, CaseIterable {
+    /// NumPy `.npy`: one array (`np.save`).
     case npy
+    /// NumPy `.npz`: a zip of `.npy` members (`np.savez`, `np.savez_compressed`).
     case npz
+    /// Hugging Face safetensors: a JSON header, then the tensors' bytes.
     case safetensors
     /// HDF5 without a Keras layout: one tensor per numeric dataset.
     case hdf5
@@ -27,18 +30,27 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
 public struct TensorArchive: Sendable {
     /// The path, as the user gave it.
     public let file: String
+    /// The format, detected by magic bytes.
     public let format: TensorFileFormat
     /// File-level metadata (safetensors' `__metadata__`, Keras' version, …).
     public var metadata: [String: String]
     /// The tensors, in the order the file stores them.
-    public var tensors: [Tensor]
+    public var tensors: [StoredTensor]
     /// Entries that are not tensors Zoo reads (string datasets, external links, …), and why.
     public var skipped: [SkippedEntry]
     /// The model description the file carries (Keras `model_config` / `config.json`), if any.
     public var modelConfig: JSONValue?
 
+    /// An archive of already opened tensors (the readers make these; tests and converters too).
+    /// - Parameters:
+    ///   - file: the path, for messages.
+    ///   - format: the format it was read from.
+    ///   - metadata: string pairs of the file (safetensors `__metadata__`, Keras attributes).
+    ///   - tensors: the tensors, in file order.
+    ///   - skipped: entries that are not tensors, and why.
+    ///   - modelConfig: the model description the file carries, if any.
     public init(
-        file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [Tensor],
+        file: String, format: TensorFileFormat, metadata: [String: String] = [:], tensors: [StoredTensor],
         skipped: [SkippedEntry] = [], modelConfig: JSONValue? = nil
     ) {
         self.file = file
@@ -51,7 +63,7 @@ public struct TensorArchive: Sendable {
 
     /// The tensor named `name`.
     /// - Throws: `.noSuchTensor` with the closest existing name as a hint.
-    public func tensor(named name: String) throws -> Tensor {
+    public func tensor(named name: String) throws -> StoredTensor {
         if let found = tensors.first(where: { $0.name == name }) { return found }
         throw FormatError(file: file, .noSuchTensor(name: name, hint: closestName(to: name, among: tensors.map(\.name))))
     }
@@ -92,8 +104,10 @@ public struct TensorArchive: Sendable {
 public struct SkippedEntry: Sendable, Equatable {
     /// Where it sits in the file.
     public let path: String
+    /// Why it is not a tensor (a string dataset, an external link, …).
     public let reason: String
 
+    /// An entry at `path` left out for `reason`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason

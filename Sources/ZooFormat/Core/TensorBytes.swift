@@ -20,6 +20,7 @@ public struct TensorBytes: @unchecked Sendable {
     /// An empty value.
     static let empty = TensorBytes(buffer: UnsafeRawBufferPointer(start: nil, count: 0), owner: nil)
 
+    /// The number of bytes.
     public var count: Int { buffer.count }
 
     /// Calls `body` with the bytes, keeping their owner alive for the call.

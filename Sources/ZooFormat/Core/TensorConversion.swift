@@ -1,7 +1,7 @@
 /// Reading a tensor's elements in C order, little-endian, or as `Float`/`Double`:
 /// dtype conversion, byte swapping and stride (Fortran order, views) handled
 /// together in one pass over the stored bytes.
-extension Tensor {
+extension StoredTensor {
     /// The elements in C order, little-endian, in the stored dtype.
     ///
     /// A view of the stored bytes when `isCanonical` (no copy); otherwise one

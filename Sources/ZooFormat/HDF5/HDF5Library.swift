@@ -47,9 +47,12 @@ enum HDF5 {
 
 /// A failed libhdf5 call: which operation, and HDF5's error stack in one line.
 public struct HDF5Error: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The HDF5 call that failed (`H5Dread`, `H5Fopen`, …).
     public let operation: String
+    /// HDF5's error stack in one line, innermost call first (empty if HDF5 reported none).
     public let stack: String
 
+    /// `OPERATION failed (STACK)`.
     public var description: String {
         stack.isEmpty ? "\(operation) failed" : "\(operation) failed (\(stack))"
     }

@@ -24,7 +24,7 @@ enum HDF5Reader {
                 file: file.path, format: format ?? keras.format, metadata: keras.metadata,
                 tensors: keras.tensors, skipped: keras.skipped, modelConfig: modelConfig ?? keras.modelConfig)
         }
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var skipped: [SkippedEntry] = []
         // Creation order: dataset storage is appended as a file is written.
         let nodes = try file.walk().map { node -> (node: HDF5File.Node, position: UInt64) in
@@ -50,7 +50,7 @@ enum HDF5Reader {
     }
 
     enum Outcome {
-        case tensor(Tensor)
+        case tensor(StoredTensor)
         case skipped(SkippedEntry)
     }
 
@@ -77,7 +77,7 @@ enum HDF5Reader {
                     at: .key(datasetPath), needed: byteCount, available: max(0, min(info.storageSize, mapped.count - start)),
                     what: "dataset storage at offset \(start) for shape \(info.shape) \(dtype)"))
             }
-            return .tensor(try Tensor(
+            return .tensor(try StoredTensor(
                 name: name, dtype: dtype, shape: info.shape, byteOrder: order,
                 source: .mapped(mapped, offset: start, count: byteCount), file: file.path, path: datasetPath, attributes: attributes))
         }
@@ -93,7 +93,7 @@ enum HDF5Reader {
                 guard let base = destination.baseAddress else { return }
                 try file.readDataset(datasetPath, into: base, byteCount: byteCount)
             })
-        return .tensor(try Tensor(
+        return .tensor(try StoredTensor(
             name: name, dtype: dtype, shape: info.shape, byteOrder: .little,
             source: source, file: file.path, path: datasetPath, attributes: attributes))
     }

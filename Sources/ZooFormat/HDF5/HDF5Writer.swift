@@ -16,11 +16,25 @@ import Glibc
 ///
 /// The file is written under a temporary name and renamed into place.
 public enum HDF5Writer {
+    /// Where the datasets go and which attributes say what they are.
     public enum Layout: Sendable {
-        case plain, keras2, keras3
+        /// One dataset per tensor at `/NAME`, as h5py's `f["hidden1/kernel"] = a`.
+        case plain
+        /// tf-keras' `save_weights("w.h5")` layout.
+        case keras2
+        /// Keras 3's `save_weights("w.weights.h5")` layout.
+        case keras3
     }
 
-    public static func write(_ tensors: [Tensor], to path: String, layout: Layout, metadata: [String: String] = [:]) throws {
+    /// Writes `tensors` to `path` in `layout`, atomically (a temporary file, then a rename).
+    /// - Parameters:
+    ///   - tensors: the tensors; Keras layouts need names `layer/weight`.
+    ///   - path: the file to write.
+    ///   - layout: where the datasets go.
+    ///   - metadata: string attributes of the root group (`.plain` only).
+    /// - Throws: ``FormatError`` with `.cannotRepresent` for a name the layout has no place for,
+    ///   `.writeFailed` or `.library` when libhdf5 fails.
+    public static func write(_ tensors: [StoredTensor], to path: String, layout: Layout, metadata: [String: String] = [:]) throws {
         let temporary = try reserveTemporaryPath(beside: path)
         var committed = false
         defer { if !committed { unlink(temporary) } }
@@ -65,7 +79,7 @@ public enum HDF5Writer {
         let file: HDF5Handle
         let destination: String
 
-        func writePlain(_ tensors: [Tensor], metadata: [String: String]) throws {
+        func writePlain(_ tensors: [StoredTensor], metadata: [String: String]) throws {
             for tensor in tensors {
                 try writeDataset(tensor, at: "/" + tensor.name)
             }
@@ -75,13 +89,13 @@ public enum HDF5Writer {
         }
 
         /// Keras files hold `layer/weight` variables; a bare name has no layer.
-        private func requireLayerNames(_ tensors: [Tensor], _ layout: String) throws {
+        private func requireLayerNames(_ tensors: [StoredTensor], _ layout: String) throws {
             if let bare = tensors.first(where: { !$0.name.contains("/") }) {
-                throw FormatError(file: destination, .cannotRepresent(what: "'\(bare.name)' in a \(layout) weights file", why: "Keras variables are named layer/weight (rename with --rename, or write .npz, .safetensors or --to hdf5)"))
+                throw FormatError(file: destination, .cannotRepresent(what: "'\(bare.name)' in a \(layout) weights file", why: "Keras variables are named layer/weight (rename them with ConvertOptions.renames, or write .npz, .safetensors or plain HDF5)"))
             }
         }
 
-        func writeKeras2(_ tensors: [Tensor]) throws {
+        func writeKeras2(_ tensors: [StoredTensor]) throws {
             try requireLayerNames(tensors, "Keras 2")
             let layers = groupedByLayer(tensors)
             try writeStrings(layers.map(\.layer), named: "layer_names", on: "/")
@@ -96,7 +110,7 @@ public enum HDF5Writer {
             }
         }
 
-        func writeKeras3(_ tensors: [Tensor]) throws {
+        func writeKeras3(_ tensors: [StoredTensor]) throws {
             try requireLayerNames(tensors, "Keras 3")
             var counters: [String: Int] = [:]
             try createGroup("/layers")
@@ -116,9 +130,9 @@ public enum HDF5Writer {
         }
 
         /// Tensors grouped by layer (the name up to its last `/`), layers in first-seen order.
-        private func groupedByLayer(_ tensors: [Tensor]) -> [(layer: String, members: [Tensor])] {
+        private func groupedByLayer(_ tensors: [StoredTensor]) -> [(layer: String, members: [StoredTensor])] {
             var order: [String] = []
-            var groups: [String: [Tensor]] = [:]
+            var groups: [String: [StoredTensor]] = [:]
             for tensor in tensors {
                 let layer = tensor.name.lastIndex(of: "/").map { String(tensor.name[..<$0]) } ?? tensor.name
                 if groups[layer] == nil { order.append(layer) }
@@ -133,7 +147,7 @@ public enum HDF5Writer {
             _ = try HDF5Handle.open("H5Gcreate2(\(path))") { H5Gcreate2(file.id, path, properties.id, zoo_h5p_default(), zoo_h5p_default()) }
         }
 
-        private func writeDataset(_ tensor: Tensor, at path: String) throws {
+        private func writeDataset(_ tensor: StoredTensor, at path: String) throws {
             let type = try fileType(for: tensor)
             let space: HDF5Handle
             if tensor.shape.isEmpty {
@@ -156,7 +170,7 @@ public enum HDF5Writer {
         }
 
         /// The little-endian HDF5 type for a tensor's dtype (bool as h5py's enum).
-        private func fileType(for tensor: Tensor) throws -> HDF5Handle {
+        private func fileType(for tensor: StoredTensor) throws -> HDF5Handle {
             let make: () -> hid_t
             switch tensor.dtype {
             case .bool: make = { zoo_h5t_bool_enum() }
@@ -229,7 +243,7 @@ enum Keras3Naming {
     /// Keras' own variable order within a layer.
     static let canonicalOrder = ["depthwise_kernel", "pointwise_kernel", "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha", "embeddings"]
 
-    static func ordered(_ members: [Tensor], layer: String) -> [Tensor] {
+    static func ordered(_ members: [StoredTensor], layer: String) -> [StoredTensor] {
         members.enumerated().sorted { a, b in
             let nameA = String(a.element.name.dropFirst(layer.count + 1))
             let nameB = String(b.element.name.dropFirst(layer.count + 1))

@@ -20,7 +20,7 @@ enum KerasH5Layout {
     struct Result {
         let format: TensorFileFormat
         let metadata: [String: String]
-        let tensors: [Tensor]
+        let tensors: [StoredTensor]
         let skipped: [SkippedEntry]
         let modelConfig: JSONValue?
     }
@@ -43,7 +43,7 @@ enum KerasH5Layout {
 
     private static func readKeras2(_ file: HDF5File, weightsGroup: String, modelConfig: JSONValue?) throws -> Result {
         let group = weightsGroup == "/" ? "" : weightsGroup
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var skipped: [SkippedEntry] = []
         var claimed: Set<String> = []
         for layer in try splitAttribute("layer_names", of: weightsGroup, in: file) ?? [] {
@@ -110,7 +110,7 @@ enum KerasH5Layout {
     // MARK: - Keras 3
 
     private static func readKeras3(_ file: HDF5File, modelConfig: JSONValue?) throws -> Result {
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var skipped: [SkippedEntry] = []
         var claimed: Set<String> = []
         let configLayers = KerasConfigIndex(modelConfig)
@@ -129,7 +129,7 @@ enum KerasH5Layout {
 
     private static func readKeras3Layers(
         _ file: HDF5File, group: String, prefix: String, configLayers: KerasConfigIndex,
-        tensors: inout [Tensor], skipped: inout [SkippedEntry], claimed: inout Set<String>
+        tensors: inout [StoredTensor], skipped: inout [SkippedEntry], claimed: inout Set<String>
     ) throws {
         let layersPath = group + "/layers"
         guard file.exists(layersPath) else { return }

@@ -6,9 +6,17 @@
 /// `unsupported` with the layer's name and class, so an engine can say
 /// exactly what it cannot build.
 public struct KerasModelConfig: Sendable, Equatable {
-    public enum Topology: String, Sendable { case sequential, functional }
+    /// How the layers connect.
+    public enum Topology: String, Sendable {
+        /// `keras.Sequential`: each layer feeds the next.
+        case sequential
+        /// A functional `keras.Model`; described only when it is a chain.
+        case functional
+    }
 
+    /// The model's name (`config.name`).
     public let name: String
+    /// Sequential or functional.
     public let topology: Topology
     /// Input shape without the batch dimension; nil entries are free dimensions.
     public let inputShape: [Int?]?
@@ -17,10 +25,15 @@ public struct KerasModelConfig: Sendable, Equatable {
     /// Layers (or the topology) the description cannot express: `(name, class)`.
     public let unsupported: [Unsupported]
 
+    /// A layer (or the topology) the description cannot express, and why.
     public struct Unsupported: Sendable, Equatable, CustomStringConvertible {
+        /// The layer's name (or the model's, for the topology).
         public let layer: String
+        /// The Keras class (`LSTM`, `Add`, …).
         public let className: String
+        /// Why it is not described.
         public let reason: String
+        /// `LAYER (CLASS): REASON`.
         public var description: String { "\(layer) (\(className)): \(reason)" }
     }
 
@@ -93,9 +106,12 @@ public struct KerasModelConfig: Sendable, Equatable {
     }
 }
 
+/// A JSON value that is not a Keras model config.
 public enum KerasConfigError: Error, Equatable, CustomStringConvertible {
+    /// What is missing or wrong (no `class_name`, not a model class, …).
     case notAModelConfig(String)
 
+    /// `not a Keras model config: WHY`.
     public var description: String {
         switch self {
         case .notAModelConfig(let why): "not a Keras model config: \(why)"
@@ -105,22 +121,36 @@ public enum KerasConfigError: Error, Equatable, CustomStringConvertible {
 
 /// One layer of a Keras model config, with the settings the engine needs.
 public struct KerasLayerConfig: Sendable, Equatable {
+    /// The layer's name (`hidden1`), the prefix of its variables' names.
     public let name: String
+    /// The Keras class (`Dense`, `BatchNormalization`, …).
     public let className: String
+    /// What the layer is, with its settings.
     public let kind: Kind
 
+    /// The layers the engine can build, with Keras' config keys as parameters.
     public enum Kind: Sendable, Equatable {
+        /// `Dense(units, activation, use_bias)`.
         case dense(units: Int, activation: String, useBias: Bool)
+        /// `BatchNormalization(momentum, epsilon, center, scale)` over the last axis.
         case batchNormalization(momentum: Double, epsilon: Double, center: Bool, scale: Bool)
+        /// `Activation(name)`: `relu`, `elu`, `softmax`, ….
         case activation(String)
         /// Keras 2 calls the slope `alpha` (default 0.3); Keras 3 `negative_slope` (default 0.3).
         case leakyReLU(alpha: Double)
+        /// `ELU(alpha)`.
         case elu(alpha: Double)
+        /// `PReLU()` with a learned slope per feature.
         case prelu
+        /// `Dropout(rate)`.
         case dropout(rate: Double)
+        /// `Flatten()`.
         case flatten
+        /// `Conv2D(filters, kernel_size, strides, padding, activation, use_bias)`, channels last.
         case conv2D(filters: Int, kernelSize: [Int], strides: [Int], padding: String, activation: String, useBias: Bool)
+        /// `MaxPooling2D(pool_size, strides, padding)`.
         case maxPooling2D(poolSize: [Int], strides: [Int], padding: String)
+        /// Any other class, or settings the engine does not support; the text says which.
         case unsupported(String)
     }
 

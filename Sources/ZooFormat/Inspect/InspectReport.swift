@@ -6,8 +6,11 @@
 ///                   "bytes": 940800, "sha256": "…", "min": …, "max": …, "mean": …, "std": …}],
 ///      "tensor_count": 6, "parameters": 266610, "total_bytes": 1066440}
 public struct InspectOptions: Sendable {
+    /// Add each tensor's SHA-256 (of its elements in the stored dtype, little-endian, C order).
     public var checksums = false
+    /// Add each tensor's min, max, mean and standard deviation.
     public var statistics = false
+    /// Options; the defaults list names, dtypes, shapes and sizes only.
     public init(checksums: Bool = false, statistics: Bool = false) {
         self.checksums = checksums
         self.statistics = statistics

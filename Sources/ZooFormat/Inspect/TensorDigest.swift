@@ -1,6 +1,6 @@
 import Crypto
 
-extension Tensor {
+extension StoredTensor {
     /// Hex SHA-256 of the elements in the stored dtype, little-endian, C order:
     /// a big-endian or Fortran-order file gives the same digest as its
     /// little-endian C-order twin, and the digest equals

@@ -1,14 +1,17 @@
 /// Summary statistics of a tensor's elements, computed in `Double`.
 public struct TensorStatistics: Sendable, Equatable {
+    /// The smallest element.
     public let minimum: Double
+    /// The largest element.
     public let maximum: Double
+    /// The arithmetic mean Σx / n.
     public let mean: Double
     /// Population standard deviation (NumPy's `std()` with `ddof=0`).
     public let standardDeviation: Double
 
     /// Statistics of `tensor`; nil for an empty tensor. NaN anywhere makes every field NaN, as in NumPy.
     /// - Throws: `.unsupportedDType` for opaque dtypes; read errors.
-    public init?(_ tensor: Tensor) throws {
+    public init?(_ tensor: StoredTensor) throws {
         guard tensor.elementCount > 0 else { return nil }
         let values = try tensor.doubles()
         var minimum = Double.infinity

@@ -6,8 +6,11 @@
 public struct JSONParser {
     /// A parse failure at `offset` (relative to the parsed bytes).
     public struct Failure: Error, Equatable {
+        /// Byte offset of the problem in the parsed bytes.
         public let offset: Int
+        /// What the grammar allows there (`a value`, `',' or '}'`).
         public let expected: String
+        /// What is there instead, quoted, or `end of input`.
         public let found: String
     }
 
@@ -22,6 +25,11 @@ public struct JSONParser {
     }
 
     /// Parses one JSON value filling all of `bytes` (surrounding whitespace allowed).
+    /// - Parameters:
+    ///   - bytes: UTF-8 JSON text.
+    ///   - maximumDepth: the deepest nesting of arrays and objects accepted.
+    /// - Returns: the value.
+    /// - Throws: ``Failure`` at the first byte that does not fit the grammar, or past `maximumDepth`.
     public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 128) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
         parser.skipWhitespace()
@@ -31,6 +39,8 @@ public struct JSONParser {
         return value
     }
 
+    /// Parses one JSON value filling all of `text` (see ``parse(_:maximumDepth:)``).
+    /// - Throws: ``Failure`` with the UTF-8 offset of the problem.
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
         let bytes = Array(text.utf8)
         let result = bytes.withUnsafeBytes { buffer in

@@ -57,7 +57,7 @@ enum IDXReader {
         let start = 4 + 4 * rank
         var name = NPYReader.tensorName(forPath: file.path)
         if name.hasSuffix(".gz") { name.removeLast(3) }
-        let tensor = try Tensor(
+        let tensor = try StoredTensor(
             name: name, dtype: dtype, shape: shape, byteOrder: dtype.byteCount == 1 ? .little : .big,
             source: .mapped(file, offset: start, count: file.count - start), file: file.path)
         return TensorArchive(file: file.path, format: .idx, tensors: [tensor])

@@ -15,12 +15,12 @@ enum NPYReader {
     static func readTensor(
         named name: String, path: String? = nil, reader: ByteReader,
         source: (_ offset: Int, _ count: Int) -> TensorSource
-    ) throws -> Tensor {
+    ) throws -> StoredTensor {
         let header = try NPYHeader.parse(reader)
         let available = reader.count - header.dataOffset
         let strides = header.fortranOrder ? fortranStrides(header.shape) : contiguousStrides(header.shape)
         do {
-            return try Tensor(
+            return try StoredTensor(
                 name: name, dtype: header.dtype, shape: header.shape, strides: strides,
                 byteOrder: header.byteOrder, source: source(header.dataOffset, available),
                 file: reader.file, path: path)

@@ -10,7 +10,7 @@ enum NPZReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let archive = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(archive)
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var skipped: [String] = []
         var seen: Set<String> = []
         for entry in directory.entries {
@@ -30,7 +30,7 @@ enum NPZReader {
         return TensorArchive(file: file.path, format: .npz, metadata: metadata, tensors: tensors)
     }
 
-    private static func readMember(_ entry: ZipDirectory.Entry, name: String, file: MappedFile) throws -> Tensor {
+    private static func readMember(_ entry: ZipDirectory.Entry, name: String, file: MappedFile) throws -> StoredTensor {
         let compressed = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset..<entry.dataOffset + entry.compressedSize])
         switch entry.method {
         case .stored:
@@ -69,7 +69,7 @@ enum NPZReader {
                     buffer: UnsafeRawBufferPointer(rebasing: inflated.buffer[header.dataOffset...]), owner: inflated.owner)
             }
             let strides = header.fortranOrder ? fortranStrides(header.shape) : contiguousStrides(header.shape)
-            return try Tensor(
+            return try StoredTensor(
                 name: name, dtype: header.dtype, shape: header.shape, strides: strides, byteOrder: header.byteOrder,
                 source: source, file: file.path, path: entry.name)
         }

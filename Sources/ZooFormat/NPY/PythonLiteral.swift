@@ -3,14 +3,22 @@
 ///
 /// Parsed, never evaluated.
 public indirect enum PythonLiteral: Equatable, Sendable {
+    /// `None`.
     case none
+    /// `True` or `False`.
     case bool(Bool)
+    /// An integer that fits in `Int`.
     case integer(Int)
+    /// A string, `'…'` or `"…"`, unescaped.
     case string(String)
+    /// `(…)`.
     case tuple([PythonLiteral])
+    /// `[…]`.
     case list([PythonLiteral])
+    /// `{…}`, items in source order.
     case dict([(key: PythonLiteral, value: PythonLiteral)])
 
+    /// Structural equality; dicts are equal when their items are, in the same order.
     public static func == (lhs: PythonLiteral, rhs: PythonLiteral) -> Bool {
         switch (lhs, rhs) {
         case (.none, .none): true

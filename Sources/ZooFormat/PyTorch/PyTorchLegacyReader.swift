@@ -68,7 +68,7 @@ enum PyTorchLegacyReader {
             position += 8 + byteCount
         }
 
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var seen: Set<String> = []
         for (name, ref) in flattener.tensors {
             guard seen.insert(name).inserted else { throw FormatError(file: file.path, .duplicateName(name)) }

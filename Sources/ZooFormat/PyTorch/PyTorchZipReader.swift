@@ -59,7 +59,7 @@ enum PyTorchZipReader {
         }
         for (key, item) in flattened.metadata { metadata[key] = item }
 
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var seen: Set<String> = []
         for (name, ref) in flattened.tensors {
             guard seen.insert(name).inserted else { throw FormatError(file: file.path, .duplicateName(name)) }

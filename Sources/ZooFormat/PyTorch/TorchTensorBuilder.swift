@@ -21,7 +21,7 @@ enum TorchTensorBuilder {
     ///   declares or than the view addresses.
     static func tensor(
         name: String, _ ref: TorchTensorRef, storage: StorageBytes, byteOrder: ByteOrder, file: String, path: String
-    ) throws -> Tensor {
+    ) throws -> StoredTensor {
         let itemSize = ref.storage.dtype.byteCount
         let (declared, o1) = ref.storage.elementCount.multipliedReportingOverflow(by: itemSize)
         guard !o1 else { throw FormatError(file: file, .shapeOverflow(at: .key(path), shape: [ref.storage.elementCount])) }
@@ -64,7 +64,7 @@ enum TorchTensorBuilder {
         if let first = name.split(separator: ".").first, first.lowercased().contains("optim") {
             attributes["role"] = "optimizer"
         }
-        return try Tensor(
+        return try StoredTensor(
             name: name, dtype: ref.storage.dtype, shape: ref.shape, strides: ref.strides, byteOrder: byteOrder,
             source: source, file: file, path: path, attributes: attributes)
     }

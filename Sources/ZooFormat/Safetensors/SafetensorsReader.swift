@@ -65,7 +65,7 @@ enum SafetensorsReader {
             throw FormatError(file: file.path, .malformed(at: .offset(dataStart + expectedBegin), expected: "the tensor data to end the file", found: "\(dataSize - expectedBegin) trailing bytes"))
         }
         let tensors = try pending.map { entry in
-            try Tensor(
+            try StoredTensor(
                 name: entry.name, dtype: entry.dtype, shape: entry.shape,
                 source: .mapped(file, offset: dataStart + entry.begin, count: entry.end - entry.begin), file: file.path)
         }

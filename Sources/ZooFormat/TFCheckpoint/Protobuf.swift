@@ -62,6 +62,12 @@ struct ProtoReader {
         return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
     }
 
+    mutating func fixed64() throws -> UInt64 {
+        guard bytes.count - position >= 8 else { throw malformed("8 bytes of a fixed64 field", "\(bytes.count - position) bytes") }
+        defer { position += 8 }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+    }
+
     /// A length-delimited field's bytes (a view).
     mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
         let length = try size("a length")

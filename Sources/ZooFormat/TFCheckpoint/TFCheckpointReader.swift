@@ -56,7 +56,7 @@ enum TFCheckpointReader {
         // the variable's own entry lists its slices.
         var sliceValues: [[UInt8]: [UInt8]] = [:]
         for entry in table.entries.dropFirst() where entry.key.first == 0 { sliceValues[entry.key] = entry.value }
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         var skipped: [String] = []
         for entry in table.entries.dropFirst() {
             if entry.key.first == 0 { continue }
@@ -102,7 +102,7 @@ enum TFCheckpointReader {
     private static func partitioned(
         _ name: String, _ entry: TFBundleEntry, dtype: DType, bigEndian: Bool, slices: [[UInt8]: [UInt8]],
         indexPath: String, file: String, shard: (Int, String) throws -> MappedFile
-    ) throws -> Tensor {
+    ) throws -> StoredTensor {
         guard !entry.unknownRank, !entry.shape.isEmpty, let total = checkedElementCount(entry.shape) else {
             throw FormatError(file: indexPath, .malformed(at: .key(name), expected: "a partitioned variable of known rank ≥ 1", found: "shape \(entry.shape)"))
         }
@@ -144,12 +144,12 @@ enum TFCheckpointReader {
         }
         var attributes = ["slices": "\(parts.count)"]
         if let role = TFVariableRole.role(of: name) { attributes["role"] = role }
-        return try Tensor(
+        return try StoredTensor(
             name: name, dtype: dtype, shape: shape, byteOrder: bigEndian ? .big : .little,
             source: source, file: file, attributes: attributes)
     }
 
-    private static func tensor(_ name: String, _ entry: TFBundleEntry, dtype: DType, bigEndian: Bool, shard: MappedFile, file: String) throws -> Tensor {
+    private static func tensor(_ name: String, _ entry: TFBundleEntry, dtype: DType, bigEndian: Bool, shard: MappedFile, file: String) throws -> StoredTensor {
         guard let count = checkedElementCount(entry.shape) else {
             throw FormatError(file: shard.path, .shapeOverflow(at: .key(name), shape: entry.shape))
         }
@@ -178,7 +178,7 @@ enum TFCheckpointReader {
         }
         var attributes: [String: String] = [:]
         if let role = TFVariableRole.role(of: name) { attributes["role"] = role }
-        return try Tensor(
+        return try StoredTensor(
             name: name, dtype: dtype, shape: entry.shape, byteOrder: bigEndian ? .big : .little,
             source: source, file: file, attributes: attributes)
     }

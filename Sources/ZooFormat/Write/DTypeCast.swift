@@ -1,11 +1,11 @@
-extension Tensor {
+extension StoredTensor {
     /// A tensor with the same name and shape whose elements are converted to
     /// `target` (C order, little-endian) when read. No work is done until then.
     ///
     /// Converting to float16/bfloat16 rounds to nearest even, as NumPy and PyTorch do,
     /// from float64 sources too (through a round-to-odd `Float`, which avoids double rounding).
     /// - Throws: `.unsupportedDType` if either type is not a floating-point type Zoo converts.
-    public func cast(to target: DType) throws -> Tensor {
+    public func cast(to target: DType) throws -> StoredTensor {
         if target == dtype { return self }
         guard dtype.isNumeric else { throw FormatError(file: file, .unsupportedDType(tensor: name, dtype: dtype.name)) }
         guard target.isFloatingPoint else {
@@ -34,7 +34,7 @@ extension Tensor {
             }
             return output.bytes
         }
-        return try Tensor(
+        return try StoredTensor(
             name: name, dtype: target, shape: shape, source: source, file: file, path: path, attributes: attributes)
     }
 }

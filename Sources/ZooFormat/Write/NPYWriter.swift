@@ -2,7 +2,7 @@
 /// larger than 64 KiB), data aligned to 64 bytes, C order, little-endian.
 public enum NPYWriter {
     /// Writes one tensor to `path` atomically.
-    public static func write(_ tensor: Tensor, to path: String) throws {
+    public static func write(_ tensor: StoredTensor, to path: String) throws {
         let header = try header(for: tensor, destination: path)
         let file = try AtomicFile(destination: path)
         try file.write(header)
@@ -11,9 +11,9 @@ public enum NPYWriter {
     }
 
     /// The `.npy` header bytes for `tensor`.
-    static func header(for tensor: Tensor, destination: String) throws -> [UInt8] {
+    static func header(for tensor: StoredTensor, destination: String) throws -> [UInt8] {
         guard let descr = NPYDescr.descr(for: tensor.dtype) else {
-            throw FormatError(file: destination, .cannotRepresent(what: "'\(tensor.name)' (\(tensor.dtype.name))", why: "NumPy has no \(tensor.dtype.name) dtype; convert with --dtype float32"))
+            throw FormatError(file: destination, .cannotRepresent(what: "'\(tensor.name)' (\(tensor.dtype.name))", why: "NumPy has no \(tensor.dtype.name) dtype; cast it to float32 first (ConvertOptions.floatType)"))
         }
         return NPYHeader.encode(descr: descr, shape: tensor.shape)
     }

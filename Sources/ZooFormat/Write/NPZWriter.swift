@@ -2,8 +2,12 @@
 /// (deflated) do: one `NAME.npy` member per tensor, in the given order.
 public enum NPZWriter {
     /// Writes `tensors` to `path` atomically.
-    /// - Parameter compressed: deflate each member, as `np.savez_compressed`.
-    public static func write(_ tensors: [Tensor], to path: String, compressed: Bool = false) throws {
+    /// - Parameters:
+    ///   - tensors: the tensors, each stored as `NAME.npy`.
+    ///   - path: the file to write.
+    ///   - compressed: deflate each member, as `np.savez_compressed`.
+    /// - Throws: ``FormatError`` with `.duplicateName`, `.cannotRepresent` or `.writeFailed`.
+    public static func write(_ tensors: [StoredTensor], to path: String, compressed: Bool = false) throws {
         var names: Set<String> = []
         for tensor in tensors where !names.insert(tensor.name).inserted {
             throw FormatError(file: path, .duplicateName(tensor.name))

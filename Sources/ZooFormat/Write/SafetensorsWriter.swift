@@ -3,7 +3,14 @@
 /// the given order with contiguous offsets, the header padded with spaces to
 /// a multiple of 8 bytes so the data is aligned.
 public enum SafetensorsWriter {
-    public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to path: String) throws {
+    /// Writes `tensors` to `path` atomically (see ``AtomicWrite``).
+    /// - Parameters:
+    ///   - tensors: the tensors, with distinct names; their bytes are copied in C order, little-endian.
+    ///   - metadata: string pairs for `__metadata__` (sorted by key).
+    ///   - path: the file to write.
+    /// - Throws: ``FormatError`` with `.duplicateName`, `.cannotRepresent` (a dtype safetensors
+    ///   lacks) or `.writeFailed`.
+    public static func write(_ tensors: [StoredTensor], metadata: [String: String] = [:], to path: String) throws {
         var members: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
             members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))

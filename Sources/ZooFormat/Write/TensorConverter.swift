@@ -11,6 +11,12 @@ public struct ConvertOptions: Sendable {
     /// Deflate `.npz` members (as `np.savez_compressed`).
     public var compress = false
 
+    /// Options; the defaults keep every tensor as it is.
+    /// - Parameters:
+    ///   - renames: rules applied in order to every name.
+    ///   - only: keep only tensors whose original name matches.
+    ///   - floatType: cast floating-point tensors to this type.
+    ///   - compress: deflate `.npz` members.
     public init(renames: [TensorRenameRule] = [], only: TensorFilter? = nil, floatType: DType? = nil, compress: Bool = false) {
         self.renames = renames
         self.only = only
@@ -21,7 +27,12 @@ public struct ConvertOptions: Sendable {
 
 /// The formats Zoo writes.
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case npy, npz, safetensors
+    /// NumPy `.npy`: exactly one tensor.
+    case npy
+    /// NumPy `.npz`, stored or deflated.
+    case npz
+    /// safetensors, with `__metadata__`.
+    case safetensors
     /// Plain HDF5: one dataset per tensor, groups from `/`.
     case hdf5
     /// A tf-keras (Keras 2) weights file, for `model.load_weights("w.h5")`.
@@ -45,8 +56,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 extension TensorArchive {
     /// The tensors `options` select, renamed and cast, in file order.
     /// - Throws: `.duplicateName` if renaming makes two names equal; cast errors.
-    public func converted(_ options: ConvertOptions) throws -> [Tensor] {
-        var result: [Tensor] = []
+    public func converted(_ options: ConvertOptions) throws -> [StoredTensor] {
+        var result: [StoredTensor] = []
         var names: Set<String> = []
         for var tensor in tensors {
             if let only = options.only, !only.matches(tensor.name) { continue }
@@ -72,7 +83,7 @@ extension TensorArchive {
     /// Writes the converted tensors to `path` atomically and returns them.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor.
     @discardableResult
-    public func write(to path: String, format: OutputFormat, options: ConvertOptions = ConvertOptions()) throws -> [Tensor] {
+    public func write(to path: String, format: OutputFormat, options: ConvertOptions = ConvertOptions()) throws -> [StoredTensor] {
         let selected = try converted(options)
         try TensorWriter.write(selected, to: path, format: format, metadata: portableMetadata, compress: options.compress)
         return selected
@@ -81,12 +92,19 @@ extension TensorArchive {
 
 /// Writes tensors in any output format, atomically.
 public enum TensorWriter {
+    /// Writes `selected` to `path` in `format`, atomically.
+    /// - Parameters:
+    ///   - selected: the tensors (exactly one for `.npy`).
+    ///   - path: the file to write.
+    ///   - format: the output format.
+    ///   - metadata: string pairs, where the format has a place for them (safetensors, plain HDF5).
+    ///   - compress: deflate `.npz` members.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor, or a dtype the format lacks.
-    public static func write(_ selected: [Tensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
+    public static func write(_ selected: [StoredTensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
         switch format {
         case .npy:
             guard selected.count == 1 else {
-                throw FormatError(file: path, .cannotRepresent(what: "\(selected.count) tensors as one .npy", why: "a .npy file holds exactly one array; use --only to pick one, or write .npz"))
+                throw FormatError(file: path, .cannotRepresent(what: "\(selected.count) tensors as one .npy", why: "a .npy file holds exactly one array; select one (ConvertOptions.only), or write .npz"))
             }
             try NPYWriter.write(selected[0], to: path)
         case .npz:

@@ -6,7 +6,9 @@ import Foundation
 ///
 ///     TensorRenameRule("^dense_(\\d+)/=layer\\1/")  // "dense_1/kernel" → "layer1/kernel"
 public struct TensorRenameRule: Sendable, CustomStringConvertible {
+    /// The regular expression (`NSRegularExpression` syntax).
     public let pattern: String
+    /// The replacement template, with `$1` for capture groups.
     public let replacement: String
     private let regex: NSRegularExpression
     private let template: String
@@ -28,6 +30,11 @@ public struct TensorRenameRule: Sendable, CustomStringConvertible {
         try self.init(pattern: pattern, replacement: String(rule[rule.index(after: split)...]))
     }
 
+    /// A rule from its two halves.
+    /// - Parameters:
+    ///   - pattern: the regular expression, searched anywhere in a name.
+    ///   - replacement: the template; `\1` (Python) or `$1` refer to capture groups.
+    /// - Throws: ``TensorRuleError/invalidPattern(_:)`` when `pattern` does not compile.
     public init(pattern: String, replacement: String) throws(TensorRuleError) {
         guard let regex = try? NSRegularExpression(pattern: pattern) else { throw .invalidPattern(pattern) }
         self.regex = regex
@@ -43,29 +50,38 @@ public struct TensorRenameRule: Sendable, CustomStringConvertible {
         return regex.stringByReplacingMatches(in: name, range: range, withTemplate: template)
     }
 
+    /// `PATTERN=REPLACEMENT`.
     public var description: String { "\(pattern)=\(replacement)" }
 }
 
 /// A selection of tensors by a regex searched anywhere in the name (anchor with `^…$`).
 public struct TensorFilter: Sendable {
+    /// The regular expression.
     public let pattern: String
     private let regex: NSRegularExpression
 
+    /// Compiles `pattern`.
+    /// - Throws: ``TensorRuleError/invalidPattern(_:)`` when it does not compile.
     public init(_ pattern: String) throws(TensorRuleError) {
         guard let regex = try? NSRegularExpression(pattern: pattern) else { throw .invalidPattern(pattern) }
         self.pattern = pattern
         self.regex = regex
     }
 
+    /// Whether the pattern matches anywhere in `name`.
     public func matches(_ name: String) -> Bool {
         regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 }
 
+/// A rename rule or filter that cannot be used.
 public enum TensorRuleError: Error, Equatable, CustomStringConvertible {
+    /// A rule without `=` between its regex and its replacement.
     case missingSeparator(String)
+    /// A regular expression that does not compile.
     case invalidPattern(String)
 
+    /// The message, with the rule or pattern and how to write it.
     public var description: String {
         switch self {
         case .missingSeparator(let rule): "rule '\(rule)' has no '=': write it as REGEX=REPLACEMENT"

@@ -5,8 +5,19 @@ import ZooNet
 /// implementation they reproduce, so a `state_dict` of that implementation loads one to one.
 /// Inputs are NHWC `[size, size, 3]` (ZooNet's layout); outputs are the logits.
 public enum Architecture: String, CaseIterable, Sendable {
-    case resnet18, resnet34, resnet50, resnet101, resnet152
+    /// torchvision `resnet18`: basic blocks [2, 2, 2, 2].
+    case resnet18
+    /// torchvision `resnet34`: basic blocks [3, 4, 6, 3].
+    case resnet34
+    /// torchvision `resnet50`: bottleneck blocks [3, 4, 6, 3].
+    case resnet50
+    /// torchvision `resnet101`: bottleneck blocks [3, 4, 23, 3].
+    case resnet101
+    /// torchvision `resnet152`: bottleneck blocks [3, 8, 36, 3].
+    case resnet152
+    /// torchvision `mobilenet_v2`, width multiplier α.
     case mobilenetV2 = "mobilenet_v2"
+    /// EfficientNet-Lite0 as the PyPI package `efficientnet-lite-pytorch` defines it.
     case efficientnetLite0 = "efficientnet_lite0"
 
     /// Builds the network (`classes` outputs; `widthMultiplier` α for MobileNetV2).

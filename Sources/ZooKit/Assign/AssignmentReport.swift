@@ -3,32 +3,47 @@ import ZooFormat
 /// What a weight assignment did: which variables got a tensor, which did not,
 /// which tensors found no variable, and which had the wrong shape.
 public struct AssignmentReport: Sendable, Equatable, Codable {
+    /// A variable that got its tensor.
     public struct Assigned: Sendable, Equatable, Codable {
+        /// The variable's name.
         public let variable: String
+        /// The tensor's name in the file.
         public let source: String
+        /// The shape (both have it).
         public let shape: [Int]
     }
 
+    /// A variable without a tensor, or a tensor without a variable.
     public struct Unmatched: Sendable, Equatable, Codable {
+        /// Its name (a variable's, or a mapped tensor's).
         public let name: String
+        /// Its shape.
         public let shape: [Int]
         /// The closest name on the other side ("did you mean …?").
         public let hint: String?
     }
 
+    /// A variable whose tensor has another shape.
     public struct Mismatched: Sendable, Equatable, Codable {
+        /// The variable's name.
         public let variable: String
+        /// The tensor's name in the file.
         public let source: String
+        /// The variable's shape.
         public let expected: [Int]
+        /// The tensor's shape.
         public let found: [Int]
+        /// What probably explains it ("PyTorch stores Linear weights as [out, in]; use the pytorch layout preset").
         public let hint: String?
     }
 
+    /// Variables that got their tensors, in network order.
     public var assigned: [Assigned] = []
     /// Network variables no tensor was found for.
     public var missing: [Unmatched] = []
     /// File tensors that match no variable.
     public var unexpected: [Unmatched] = []
+    /// Variables whose tensors have other shapes.
     public var mismatched: [Mismatched] = []
     /// Tensors left out on purpose: optimizer state, or outside the requested scope.
     public var skipped: [String] = []
@@ -36,7 +51,7 @@ public struct AssignmentReport: Sendable, Equatable, Codable {
     /// True when every variable in scope got a tensor of the right shape and every tensor was used.
     public var isComplete: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
-    /// The problems, one per line, with hints.
+    /// The problems, one per line, with hints (did you mean, layout presets).
     public var problemSummary: String {
         var lines: [String] = []
         for item in missing {
@@ -48,7 +63,6 @@ public struct AssignmentReport: Sendable, Equatable, Codable {
         for item in mismatched {
             lines.append("  shape \(item.variable): the network expects \(item.expected), the file has \(item.found) in \(item.source)" + (item.hint.map { " (\($0))" } ?? ""))
         }
-        lines.append("  use --partial (or a scope regex) to load only what fits")
         return lines.joined(separator: "\n")
     }
 

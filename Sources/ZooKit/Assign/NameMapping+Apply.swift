@@ -8,6 +8,7 @@ public struct MappedTensor: Sendable {
     public let name: String
     /// The name in the file.
     public let source: String
+    /// Its shape after layout conversion (what the variable must have).
     public let shape: [Int]
     /// Optimizer state and the like: never assigned unless asked.
     public let isOptimizerState: Bool
@@ -34,14 +35,14 @@ extension NameMapping {
         do {
             rules = try self.rules.map { rule throws(TensorRuleError) in try TensorRenameRule(rule) }
         } catch {
-            throw ZooKitError.invalidRequest("mapping rule: \(error)")
+            throw ZooKitError.invalidSetting(.mappingRules, problem: "\(error)")
         }
         var mapped: [MappedTensor]
         switch layout {
         case "none", "keras": mapped = archive.tensors.map { Self.direct($0, name: layout == "keras" ? Self.dropIndexSuffix($0.name) : $0.name) }
         case "tf": mapped = Self.tensorflow(archive.tensors, network: network)
         case "pytorch": mapped = try Self.pytorch(archive.tensors, network: network)
-        default: throw ZooKitError.invalidRequest("unknown layout '\(layout)' (expected \(Self.layouts.joined(separator: ", ")))")
+        default: throw ZooKitError.invalidSetting(.layout, problem: "'\(layout)' is not a layout (expected \(Self.layouts.joined(separator: ", ")))")
         }
         guard !rules.isEmpty else { return mapped }
         return mapped.map { tensor in
@@ -52,11 +53,11 @@ extension NameMapping {
 
     /// Optimizer state: tagged so by the reader (Keras, TF, PyTorch checkpoints), or named
     /// `optimizer/…` (Keras 3's layout, and the slots in Zoo's own fine-tuning checkpoints).
-    static func isOptimizerState(_ tensor: ZooFormat.Tensor) -> Bool {
+    static func isOptimizerState(_ tensor: StoredTensor) -> Bool {
         tensor.attributes["role"] == "optimizer" || tensor.name.hasPrefix("optimizer/")
     }
 
-    static func direct(_ tensor: ZooFormat.Tensor, name: String) -> MappedTensor {
+    static func direct(_ tensor: StoredTensor, name: String) -> MappedTensor {
         MappedTensor(name: name, source: tensor.name, shape: tensor.shape, isOptimizerState: isOptimizerState(tensor)) {
             try tensor.floats()
         }
@@ -68,7 +69,7 @@ extension NameMapping {
         return String(name[..<colon])
     }
 
-    static func tensorflow(_ tensors: [ZooFormat.Tensor], network: Sequential) -> [MappedTensor] {
+    static func tensorflow(_ tensors: [StoredTensor], network: Sequential) -> [MappedTensor] {
         let weighted = network.layers.filter { !$0.variables.isEmpty }.map(\.name)
         return tensors.map { tensor in
             var name = tensor.name
@@ -84,9 +85,9 @@ extension NameMapping {
         }
     }
 
-    static func pytorch(_ tensors: [ZooFormat.Tensor], network: Sequential) throws -> [MappedTensor] {
+    static func pytorch(_ tensors: [StoredTensor], network: Sequential) throws -> [MappedTensor] {
         // Modules in file order: "features.0.weight" → module "features.0", parameter "weight".
-        var modules: [(prefix: String, members: [ZooFormat.Tensor])] = []
+        var modules: [(prefix: String, members: [StoredTensor])] = []
         for tensor in tensors {
             let dot = tensor.name.lastIndex(of: ".")
             let prefix = dot.map { String(tensor.name[..<$0]) } ?? ""
@@ -130,7 +131,7 @@ extension NameMapping {
     }
 
     /// One PyTorch parameter renamed and re-laid-out for `layer`.
-    static func pytorchParameter(_ tensor: ZooFormat.Tensor, parameter: String, layer: any Layer) -> MappedTensor {
+    static func pytorchParameter(_ tensor: StoredTensor, parameter: String, layer: any Layer) -> MappedTensor {
         let isNorm = layer is BatchNorm
         let variable: String = switch (parameter, isNorm, layer is PReLU) {
         case ("weight", true, _): "gamma"

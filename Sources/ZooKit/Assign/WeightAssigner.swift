@@ -12,6 +12,11 @@ public struct AssignmentOptions: Sendable {
     /// Assign optimizer state too (normally skipped).
     public var includeOptimizerState: Bool
 
+    /// Assignment options; the defaults are strict.
+    /// - Parameters:
+    ///   - partial: accept missing and unexpected tensors.
+    ///   - scope: assign only variables this pattern matches at the start of their names (see `NamePattern`).
+    ///   - includeOptimizerState: assign optimizer state too.
     public init(partial: Bool = false, scope: String? = nil, includeOptimizerState: Bool = false) {
         self.partial = partial
         self.scope = scope
@@ -38,14 +43,8 @@ public enum WeightAssigner {
 
     /// The report of an assignment, without assigning anything.
     public static func plan(_ tensors: [MappedTensor], for network: Network, options: AssignmentOptions = AssignmentOptions()) throws -> (report: AssignmentReport, pairs: [(Variable, MappedTensor)]) {
-        var scope: Regex<AnyRegexOutput>?
-        if let pattern = options.scope {
-            do { scope = try Regex(pattern) } catch { throw ZooKitError.invalidRequest("scope '\(pattern)' is not a valid regular expression") }
-        }
-        func inScope(_ name: String) -> Bool {
-            guard let scope else { return true }
-            return (try? scope.prefixMatch(in: name)) != nil
-        }
+        let scope = try options.scope.map { try NamePattern.compile($0, for: .scope) }
+        func inScope(_ name: String) -> Bool { scope?.matches(name) ?? true }
         var report = AssignmentReport()
         var pairs: [(Variable, MappedTensor)] = []
         var available: [String: MappedTensor] = [:]

@@ -10,11 +10,21 @@ import ZooFormat
 /// - a tensor file (`.npz`, safetensors, HDF5, …) with tensors `x` and `y`;
 /// - CSV: one sample per line, the label first, then the features; a header line is skipped.
 public enum DataLoader {
+    /// Which half of an IDX directory.
     public enum Split: String, Sendable {
+        /// `train-*`.
         case train
+        /// `t10k-*`.
         case test = "t10k"
     }
 
+    /// Loads the labeled samples at `path` (see the type's documentation for the layouts).
+    /// - Parameters:
+    ///   - path: a directory, an IDX images file, a tensor file or a CSV.
+    ///   - split: which half of an IDX directory.
+    /// - Returns: the samples as read (pixels 0…255; apply ``LabeledData/preprocessed(_:)``).
+    /// - Throws: `FormatError` for missing or malformed files, ``ZooKitError/invalidRequest(_:)``
+    ///   for labels missing, not integers, or not one per sample.
     public static func load(_ path: String, split: Split = .train) throws -> LabeledData {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -48,7 +58,7 @@ public enum DataLoader {
         return try pair(images: images, labels: labels, source: directory + " (\(split.rawValue))")
     }
 
-    static func pair(images: ZooFormat.Tensor, labels: ZooFormat.Tensor, source: String) throws -> LabeledData {
+    static func pair(images: StoredTensor, labels: StoredTensor, source: String) throws -> LabeledData {
         guard let count = images.shape.first, labels.shape == [count] else {
             throw ZooKitError.invalidRequest("\(source): \(images.shape.first ?? 0) samples but labels of shape \(labels.shape)")
         }

@@ -12,8 +12,16 @@ public struct DataSelection: Sendable {
     public var validationPerClass: Int?
     /// Or: this fraction of the selected samples for validation.
     public var validationSplit: Double?
+    /// Seeds the sampling.
     public var seed: UInt64
 
+    /// A selection; the defaults keep every sample, no validation split.
+    /// - Parameters:
+    ///   - classes: the classes to keep, in the order of their new labels.
+    ///   - perClass: training samples per class.
+    ///   - validationPerClass: validation samples per class, held out first.
+    ///   - validationSplit: or this fraction held out.
+    ///   - seed: seeds the sampling.
     public init(classes: [Int]? = nil, perClass: Int? = nil, validationPerClass: Int? = nil, validationSplit: Double? = nil, seed: UInt64 = 42) {
         self.classes = classes
         self.perClass = perClass
@@ -46,9 +54,32 @@ public struct DataSelection: Sendable {
         return classes.map { $0 < names.count ? names[$0] : String($0) }
     }
 
-    /// Applies the filter and sampling: (training, validation), labels remapped.
-    /// - Throws: `invalidRequest` for an empty class, or fewer samples than asked for.
+    /// Checks every value and combination.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for classes that repeat or are
+    ///   negative, a count that is not positive, a split outside (0, 1), or both kinds of validation split.
+    public func validate() throws {
+        if let classes, classes.isEmpty || Set(classes).count != classes.count || classes.contains(where: { $0 < 0 }) {
+            throw ZooKitError.invalidSetting(.classes, problem: "must be distinct non-negative class numbers, not \(classes)")
+        }
+        if let perClass, perClass <= 0 { throw ZooKitError.invalidSetting(.perClass, problem: "must be positive, not \(perClass)") }
+        if let validationPerClass, validationPerClass < 0 {
+            throw ZooKitError.invalidSetting(.validationPerClass, problem: "must not be negative, not \(validationPerClass)")
+        }
+        if let validationSplit {
+            guard validationSplit > 0 && validationSplit < 1 else {
+                throw ZooKitError.invalidSetting(.validationSplit, problem: "must be between 0 and 1, not \(validationSplit)")
+            }
+            if validationPerClass != nil { throw ZooKitError.settingsConflict(.validationSplit, .validationPerClass) }
+        }
+    }
+
+    /// Applies the filter and sampling: (training, validation), labels remapped to 0…N−1 in the order of `classes`.
+    /// - Parameter data: the samples to choose from.
+    /// - Returns: the training samples, and the validation samples if a validation split was asked for.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for invalid settings (see `validate()`)
+    ///   or a class with fewer samples than asked for; ``ZooKitError/invalidRequest(_:)`` for a kept class with no samples.
     public func apply(to data: LabeledData) throws -> (training: LabeledData, validation: LabeledData?) {
+        try validate()
         // Without a filter every label keeps its number (classes absent from the data stay empty).
         let kept = classes ?? Array(0...(data.labels.max() ?? 0))
         var remap: [Int: Int] = [:]
@@ -69,7 +100,7 @@ public struct DataSelection: Sendable {
             var start = 0
             if let validationPerClass {
                 guard validationPerClass <= shuffled.count else {
-                    throw ZooKitError.invalidRequest("\(data.source): class \(kept[new]) has \(shuffled.count) samples, fewer than --val-per-class \(validationPerClass)")
+                    throw ZooKitError.invalidSetting(.validationPerClass, problem: "\(validationPerClass): class \(kept[new]) of \(data.source) has only \(shuffled.count) samples")
                 }
                 validation += shuffled[0..<validationPerClass]
                 start = validationPerClass
@@ -81,7 +112,7 @@ public struct DataSelection: Sendable {
             var end = shuffled.count
             if let perClass {
                 guard start + perClass <= shuffled.count else {
-                    throw ZooKitError.invalidRequest("\(data.source): class \(kept[new]) has \(shuffled.count - start) samples left, fewer than --per-class \(perClass)")
+                    throw ZooKitError.invalidSetting(.perClass, problem: "\(perClass): class \(kept[new]) of \(data.source) has only \(shuffled.count - start) samples left")
                 }
                 end = start + perClass
             }

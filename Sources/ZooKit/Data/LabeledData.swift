@@ -3,12 +3,21 @@ import ZooNet
 /// Samples and their integer class labels, in memory: `inputs` holds
 /// `count × sampleShape.product` floats, row-major.
 public struct LabeledData: Sendable {
+    /// The samples' values, `count × sampleSize` floats, row-major.
     public var inputs: [Float]
+    /// The per-sample shape (`[28, 28]` for MNIST images).
     public var sampleShape: [Int]
+    /// One class number per sample.
     public var labels: [Int]
     /// Where the data came from, for messages.
     public var source: String
 
+    /// Labeled samples.
+    /// - Parameters:
+    ///   - inputs: `labels.count × sampleShape.product` floats.
+    ///   - sampleShape: the per-sample shape.
+    ///   - labels: the classes.
+    ///   - source: a name for messages (the file).
     public init(inputs: [Float], sampleShape: [Int], labels: [Int], source: String) {
         self.inputs = inputs
         self.sampleShape = sampleShape
@@ -16,7 +25,9 @@ public struct LabeledData: Sendable {
         self.source = source
     }
 
+    /// The number of samples.
     public var count: Int { labels.count }
+    /// The values per sample, the product of `sampleShape`.
     public var sampleSize: Int { sampleShape.reduce(1, *) }
 
     /// The samples at `indices`, in that order.
@@ -56,11 +67,11 @@ public struct LabeledData: Sendable {
 
     /// The engine's dataset (sparse integer labels).
     public func dataset() throws -> Dataset {
-        try Dataset(inputs: ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
+        try Dataset(inputs: Tensor(shape: [count] + sampleShape, scalars: inputs), labels: .classes(labels))
     }
 
     /// The inputs as one tensor `[count] + sampleShape`.
-    public func inputTensor() throws -> ZooNet.Tensor {
-        try ZooNet.Tensor(shape: [count] + sampleShape, scalars: inputs)
+    public func inputTensor() throws -> Tensor {
+        try Tensor(shape: [count] + sampleShape, scalars: inputs)
     }
 }

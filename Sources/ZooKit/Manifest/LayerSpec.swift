@@ -12,21 +12,38 @@ import ZooNet
 ///
 /// Activations: linear, relu, elu, selu, sigmoid, tanh, softmax, leaky_relu.
 public struct LayerSpec: Codable, Sendable, Equatable {
+    /// The layer kind: `dense`, `batch_normalization`, `activation`, `leaky_relu`, `elu`,
+    /// `prelu`, `dropout`, `flatten`, `conv2d`, `max_pooling2d`.
     public var type: String
+    /// The layer's name, the scope of its variables (`hidden1` → `hidden1/kernel`).
     public var name: String
+    /// Dense: the output units.
     public var units: Int?
+    /// Dense, conv2d, activation: the activation's Keras name.
     public var activation: String?
+    /// Dense, conv2d: whether a bias exists (default true).
     public var useBias: Bool?
+    /// Batch normalization: the moving averages' decay (default 0.99).
     public var momentum: Double?
+    /// Batch normalization: ε (default 0.001).
     public var epsilon: Double?
+    /// Batch normalization: whether β exists (default true).
     public var center: Bool?
+    /// Batch normalization: whether γ exists (default true).
     public var scale: Bool?
+    /// Leaky ReLU's slope (default 0.3), ELU's α (default 1).
     public var alpha: Double?
+    /// Dropout: the drop probability.
     public var rate: Double?
+    /// Conv2d: the output channels.
     public var filters: Int?
+    /// Conv2d: (kh, kw), or one number for both.
     public var kernelSize: [Int]?
+    /// Conv2d, max pooling: (sh, sw) (default 1 for conv2d, the pool size for pooling).
     public var strides: [Int]?
+    /// Conv2d, max pooling: `valid` (default) or `same`.
     public var padding: String?
+    /// Max pooling: the window (default 2 × 2).
     public var poolSize: [Int]?
 
     enum CodingKeys: String, CodingKey {
@@ -36,16 +53,46 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         case poolSize = "pool_size"
     }
 
+    /// A layer of `type` named `name`, every setting at its default.
     public init(type: String, name: String) {
         self.type = type
         self.name = name
     }
 
+    /// A dense layer: Y = f(X·W + b), W `[in, units]`.
+    /// - Parameters:
+    ///   - name: the layer's name.
+    ///   - units: the output units.
+    ///   - activation: f's Keras name (`linear`, `relu`, `softmax`, …).
+    ///   - useBias: add b.
     public static func dense(_ name: String, units: Int, activation: String = "linear", useBias: Bool = true) -> LayerSpec {
         var spec = LayerSpec(type: "dense", name: name)
         spec.units = units
         spec.activation = activation
         spec.useBias = useBias
+        return spec
+    }
+
+    /// A dropout layer: in training, each input is zeroed with probability `rate` and the rest
+    /// scaled by 1/(1 − rate); in inference it passes its input through.
+    public static func dropout(_ name: String, rate: Double) -> LayerSpec {
+        var spec = LayerSpec(type: "dropout", name: name)
+        spec.rate = rate
+        return spec
+    }
+
+    /// A batch-normalization layer over the last axis (Keras' defaults: momentum 0.99, epsilon 0.001).
+    public static func batchNormalization(_ name: String, momentum: Double = 0.99, epsilon: Double = 0.001) -> LayerSpec {
+        var spec = LayerSpec(type: "batch_normalization", name: name)
+        spec.momentum = momentum
+        spec.epsilon = epsilon
+        return spec
+    }
+
+    /// An activation layer (`"relu"`, `"elu"`, `"softmax"`, … as in the type's documentation).
+    public static func activation(_ name: String, _ activation: String) -> LayerSpec {
+        var spec = LayerSpec(type: "activation", name: name)
+        spec.activation = activation
         return spec
     }
 
@@ -139,5 +186,23 @@ extension ModelManifest {
         } catch let error as ZooNetError {
             throw ZooKitError.architecture(model: name, reason: error.description)
         }
+    }
+}
+
+extension Array where Element == LayerSpec {
+    /// The layers without their final activation, so that the network outputs logits (the
+    /// values a softmax or sigmoid would turn into probabilities): a trailing `activation`
+    /// layer is removed (if other layers remain), else the last layer's activation becomes
+    /// `linear`. Layers without weights keep their variables' names, so a network built from
+    /// the result takes the same weights.
+    public var withoutFinalActivation: [LayerSpec] {
+        var specs = self
+        guard let last = specs.last else { return specs }
+        if last.type == "activation", specs.count > 1 {
+            specs.removeLast()
+        } else if last.activation != nil {
+            specs[specs.count - 1].activation = "linear"
+        }
+        return specs
     }
 }

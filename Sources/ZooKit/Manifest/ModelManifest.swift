@@ -6,13 +6,19 @@ import Foundation
 public struct ModelManifest: Codable, Sendable, Equatable {
     /// The schema version of this manifest (currently 1).
     public var schema: Int
+    /// The model's registry name (letters, digits, `.`, `_`, `-`).
     public var name: String
+    /// The model's own version (semantic, `1.0.0`).
     public var version: String
+    /// One line for `zoo list` and `zoo show`.
     public var summary: String
     /// What the model does: `image-classification`, …
     public var task: String
+    /// Tags for `zoo list --tag`.
     public var tags: [String]
+    /// The license of the weights.
     public var license: String
+    /// The per-sample input shape and preprocessing.
     public var input: InputSpec
     /// Class names, in output order.
     public var labels: [String]
@@ -20,10 +26,25 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var architecture: [LayerSpec]
     /// The name of the classifier head layer (replaced by transfer learning).
     public var head: String
+    /// The weights file, its digest, name mapping and provenance.
     public var weights: WeightsSpec
     /// Measured metrics (`test_accuracy`, …), with how they were measured in `weights.provenance`.
     public var metrics: [String: Double]
 
+    /// A manifest of schema 1.
+    /// - Parameters:
+    ///   - name: the registry name.
+    ///   - version: the model's version.
+    ///   - summary: one line.
+    ///   - task: what it does (`image-classification`).
+    ///   - tags: tags for listing.
+    ///   - license: the weights' license.
+    ///   - input: shape and preprocessing.
+    ///   - labels: class names in output order.
+    ///   - architecture: the layers.
+    ///   - head: the classifier layer's name.
+    ///   - weights: the weights file's description.
+    ///   - metrics: measured figures.
     public init(
         name: String, version: String = "1.0.0", summary: String, task: String, tags: [String] = [], license: String,
         input: InputSpec, labels: [String], architecture: [LayerSpec], head: String, weights: WeightsSpec,
@@ -49,8 +70,10 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 public struct InputSpec: Codable, Sendable, Equatable {
     /// Per-sample shape, e.g. `[784]` or `[28, 28, 1]`.
     public var shape: [Int]
+    /// What to do to raw inputs before the first layer.
     public var preprocessing: Preprocessing
 
+    /// An input of `shape` (per sample), with `preprocessing`.
     public init(shape: [Int], preprocessing: Preprocessing = Preprocessing()) {
         self.shape = shape
         self.preprocessing = preprocessing
@@ -59,9 +82,12 @@ public struct InputSpec: Codable, Sendable, Equatable {
 
 /// `x' = x · scale + offset`, applied element-wise before the first layer.
 public struct Preprocessing: Codable, Sendable, Equatable {
+    /// The factor (1/255 for pixels).
     public var scale: Double
+    /// The term added after scaling.
     public var offset: Double
 
+    /// `x · scale + offset`; the defaults leave inputs as they are.
     public init(scale: Double = 1, offset: Double = 0) {
         self.scale = scale
         self.offset = offset
@@ -82,8 +108,18 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
     public var bytes: Int
     /// How the file's tensor names map to the network's variable names.
     public var mapping: NameMapping
+    /// Who made the file, with what.
     public var provenance: Provenance
 
+    /// A weights description.
+    /// - Parameters:
+    ///   - file: the file name beside the manifest.
+    ///   - url: where to download it, if not shipped.
+    ///   - format: the format's name (`TensorFileFormat` raw value).
+    ///   - sha256: the file's hex SHA-256.
+    ///   - bytes: its size.
+    ///   - mapping: how its tensor names map to variables.
+    ///   - provenance: who made it.
     public init(file: String, url: String? = nil, format: String, sha256: String, bytes: Int, mapping: NameMapping, provenance: Provenance) {
         self.file = file
         self.url = url
@@ -99,8 +135,10 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
 public struct NameMapping: Codable, Sendable, Equatable {
     /// `keras`, `tf`, `pytorch` or `none`.
     public var layout: String
+    /// `REGEX=REPLACEMENT` rules applied after the layout (see `TensorRenameRule`).
     public var rules: [String]
 
+    /// A mapping: the layout preset, then the rules.
     public init(layout: String = "none", rules: [String] = []) {
         self.layout = layout
         self.rules = rules
@@ -111,6 +149,7 @@ public struct NameMapping: Codable, Sendable, Equatable {
 public struct Provenance: Codable, Sendable, Equatable {
     /// `tf-keras`, `keras`, `pytorch`, …
     public var framework: String
+    /// Its version (`2.21.0`).
     public var frameworkVersion: String
     /// The script that produced the file, relative to the manifest.
     public var script: String?
@@ -125,6 +164,13 @@ public struct Provenance: Codable, Sendable, Equatable {
         case script, source, created
     }
 
+    /// A provenance record.
+    /// - Parameters:
+    ///   - framework: `tf-keras`, `keras`, `pytorch`, `zoo`, ….
+    ///   - frameworkVersion: its version.
+    ///   - script: the producing script, relative to the manifest.
+    ///   - source: where the file was published.
+    ///   - created: the ISO 8601 date it was made.
     public init(framework: String, frameworkVersion: String, script: String? = nil, source: String? = nil, created: String? = nil) {
         self.framework = framework
         self.frameworkVersion = frameworkVersion

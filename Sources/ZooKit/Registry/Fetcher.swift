@@ -32,8 +32,10 @@ public enum Fetcher {
             try? FileManager.default.removeItem(atPath: partial)
             throw ZooKitError.digestMismatch(file: address, expected: entry.manifest.weights.sha256, found: digest)
         }
-        guard rename(partial, destination) == 0 else {
-            throw ZooKitError.registryNotWritable(path: destination, reason: systemMessage(errno))
+        do {
+            try AtomicWrite.commit(partial, to: destination)
+        } catch let error as FormatError {
+            throw ZooKitError.registryNotWritable(path: destination, reason: error.description)
         }
         return destination
     }

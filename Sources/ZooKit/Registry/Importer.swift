@@ -14,39 +14,64 @@ public struct ImportRequest: Sendable {
         case file(String)
         /// An already registered model.
         case like(String)
+        /// A manifest in memory (its architecture, input, head, labels and preprocessing).
+        case manifest(ModelManifest)
     }
 
+    /// The weights file, in any format `TensorArchive` reads.
     public var file: String
+    /// The new model's name (letters, digits, `.`, `_`, `-`).
     public var name: String
+    /// Where the architecture comes from (default: the weights file itself).
     public var architecture: ArchitectureSource = .weightsFile
+    /// How the file's tensor names map to the network's variables (default: Keras names).
     public var mapping = NameMapping(layout: "keras")
+    /// Class names in output order (default: from the architecture source, else the output numbers).
     public var labels: [String]?
+    /// One line for listings (default: from the source, else "Imported from FILE").
     public var summary: String?
+    /// What the model does (default: `classification`).
     public var task: String?
+    /// Tags for listings.
     public var tags: [String] = []
+    /// The weights' license (default: `unknown`).
     public var license: String?
+    /// The classifier layer (default: the last layer with weights).
     public var head: String?
+    /// The per-sample input shape (default: from the architecture).
     public var inputShape: [Int]?
+    /// The input preprocessing (default: from the source, else none).
     public var preprocessing: Preprocessing?
+    /// Measured figures to record.
     public var metrics: [String: Double] = [:]
+    /// Who made the weights (default: what the file says, Keras files carry their version).
     public var provenance: Provenance?
+    /// The model's version.
     public var version = "1.0.0"
     /// Where `zoo fetch` downloads the weights from; then the file is not copied into the registry.
     public var url: String?
     /// Replace a model of the same name in the writable registry.
     public var force = false
 
+    /// A request to register `file` as `name`, every other setting at its default.
     public init(file: String, name: String) {
         self.file = file
         self.name = name
     }
 }
 
+/// `zoo import` as a library call: registers a weights file as a model, strictly checked first.
 public enum Importer {
     /// Checks the request completely, then writes the entry atomically under the registry's lock.
+    /// - Parameters:
+    ///   - request: what to register and how.
+    ///   - registry: where (its writable root) and where to find `like` models.
     /// - Returns: the new entry and the assignment report (complete).
-    /// - Throws: `invalidRequest`, `unknownModel`, `unsupportedLayer`, `assignmentFailed`
-    ///   (nothing written), `alreadyRegistered`, `registryNotWritable`, format errors.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` (an invalid name or labels),
+    ///   ``ZooKitError/settingRequired(_:reason:)`` (no architecture or input shape),
+    ///   ``ZooKitError/unknownModel(name:hint:searched:)``, ``ZooKitError/unsupportedLayer(name:type:reason:)``,
+    ///   ``ZooKitError/assignmentFailed(_:)`` (nothing written), ``ZooKitError/alreadyRegistered(name:path:)``,
+    ///   ``ZooKitError/registryNotWritable(path:reason:)``, and `FormatError` for unreadable files.
     public static func run(_ request: ImportRequest, registry: Registry) throws -> (entry: RegistryEntry, report: AssignmentReport) {
         let prepared = try prepare(request, registry: registry)
         guard prepared.report.isComplete else { throw ZooKitError.assignmentFailed(prepared.report) }
@@ -56,14 +81,15 @@ public enum Importer {
     }
 
     /// The manifest an import would write, the opened weights and the assignment report; writes nothing.
+    /// - Throws: as `run(_:registry:)`, except that an incomplete assignment is reported, not thrown.
     public static func prepare(_ request: ImportRequest, registry: Registry) throws -> (manifest: ModelManifest, weights: TensorArchive, report: AssignmentReport) {
         guard ModelManifest.isValidName(request.name) else {
-            throw ZooKitError.invalidRequest("'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
+            throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
         let archive = try TensorArchive.open(request.file)
         let base = try architecture(for: request, archive: archive, registry: registry)
         guard let inputShape = request.inputShape ?? base.inputShape else {
-            throw ZooKitError.invalidRequest("the architecture does not say its input shape: pass --input-shape")
+            throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
         }
         let fileName = URL(fileURLWithPath: request.file).lastPathComponent
         guard !fileName.hasPrefix("."), fileName != "manifest.json" else {
@@ -87,7 +113,7 @@ public enum Importer {
         let classes = network.outputShape.last ?? 0
         manifest.labels = request.labels ?? base.labels ?? (0..<classes).map(String.init)
         guard manifest.labels.count == classes else {
-            throw ZooKitError.invalidRequest("\(manifest.labels.count) labels for a network with \(classes) outputs")
+            throw ZooKitError.invalidSetting(.labels, problem: "names \(manifest.labels.count) classes, the network has \(classes) outputs")
         }
         try manifest.validate(file: request.name)
         let tensors = try request.mapping.apply(to: archive, network: network)
@@ -110,12 +136,14 @@ public enum Importer {
         switch request.architecture {
         case .weightsFile:
             guard let model = try archive.kerasModel() else {
-                throw ZooKitError.invalidRequest("\(request.file) carries no architecture: pass --arch FILE (a Keras model or config, or a manifest) or --like NAME")
+                throw ZooKitError.settingRequired(.architectureSource, reason: "\(request.file) carries no architecture")
             }
             let converted = try KerasArchitecture.layers(of: model)
             return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
         case .like(let name):
             return base(from: try registry.entry(named: name).manifest)
+        case .manifest(let manifest):
+            return base(from: manifest)
         case .file(let path):
             return try architecture(fromFile: path)
         }
@@ -172,7 +200,7 @@ public enum Importer {
     /// Writes `ROOT/NAME/` (manifest + weights) through a temporary folder and a
     /// rename, holding the registry lock; an existing entry is replaced only with `force`.
     static func write(_ manifest: ModelManifest, weightsFrom source: String?, into root: String, force: Bool) throws -> String {
-        try AtomicWrite.withLock(on: root) {
+        try RegistryLock.withLock(on: root) {
             let manager = FileManager.default
             let destination = root + "/" + manifest.name
             if manager.fileExists(atPath: destination), !force {
@@ -182,8 +210,8 @@ public enum Importer {
             try? manager.removeItem(atPath: staging)
             do {
                 try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
-                if let source { try manager.copyItem(atPath: source, toPath: staging + "/" + manifest.weights.file) }
-                try AtomicWrite.data(try manifest.encoded(), to: staging + "/manifest.json")
+                if let source { try AtomicWrite.copy(source, to: staging + "/" + manifest.weights.file) }
+                try AtomicWrite.registryFile(try manifest.encoded(), to: staging + "/manifest.json")
                 var replaced: String?
                 if manager.fileExists(atPath: destination) {
                     replaced = root + "/.replaced-\(manifest.name)-\(getpid())"
@@ -194,6 +222,9 @@ public enum Importer {
             } catch let error as ZooKitError {
                 try? manager.removeItem(atPath: staging)
                 throw error
+            } catch let error as FormatError {
+                try? manager.removeItem(atPath: staging)
+                throw ZooKitError.registryNotWritable(path: root, reason: error.description)
             } catch {
                 try? manager.removeItem(atPath: staging)
                 throw ZooKitError.registryNotWritable(path: root, reason: (error as NSError).localizedDescription)

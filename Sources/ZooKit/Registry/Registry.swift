@@ -12,8 +12,15 @@ public struct Registry: Sendable {
     public let writableRoot: String
     /// The built-in registry, if found.
     public let builtInRoot: String?
+    /// The download cache.
     public let cache: WeightsCache
 
+    /// A registry from explicit folders (tests; `standard(environment:root:)` reads them from the environment).
+    /// - Parameters:
+    ///   - roots: the folders searched, in order.
+    ///   - writableRoot: where imports go.
+    ///   - builtInRoot: the built-in registry, if any.
+    ///   - cache: the download cache.
     public init(roots: [String], writableRoot: String, builtInRoot: String?, cache: WeightsCache) {
         self.roots = roots
         self.writableRoot = writableRoot
@@ -22,10 +29,18 @@ public struct Registry: Sendable {
     }
 
     /// The registry set up from the environment (see the type's documentation).
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> Registry {
+    /// - Parameters:
+    ///   - environment: the variables to read (`ZOO_REGISTRY`, `XDG_DATA_HOME`, `XDG_CACHE_HOME`,
+    ///     `HOME`, `ZOO_BUILTIN_REGISTRY`); default: the process's.
+    ///   - root: use this folder as the user's registry instead of `$ZOO_REGISTRY` or
+    ///     `$XDG_DATA_HOME/zoo`: it is searched first (the built-in registry last) and imports
+    ///     are written into it (`zoo --registry DIR`).
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment, root: String? = nil) -> Registry {
         let home = environment["HOME"] ?? NSHomeDirectory()
         var user: [String]
-        if let list = environment["ZOO_REGISTRY"], !list.isEmpty {
+        if let root {
+            user = [root]
+        } else if let list = environment["ZOO_REGISTRY"], !list.isEmpty {
             user = list.split(separator: ":").map(String.init)
         } else {
             let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"
@@ -109,9 +124,11 @@ func closestModelName(_ name: String, _ names: [String]) -> String? {
 
 /// One registered model: its manifest and where it lives.
 public struct RegistryEntry: Sendable {
+    /// The model's manifest.
     public let manifest: ModelManifest
     /// The folder holding `manifest.json`.
     public let directory: String
+    /// Whether it comes from the built-in registry shipped with Zoo.
     public let isBuiltIn: Bool
     let cache: WeightsCache
 
@@ -127,13 +144,11 @@ public struct RegistryEntry: Sendable {
 
     /// The weights file, its SHA-256 checked against the manifest (the digest of a
     /// file is remembered per path, size and modification time, so it is computed once).
-    /// - Throws: `weightsMissing` (run `zoo fetch`), `digestMismatch`.
+    /// - Throws: ``ZooKitError/weightsNotFetched(model:)`` (``Fetcher/fetch(_:progress:)`` downloads them), ``ZooKitError/weightsMissing(model:path:)``, ``ZooKitError/digestMismatch(file:expected:found:)``.
     public func verifiedWeightsPath(verify: Bool = true) throws -> String {
         let path = weightsPath
         guard FileManager.default.fileExists(atPath: path) else {
-            if manifest.weights.url != nil {
-                throw ZooKitError.invalidRequest("\(manifest.name): the weights are not downloaded yet: run `zoo fetch \(manifest.name)`")
-            }
+            if manifest.weights.url != nil { throw ZooKitError.weightsNotFetched(model: manifest.name) }
             throw ZooKitError.weightsMissing(model: manifest.name, path: path)
         }
         if verify {

@@ -5,12 +5,15 @@ import Foundation
 /// weights under `weights/NAME/FILE`, and remembered SHA-256 digests in
 /// `digests.json`, keyed by path and valid while size and modification time match.
 public struct WeightsCache: Sendable {
+    /// The cache folder.
     public let root: String
 
+    /// A cache in `root` (created when something is written).
     public init(root: String) {
         self.root = root
     }
 
+    /// Where a model's downloaded weights file goes: `ROOT/weights/MODEL/FILE`.
     public func path(model: String, file: String) -> String {
         root + "/weights/" + model + "/" + file
     }
@@ -62,6 +65,6 @@ public struct WeightsCache: Sendable {
     private func saveDigests(_ digests: [String: Remembered]) {
         guard let data = try? JSONEncoder().encode(digests) else { return }
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try? AtomicWrite.data(data, to: digestsFile)
+        try? AtomicWrite.registryFile(data, to: digestsFile)
     }
 }

@@ -9,7 +9,8 @@ import ZooNet
 /// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the run's
 /// fingerprint), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
 /// `zoo_phase`, `zoo_iterations` (optimizer steps in that phase), `zoo_learning_rate` and
-/// `zoo_optimizer_scalars` (`name=value` pairs separated by `;`).
+/// `zoo_optimizer_scalars` (`name=value` pairs separated by `;`), and `zoo_tensorboard_run` (the
+/// TensorBoard run folder's name, when the run logs one).
 enum Checkpoint {
     static let slotPrefix = "optimizer/"
 
@@ -21,21 +22,22 @@ enum Checkpoint {
         /// written before optimizer state was saved: those continue with fresh moments).
         var phase: Int?
         var optimizer: OptimizerState?
+        /// The TensorBoard run folder's name the run logged to.
+        var tensorBoardRun: String?
     }
 
     static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, phase: Int,
-                     optimizer: OptimizerState, to path: String, fingerprint: String) throws {
-        let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-        var tensors = try network.variables.map { variable in
-            try ZooFormat.Tensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
-        }
-        tensors += try optimizer.slots.map { try ZooFormat.Tensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
+                     optimizer: OptimizerState, to path: String, fingerprint: String, tensorBoardRun: String? = nil) throws {
+        var tensors = try network.weightTensors(overriding: overrides)
+        tensors += try optimizer.slots.map { try StoredTensor($0, name: slotPrefix + $0.name) }
         let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-        try SafetensorsWriter.write(tensors, metadata: [
+        var metadata = [
             "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
             "zoo_iterations": String(optimizer.iterations), "zoo_learning_rate": String(optimizer.learningRate),
             "zoo_optimizer_scalars": scalars,
-        ], to: path)
+        ]
+        metadata["zoo_tensorboard_run"] = tensorBoardRun
+        try SafetensorsWriter.write(tensors, metadata: metadata, to: path)
     }
 
     /// Assigns the checkpoint's variables and returns where to continue.
@@ -45,12 +47,12 @@ enum Checkpoint {
         let archive = try TensorArchive.open(path)
         let metadata = archive.metadata
         guard metadata["zoo_run"] == fingerprint, let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
-            throw ZooKitError.invalidRequest("\(path) is a checkpoint of another run (different model, data or options): remove it or drop --resume")
+            throw ZooKitError.checkpointOfAnotherRun(path: path)
         }
         for variable in network.variables {
             try variable.assign(try archive.tensor(named: variable.name).floats())
         }
-        guard let phaseText = metadata["zoo_phase"] else { return Resumed(epoch: epoch) }
+        guard let phaseText = metadata["zoo_phase"] else { return Resumed(epoch: epoch, tensorBoardRun: metadata["zoo_tensorboard_run"]) }
         func field<T: LosslessStringConvertible>(_ key: String, _ value: String?) throws -> T {
             guard let value, let parsed = T(value) else {
                 throw ZooKitError.invalidRequest("\(path): checkpoint metadata \(key) is missing or malformed: \(value ?? "absent")")
@@ -71,6 +73,6 @@ enum Checkpoint {
             state.slots.append(VariableSnapshot(name: String(tensor.name.dropFirst(slotPrefix.count)), shape: tensor.shape,
                                                 trainable: false, values: try tensor.floats()))
         }
-        return Resumed(epoch: epoch, phase: phase, optimizer: state)
+        return Resumed(epoch: epoch, phase: phase, optimizer: state, tensorBoardRun: metadata["zoo_tensorboard_run"])
     }
 }

@@ -3,13 +3,17 @@ import ZooNet
 
 /// Accuracy, loss, per-class accuracy and the confusion matrix of a classifier.
 public struct EvaluationReport: Sendable, Codable, Equatable {
+    /// The number of samples evaluated.
     public let samples: Int
+    /// The fraction whose arg-max output is the true class.
     public let accuracy: Double
     /// Mean cross-entropy −log p(true class) (probabilities clipped to [1e-7, 1], as Keras does).
     public let loss: Double
+    /// Per class, the fraction of its samples classified right (nil for a class without samples).
     public let perClassAccuracy: [Double?]
     /// `confusion[true][predicted]` counts.
     public let confusion: [[Int]]
+    /// The class names, in output order.
     public let labels: [String]
 
     enum CodingKeys: String, CodingKey {
@@ -18,9 +22,18 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
     }
 }
 
+/// `zoo evaluate` as a library call: a classifier's accuracy, loss and confusion matrix.
 public enum Evaluation {
     /// Evaluates `network` (whose outputs are class probabilities, or logits if
-    /// `outputsLogits`) on `data`, in inference mode. `labels` names the classes (empty: their numbers).
+    /// `outputsLogits`) on `data`, in inference mode.
+    /// - Parameters:
+    ///   - network: the classifier; outputs `[classes]` per sample.
+    ///   - data: the samples, reshaped to the network's input if the element counts agree.
+    ///   - labels: the class names (empty: their numbers).
+    ///   - outputsLogits: the outputs are logits (softmax is applied first).
+    /// - Returns: the report; loss = mean −log p(true class), p clipped to [1e-7, 1].
+    /// - Throws: ``ZooKitError/invalidRequest(_:)`` for labels out of range, a label count that is
+    ///   not the output width, or samples that do not fit the input.
     public static func evaluate(_ network: Sequential, on data: LabeledData, labels: [String], outputsLogits: Bool = false) throws -> EvaluationReport {
         let classes = network.outputShape.last ?? 0
         guard labels.isEmpty || labels.count == classes else {
@@ -55,16 +68,15 @@ public enum Evaluation {
             labels: labels.isEmpty ? (0..<classes).map(String.init) : labels)
     }
 
-    /// A copy of `network` (same variables' values) whose last layer outputs logits
-    /// (the final softmax, sigmoid or other activation left out).
+    /// A copy of `network` (same variables' values) whose last layer outputs logits: the final
+    /// activation left out (see `Array<LayerSpec>.withoutFinalActivation`).
+    /// - Parameters:
+    ///   - specs: the layers `network` was built from.
+    ///   - inputShape: the per-sample input shape.
+    ///   - network: the network whose values are copied.
+    /// - Throws: ``ZooKitError/unsupportedLayer(name:type:reason:)`` if a layer does not build.
     public static func logitsNetwork(specs: [LayerSpec], inputShape: [Int], from network: Sequential) throws -> Sequential {
-        var specs = specs
-        if let last = specs.last, last.type == "activation", specs.count > 1 {
-            specs.removeLast()
-        } else if specs.last?.activation != nil {
-            specs[specs.count - 1].activation = "linear"
-        }
-        let logits = try Sequential(inputShape: inputShape, layers: specs.map { try $0.makeLayer() })
+        let logits = try Sequential(inputShape: inputShape, layers: specs.withoutFinalActivation.map { try $0.makeLayer() })
         try FineTuner.copyVariables(from: network, to: logits)
         return logits
     }

@@ -2,61 +2,34 @@ import Foundation
 import ZooFormat
 import ZooNet
 
-/// The training half of transfer learning: phases of `fit`, optional caching
-/// of frozen outputs, per-epoch checkpoints, resuming, early stopping.
-public struct FineTuneOptions: Sendable {
-    public var optimizer = OptimizerSettings()
-    public var epochs = 100
-    public var batchSize = 32
-    /// Early stopping on validation loss with this patience (restoring the best weights); nil: off.
-    public var patience: Int?
-    /// Compute the outputs of the frozen, deterministic bottom of the network once and train the rest on them.
-    public var cacheFrozenOutputs = true
-    /// After this many epochs, a second phase with more layers trainable.
-    public var unfreezeAfter: Int?
-    /// Variables made trainable in the second phase (regex at the start of names); nil: the topmost frozen hidden layer.
-    public var unfreeze: String?
-    /// The second phase's learning rate (the book lowers it when unfreezing); nil: the same.
-    public var unfreezeLearningRate: Float?
-    /// Write a checkpoint after every epoch here (atomically).
-    public var checkpoint: String?
-    /// Continue from `checkpoint` if it exists and belongs to the same run.
-    public var resume = false
-    public var seed: UInt64 = 42
-
-    public init() {}
-}
-
-/// What a fine-tuning run did.
-public struct FineTuneResult: Sendable, Codable {
-    public struct Epoch: Sendable, Codable {
-        public let phase: Int
-        public let epoch: Int
-        public let loss: Double
-        public let accuracy: Double?
-        public let validationLoss: Double?
-        public let validationAccuracy: Double?
-        public let seconds: Double
-    }
-
-    public var epochs: [Epoch] = []
-    /// Wall-clock seconds of training (caching included, evaluation excluded).
-    public var trainingSeconds = 0.0
-    /// How many bottom layers ran once per example instead of every epoch.
-    public var cachedLayers: [Int] = []
-    public var trainable: [[String]] = []
-    public var resumedFromEpoch: Int?
-    /// With early stopping, the epoch whose weights were restored (the best), per phase; nil without.
-    public var restoredEpochs: [Int?] = []
-}
-
+/// The training half of transfer learning: phases of `fit`, optional caching of frozen outputs,
+/// per-epoch checkpoints, resuming, early stopping, TensorBoard logs.
 public enum FineTuner {
-    /// Trains `transfer.network` on `training` (validated on `validation`).
-    /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run.
+    /// Trains `transfer.network` on `training` (validated on `validation` after every epoch).
+    ///
+    /// The first phase trains what `transfer` leaves trainable; with
+    /// ``FineTuneOptions/unfreezeAfter`` a second phase unfreezes more and trains on with a new
+    /// optimizer. The frozen, deterministic bottom of the network runs once per sample when
+    /// ``FineTuneOptions/cacheFrozenOutputs`` is on; a softmax head trains on logits through the
+    /// fused softmax cross-entropy, ℓ = logΣⱼe^{zⱼ} − z_y. With a checkpoint, every epoch is saved
+    /// (weights, optimizer moments, epoch) and a resumed run computes what the uninterrupted run would.
+    /// - Parameters:
+    ///   - transfer: the network to train, from ``TransferNetwork/build(from:options:)``.
+    ///   - training: the training samples, labels in 0..<classes.
+    ///   - validation: the validation samples, for early stopping and the logged validation metrics.
+    ///   - options: the optimizer, epochs, phases, checkpoint and logs.
+    ///   - progress: per-epoch (and, on a terminal, per-batch) progress lines.
+    ///   - fingerprint: identifies the run in its checkpoint, so that a checkpoint of another run is refused.
+    /// - Returns: the metrics of every epoch and what the run did.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` and friends for invalid options (see
+    ///   ``FineTuneOptions/validate()``), ``ZooKitError/invalidRequest(_:)`` for data that does not
+    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:)``, `FormatError` when a checkpoint or
+    ///   log cannot be read or written.
     public static func run(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
         progress: ProgressReporter? = nil, fingerprint: String = ""
     ) throws -> FineTuneResult {
+        try options.validate()
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
         for data in [training] + (validation.map { [$0] } ?? []) {
@@ -75,6 +48,13 @@ public enum FineTuner {
             result.resumedFromEpoch = restored.epoch
             resumed = restored
         }
+        var logs: (logger: TensorBoardLogger, runName: String)?
+        if let tensorBoard = options.tensorBoard {
+            let runName = tensorBoard.runName ?? resumed?.tensorBoardRun ?? TensorBoardOptions.runName(model: transfer.baseModel)
+            let run = try TensorBoardRun(directory: tensorBoard.directory + "/" + runName, resumingAfter: resumed?.epoch)
+            logs = (TensorBoardLogger(run: run, histograms: tensorBoard.histograms), runName)
+            result.tensorBoardRun = run.directory
+        }
         let firstPhaseEpochs = min(options.unfreezeAfter ?? options.epochs, options.epochs)
         let clock = ContinuousClock()
         let started = clock.now
@@ -90,7 +70,7 @@ public enum FineTuner {
             let optimizerState = resumed?.phase == phase && remaining.lowerBound > range.lowerBound ? resumed?.optimizer : nil
             let history = try runPhase(
                 transfer, training: trainSet, validation: validationSet, phaseEpochs: range, from: remaining.lowerBound,
-                phase: phase, optimizerState: optimizerState, options: options, progress: progress,
+                phase: phase, optimizerState: optimizerState, options: options, progress: progress, logs: logs,
                 fingerprint: fingerprint, cached: &result.cachedLayers, restored: &result.restoredEpochs)
             result.epochs += history
         }
@@ -104,9 +84,9 @@ public enum FineTuner {
         let network = transfer.network
         var names = transfer.trainableNames
         if let pattern {
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(pattern) } catch { throw ZooKitError.invalidRequest("--unfreeze '\(pattern)' is not a valid regular expression") }
-            names += network.variables.map(\.name).filter { (try? regex.prefixMatch(in: $0)) != nil }
+            let matched = try NamePattern.compile(pattern, for: .unfreeze).filter(network.variables.map(\.name))
+            if matched.isEmpty { transfer.warn(.matchesNothing(.unfreeze, pattern: pattern)) }
+            names += matched
         } else if let layer = network.layers.last(where: { layer in !layer.variables.isEmpty && layer.variables.allSatisfy { !$0.isTrainable } && !(layer is BatchNorm) }) {
             names += layer.variables.map(\.name)
         }
@@ -120,7 +100,7 @@ public enum FineTuner {
     static func runPhase(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, phaseEpochs: Range<Int>, from start: Int,
         phase: Int, optimizerState: OptimizerState?, options: FineTuneOptions, progress: ProgressReporter?,
-        fingerprint: String, cached: inout [Int], restored: inout [Int?]
+        logs: (logger: TensorBoardLogger, runName: String)?, fingerprint: String, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.
@@ -133,10 +113,10 @@ public enum FineTuner {
             : nil
         if let prefix { try copyVariables(from: network, to: prefix) }
         let trainee = try TransferNetwork.makeNetwork(
-            logitSpecs(Array(transfer.specs[boundary...])), inputShape: prefix?.outputShape ?? transfer.inputShape,
+            Array(transfer.specs[boundary...]).withoutFinalActivation, inputShape: prefix?.outputShape ?? transfer.inputShape,
             options: transfer.options, head: transfer.head)
         try copyVariables(from: network, to: trainee)
-        try trainee.freeze(trainable: TransferNetwork.exactPattern(transfer.trainableNames))
+        trainee.freeze(trainable: .exactly(transfer.trainableNames))
         var trainData = try training.dataset()
         var validationData = try validation?.dataset()
         if let prefix {
@@ -161,11 +141,26 @@ public enum FineTuner {
             callbacks.append(callback)
             stopping = callback
         }
+        // The logs before the checkpoint: a run killed between the two has logged an epoch its
+        // checkpoint lacks, which the resumed run cuts off and logs again (never a gap).
+        if let logger = logs?.logger {
+            logger.stepOffset = phaseEpochs.lowerBound
+            logger.phase = phase
+            // Histograms of the whole network: the trainee's values, the cached prefix's (frozen) for the rest.
+            logger.histogramSource = {
+                network.variables.map { variable in
+                    ((try? trainee.variable(named: variable.name)) ?? variable).snapshot
+                }
+            }
+            callbacks.insert(logger, at: 0)  // first: it logs the epoch's weights, before early stopping restores the best
+        }
         if let checkpoint = options.checkpoint {
             let trainable = trainee.trainableVariables
+            let runName = logs?.runName
             callbacks.append(ModelCheckpoint(save: { epoch, variables in
                 try Checkpoint.save(full: network, overrides: variables, epoch: phaseEpochs.lowerBound + epoch, phase: phase,
-                                    optimizer: optimizer.state(of: trainable), to: checkpoint, fingerprint: fingerprint)
+                                    optimizer: optimizer.state(of: trainable), to: checkpoint, fingerprint: fingerprint,
+                                    tensorBoardRun: runName)
             }))
         }
         let history: [EpochMetrics]
@@ -204,16 +199,4 @@ public enum FineTuner {
             try variable.assign(match.values)
         }
     }
-}
-
-/// The specs with a final softmax removed: the network then outputs logits.
-func logitSpecs(_ specs: [LayerSpec]) -> [LayerSpec] {
-    var specs = specs
-    guard let last = specs.last else { return specs }
-    if last.type == "activation", last.activation == "softmax", specs.count > 1 {
-        specs.removeLast()
-    } else if last.activation == "softmax" {
-        specs[specs.count - 1].activation = "linear"
-    }
-    return specs
 }

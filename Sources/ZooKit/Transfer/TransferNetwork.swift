@@ -1,63 +1,28 @@
-import Foundation
 import ZooNet
 
-/// How to reuse a pretrained network, as the seed chapter does: keep the
-/// lower layers with their weights, drop the head (and maybe the top hidden
-/// layers), add a new softmax head, and freeze what should not train.
-public struct TransferOptions: Sendable {
-    public enum Head: Sendable, Equatable {
-        /// Keep the pretrained classifier (fine-tune it for the same classes).
-        case keep
-        /// Replace it with a dense softmax layer of this many classes.
-        case new(classes: Int)
-    }
-
-    public var head: Head = .keep
-    /// Drop this many of the top hidden (dense or conv) layers, with the layers that follow them, before the new head.
-    public var dropLayers = 0
-    /// The new head's kernel initializer (raw values: the CLI's names).
-    public enum HeadInitializer: String, Sendable, CaseIterable {
-        /// He normal (for ReLU/ELU heads; the seed's advice).
-        case he
-        /// Glorot uniform, Keras' default.
-        case glorot
-    }
-
-    public var headInitializer = HeadInitializer.glorot
-    /// Variables not to train: a regex matched at the start of each name (`hidden[123]`).
-    public var freeze: String?
-    /// Freeze every layer below this one.
-    public var freezeBelow: String?
-    /// A dropout layer of this rate before the new head.
-    public var dropout: Float?
-    /// Override every batch-normalization layer's momentum.
-    public var batchNormMomentum: Double?
-    /// Kernel regularization of the dense and conv layers.
-    public var l1: Float?
-    public var l2: Float?
-    public var seed: UInt64 = 42
-    /// Reuse no pretrained weights: the same architecture, freshly initialized (the baseline).
-    public var fromScratch = false
-
-    public init() {}
-
-    /// The new head's name.
-    public static let newHeadName = "new_outputs"
-}
-
 /// The network built for transfer: its layer specs, the weights reused, and what is trainable.
+///
+/// Build one with `build(from:options:)`, or with ``PretrainedModel/transfer(through:head:options:)``
+/// and ``PretrainedModel/transfer(classes:options:)``; train it with ``FineTuner/run(_:training:validation:options:progress:fingerprint:)``.
 public final class TransferNetwork {
+    /// The per-sample input shape (the pretrained model's).
     public let inputShape: [Int]
+    /// The layers, bottom first: the reused pretrained ones, then the head.
     public let specs: [LayerSpec]
+    /// The engine's network, with the reused variables holding the pretrained values.
     public let network: Sequential
+    /// The name of the classifier head layer.
     public let head: String
+    /// The name of the pretrained model it was built from.
+    public let baseModel: String
     /// Variables that received pretrained values.
     public let reused: [String]
-    /// Messages for the user (a freeze pattern that matched nothing, …).
-    public private(set) var warnings: [String] = []
+    /// What the user should know (a freeze pattern that matched nothing, …).
+    public private(set) var warnings: [TransferWarning] = []
     let options: TransferOptions
 
-    init(inputShape: [Int], specs: [LayerSpec], network: Sequential, head: String, reused: [String], options: TransferOptions) {
+    init(inputShape: [Int], specs: [LayerSpec], network: Sequential, head: String, baseModel: String, reused: [String], options: TransferOptions) {
+        self.baseModel = baseModel
         self.inputShape = inputShape
         self.specs = specs
         self.network = network
@@ -66,36 +31,36 @@ public final class TransferNetwork {
         self.options = options
     }
 
-    /// Builds the transfer network from `pretrained`.
-    /// - Throws: `invalidRequest` for impossible requests (a head of 0 classes, dropping more
-    ///   layers than there are, an unknown `freezeBelow` layer, freezing everything).
+    /// Builds the transfer network from `pretrained`: the reused layers (all of them with
+    /// ``TransferOptions/Head/keep``; else those through ``TransferOptions/reuseThrough``, or
+    /// below the pretrained head, less ``TransferOptions/dropLayers``), then the head; every
+    /// variable that still exists with the same shape gets its pretrained value (none with
+    /// ``TransferOptions/fromScratch``); then the freezing is applied.
+    /// - Parameters:
+    ///   - pretrained: the loaded model whose layers and weights are reused.
+    ///   - options: what to reuse, the head, what to freeze.
+    /// - Returns: the network, ready for ``FineTuner``.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` and ``ZooKitError/settingNeeds(_:_:)``
+    ///   for impossible options (see ``TransferOptions/validate()``; also a `reuseThrough` or
+    ///   `freezeBelow` layer that does not exist, dropping more layers than there are, freezing
+    ///   everything); ``ZooKitError/unsupportedLayer(name:type:reason:)`` and
+    ///   ``ZooKitError/architecture(model:reason:)`` for a head that does not build.
     public static func build(from pretrained: PretrainedModel, options: TransferOptions) throws -> TransferNetwork {
+        try options.validate()
         let manifest = pretrained.manifest
         var specs = manifest.architecture
         var head = manifest.head
+        let newHead: [LayerSpec]
         switch options.head {
-        case .keep:
-            guard options.dropLayers == 0 else { throw ZooKitError.invalidRequest("--drop-layers needs --new-head") }
-        case .new(let classes):
-            guard classes > 0 else { throw ZooKitError.invalidRequest("the new head needs at least one class, not \(classes)") }
-            guard let headIndex = specs.firstIndex(where: { $0.name == manifest.head }) else {
-                throw ZooKitError.invalidRequest("\(manifest.name): no head layer '\(manifest.head)'")
-            }
-            specs.removeSubrange(headIndex...)
-            for _ in 0..<options.dropLayers {
-                guard let last = specs.lastIndex(where: \.isHiddenLayer) else {
-                    throw ZooKitError.invalidRequest("--drop-layers \(options.dropLayers): \(manifest.name) has only \(manifest.architecture.filter(\.isHiddenLayer).count - 1) hidden layers below its head")
-                }
-                specs.removeSubrange(last...)
-            }
-            guard !specs.isEmpty else { throw ZooKitError.invalidRequest("nothing would be left of \(manifest.name) to reuse") }
-            if let rate = options.dropout {
-                var dropout = LayerSpec(type: "dropout", name: "head_dropout")
-                dropout.rate = Double(rate)
-                specs.append(dropout)
-            }
-            specs.append(.dense(TransferOptions.newHeadName, units: classes, activation: "softmax"))
-            head = TransferOptions.newHeadName
+        case .keep: newHead = []
+        case .new(let classes): newHead = [.dense(TransferOptions.newHeadName, units: classes, activation: "softmax")]
+        case .layers(let layers): newHead = layers
+        }
+        if !newHead.isEmpty {
+            specs = try reusedLayers(of: manifest, options: options)
+            if let rate = options.dropout { specs.append(.dropout("head_dropout", rate: Double(rate))) }
+            specs += newHead
+            head = (newHead.last { $0.hasWeights } ?? newHead[newHead.count - 1]).name
         }
         if let momentum = options.batchNormMomentum {
             for index in specs.indices where specs[index].type == "batch_normalization" { specs[index].momentum = momentum }
@@ -108,12 +73,38 @@ public final class TransferNetwork {
             try variable.assign(source.values)
             reused.append(variable.name)
         }
-        let transfer = TransferNetwork(inputShape: manifest.input.shape, specs: specs, network: network, head: head, reused: reused, options: options)
+        let transfer = TransferNetwork(inputShape: manifest.input.shape, specs: specs, network: network, head: head, baseModel: manifest.name, reused: reused, options: options)
         try transfer.applyFreezing(freeze: options.freeze, freezeBelow: options.freezeBelow)
         return transfer
     }
 
-    /// A network with these layers; the new head uses the requested initializer.
+    /// The pretrained layers a new head goes on: through `reuseThrough`, or those below the
+    /// pretrained head; less `dropLayers` hidden layers (with what follows each).
+    static func reusedLayers(of manifest: ModelManifest, options: TransferOptions) throws -> [LayerSpec] {
+        var specs = manifest.architecture
+        if let last = options.reuseThrough {
+            guard let index = specs.firstIndex(where: { $0.name == last }) else {
+                throw ZooKitError.invalidSetting(.reuseThrough, problem: "'\(last)' is not a layer of \(manifest.name) (layers: \(specs.map(\.name).joined(separator: ", ")))")
+            }
+            specs.removeSubrange((index + 1)...)
+        } else {
+            guard let headIndex = specs.firstIndex(where: { $0.name == manifest.head }) else {
+                throw ZooKitError.invalidRequest("\(manifest.name): no head layer '\(manifest.head)'")
+            }
+            specs.removeSubrange(headIndex...)
+        }
+        let hiddenCount = specs.filter(\.isHiddenLayer).count
+        for _ in 0..<options.dropLayers {
+            guard let last = specs.lastIndex(where: \.isHiddenLayer) else {
+                throw ZooKitError.invalidSetting(.dropLayers, problem: "\(options.dropLayers): \(manifest.name) has only \(hiddenCount) hidden layers to reuse")
+            }
+            specs.removeSubrange(last...)
+        }
+        guard !specs.isEmpty else { throw ZooKitError.invalidRequest("nothing would be left of \(manifest.name) to reuse") }
+        return specs
+    }
+
+    /// A network with these layers; the head uses the requested initializer, the hidden layers the regularizer.
     static func makeNetwork(_ specs: [LayerSpec], inputShape: [Int], options: TransferOptions, head: String) throws -> Sequential {
         let regularizer: Regularizer? = switch (options.l1, options.l2) {
         case (let l1?, let l2?): .l1l2(l1: l1, l2: l2)
@@ -137,15 +128,13 @@ public final class TransferNetwork {
     func applyFreezing(freeze: String?, freezeBelow: String?) throws {
         var frozen: Set<String> = []
         if let freeze {
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(freeze) } catch { throw ZooKitError.invalidRequest("--freeze '\(freeze)' is not a valid regular expression") }
-            let matched = network.variables.map(\.name).filter { (try? regex.prefixMatch(in: $0)) != nil }
-            if matched.isEmpty { warnings.append("--freeze '\(freeze)' matches no variable: nothing is frozen by it") }
+            let matched = try NamePattern.compile(freeze, for: .freeze).filter(network.variables.map(\.name))
+            if matched.isEmpty { warnings.append(.matchesNothing(.freeze, pattern: freeze)) }
             frozen.formUnion(matched)
         }
         if let freezeBelow {
             guard let index = network.layers.firstIndex(where: { $0.name == freezeBelow }) else {
-                throw ZooKitError.invalidRequest("--freeze-below: no layer named '\(freezeBelow)' (layers: \(network.layers.map(\.name).joined(separator: ", ")))")
+                throw ZooKitError.invalidSetting(.freezeBelow, problem: "'\(freezeBelow)': no such layer (layers: \(network.layers.map(\.name).joined(separator: ", ")))")
             }
             for layer in network.layers[..<index] { frozen.formUnion(layer.variables.map(\.name)) }
         }
@@ -157,16 +146,49 @@ public final class TransferNetwork {
         let trainableKinds = network.variables.filter(\.isTrainableKind).map(\.name)
         let trainable = names.filter(trainableKinds.contains)
         guard !trainable.isEmpty else {
-            throw ZooKitError.invalidRequest("every variable is frozen: nothing would train (check --freeze / --freeze-below)")
+            throw ZooKitError.invalidSetting(.freeze, problem: "leaves nothing to train: every variable is frozen")
         }
-        try network.freeze(trainable: Self.exactPattern(trainable))
+        network.freeze(trainable: .exactly(trainable))
     }
 
-    /// A regex matching exactly these names (for `Sequential.freeze(trainable:)`, which matches at the start).
-    static func exactPattern(_ names: [String]) -> String {
-        "(?:" + names.map(NSRegularExpression.escapedPattern(for:)).joined(separator: "|") + ")$"
-    }
+    /// Records a warning for the user.
+    func warn(_ warning: TransferWarning) { warnings.append(warning) }
 
-    /// Names of the trainable variables.
+    /// Names of the trainable variables, in the network's order.
     public var trainableNames: [String] { network.trainableVariables.map(\.name) }
+}
+
+extension PretrainedModel {
+    /// These pretrained layers, then my head: the layers from the input through `layer`, with
+    /// their weights, and `head` on top — Keras'
+    /// `Model(base.input, Dense(5, activation="softmax")(base.get_layer("hidden5").output))`.
+    ///
+    ///     let transfer = try pretrained.transfer(through: "hidden5", head: [
+    ///         .dropout("head_dropout", rate: 0.2),
+    ///         .dense("new_outputs", units: 5, activation: "softmax"),
+    ///     ])
+    ///
+    /// - Parameters:
+    ///   - layer: the topmost pretrained layer to reuse; nil: every layer below the pretrained head.
+    ///   - head: the new layers, bottom first; the last one with weights is the classifier head.
+    ///   - options: freezing, regularization, seed; its `head` and `reuseThrough` are replaced.
+    /// - Throws: as ``TransferNetwork/build(from:options:)``.
+    public func transfer(through layer: String? = nil, head: [LayerSpec], options: TransferOptions = TransferOptions()) throws -> TransferNetwork {
+        var options = options
+        options.head = .layers(head)
+        options.reuseThrough = layer
+        return try TransferNetwork.build(from: self, options: options)
+    }
+
+    /// Every pretrained layer below the head, then a new dense softmax head of `classes` — timm's
+    /// `create_model(name, pretrained=True, num_classes=5)`.
+    /// - Parameters:
+    ///   - classes: the number of classes of the new head (≥ 1).
+    ///   - options: freezing, dropout, regularization, seed; its `head` is replaced.
+    /// - Throws: as ``TransferNetwork/build(from:options:)``.
+    public func transfer(classes: Int, options: TransferOptions = TransferOptions()) throws -> TransferNetwork {
+        var options = options
+        options.head = .new(classes: classes)
+        return try TransferNetwork.build(from: self, options: options)
+    }
 }

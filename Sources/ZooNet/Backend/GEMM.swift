@@ -107,6 +107,17 @@ public enum GEMMProbe {
         case oneDNN
     }
 
+    /// Measures the single-precision product C = op(A)·op(B) of an `m × k` and a `k × n`
+    /// matrix: the best of `trials` timings of `repeats` products, in GFLOP/s (2·m·n·k per product).
+    /// - Parameters:
+    ///   - m: rows of C.
+    ///   - n: columns of C.
+    ///   - k: the inner dimension.
+    ///   - transposeA: use Aᵀ.
+    ///   - transposeB: use Bᵀ.
+    ///   - threading: how the product is spread over the threads.
+    ///   - repeats: products per timing.
+    ///   - trials: timings; the best is kept.
     public static func gflops(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
                               threading: Threading = .pool, repeats: Int = 10, trials: Int = 5) -> Double {
         precondition(m > 0 && n > 0 && k > 0 && repeats > 0 && trials > 0)

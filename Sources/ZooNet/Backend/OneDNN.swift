@@ -86,7 +86,24 @@ enum OneDNN {
 public enum ComputeBackend {
     /// oneDNN's instruction-set level, lowest to highest.
     public enum InstructionSet: Int, Sendable, Comparable, CustomStringConvertible {
-        case generic, sse41, avx, avx2, avx2VNNI, avx512Core, avx512CoreVNNI, avx512CoreBF16, avx512CoreAMX
+        /// No vector extension oneDNN uses.
+        case generic
+        /// SSE 4.1.
+        case sse41
+        /// AVX.
+        case avx
+        /// AVX2 (with FMA).
+        case avx2
+        /// AVX2 with VNNI.
+        case avx2VNNI
+        /// AVX-512 (F, CD, BW, DQ, VL).
+        case avx512Core
+        /// AVX-512 with VNNI.
+        case avx512CoreVNNI
+        /// AVX-512 with bfloat16.
+        case avx512CoreBF16
+        /// AVX-512 with AMX tiles.
+        case avx512CoreAMX
 
         init(_ isa: dnnl_cpu_isa_t) {
             switch isa {
@@ -102,6 +119,7 @@ public enum ComputeBackend {
             }
         }
 
+        /// Orders levels by capability (generic < AVX2 < … < AVX-512 AMX).
         public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
         /// oneDNN's name for the level (`avx2`, `avx512_core_vnni`, …).

@@ -29,24 +29,43 @@ import CZooKernels
 /// - `mish`: y = x·tanh(softplus(x)); f' = tanh(sp) + x·σ(x)·(1 − tanh²(sp))
 /// - `exponential`: y = eˣ; f' = y
 public enum Activation: Sendable, Equatable {
+    /// y = x.
     case linear
+    /// y = max(0, x).
     case relu
+    /// y = min(max(0, x), 6).
     case relu6
+    /// y = x if x > 0 else αx, α ≥ 0.
     case leakyReLU(alpha: Float)
+    /// y = x if x > 0 else α(eˣ − 1), α > 0.
     case elu(alpha: Float)
+    /// Scaled ELU with λ ≈ 1.0507, α ≈ 1.6733 (self-normalizing).
     case selu
+    /// y = 1 / (1 + e⁻ˣ).
     case sigmoid
+    /// y = tanh x.
     case tanh
+    /// yᵢ = eˣⁱ / Σⱼ eˣʲ over the last axis.
     case softmax
+    /// yᵢ = xᵢ − log Σⱼ eˣʲ over the last axis.
     case logSoftmax
+    /// y = relu6(x + 3) / 6 (Keras 3, PyTorch).
     case hardSigmoid
+    /// y = clip(0.2x + 0.5, 0, 1) (Keras 2).
     case hardSigmoidKeras2
+    /// y = x·relu6(x + 3) / 6 (MobileNetV3).
     case hardSwish
+    /// y = x·σ(x) (SiLU).
     case swish
+    /// y = x·Φ(x), exactly or with the tanh approximation.
     case gelu(approximate: Bool)
+    /// y = log(1 + eˣ).
     case softplus
+    /// y = x / (1 + |x|).
     case softsign
+    /// y = x·tanh(softplus(x)).
     case mish
+    /// y = eˣ.
     case exponential
 
     static let seluScale: Float = 1.0507009873554804934193349852946

@@ -11,21 +11,48 @@
 /// truncated normal, as in Keras. Sampling uses `SplitMix64`, so results depend only on the seed
 /// (they do not reproduce Keras' random numbers, only its distributions).
 public enum Initializer: Sendable, Equatable {
-    public enum FanMode: Sendable, Equatable { case fanIn, fanOut, fanAverage }
-    public enum Distribution: Sendable, Equatable { case truncatedNormal, untruncatedNormal, uniform }
+    /// Which fan divides the scale.
+    public enum FanMode: Sendable, Equatable {
+        /// The inputs per output unit (He, LeCun).
+        case fanIn
+        /// The outputs per input unit.
+        case fanOut
+        /// (fanIn + fanOut) / 2 (Glorot).
+        case fanAverage
+    }
 
+    /// The distribution of variance-scaling draws.
+    public enum Distribution: Sendable, Equatable {
+        /// N(0, σ²) with σ = √s / 0.8796…, redrawn outside ±2σ (Keras' "normal").
+        case truncatedNormal
+        /// N(0, s).
+        case untruncatedNormal
+        /// U(−√(3s), √(3s)).
+        case uniform
+    }
+
+    /// All zeros (biases, BN beta and moving mean).
     case zeros
+    /// All ones (BN gamma and moving variance).
     case ones
+    /// Every element the same value.
     case constant(Float)
+    /// Draws with variance scale / max(1, fan) (see the type's documentation).
     case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
     /// Uniform in `[minimum, maximum)`.
     case randomUniform(minimum: Float, maximum: Float)
 
+    /// Glorot (Xavier) uniform, Keras' default kernel initializer: U(±√(6 / (fanIn + fanOut))).
     public static let glorotUniform = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .uniform)
+    /// Glorot normal: truncated N with variance 2 / (fanIn + fanOut).
     public static let glorotNormal = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .truncatedNormal)
+    /// He uniform: U(±√(6 / fanIn)), for ReLU-family layers.
     public static let heUniform = Initializer.varianceScaling(scale: 2, mode: .fanIn, distribution: .uniform)
+    /// He normal: truncated N with variance 2 / fanIn (the seed chapter's choice for ELU layers).
     public static let heNormal = Initializer.varianceScaling(scale: 2, mode: .fanIn, distribution: .truncatedNormal)
+    /// LeCun uniform: U(±√(3 / fanIn)).
     public static let lecunUniform = Initializer.varianceScaling(scale: 1, mode: .fanIn, distribution: .uniform)
+    /// LeCun normal: truncated N with variance 1 / fanIn (for SELU).
     public static let lecunNormal = Initializer.varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal)
 
     /// Keras `compute_fans`: returns (fanIn, fanOut) for a variable shape.

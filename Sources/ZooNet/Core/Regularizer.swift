@@ -4,8 +4,11 @@
 /// - `l2(λ)`: λ Σw², gradient 2λw
 /// - `l1l2(l1:l2:)`: the sum of both
 public enum Regularizer: Sendable, Equatable {
+    /// λ Σ|w|.
     case l1(Float)
+    /// λ Σw².
     case l2(Float)
+    /// l1 Σ|w| + l2 Σw².
     case l1l2(l1: Float, l2: Float)
 
     private var factors: (l1: Float, l2: Float) {

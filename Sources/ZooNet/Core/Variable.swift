@@ -5,8 +5,11 @@
 /// A variable is trainable when its kind is (kernels, biases, gamma, beta, alpha) and it is
 /// not frozen; moving statistics are never trainable.
 public final class Variable {
+    /// The scoped name, `<layer>/<variable>` (`hidden1/kernel`).
     public let name: String
+    /// The shape (Dense kernel `[in, out]`, Conv2D kernel `[kh, kw, in, out]`).
     public let shape: [Int]
+    /// The number of elements, the product of `shape`.
     public let count: Int
     /// Whether gradients exist for this kind of variable (false for moving statistics).
     public let isTrainableKind: Bool
@@ -69,11 +72,16 @@ public final class Variable {
 
 /// Immutable copy of a variable: what a checkpoint or a weight loader exchanges.
 public struct VariableSnapshot: Sendable, Equatable {
+    /// The variable's scoped name.
     public let name: String
+    /// Its shape.
     public let shape: [Int]
+    /// Whether it was trainable when the snapshot was taken.
     public let trainable: Bool
+    /// Its values, C order.
     public let values: [Float]
 
+    /// A snapshot from its parts.
     public init(name: String, shape: [Int], trainable: Bool, values: [Float]) {
         self.name = name
         self.shape = shape

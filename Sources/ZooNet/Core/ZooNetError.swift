@@ -24,6 +24,7 @@ public indirect enum ZooNetError: Error, Equatable, Sendable, CustomStringConver
     /// oneDNN refused or failed an operation (`operation` names the primitive and its shapes).
     case backend(operation: String, status: String)
 
+    /// The message: the context (layer, node, variable), what was expected and what was found.
     public var description: String {
         switch self {
         case let .shapeMismatch(expected, actual, context):

@@ -9,6 +9,8 @@ extension LayerConfig: Codable {
         case countIncludePad = "count_include_pad", outputSize = "output_size"
     }
 
+    /// Decodes `{"kind": …, settings under Keras' config keys}`; omitted settings take Keras' defaults.
+    /// - Throws: `DecodingError` for an unknown kind or a setting of the wrong type.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         let kind = try c.decode(String.self, forKey: .kind)
@@ -103,6 +105,7 @@ extension LayerConfig: Codable {
         }
     }
 
+    /// Encodes `{"kind": …, settings under Keras' config keys}`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(kind, forKey: .kind)

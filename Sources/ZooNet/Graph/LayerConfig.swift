@@ -6,61 +6,112 @@
 /// "padding": "same", "activation": "relu6", "use_bias": false}`. Padding is `"valid"`,
 /// `"same"` or `[[top, bottom], [left, right]]`. Omitted settings take Keras' defaults.
 public enum LayerConfig: Sendable, Equatable {
+    /// Keras `Dense(units, activation, use_bias)`.
     case dense(units: Int, activation: Activation, useBias: Bool)
+    /// Keras `Conv2D` (with `groups`).
     case conv2d(ConvolutionSettings)
+    /// Keras `DepthwiseConv2D`.
     case depthwiseConv2d(ConvolutionSettings)
+    /// Keras `SeparableConv2D`.
     case separableConv2d(ConvolutionSettings)
+    /// Keras `Conv2DTranspose`.
     case conv2dTranspose(ConvolutionSettings)
+    /// Keras `BatchNormalization` over the last axis.
     case batchNormalization(momentum: Float, epsilon: Float, center: Bool, scale: Bool)
+    /// Keras `LayerNormalization` over `axes`.
     case layerNormalization(axes: [Int], epsilon: Float, center: Bool, scale: Bool)
+    /// Keras `Normalization` with its adapted mean and variance as variables.
     case normalization
+    /// Keras `Rescaling`: x·scale + offset (per channel when several values).
     case rescaling(scale: [Float], offset: [Float])
+    /// Keras `Activation` and the activation layers (`ReLU`, `Softmax`, …).
     case activation(Activation)
+    /// Keras `PReLU`.
     case prelu
+    /// Keras `Dropout(rate, noise_shape)`.
     case dropout(rate: Float, noiseShape: [Int]?)
+    /// Keras `SpatialDropout2D`: whole channels dropped.
     case spatialDropout2d(rate: Float)
+    /// Keras `Flatten`.
     case flatten
+    /// Keras `Reshape(target_shape)`.
     case reshape([Int])
+    /// Keras `Permute(dims)` (1-based, batch excluded).
     case permute([Int])
+    /// Keras `ZeroPadding2D`.
     case zeroPadding2d(Sides)
+    /// Keras `Cropping2D`.
     case cropping2d(Sides)
+    /// Keras `UpSampling2D(size, interpolation)`.
     case upSampling2d(size: [Int], interpolation: UpSampling2D.Interpolation)
+    /// Keras `MaxPooling2D` (PyTorch `MaxPool2d` with ceil mode).
     case maxPooling2d(PoolingSettings)
+    /// Keras `AveragePooling2D` (PyTorch `AvgPool2d`).
     case averagePooling2d(PoolingSettings)
+    /// Keras `GlobalAveragePooling2D(keepdims)`.
     case globalAveragePooling2d(keepDims: Bool)
+    /// Keras `GlobalMaxPooling2D(keepdims)`.
     case globalMaxPooling2d(keepDims: Bool)
+    /// PyTorch `AdaptiveAvgPool2d(output_size)`.
     case adaptiveAveragePooling2d(outputSize: [Int])
+    /// Keras `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum`.
     case merge(ElementwiseMerge.Operation)
+    /// Keras `Concatenate(axis)`.
     case concatenate(axis: Int)
 
     /// Settings of the convolution kinds (unused ones keep their defaults).
     public struct ConvolutionSettings: Sendable, Equatable {
+        /// The output channels.
         public var filters = 0
+        /// (kh, kw), or one number for both.
         public var kernelSize = [1, 1]
+        /// (sh, sw).
         public var strides = [1, 1]
+        /// (dh, dw), Keras `dilation_rate`.
         public var dilation = [1, 1]
+        /// Channel groups.
         public var groups = 1
+        /// Depthwise filters per input channel.
         public var depthMultiplier = 1
+        /// How the borders are padded.
         public var padding = Padding.valid
+        /// Transposed convolution: extra output rows and columns.
         public var outputPadding: [Int]?
+        /// The fused activation.
         public var activation = Activation.linear
+        /// Whether a bias exists.
         public var useBias = true
+        /// Every setting at its default (a 1×1 kernel, stride 1, no padding, linear, with bias).
         public init() {}
     }
 
     /// Settings of max and average pooling.
     public struct PoolingSettings: Sendable, Equatable {
+        /// The window (ph, pw).
         public var poolSize = [2, 2]
+        /// The step; nil: the pool size.
         public var strides: [Int]?
+        /// How the borders are padded.
         public var padding = Padding.valid
+        /// Round the output size up (PyTorch `ceil_mode`).
         public var ceilMode = false
+        /// Average over padded cells too (PyTorch `count_include_pad`).
         public var countIncludePad = false
+        /// A 2×2 window with stride 2 and no padding.
         public init() {}
     }
 
     /// Amounts per side (padding, cropping).
     public struct Sides: Sendable, Equatable {
-        public var top: Int, bottom: Int, left: Int, right: Int
+        /// Rows above.
+        public var top: Int
+        /// Rows below.
+        public var bottom: Int
+        /// Columns on the left.
+        public var left: Int
+        /// Columns on the right.
+        public var right: Int
+        /// Amounts per side.
         public init(top: Int, bottom: Int, left: Int, right: Int) {
             (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
         }
@@ -68,7 +119,9 @@ public enum LayerConfig: Sendable, Equatable {
 
     /// The engine layer of one node: single-input or merge.
     public enum Built {
+        /// A single-input layer.
         case layer(any Layer)
+        /// A layer that merges several inputs.
         case merge(any MergeLayer)
     }
 

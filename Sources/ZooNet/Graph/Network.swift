@@ -96,9 +96,11 @@ public class Network {
 
     /// Per-sample shapes of the inputs and outputs, in order.
     public var inputShapes: [[Int]] { inputIndices.map { nodes[$0].outputShape! } }
+    /// Per-sample shapes of the outputs, in order.
     public var outputShapes: [[Int]] { outputIndices.map { nodes[$0].outputShape! } }
-    /// The first input's and output's per-sample shapes.
+    /// The first input's per-sample shape.
     public var inputShape: [Int] { inputShapes[0] }
+    /// The first output's per-sample shape (`[classes]` for a classifier).
     public var outputShape: [Int] { outputShapes[0] }
 
     /// Node names in topological order (inputs first).
@@ -113,6 +115,7 @@ public class Network {
 
     /// The network's inputs and outputs as symbolic tensors (to extend the network).
     public var inputTensors: [SymbolicTensor] { inputIndices.map { SymbolicTensor(nodes[$0]) } }
+    /// The network's outputs as symbolic tensors (to put a head on them).
     public var outputTensors: [SymbolicTensor] { outputIndices.map { SymbolicTensor(nodes[$0]) } }
 
     /// The layer object of every node, by node name (inputs excluded): `Conv2D`, `Add`, ….
@@ -187,9 +190,13 @@ public class Network {
     /// gamma and beta are frozen runs in inference mode.
     /// - Throws: `ZooNetError.invalidPattern` if the pattern does not compile.
     public func freeze(trainable pattern: String) throws {
-        let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex(pattern) } catch { throw ZooNetError.invalidPattern(pattern) }
-        for v in variables { v.isFrozen = (try? regex.prefixMatch(in: v.name)) == nil }
+        freeze(trainable: try NamePattern(pattern))
+    }
+
+    /// Makes trainable exactly the variables `pattern` matches; everything else is frozen
+    /// (see ``freeze(trainable:)-(String)``).
+    public func freeze(trainable pattern: NamePattern) {
+        for v in variables { v.isFrozen = !pattern.matches(v.name) }
         trainabilityDidChange()
     }
 

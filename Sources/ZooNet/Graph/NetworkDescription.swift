@@ -9,19 +9,33 @@
 ///  "outputs": ["skip"]}
 /// ```
 public struct NetworkDescription: Sendable, Equatable, Codable {
+    /// A named input and its per-sample shape.
     public struct InputDescription: Sendable, Equatable, Codable {
+        /// The input's name, referred to by the nodes that take it.
         public var name: String
+        /// The per-sample shape (NHWC for images).
         public var shape: [Int]
+        /// An input named `name` of per-sample `shape`.
         public init(name: String, shape: [Int]) { self.name = name; self.shape = shape }
     }
 
+    /// One node: its name (the scope of its variables), its layer and the nodes it takes.
     public struct NodeDescription: Sendable, Equatable, Codable {
+        /// The node's name.
         public var name: String
+        /// The layer's kind and settings.
         public var layer: LayerConfig
+        /// The names of the nodes or inputs it takes, in order.
         public var inputs: [String]
         /// Another node whose layer this node calls again (a shared layer: one set of variables).
         public var shares: String?
 
+        /// A node.
+        /// - Parameters:
+        ///   - name: the node's name.
+        ///   - layer: its kind and settings.
+        ///   - inputs: the nodes or inputs it takes.
+        ///   - shares: a node whose layer this one calls again (shared variables), if any.
         public init(name: String, layer: LayerConfig, inputs: [String], shares: String? = nil) {
             self.name = name
             self.layer = layer
@@ -31,6 +45,7 @@ public struct NetworkDescription: Sendable, Equatable, Codable {
 
         enum Key: String, CodingKey { case name, inputs, shares }
 
+        /// Decodes `{"name", "inputs", "kind", …settings}`.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
             name = try c.decode(String.self, forKey: .name)
@@ -39,6 +54,7 @@ public struct NetworkDescription: Sendable, Equatable, Codable {
             layer = try LayerConfig(from: decoder)
         }
 
+        /// Encodes `{"name", "inputs", "kind", …settings}`.
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: Key.self)
             try c.encode(name, forKey: .name)
@@ -48,10 +64,14 @@ public struct NetworkDescription: Sendable, Equatable, Codable {
         }
     }
 
+    /// The network's inputs.
     public var inputs: [InputDescription]
+    /// The nodes, each after the nodes it takes.
     public var nodes: [NodeDescription]
+    /// The names of the output nodes.
     public var outputs: [String]
 
+    /// A description from its parts.
     public init(inputs: [InputDescription], nodes: [NodeDescription], outputs: [String]) {
         self.inputs = inputs
         self.nodes = nodes

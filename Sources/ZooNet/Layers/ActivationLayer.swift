@@ -4,11 +4,16 @@
 public final class ActivationLayer: Layer {
     public var name: String
     public var kind: String { "activation" }
+    /// The function applied element-wise (softmax: per row of the last axis).
     public let activation: Activation
     public var variables: [Variable] { [] }
     private var count = 0
     private var width = 1
 
+    /// An activation layer.
+    /// - Parameters:
+    ///   - activation: the function.
+    ///   - name: the scope name; empty: `activation`, `activation_1`, ….
     public init(_ activation: Activation, name: String = "") {
         self.activation = activation
         self.name = name
@@ -44,6 +49,8 @@ public final class Flatten: Layer {
     public var variables: [Variable] { [] }
     private var count = 0
 
+    /// A flatten layer.
+    /// - Parameter name: the scope name; empty: `flatten`, `flatten_1`, ….
     public init(name: String = "") { self.name = name }
 
     public func build(inputShape: [Int], seed: UInt64) throws -> [Int] {

@@ -21,15 +21,24 @@ import CZooKernels
 public final class BatchNorm: Layer {
     public var name: String
     public var kind: String { "batch_normalization" }
+    /// C, the size of the last axis (known once built).
     public private(set) var featureCount: Int?
+    /// The moving averages' decay, in [0, 1].
     public let momentum: Float
+    /// ε > 0, added to the variance.
     public let epsilon: Float
+    /// Whether β exists (adds the learned offset).
     public let center: Bool
+    /// Whether γ exists (multiplies by the learned scale).
     public let scale: Bool
 
+    /// γ `[C]`, `<name>/gamma` (with `scale`).
     public private(set) var gamma: Variable?
+    /// β `[C]`, `<name>/beta` (with `center`).
     public private(set) var beta: Variable?
+    /// The moving mean `[C]`, `<name>/moving_mean` (never trainable).
     public private(set) var movingMean: Variable?
+    /// The moving variance `[C]`, `<name>/moving_variance` (never trainable).
     public private(set) var movingVariance: Variable?
     public var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
 
@@ -44,6 +53,14 @@ public final class BatchNorm: Layer {
     private var usedBatchStatistics = false
     private var rowsPerSample = 1
 
+    /// A batch-normalization layer with Keras' defaults.
+    /// - Parameters:
+    ///   - featureCount: C, if known (checked against the input when built).
+    ///   - momentum: the moving averages' decay, in [0, 1].
+    ///   - epsilon: ε > 0.
+    ///   - center: create β.
+    ///   - scale: create γ.
+    ///   - name: the scope name; empty: `batch_normalization`, `batch_normalization_1`, ….
     public init(featureCount: Int? = nil, momentum: Float = 0.99, epsilon: Float = 1e-3,
                 center: Bool = true, scale: Bool = true, name: String = "") {
         self.featureCount = featureCount

@@ -7,6 +7,7 @@
 public final class Concatenate: MergeLayer {
     public var name: String
     public var kind: String { "concatenate" }
+    /// The axis, counted with the batch dimension (−1: channels).
     public let axis: Int
     public var variables: [Variable] { [] }
     /// Per sample: blocks before the axis, and each input's contiguous span after it.
@@ -14,6 +15,10 @@ public final class Concatenate: MergeLayer {
     private var spans: [Int] = []
     private var total = 0
 
+    /// A concatenation.
+    /// - Parameters:
+    ///   - axis: the axis, Keras' count (batch included), not 0.
+    ///   - name: the scope name; empty: `concatenate`, ….
     public init(axis: Int = -1, name: String = "") {
         self.axis = axis
         self.name = name

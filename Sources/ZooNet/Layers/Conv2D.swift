@@ -10,24 +10,49 @@
 public final class Conv2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "conv2d" }
+    /// The number of output channels.
     public let filters: Int
+    /// The kernel's (kh, kw).
     public let kernelSize: (height: Int, width: Int)
+    /// The step between windows, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// The spacing of kernel taps, (dh, dw); 1 for a plain convolution.
     public let dilation: (height: Int, width: Int)
+    /// Channel groups: input and output channels split into `groups` independent convolutions.
     public let groups: Int
+    /// How the borders are padded (`valid`, `same`, explicit).
     public let padding: Padding
+    /// The activation f applied to the output.
     public let activation: Activation
+    /// Whether the bias exists.
     public let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
     let kernelRegularizer: Regularizer?
     let kernelConstraint: Constraint?
 
+    /// The kernel `[kh, kw, cin/groups, filters]` (HWIO), `<name>/kernel`.
     public private(set) var kernel: Variable?
+    /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
     private(set) var core: ConvolutionCore?
 
+    /// A 2-D convolution.
+    /// - Parameters:
+    ///   - filters: output channels, a positive multiple of `groups`.
+    ///   - kernelSize: (kh, kw).
+    ///   - strides: (sh, sw).
+    ///   - dilation: (dh, dw).
+    ///   - groups: channel groups (the input channels must be a multiple too).
+    ///   - padding: `valid` (no padding), `same` (output ⌈input / stride⌉), or explicit pads.
+    ///   - activation: f.
+    ///   - useBias: add the bias.
+    ///   - kernelInitializer: the kernel's initializer (Glorot uniform, as Keras).
+    ///   - biasInitializer: the bias's initializer (zeros).
+    ///   - kernelRegularizer: a penalty on the kernel added to the loss.
+    ///   - kernelConstraint: a constraint applied to the kernel after each update.
+    ///   - name: the scope name; empty: `conv2d`, `conv2d_1`, ….
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
         dilation: (height: Int, width: Int) = (1, 1), groups: Int = 1,

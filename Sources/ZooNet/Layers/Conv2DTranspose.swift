@@ -11,22 +11,45 @@
 public final class Conv2DTranspose: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "conv2d_transpose" }
+    /// The number of output channels.
     public let filters: Int
+    /// The kernel's (kh, kw).
     public let kernelSize: (height: Int, width: Int)
+    /// The upsampling step, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// The spacing of kernel taps, (dh, dw).
     public let dilation: (height: Int, width: Int)
+    /// How much the output is cropped (see the type's size formulas).
     public let padding: Padding
+    /// Extra rows and columns at the bottom and right of the output (Keras `output_padding`).
     public let outputPadding: (height: Int, width: Int)?
+    /// The activation f applied to the output.
     public let activation: Activation
+    /// Whether the bias exists.
     public let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
 
+    /// The kernel `[kh, kw, filters, cin]` (Keras' transposed layout), `<name>/kernel`.
     public private(set) var kernel: Variable?
+    /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
     private(set) var core: ConvolutionCore?
 
+    /// A transposed 2-D convolution.
+    /// - Parameters:
+    ///   - filters: output channels.
+    ///   - kernelSize: (kh, kw).
+    ///   - strides: (sh, sw).
+    ///   - dilation: (dh, dw).
+    ///   - padding: `valid`, `same` or explicit (PyTorch's `padding`).
+    ///   - outputPadding: extra output rows and columns, each smaller than its stride.
+    ///   - activation: f.
+    ///   - useBias: add the bias.
+    ///   - kernelInitializer: the kernel's initializer.
+    ///   - biasInitializer: the bias's initializer.
+    ///   - name: the scope name; empty: `conv2d_transpose`, ….
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
         dilation: (height: Int, width: Int) = (1, 1), padding: Padding = .valid,

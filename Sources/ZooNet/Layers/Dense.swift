@@ -12,16 +12,22 @@ import CZooKernels
 public final class Dense: Layer {
     public var name: String
     public var kind: String { "dense" }
+    /// The number of output units.
     public let outputCount: Int
+    /// The input features (known once built, or given to check the input).
     public private(set) var inputCount: Int?
+    /// The activation f in Y = f(X·W + b).
     public let activation: Activation
+    /// Whether the bias b exists.
     public let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
     let kernelRegularizer: Regularizer?
     let kernelConstraint: Constraint?
 
+    /// W `[in, out]`, `<name>/kernel`.
     public private(set) var kernel: Variable?
+    /// b `[out]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
     /// Rows per sample when applied to the last axis of a higher-rank input `[..., in]`.
@@ -29,6 +35,17 @@ public final class Dense: Layer {
     /// X·W + b of the last forward pass, kept when the activation's derivative needs it.
     private let preActivation = FloatBuffer(count: 0)
 
+    /// A dense layer (Keras `Dense(units, activation, use_bias)`).
+    /// - Parameters:
+    ///   - inputCount: the input features, if known (checked when built).
+    ///   - outputCount: the units, > 0.
+    ///   - activation: f.
+    ///   - useBias: add b.
+    ///   - kernelInitializer: W's initializer (Glorot uniform, as Keras).
+    ///   - biasInitializer: b's initializer (zeros).
+    ///   - kernelRegularizer: a penalty on W added to the loss (L1, L2).
+    ///   - kernelConstraint: a constraint applied to W after each update (max-norm).
+    ///   - name: the scope name; empty: `dense`, `dense_1`, ….
     public init(
         inputCount: Int? = nil, outputCount: Int, activation: Activation = .linear,
         useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,

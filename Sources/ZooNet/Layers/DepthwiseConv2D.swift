@@ -9,22 +9,44 @@
 public final class DepthwiseConv2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "depthwise_conv2d" }
+    /// The kernel's (kh, kw).
     public let kernelSize: (height: Int, width: Int)
+    /// The step between windows, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// The spacing of kernel taps, (dh, dw).
     public let dilation: (height: Int, width: Int)
+    /// m, the filters per input channel.
     public let depthMultiplier: Int
+    /// How the borders are padded.
     public let padding: Padding
+    /// The activation f applied to the output.
     public let activation: Activation
+    /// Whether the bias exists.
     public let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
     let kernelRegularizer: Regularizer?
 
+    /// The depthwise kernel `[kh, kw, c, m]`, `<name>/depthwise_kernel`.
     public private(set) var kernel: Variable?
+    /// The bias `[c·m]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
     private(set) var core: ConvolutionCore?
 
+    /// A depthwise convolution.
+    /// - Parameters:
+    ///   - kernelSize: (kh, kw).
+    ///   - strides: (sh, sw).
+    ///   - dilation: (dh, dw).
+    ///   - depthMultiplier: m ≥ 1.
+    ///   - padding: `valid`, `same` or explicit pads.
+    ///   - activation: f.
+    ///   - useBias: add the bias.
+    ///   - kernelInitializer: the kernel's initializer.
+    ///   - biasInitializer: the bias's initializer.
+    ///   - kernelRegularizer: a penalty on the kernel added to the loss.
+    ///   - name: the scope name; empty: `depthwise_conv2d`, ….
     public init(
         kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
         dilation: (height: Int, width: Int) = (1, 1), depthMultiplier: Int = 1, padding: Padding = .valid,

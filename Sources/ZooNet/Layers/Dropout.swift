@@ -10,6 +10,7 @@
 public class Dropout: Layer {
     public var name: String
     public var kind: String { "dropout" }
+    /// The probability of zeroing an element, in [0, 1).
     public let rate: Float
     /// Per-sample noise shape (batch excluded); nil = the input's shape.
     public let noiseShape: [Int]?
@@ -22,6 +23,11 @@ public class Dropout: Layer {
     private var noiseCount = 0
     private let noise = FloatBuffer(count: 0)
 
+    /// A dropout layer.
+    /// - Parameters:
+    ///   - rate: the drop probability, in [0, 1) (checked when built).
+    ///   - noiseShape: the per-sample shape of the mask (each dimension 1 or the input's); nil: the input's.
+    ///   - name: the scope name; empty: `dropout`, `dropout_1`, ….
     public init(rate: Float, noiseShape: [Int]? = nil, name: String = "") {
         self.rate = rate
         self.noiseShape = noiseShape
@@ -99,12 +105,19 @@ public class Dropout: Layer {
 /// Drops whole channels of NHWC maps (Keras `SpatialDropout2D`): `Dropout` with the noise
 /// shape `[1, 1, c]`, so adjacent, correlated pixels do not keep each other alive.
 public final class SpatialDropout2D: Dropout {
+    /// `spatial_dropout2d`.
     public override var kind: String { "spatial_dropout2d" }
 
+    /// A spatial dropout layer.
+    /// - Parameters:
+    ///   - rate: the probability of dropping a channel, in [0, 1).
+    ///   - name: the scope name; empty: `spatial_dropout2d`, ….
     public init(rate: Float, name: String = "") {
         super.init(rate: rate, noiseShape: nil, name: name)
     }
 
+    /// Checks that the input is `[h, w, c]` and sets the noise shape `[1, 1, c]`.
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` for another rank.
     public override func build(inputShape: [Int], seed: UInt64) throws -> [Int] {
         guard inputShape.count == 3 else {
             throw ZooNetError.invalidArgument("\(name): expects per-sample NHWC input [h, w, c], got \(inputShape)")

@@ -4,10 +4,15 @@
 public final class GlobalAveragePooling2D: Layer {
     public var name: String
     public var kind: String { "global_average_pooling2d" }
+    /// Output `[1, 1, c]` instead of `[c]`.
     public let keepDims: Bool
     public var variables: [Variable] { [] }
     private var positions = 0, channels = 0
 
+    /// A global average pooling layer.
+    /// - Parameters:
+    ///   - keepDims: keep the spatial axes as 1 × 1.
+    ///   - name: the scope name; empty: `global_average_pooling2d`, ….
     public init(keepDims: Bool = false, name: String = "") {
         self.keepDims = keepDims
         self.name = name
@@ -59,11 +64,16 @@ public final class GlobalAveragePooling2D: Layer {
 public final class GlobalMaxPooling2D: Layer {
     public var name: String
     public var kind: String { "global_max_pooling2d" }
+    /// Output `[1, 1, c]` instead of `[c]`.
     public let keepDims: Bool
     public var variables: [Variable] { [] }
     private var positions = 0, channels = 0
     private var argmax: [Int32] = []
 
+    /// A global max pooling layer.
+    /// - Parameters:
+    ///   - keepDims: keep the spatial axes as 1 × 1.
+    ///   - name: the scope name; empty: `global_max_pooling2d`, ….
     public init(keepDims: Bool = false, name: String = "") {
         self.keepDims = keepDims
         self.name = name
@@ -112,10 +122,15 @@ public final class GlobalMaxPooling2D: Layer {
 public final class AdaptiveAveragePooling2D: Layer {
     public var name: String
     public var kind: String { "adaptive_average_pooling2d" }
+    /// (oh, ow).
     public let outputSize: (height: Int, width: Int)
     public var variables: [Variable] { [] }
     private var inputHeight = 0, inputWidth = 0, channels = 0
 
+    /// An adaptive average pooling layer.
+    /// - Parameters:
+    ///   - outputSize: (oh, ow), each ≥ 1.
+    ///   - name: the scope name; empty: `adaptive_average_pooling2d`, ….
     public init(outputSize: (height: Int, width: Int), name: String = "") {
         self.outputSize = outputSize
         self.name = name

@@ -7,9 +7,24 @@
 /// (average), `dy` to the first input holding the max/min, 0 elsewhere; summed over the
 /// broadcast dimensions of an input.
 public class ElementwiseMerge: MergeLayer {
-    public enum Operation: String, Sendable { case add, subtract, multiply, average, maximum, minimum }
+    /// How the inputs combine (raw values: the JSON kinds).
+    public enum Operation: String, Sendable {
+        /// y = Σ xₖ.
+        case add
+        /// y = x₀ − x₁.
+        case subtract
+        /// y = Π xₖ.
+        case multiply
+        /// y = Σ xₖ / n.
+        case average
+        /// y = max xₖ.
+        case maximum
+        /// y = min xₖ.
+        case minimum
+    }
 
     public var name: String
+    /// How the inputs combine.
     public let operation: Operation
     public var kind: String { operation.rawValue }
     public var variables: [Variable] { [] }
@@ -157,14 +172,32 @@ public class ElementwiseMerge: MergeLayer {
 }
 
 /// `y = x₀ + x₁ + …` (Keras `Add`; residual connections).
-public final class Add: ElementwiseMerge { public init(name: String = "") { super.init(.add, name: name) } }
+public final class Add: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `add`, `add_1`, …).
+    public init(name: String = "") { super.init(.add, name: name) }
+}
 /// `y = x₀ − x₁` (Keras `Subtract`).
-public final class Subtract: ElementwiseMerge { public init(name: String = "") { super.init(.subtract, name: name) } }
+public final class Subtract: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `subtract`, `subtract_1`, …).
+    public init(name: String = "") { super.init(.subtract, name: name) }
+}
 /// `y = x₀ · x₁ · …` (Keras `Multiply`; squeeze-and-excitation gates).
-public final class Multiply: ElementwiseMerge { public init(name: String = "") { super.init(.multiply, name: name) } }
+public final class Multiply: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `multiply`, `multiply_1`, …).
+    public init(name: String = "") { super.init(.multiply, name: name) }
+}
 /// `y = (x₀ + … + xₙ₋₁)/n` (Keras `Average`).
-public final class Average: ElementwiseMerge { public init(name: String = "") { super.init(.average, name: name) } }
+public final class Average: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `average`, `average_1`, …).
+    public init(name: String = "") { super.init(.average, name: name) }
+}
 /// `y = max(x₀, x₁, …)` (Keras `Maximum`).
-public final class Maximum: ElementwiseMerge { public init(name: String = "") { super.init(.maximum, name: name) } }
+public final class Maximum: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `maximum`, `maximum_1`, …).
+    public init(name: String = "") { super.init(.maximum, name: name) }
+}
 /// `y = min(x₀, x₁, …)` (Keras `Minimum`).
-public final class Minimum: ElementwiseMerge { public init(name: String = "") { super.init(.minimum, name: name) } }
+public final class Minimum: ElementwiseMerge {
+    /// A merge layer; `name` is the scope name (empty: `minimum`, `minimum_1`, …).
+    public init(name: String = "") { super.init(.minimum, name: name) }
+}

@@ -3,7 +3,9 @@
 public final class Rescaling: Layer {
     public var name: String
     public var kind: String { "rescaling" }
+    /// The factor: one value, or one per channel.
     public let scale: [Float]
+    /// The term added: one value, or one per channel.
     public let offset: [Float]
     public var variables: [Variable] { [] }
     private var count = 0, width = 1
@@ -15,6 +17,7 @@ public final class Rescaling: Layer {
         self.name = name
     }
 
+    /// `y = x · scale + offset` with scalars (`Rescaling(1/255)` for pixels).
     public convenience init(scale: Float, offset: Float = 0, name: String = "") {
         self.init(scale: [scale], offset: [offset], name: name)
     }
@@ -56,8 +59,11 @@ public final class Normalization: Layer {
     public var name: String
     public var kind: String { "normalization" }
     public var variables: [Variable] { [mean, variance, count].compactMap { $0 } }
+    /// The per-feature mean `[C]`, `<name>/mean`.
     public private(set) var mean: Variable?
+    /// The per-feature variance `[C]`, `<name>/variance`.
     public private(set) var variance: Variable?
+    /// The number of samples the statistics came from `[]`, `<name>/count` (Keras keeps it).
     public private(set) var count: Variable?
     let initialMean: [Float]?, initialVariance: [Float]?
     static let epsilon: Float = 1e-7
@@ -116,16 +122,29 @@ public final class Normalization: Layer {
 public final class LayerNormalization: Layer {
     public var name: String
     public var kind: String { "layer_normalization" }
+    /// The normalized axes, Keras' numbering (batch = 0, −1 = last).
     public let axes: [Int]
+    /// ε > 0, added to the variance.
     public let epsilon: Float
+    /// Whether β exists.
     public let center: Bool
+    /// Whether γ exists.
     public let scale: Bool
+    /// γ with the group's shape, `<name>/gamma`.
     public private(set) var gamma: Variable?
+    /// β with the group's shape, `<name>/beta`.
     public private(set) var beta: Variable?
     public var variables: [Variable] { [gamma, beta].compactMap { $0 } }
     private var group = 1, groupsPerSample = 1
     private let statistics = FloatBuffer(count: 0)  // per group: mean, 1/σ
 
+    /// A layer normalization with Keras' defaults.
+    /// - Parameters:
+    ///   - axes: the trailing axes normalized together.
+    ///   - epsilon: ε > 0.
+    ///   - center: create β.
+    ///   - scale: create γ.
+    ///   - name: the scope name; empty: `layer_normalization`, ….
     public init(axes: [Int] = [-1], epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true, name: String = "") {
         self.axes = axes
         self.epsilon = epsilon

@@ -5,11 +5,16 @@
 public final class PReLU: Layer {
     public var name: String
     public var kind: String { "p_re_lu" }
+    /// α with the per-sample input shape, `<name>/alpha`.
     public private(set) var alpha: Variable?
     public var variables: [Variable] { [alpha].compactMap { $0 } }
     let alphaInitializer: Initializer
     private var count = 0
 
+    /// A PReLU layer.
+    /// - Parameters:
+    ///   - alphaInitializer: α's initializer (zeros, as Keras).
+    ///   - name: the scope name; empty: `p_re_lu`, ….
     public init(alphaInitializer: Initializer = .zeros, name: String = "") {
         self.alphaInitializer = alphaInitializer
         self.name = name

@@ -9,8 +9,11 @@
 ///   `out = ⌊(in + before + after − e)/s⌋ + 1`, or with `ceilMode` (PyTorch pooling)
 ///   `⌈…⌉ + 1`, dropping a last window that would start in the right/bottom padding.
 public enum Padding: Sendable, Equatable {
+    /// No padding: only windows that fit.
     case valid
+    /// TensorFlow's `same`: the output is ⌈input / stride⌉, the extra pad at the bottom/right.
     case same
+    /// These pads on each side.
     case explicit(top: Int, bottom: Int, left: Int, right: Int)
 
     /// The same pad `p` on every side (PyTorch `padding=p`).

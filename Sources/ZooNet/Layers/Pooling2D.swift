@@ -6,9 +6,13 @@
 public final class MaxPooling2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "max_pooling2d" }
+    /// The window (ph, pw).
     public let poolSize: (height: Int, width: Int)
+    /// The step between windows, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// How the borders are padded.
     public let padding: Padding
+    /// Round the output size up (PyTorch `ceil_mode`).
     public let ceilMode: Bool
     public var variables: [Variable] { [] }
     private var core: PoolingCore?
@@ -55,14 +59,28 @@ public final class MaxPooling2D: Layer, BatchPreparing {
 public final class AveragePooling2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "average_pooling2d" }
+    /// The window (ph, pw).
     public let poolSize: (height: Int, width: Int)
+    /// The step between windows, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// How the borders are padded.
     public let padding: Padding
+    /// Round the output size up (PyTorch `ceil_mode`).
     public let ceilMode: Bool
+    /// Divide by the window clipped to the padded input (PyTorch's default) instead of the cells inside the input.
     public let countIncludePad: Bool
     public var variables: [Variable] { [] }
     private var core: PoolingCore?
 
+    ///                 padding: Padding = .valid, ceilMode: Bool = false, countIncludePad
+    /// An average pooling layer.
+    /// - Parameters:
+    ///   - poolSize: (ph, pw).
+    ///   - strides: (sh, sw); nil: the pool size.
+    ///   - padding: `valid`, `same` or explicit pads.
+    ///   - ceilMode: round the output size up.
+    ///   - countIncludePad: PyTorch's divisor convention.
+    ///   - name: the scope name; empty: `average_pooling2d`, ….
     public init(poolSize: (height: Int, width: Int) = (2, 2), strides: (height: Int, width: Int)? = nil,
                 padding: Padding = .valid, ceilMode: Bool = false, countIncludePad: Bool = false, name: String = "") {
         self.poolSize = poolSize

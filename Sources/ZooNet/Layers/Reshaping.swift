@@ -3,10 +3,15 @@
 public final class Reshape: Layer {
     public var name: String
     public var kind: String { "reshape" }
+    /// The per-sample output shape; one dimension may be −1.
     public let targetShape: [Int]
     public var variables: [Variable] { [] }
     private var count = 0
 
+    /// A reshape.
+    /// - Parameters:
+    ///   - targetShape: the per-sample output shape (batch excluded), at most one −1.
+    ///   - name: the scope name; empty: `reshape`, ….
     public init(_ targetShape: [Int], name: String = "") {
         self.targetShape = targetShape
         self.name = name
@@ -42,6 +47,7 @@ public final class Reshape: Layer {
 public final class Permute: Layer {
     public var name: String
     public var kind: String { "permute" }
+    /// The input axis (1-based, batch excluded) for each output axis.
     public let dims: [Int]
     public var variables: [Variable] { [] }
     private var inputShape: [Int] = []
@@ -50,6 +56,10 @@ public final class Permute: Layer {
     private var strides: [Int] = []
     private var count = 0
 
+    /// A permutation.
+    /// - Parameters:
+    ///   - dims: a permutation of 1…rank (Keras `Permute(dims)`).
+    ///   - name: the scope name; empty: `permute`, ….
     public init(_ dims: [Int], name: String = "") {
         self.dims = dims
         self.name = name
@@ -110,10 +120,24 @@ public final class Permute: Layer {
 public final class ZeroPadding2D: Layer {
     public var name: String
     public var kind: String { "zero_padding2d" }
-    public let top: Int, bottom: Int, left: Int, right: Int
+    /// Rows at the top.
+    public let top: Int
+    /// Rows at the bottom.
+    public let bottom: Int
+    /// Columns on the left.
+    public let left: Int
+    /// Columns on the right.
+    public let right: Int
     public var variables: [Variable] { [] }
     private var h = 0, w = 0, c = 0, oh = 0, ow = 0
 
+    /// Zero padding (negative amounts crop).
+    /// - Parameters:
+    ///   - top: rows above.
+    ///   - bottom: rows below.
+    ///   - left: columns on the left.
+    ///   - right: columns on the right.
+    ///   - name: the scope name; empty: `zero_padding2d`, ….
     public init(top: Int, bottom: Int, left: Int, right: Int, name: String = "") {
         (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
         self.name = name
@@ -172,10 +196,24 @@ public final class ZeroPadding2D: Layer {
 public final class Cropping2D: Layer {
     public var name: String
     public var kind: String { "cropping2d" }
-    public let top: Int, bottom: Int, left: Int, right: Int
+    /// Rows at the top.
+    public let top: Int
+    /// Rows at the bottom.
+    public let bottom: Int
+    /// Columns on the left.
+    public let left: Int
+    /// Columns on the right.
+    public let right: Int
     public var variables: [Variable] { [] }
     private let padding: ZeroPadding2D
 
+    /// A cropping (amounts ≥ 0, checked when built).
+    /// - Parameters:
+    ///   - top: rows removed at the top.
+    ///   - bottom: rows removed at the bottom.
+    ///   - left: columns removed on the left.
+    ///   - right: columns removed on the right.
+    ///   - name: the scope name; empty: `cropping2d`, ….
     public init(top: Int, bottom: Int, left: Int, right: Int, name: String = "") {
         (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
         self.name = name
@@ -208,15 +246,28 @@ public final class Cropping2D: Layer {
 ///   linearly between the two nearest rows (the last row repeats at the bottom edge), then the
 ///   same across columns.
 public final class UpSampling2D: Layer {
-    public enum Interpolation: String, Sendable { case nearest, bilinear }
+    /// How new cells get their values.
+    public enum Interpolation: String, Sendable {
+        /// Copy the nearest input cell.
+        case nearest
+        /// Blend the two nearest rows and columns (half-pixel centres).
+        case bilinear
+    }
 
     public var name: String
     public var kind: String { "up_sampling2d" }
+    /// The factors (sh, sw).
     public let size: (height: Int, width: Int)
+    /// Nearest or bilinear.
     public let interpolation: Interpolation
     public var variables: [Variable] { [] }
     private var h = 0, w = 0, c = 0
 
+    /// An upsampling layer.
+    /// - Parameters:
+    ///   - size: the factors (sh, sw), each ≥ 1.
+    ///   - interpolation: nearest or bilinear.
+    ///   - name: the scope name; empty: `up_sampling2d`, ….
     public init(size: (height: Int, width: Int) = (2, 2), interpolation: Interpolation = .nearest, name: String = "") {
         self.size = size
         self.interpolation = interpolation

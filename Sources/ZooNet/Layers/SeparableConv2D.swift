@@ -7,20 +7,31 @@
 public final class SeparableConv2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "separable_conv2d" }
+    /// The number of output channels.
     public let filters: Int
+    /// The depthwise kernel's (kh, kw).
     public let kernelSize: (height: Int, width: Int)
+    /// The depthwise step, (sh, sw).
     public let strides: (height: Int, width: Int)
+    /// The depthwise spacing of taps, (dh, dw).
     public let dilation: (height: Int, width: Int)
+    /// m, the depthwise filters per input channel.
     public let depthMultiplier: Int
+    /// How the borders are padded (depthwise stage).
     public let padding: Padding
+    /// The activation f applied to the output.
     public let activation: Activation
+    /// Whether the bias exists.
     public let useBias: Bool
     let depthwiseInitializer: Initializer
     let pointwiseInitializer: Initializer
     let biasInitializer: Initializer
 
+    /// `[kh, kw, c, m]`, `<name>/depthwise_kernel`.
     public private(set) var depthwiseKernel: Variable?
+    /// `[1, 1, c·m, filters]`, `<name>/pointwise_kernel`.
     public private(set) var pointwiseKernel: Variable?
+    /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [depthwiseKernel, pointwiseKernel, bias].compactMap { $0 } }
     private var depthwise: ConvolutionCore?
@@ -30,6 +41,20 @@ public final class SeparableConv2D: Layer, BatchPreparing {
     private let middleGradient = FloatBuffer(count: 0)
     private var middleCount = 0
 
+    /// A depthwise-separable convolution.
+    /// - Parameters:
+    ///   - filters: output channels.
+    ///   - kernelSize: (kh, kw) of the depthwise stage.
+    ///   - strides: (sh, sw).
+    ///   - dilation: (dh, dw).
+    ///   - depthMultiplier: m ≥ 1.
+    ///   - padding: `valid`, `same` or explicit pads.
+    ///   - activation: f.
+    ///   - useBias: add the bias.
+    ///   - depthwiseInitializer: the depthwise kernel's initializer.
+    ///   - pointwiseInitializer: the pointwise kernel's initializer.
+    ///   - biasInitializer: the bias's initializer.
+    ///   - name: the scope name; empty: `separable_conv2d`, ….
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
         dilation: (height: Int, width: Int) = (1, 1), depthMultiplier: Int = 1, padding: Padding = .valid,

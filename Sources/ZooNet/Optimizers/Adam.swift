@@ -6,11 +6,28 @@ import CZooKernels
 /// α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ); w ← w − α·m / (√v + ε)   (ε outside the bias correction,
 /// i.e. "epsilon hat"). With `amsgrad`, v̂ ← max(v̂, v) replaces v in the denominator.
 public class Adam: Optimizer {
+    /// β₁, the decay of the first moment m, in [0, 1).
     public let beta1: Float
+    /// β₂, the decay of the second moment v, in [0, 1).
     public let beta2: Float
+    /// ε, added to √v.
     public let epsilon: Float
+    /// Whether the denominator uses the running maximum v̂ of v (AMSGrad).
     public let amsgrad: Bool
 
+    /// Adam with Keras 3's defaults.
+    /// - Parameters:
+    ///   - learningRate: lr ≥ 0 (used when `schedule` is nil).
+    ///   - beta1: β₁ in [0, 1).
+    ///   - beta2: β₂ in [0, 1).
+    ///   - epsilon: ε ≥ 0.
+    ///   - amsgrad: use v̂ = max(v̂, v).
+    ///   - schedule: a learning rate per step, instead of `learningRate`.
+    ///   - clipValue: clip each gradient element to ±clipValue.
+    ///   - clipNorm: clip each variable's gradient norm.
+    ///   - globalClipNorm: clip the global norm of all gradients (at most one of the three clips).
+    ///   - weightDecay: decoupled weight decay (``AdamW``).
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` for a β outside [0, 1), a negative rate or ε, or invalid clipping.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
                 amsgrad: Bool = false, schedule: (any LearningRateSchedule)? = nil, clipValue: Float? = nil,
                 clipNorm: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) throws {
@@ -71,6 +88,19 @@ struct AdamStep: ParallelJob {
 /// Keras 3 `AdamW`: Adam with decoupled weight decay w ← w − w·wd·lr applied before the Adam
 /// step (default wd = 0.004).
 public final class AdamW: Adam {
+    /// AdamW with Keras 3's defaults (weight decay 0.004).
+    /// - Parameters:
+    ///   - learningRate: lr ≥ 0 (used when `schedule` is nil).
+    ///   - weightDecay: wd ≥ 0; w ← w − w·wd·lr before each Adam step.
+    ///   - beta1: β₁ in [0, 1).
+    ///   - beta2: β₂ in [0, 1).
+    ///   - epsilon: ε ≥ 0.
+    ///   - amsgrad: use v̂ = max(v̂, v).
+    ///   - schedule: a learning rate per step, instead of `learningRate`.
+    ///   - clipValue: clip each gradient element to ±clipValue.
+    ///   - clipNorm: clip each variable's gradient norm.
+    ///   - globalClipNorm: clip the global norm of all gradients (at most one of the three clips).
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` as ``Adam``.
     public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-7, amsgrad: Bool = false, schedule: (any LearningRateSchedule)? = nil,
                 clipValue: Float? = nil, clipNorm: Float? = nil, globalClipNorm: Float? = nil) throws {

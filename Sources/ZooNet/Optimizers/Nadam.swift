@@ -3,11 +3,26 @@
 /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂);
 /// m̂ = uₜ₊₁m/(1 − Πₜuₜ₊₁) + (1 − uₜ)g/(1 − Πₜ); v̂ = v/(1 − β₂ᵗ); w ← w − lr·m̂/(√v̂ + ε).
 public final class Nadam: Optimizer {
+    /// β₁, the decay of the first moment, in [0, 1).
     public let beta1: Float
+    /// β₂, the decay of the second moment, in [0, 1).
     public let beta2: Float
+    /// ε, added to √v̂.
     public let epsilon: Float
     private var uProduct: Float = 1
 
+    /// Nadam with Keras 3's defaults.
+    /// - Parameters:
+    ///   - learningRate: lr ≥ 0 (used when `schedule` is nil).
+    ///   - beta1: β₁ in [0, 1).
+    ///   - beta2: β₂ in [0, 1).
+    ///   - epsilon: ε ≥ 0.
+    ///   - schedule: a learning rate per step, instead of `learningRate`.
+    ///   - clipValue: clip each gradient element to ±clipValue.
+    ///   - clipNorm: clip each variable's gradient norm.
+    ///   - globalClipNorm: clip the global norm of all gradients (at most one of the three clips).
+    ///   - weightDecay: decoupled weight decay.
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` for a β outside [0, 1), a negative rate or ε, or invalid clipping.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
                 schedule: (any LearningRateSchedule)? = nil, clipValue: Float? = nil, clipNorm: Float? = nil,
                 globalClipNorm: Float? = nil, weightDecay: Float? = nil) throws {

@@ -13,9 +13,13 @@ public class Optimizer {
     public var learningRate: Float
     /// Optional per-step schedule evaluated at `iterations` (0-based, before the increment).
     public let schedule: (any LearningRateSchedule)?
+    /// Clip each gradient element to [−c, c] (Keras `clipvalue`); nil: off.
     public let clipValue: Float?
+    /// Rescale each variable's gradient to L2 norm ≤ c (Keras `clipnorm`); nil: off.
     public let clipNorm: Float?
+    /// Rescale all gradients together to a global L2 norm ≤ c (Keras `global_clipnorm`); nil: off.
     public let globalClipNorm: Float?
+    /// Decoupled weight decay factor wd (w ← w − w·wd·lr before the update); nil: none.
     public let weightDecay: Float?
     /// Number of updates applied so far.
     public internal(set) var iterations = 0

@@ -6,11 +6,16 @@
 /// (Adam: 0 = m, 1 = v, 2 = v̂ with AMSGrad; SGD: 0 = velocity; AdaGrad: 0 = accumulator;
 /// RMSProp: 0 = mean square, 1 = momentum, 2 = mean gradient).
 public struct OptimizerState: Sendable, Equatable {
+    /// Updates applied so far.
     public var iterations: Int
+    /// The base learning rate.
     public var learningRate: Float
+    /// Per-optimizer scalars by name (Nadam: `u_product`).
     public var scalars: [String: Float]
+    /// Each variable's slots, named `<variable>/<slot index>`.
     public var slots: [VariableSnapshot]
 
+    /// A state from its parts (a checkpoint's).
     public init(iterations: Int, learningRate: Float, scalars: [String: Float] = [:], slots: [VariableSnapshot] = []) {
         self.iterations = iterations
         self.learningRate = learningRate

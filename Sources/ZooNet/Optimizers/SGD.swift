@@ -4,9 +4,22 @@
 /// - momentum μ > 0: m ← μ·m − lr·g; then w ← w + m, or with `nesterov`
 ///   w ← w + μ·m − lr·g (m starts at 0).
 public final class SGD: Optimizer {
+    /// μ in [0, 1]; 0 for plain SGD.
     public let momentum: Float
+    /// Whether the update looks ahead (Nesterov momentum).
     public let nesterov: Bool
 
+    /// SGD with Keras' defaults (lr 0.01, no momentum).
+    /// - Parameters:
+    ///   - learningRate: lr ≥ 0 (used when `schedule` is nil).
+    ///   - momentum: μ in [0, 1].
+    ///   - nesterov: Nesterov momentum.
+    ///   - schedule: a learning rate per step, instead of `learningRate`.
+    ///   - clipValue: clip each gradient element to ±clipValue.
+    ///   - clipNorm: clip each variable's gradient norm.
+    ///   - globalClipNorm: clip the global norm of all gradients (at most one of the three clips).
+    ///   - weightDecay: decoupled weight decay.
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` for μ outside [0, 1], a negative rate, or invalid clipping.
     public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
                 schedule: (any LearningRateSchedule)? = nil, clipValue: Float? = nil, clipNorm: Float? = nil,
                 globalClipNorm: Float? = nil, weightDecay: Float? = nil) throws {

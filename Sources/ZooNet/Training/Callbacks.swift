@@ -1,16 +1,30 @@
 /// What a callback asks of the training loop after an epoch.
-public enum CallbackAction: Sendable { case proceed, stop }
+public enum CallbackAction: Sendable {
+    /// Go on with the next epoch.
+    case proceed
+    /// End training after this epoch (the other callbacks still see it).
+    case stop
+}
 
 /// The network and optimizer being trained, handed to callbacks.
 public struct TrainingContext {
+    /// The network `fit` trains.
     public let network: Network
+    /// The optimizer updating it (callbacks may change its `learningRate`).
     public let optimizer: Optimizer
 }
 
 /// Hooks run by `Network.fit`. All methods have empty defaults.
 public protocol Callback: AnyObject {
+    /// Called once before the first epoch (reset state here: a callback may serve several `fit` calls).
+    /// - Throws: anything; `fit` stops and rethrows it.
     func trainingWillBegin(_ context: TrainingContext) throws
+    /// Called after every epoch with its metrics (validation included).
+    /// - Returns: whether training should go on.
+    /// - Throws: anything; `fit` stops and rethrows it.
     func epochDidEnd(_ metrics: EpochMetrics, context: TrainingContext) throws -> CallbackAction
+    /// Called once after the last epoch, also after a stop.
+    /// - Throws: anything; `fit` rethrows it.
     func trainingDidEnd(_ context: TrainingContext) throws
 }
 
@@ -22,7 +36,14 @@ extension Callback {
 
 /// A metric watched by callbacks; accuracies are maximized, losses minimized.
 public enum Monitor: Sendable {
-    case loss, accuracy, validationLoss, validationAccuracy
+    /// The training loss (Keras `loss`).
+    case loss
+    /// The training accuracy (`accuracy`).
+    case accuracy
+    /// The validation loss (`val_loss`).
+    case validationLoss
+    /// The validation accuracy (`val_accuracy`).
+    case validationAccuracy
 
     var maximizes: Bool { self == .accuracy || self == .validationAccuracy }
 
@@ -46,13 +67,28 @@ public enum Monitor: Sendable {
 /// `patience` epochs; with `restoreBestWeights`, the variables of the best epoch are assigned
 /// back when stopping (and at the end of training if it ran out of epochs).
 public final class EarlyStopping: Callback {
-    public let monitor: Monitor, minDelta: Double, patience: Int, restoreBestWeights: Bool
+    /// The metric watched.
+    public let monitor: Monitor
+    /// The smallest change that counts as an improvement (≥ 0).
+    public let minDelta: Double
+    /// Epochs without improvement before stopping.
+    public let patience: Int
+    /// Assign the best epoch's variables back at the end.
+    public let restoreBestWeights: Bool
+    /// The epoch with the best value of `monitor` so far.
     public private(set) var bestEpoch: Int?
+    /// The epoch after which training stopped, if it did.
     public private(set) var stoppedEpoch: Int?
     private var best: Double?
     private var wait = 0
     private var bestWeights: [VariableSnapshot]?
 
+    /// Early stopping with Keras' defaults.
+    /// - Parameters:
+    ///   - monitor: the metric watched (it must be in the epoch's metrics, or `epochDidEnd` throws).
+    ///   - minDelta: the smallest improvement; its absolute value is used.
+    ///   - patience: epochs without improvement before stopping.
+    ///   - restoreBestWeights: assign the best epoch's variables back when training ends.
     public init(monitor: Monitor = .validationLoss, minDelta: Double = 0, patience: Int = 0,
                 restoreBestWeights: Bool = false) {
         self.monitor = monitor
@@ -92,10 +128,18 @@ public final class EarlyStopping: Callback {
 /// `monitor` improves, with `saveBestOnly`), hands the epoch and all variable snapshots to
 /// `save`, which may write them with a format module.
 public final class ModelCheckpoint: Callback {
-    public let monitor: Monitor, saveBestOnly: Bool
+    /// The metric compared with `saveBestOnly`.
+    public let monitor: Monitor
+    /// Save only when `monitor` improves.
+    public let saveBestOnly: Bool
     private let save: (Int, [VariableSnapshot]) throws -> Void
     private var best: Double?
 
+    /// A checkpoint callback.
+    /// - Parameters:
+    ///   - monitor: the metric compared with `saveBestOnly`.
+    ///   - saveBestOnly: call `save` only when `monitor` improves.
+    ///   - save: receives the epoch and a snapshot of every variable; what it throws stops training.
     public init(monitor: Monitor = .validationLoss, saveBestOnly: Bool = false,
                 save: @escaping (_ epoch: Int, _ variables: [VariableSnapshot]) throws -> Void) {
         self.monitor = monitor
@@ -120,12 +164,31 @@ public final class ModelCheckpoint: Callback {
 /// `minDelta`, lr ← max(lr·factor, minLearningRate), then waits `cooldown` epochs.
 /// Acts on `optimizer.learningRate`; throws if the optimizer uses a schedule.
 public final class ReduceLROnPlateau: Callback {
-    public let monitor: Monitor, factor: Float, patience: Int, minDelta: Double, cooldown: Int
+    /// The metric watched.
+    public let monitor: Monitor
+    /// The factor in [0, 1) the learning rate is multiplied by.
+    public let factor: Float
+    /// Epochs without improvement before reducing.
+    public let patience: Int
+    /// The smallest change that counts as an improvement.
+    public let minDelta: Double
+    /// Epochs to wait after a reduction before counting again.
+    public let cooldown: Int
+    /// The floor of the learning rate.
     public let minLearningRate: Float
     private var best: Double?
     private var wait = 0
     private var cooldownCounter = 0
 
+    /// A plateau callback with Keras' defaults.
+    /// - Parameters:
+    ///   - monitor: the metric watched.
+    ///   - factor: lr ← lr·factor, in [0, 1).
+    ///   - patience: epochs without improvement before reducing.
+    ///   - minDelta: the smallest improvement.
+    ///   - cooldown: epochs to wait after a reduction.
+    ///   - minLearningRate: the floor.
+    /// - Throws: ``ZooNetError/invalidArgument(_:)`` when `factor` is outside [0, 1).
     public init(monitor: Monitor = .validationLoss, factor: Float = 0.1, patience: Int = 10,
                 minDelta: Double = 1e-4, cooldown: Int = 0, minLearningRate: Float = 0) throws {
         guard factor < 1, factor >= 0 else { throw ZooNetError.invalidArgument("factor must be in [0, 1)") }

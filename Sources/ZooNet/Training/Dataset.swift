@@ -1,8 +1,12 @@
 /// Inputs `[n] + inputShape` with their labels; validated on creation.
 public struct Dataset: Sendable {
+    /// The inputs, shape `[n] + inputShape`.
     public let inputs: Tensor
+    /// One label per sample: class numbers or target values.
     public let labels: Labels
 
+    /// Samples and their labels.
+    /// - Throws: ``ZooNetError/countMismatch(expected:actual:context:)`` when the label count is not the sample count.
     public init(inputs: Tensor, labels: Labels) throws {
         let n = inputs.shape.first ?? 0
         guard labels.sampleCount == n else {
@@ -12,18 +16,25 @@ public struct Dataset: Sendable {
         self.labels = labels
     }
 
+    /// The number of samples n.
     public var count: Int { inputs.shape.first ?? 0 }
 }
 
 /// Metrics of one epoch (0-based `epoch`); losses include regularization penalties like Keras.
 public struct EpochMetrics: Sendable, Equatable {
+    /// The epoch, 0-based (from `initialEpoch` on when continued).
     public var epoch: Int
+    /// Mean training loss over the epoch's batches, weighted by batch size.
     public var loss: Double
+    /// Training accuracy over the epoch (nil for losses without classes).
     public var accuracy: Double?
+    /// Loss on the validation data after the epoch, in inference mode.
     public var validationLoss: Double?
+    /// Accuracy on the validation data after the epoch.
     public var validationAccuracy: Double?
     /// Learning rate at the end of the epoch.
     public var learningRate: Float
+    /// Wall-clock seconds of the epoch, validation included.
     public var seconds: Double
 }
 

@@ -25,8 +25,12 @@ public enum Labels: Sendable, Equatable {
 ///   dℓ/dz = (σ(z) − t)/(B·C).
 /// - `meanSquaredError`: mean over C of (z − t)²; dℓ/dz = 2(z − t)/(B·C).
 public enum Loss: Sendable, Equatable {
+    /// Softmax cross-entropy from logits (Keras `SparseCategoricalCrossentropy(from_logits=True)`
+    /// with class labels, `CategoricalCrossentropy` with one-hot targets).
     case softmaxCrossEntropy
+    /// Sigmoid cross-entropy from logits per element (Keras `BinaryCrossentropy(from_logits=True)`).
     case sigmoidCrossEntropy
+    /// Mean squared error (Keras `MeanSquaredError`).
     case meanSquaredError
 
     /// Whether accuracy is reported (classification losses).

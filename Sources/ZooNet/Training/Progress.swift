@@ -7,6 +7,7 @@ import Darwin
 /// Prints training progress. On a terminal, one line per epoch rewritten in place with `\r`
 /// after batches; otherwise (pipes, CI logs) one plain line per epoch.
 public final class ProgressReporter {
+    /// Whether lines are rewritten in place after every batch (a terminal).
     public let interactive: Bool
     private let write: (String) -> Void
     private var lastPercent = -1

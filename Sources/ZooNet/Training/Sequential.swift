@@ -5,6 +5,7 @@
 /// default names (`dense`, `dense_1`, …). Everything a `Network` does applies: plans with
 /// buffer reuse, BN → activation fused, backward only down to the lowest trainable layer.
 public final class Sequential: Network {
+    /// The layers, bottom first.
     public let layers: [any Layer]
     /// Per-sample shapes at each layer boundary (count = layers.count + 1).
     public var shapes: [[Int]] { nodes.map { $0.outputShape! } }

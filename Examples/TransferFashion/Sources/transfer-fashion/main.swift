@@ -25,11 +25,15 @@ do {
     let testSet = try DataLoader.load(dataDirectory, split: .test).preprocessed(preprocessing)
     let test = try testSet.filtered(classes: classes)
 
-    // Keep the pretrained hidden layers frozen and train a new 5-class softmax head.
+    // These pretrained layers, then my head: hidden1…hidden5 with their weights, frozen
+    // (variables whose names start with "hidden"), then a new 5-class softmax layer —
+    // Keras' Model(base.input, Dense(5, activation="softmax")(base.get_layer("hidden5").output)).
+    // (`pretrained.transfer(classes: 5)` is the short form: everything below the old head.)
     var transferOptions = TransferOptions()
-    transferOptions.head = .new(classes: labelNames.count)
     transferOptions.freeze = "hidden"
-    let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
+    let transfer = try pretrained.transfer(through: "hidden5", head: [
+        .dense("new_outputs", units: labelNames.count, activation: "softmax"),
+    ], options: transferOptions)
     for warning in transfer.warnings { print("warning: \(warning)") }
     print("reusing \(transfer.reused.count) pretrained variables; training \(transfer.trainableNames.joined(separator: ", "))")
 

@@ -27,9 +27,10 @@ public enum TensorSource: Sendable {
 ///
 /// Element `[i0, i1, …]` sits at byte `(i0·strides[0] + i1·strides[1] + …) · dtype.byteCount`
 /// of the source, so C order, Fortran order and PyTorch views share one description.
-public struct Tensor: Sendable {
+public struct StoredTensor: Sendable {
     /// The canonical variable name (`hidden1/kernel`).
     public var name: String
+    /// The element type as stored.
     public let dtype: DType
     /// Dimensions, outermost first. `[]` is a scalar (one element).
     public let shape: [Int]

@@ -1,27 +1,15 @@
 import Foundation
+import ZooFormat
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Small atomic file operations for the registry: write beside, then rename;
-/// and an exclusive lock on a registry folder.
-enum AtomicWrite {
-    /// Writes `data` to `path` through a temporary file in the same folder and a rename.
-    static func data(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw ZooKitError.registryNotWritable(path: path, reason: systemMessage(errno))
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = systemMessage(errno)
-            unlink(temporary)
-            throw ZooKitError.registryNotWritable(path: path, reason: reason)
-        }
-    }
-
-    /// Runs `body` holding an exclusive `flock` on `FOLDER/.lock` (created if needed),
-    /// so concurrent imports into one registry take turns.
+/// An exclusive lock on a registry folder, so that concurrent imports into one registry take turns.
+enum RegistryLock {
+    /// Runs `body` holding an exclusive `flock` on `FOLDER/.lock` (created if needed).
+    /// - Throws: ``ZooKitError/registryNotWritable(path:reason:)`` when the folder or lock file
+    ///   cannot be created or locked; whatever `body` throws.
     static func withLock<T>(on folder: String, _ body: () throws -> T) throws -> T {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -34,6 +22,18 @@ enum AtomicWrite {
         guard flock(descriptor, LOCK_EX) == 0 else { throw ZooKitError.registryNotWritable(path: folder, reason: "flock: " + systemMessage(errno)) }
         defer { flock(descriptor, LOCK_UN) }
         return try body()
+    }
+}
+
+extension AtomicWrite {
+    /// Writes `data` to `path` atomically (see `AtomicWrite`), for registry files.
+    /// - Throws: ``ZooKitError/registryNotWritable(path:reason:)`` with the system's reason.
+    static func registryFile(_ data: Data, to path: String) throws {
+        do {
+            try write(Array(data), to: path)
+        } catch let error as FormatError {
+            throw ZooKitError.registryNotWritable(path: path, reason: error.description)
+        }
     }
 }
 

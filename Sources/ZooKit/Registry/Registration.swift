@@ -1,0 +1,70 @@
+import Foundation
+import ZooFormat
+import ZooNet
+
+/// The version of Zoo's libraries and command line, recorded in the provenance of what they make.
+public enum ZooVersion {
+    /// Semantic version of this checkout.
+    public static let current = "0.1.0"
+}
+
+extension Registry {
+    /// Registers a trained transfer network as a model of the writable registry: its layers and
+    /// head, its weights (safetensors, named as the network names its variables), labels and
+    /// metrics; the rest (task, input, preprocessing, license) comes from the model it was made from.
+    ///
+    /// Like ``Importer/run(_:registry:)``, the entry is checked completely (every variable gets
+    /// its tensor) and written atomically under the registry's lock.
+    /// - Parameters:
+    ///   - transfer: the trained network.
+    ///   - name: the new model's name (letters, digits, `.`, `_`, `-`).
+    ///   - base: the manifest of the pretrained model it was made from.
+    ///   - labels: the class names, one per output (nil or a count that does not fit: the output numbers).
+    ///   - metrics: measured figures to record (`test_accuracy`, `test_loss`, …).
+    ///   - force: replace a model of the same name (default).
+    /// - Returns: the new entry.
+    /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for an invalid name,
+    ///   ``ZooKitError/alreadyRegistered(name:path:)`` without `force`,
+    ///   ``ZooKitError/registryNotWritable(path:reason:)``.
+    @discardableResult
+    public func register(
+        _ transfer: TransferNetwork, as name: String, basedOn base: ModelManifest, labels: [String]? = nil,
+        metrics: [String: Double] = [:], force: Bool = true
+    ) throws -> RegistryEntry {
+        let classes = transfer.network.outputShape.last ?? 0
+        var manifest = base
+        manifest.name = name
+        manifest.architecture = transfer.specs
+        manifest.head = transfer.head
+        manifest.labels = labels.flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map(String.init)
+
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-register-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        } catch {
+            throw ZooKitError.registryNotWritable(path: staging, reason: (error as NSError).localizedDescription)
+        }
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let weights = staging + "/" + name + ".safetensors"
+        try transfer.network.saveWeights(to: weights, format: .safetensors, metadata: ["zoo_fine_tuned_from": base.name])
+
+        var request = ImportRequest(file: weights, name: name)
+        request.architecture = .manifest(manifest)
+        request.mapping = NameMapping(layout: "none")
+        request.labels = manifest.labels
+        request.summary = "\(base.name) fine-tuned by Zoo"
+        request.task = base.task
+        request.license = base.license
+        request.metrics = metrics
+        request.provenance = Provenance(framework: "zoo", frameworkVersion: ZooVersion.current, script: nil, source: nil, created: Self.today())
+        request.force = force
+        return try Importer.run(request, registry: self).entry
+    }
+
+    /// Today's date, ISO 8601 (`2026-11-21`), as provenance records it.
+    static func today() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date())
+    }
+}
