@@ -21,7 +21,9 @@
 public struct KerasGraph: Sendable, Equatable {
     /// What a call takes: another node's output, or a constant from the config.
     public enum Input: Sendable, Equatable {
+        /// The output of the node (or graph input) with this name.
         case node(String)
+        /// A constant the config spells out (`1.0` in `x + 1.0`).
         case constant(JSONValue)
     }
 
@@ -31,6 +33,7 @@ public struct KerasGraph: Sendable, Equatable {
         public let name: String
         /// The layer's path (`base/conv1`): what its weights are named by.
         public let layer: String
+        /// The Keras class (`Conv2D`, `TFOpLambda`, `Add`, …).
         public let className: String
         /// Keras 3's module (`keras.layers`, `keras.src.ops.numpy`, …); nil in Keras 2.
         public let module: String?
@@ -44,26 +47,34 @@ public struct KerasGraph: Sendable, Equatable {
         public let call: Int
     }
 
+    /// One of the model's inputs.
     public struct GraphInput: Sendable, Equatable {
+        /// The input layer's name (its path for a nested model's inputs).
         public let name: String
         /// Without the batch dimension; nil entries are free dimensions.
         public let shape: [Int?]
     }
 
+    /// The model's name.
     public let name: String
+    /// Whether the top level is a Sequential model.
     public let isSequential: Bool
+    /// The model's inputs, in order.
     public let inputs: [GraphInput]
     /// In an order where every node comes after the nodes it takes.
     public let nodes: [Node]
+    /// The nodes whose outputs are the model's outputs, in order.
     public let outputs: [String]
 }
 
 /// Why a config cannot be read as a graph.
 public enum KerasGraphError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The JSON is not a Sequential or Functional model config at all.
     case notAModelConfig(String)
     /// A layer or call that is malformed or names something that does not exist.
     case malformed(layer: String, problem: String)
 
+    /// The problem in words, naming the layer.
     public var description: String {
         switch self {
         case .notAModelConfig(let why): return "not a Keras model config: \(why)"

@@ -97,12 +97,17 @@ public enum KerasModelImporter {
 /// Calls a converter could not turn into engine layers, grouped by class for one message:
 /// `unsupported layers: Lambda ×2 (lambda_1, lambda_2): a Lambda layer holds Python code …`.
 public struct UnsupportedLayers: Sendable, Equatable, CustomStringConvertible {
+    /// The calls of one class.
     public struct Group: Sendable, Equatable {
+        /// The Keras class (`Lambda`, `MyCustomLayer`).
         public let className: String
+        /// The layers of that class, in the model's order.
         public let layers: [String]
+        /// Why the first of them cannot be converted.
         public let reason: String
     }
 
+    /// One group per class, in order of first appearance.
     public let groups: [Group]
 
     init(_ items: [(className: String, layer: String, reason: String)]) {
@@ -115,6 +120,7 @@ public struct UnsupportedLayers: Sendable, Equatable, CustomStringConvertible {
         groups = order.map { Group(className: $0, layers: byClass[$0]!.layers, reason: byClass[$0]!.reason) }
     }
 
+    /// `unsupported layers: Lambda ×2 (lambda_1, lambda_2): …; MyLayer ×1 (mine): …`.
     public var description: String {
         "unsupported layers: " + groups.map { group in
             let names = group.layers.prefix(5).joined(separator: ", ") + (group.layers.count > 5 ? ", …" : "")
