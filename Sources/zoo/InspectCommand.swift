@@ -1,5 +1,6 @@
 import ArgumentParser
 import ZooFormat
+import ZooKit
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +11,10 @@ struct InspectCommand: ParsableCommand {
             {"file", "format", "metadata", "tensors": [{"name", "dtype", "shape", "bytes", ...}], \
             "skipped", "tensor_count", "parameters", "total_bytes"}. Keras files list tensors by \
             their canonical names (hidden1/kernel), with "path" giving where each sits in the file.
+
+            A Keras model file also gets a summary of its graph (inputs, outputs, layer classes, \
+            branch points, shared layers) and, when some layers cannot run on Zoo's engine, one \
+            line naming them grouped by class; --json adds "model": the flattened graph.
 
             A TensorFlow checkpoint is named by its prefix (train/model.ckpt), its .index, or its \
             directory (the latest in its 'checkpoint' file); optimizer state is marked \
@@ -36,7 +41,24 @@ struct InspectCommand: ParsableCommand {
             let archive = try TensorArchive.open(file)
             let options = InspectOptions(checksums: checksums, statistics: stats)
             if json {
-                print(try archive.inspectJSON(options).prettyText)
+                var report = try archive.inspectJSON(options)
+                // What the engine cannot run, grouped by class (the catalog lives in ZooKit).
+                if let graph = try archive.kerasGraph(), case .object(var members) = report,
+                   let index = members.firstIndex(where: { $0.key == "model" }), case .object(var model) = members[index].value {
+                    var unsupported: [JSONValue] = []
+                    do {
+                        _ = try KerasModelImporter.description(of: graph, inputShapes: graph.inputs.map { $0.shape.map { $0 ?? 1 } })
+                    } catch ZooKitError.unsupportedLayers(let layers) {
+                        unsupported = layers.groups.map { group in
+                            .object([("class", .string(group.className)), ("layers", .array(group.layers.map(JSONValue.string))),
+                                     ("reason", .string(group.reason))])
+                        }
+                    }
+                    model.append(("unsupported", .array(unsupported)))
+                    members[index].value = .object(model)
+                    report = .object(members)
+                }
+                print(report.prettyText)
             } else {
                 print(try table(archive, options))
             }
@@ -64,10 +86,13 @@ struct InspectCommand: ParsableCommand {
         for (key, value) in archive.metadata.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(key): \(value)")
         }
-        if let model = try archive.kerasModel() {
-            let layers = model.layers.map { "\($0.name) (\($0.className))" }.joined(separator: " → ")
-            lines.append("  model: \(model.topology.rawValue) '\(model.name)', input [\((model.inputShape ?? []).map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]: \(layers)")
-            for item in model.unsupported { lines.append("  unsupported: \(item)") }
+        if let graph = try archive.kerasGraph() {
+            lines += graph.summary.map { "  " + $0 }
+            do {
+                _ = try KerasModelImporter.description(of: graph, inputShapes: graph.inputs.map { $0.shape.map { $0 ?? 1 } })
+            } catch let error as ZooKitError {
+                lines.append("  \(error.description)")
+            }
         }
         for entry in archive.skipped { lines.append("  skipped \(entry.path): \(entry.reason)") }
         lines.append(table.rendered)

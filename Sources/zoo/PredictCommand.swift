@@ -13,6 +13,10 @@ struct PredictCommand: ParsableCommand {
             input shape or any shape with the same element count per sample ([N, 28, 28] for a [784] \
             model). Outputs are what the last layer gives (softmax probabilities); --logits gives the \
             values before the final activation. The manifest's preprocessing is applied only with --preprocess.
+
+            A Keras model file (.keras, Keras 2 .h5) runs whatever its graph is: nested models, \
+            branches, shared layers; a model with several inputs takes the tensors of --input in \
+            order (a .npz), one with several outputs writes them into a .npz named by output.
             """
     )
 
@@ -34,6 +38,11 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
+               try TensorArchive.open(modelOptions.model).kerasGraph() != nil {
+                try predictKerasGraph()
+                return
+            }
             let model = try modelOptions.reference.load(registry: registryOptions.registry)
             let archive = try TensorArchive.open(input)
             guard let tensor = archive.tensors.first else { throw ZooKitError.invalidRequest("\(input) holds no tensor") }
@@ -48,5 +57,35 @@ struct PredictCommand: ParsableCommand {
             try NPYWriter.write(try StoredTensor(name: "outputs", output), to: out)
             print("wrote \(shapeText(output.shape)) \(logits ? "logits" : "outputs") to \(out)")
         }
+    }
+
+    /// A Keras model file (any graph: nested models, branches, shared layers): one input tensor
+    /// per model input (`--input` holds them in order), one output per model output, `--out` a
+    /// `.npz` when there are several.
+    private func predictKerasGraph() throws {
+        if preprocess { throw ZooKitError.invalidRequest("--preprocess needs a registered model (a file has no manifest)") }
+        let (network, _) = try KerasModelImporter.load(modelOptions.model, logits: logits)
+        let archive = try TensorArchive.open(input)
+        guard archive.tensors.count >= network.inputShapes.count else {
+            throw ZooKitError.invalidRequest("\(input) holds \(archive.tensors.count) tensors; the model takes \(network.inputShapes.count) inputs")
+        }
+        let inputs = try zip(archive.tensors, network.inputShapes).map { tensor, shape -> ZooNet.Tensor in
+            guard let count = tensor.shape.first, tensor.shape.dropFirst().reduce(1, *) == shape.reduce(1, *) else {
+                throw ZooKitError.invalidRequest("\(input): '\(tensor.name)' is \(shapeText(tensor.shape)); the model takes [N] + \(shapeText(shape))")
+            }
+            return try ZooNet.Tensor(shape: [count] + shape, scalars: tensor.floats())
+        }
+        let outputs = try network.predict(inputs)
+        let names = network.outputTensors.map(\.name)
+        if outputs.count == 1 {
+            try NPYWriter.write(try StoredTensor(name: "outputs", outputs[0]), to: out)
+        } else {
+            guard out.hasSuffix(".npz") else {
+                throw ZooKitError.invalidRequest("the model has \(outputs.count) outputs (\(names.joined(separator: ", "))): give --out a .npz")
+            }
+            try NPZWriter.write(zip(names, outputs).map { try StoredTensor(name: $0, $1) }, to: out)
+        }
+        let described = zip(names, outputs).map { "\($0) \(shapeText($1.shape))" }.joined(separator: ", ")
+        print("wrote \(described) \(logits ? "logits" : "outputs") to \(out)")
     }
 }

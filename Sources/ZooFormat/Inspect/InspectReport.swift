@@ -42,13 +42,29 @@ extension TensorArchive {
             tensorObjects.append(.object(members))
         }
         var model: [(key: String, value: JSONValue)] = []
-        if let description = try kerasModel() {
+        if let graph = try kerasGraph() {
+            func shape(_ dims: [Int?]) -> JSONValue { .array(dims.map { $0.map(JSONValue.integer) ?? .null }) }
+            func input(_ input: KerasGraph.Input) -> JSONValue {
+                switch input {
+                case .node(let name): return .string(name)
+                case .constant(let value): return .object([("constant", value)])
+                }
+            }
             model = [
-                ("class", .string(description.topology == .sequential ? "Sequential" : "Functional")),
-                ("name", .string(description.name)),
-                ("input_shape", description.inputShape.map { .array($0.map { $0.map(JSONValue.integer) ?? .null }) } ?? .null),
-                ("layers", .array(description.layers.map { .object([("name", .string($0.name)), ("class", .string($0.className))]) })),
-                ("unsupported", .array(description.unsupported.map { .object([("name", .string($0.layer)), ("class", .string($0.className)), ("reason", .string($0.reason))]) })),
+                ("class", .string(graph.isSequential ? "Sequential" : "Functional")),
+                ("name", .string(graph.name)),
+                ("input_shape", graph.inputs.first.map { shape($0.shape) } ?? .null),
+                ("layers", .array(graph.nodes.map { .object([("name", .string($0.name)), ("class", .string($0.className))]) })),
+                ("graph", .object([
+                    ("inputs", .array(graph.inputs.map { .object([("name", .string($0.name)), ("shape", shape($0.shape))]) })),
+                    ("nodes", .array(graph.nodes.map { node in
+                        .object([("name", .string(node.name)), ("layer", .string(node.layer)), ("class", .string(node.className)),
+                                 ("inputs", .array(node.inputs.map(input))),
+                                 ("keywords", .object(node.keywords.sorted { $0.key < $1.key }.map { ($0.key, input($0.value)) }))])
+                    })),
+                    ("outputs", .array(graph.outputs.map(JSONValue.string))),
+                ])),
+                ("branch_points", .array(graph.branchPoints.map { .object([("node", .string($0.node)), ("consumers", .integer($0.consumers))]) })),
             ]
         }
         return .object([

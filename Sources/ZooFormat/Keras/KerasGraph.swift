@@ -82,3 +82,46 @@ public enum KerasGraphError: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 }
+
+extension KerasGraph {
+    /// Nodes whose output feeds more than one call (where the graph branches), with how many.
+    public var branchPoints: [(node: String, consumers: Int)] {
+        var count: [String: Int] = [:]
+        for node in nodes {
+            for input in node.inputs + node.keywords.values {
+                if case .node(let name) = input { count[name, default: 0] += 1 }
+            }
+        }
+        return (inputs.map(\.name) + nodes.map(\.name)).compactMap { name in
+            count[name].flatMap { $0 > 1 ? (name, $0) : nil }
+        }
+    }
+
+    /// Calls that take several tensors (merges: `Add`, `Concatenate`, …).
+    public var merges: [String] {
+        nodes.filter { node in
+            (node.inputs + node.keywords.values).filter { if case .node = $0 { return true } else { return false } }.count > 1
+        }.map(\.name)
+    }
+
+    /// A few lines for `zoo inspect`: the model, its inputs and outputs, where it branches.
+    public var summary: [String] {
+        func shape(_ dims: [Int?]) -> String { "[" + dims.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]" }
+        let classes = Dictionary(grouping: nodes, by: \.className).map { ($0.key, $0.value.count) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        let branches = branchPoints
+        var lines = [
+            "model: \(isSequential ? "sequential" : "functional") '\(name)', \(nodes.count) calls of \(Set(nodes.map(\.layer)).count) layers",
+            "  inputs: " + inputs.map { "\($0.name) \(shape($0.shape))" }.joined(separator: ", "),
+            "  outputs: " + outputs.joined(separator: ", "),
+            "  layers: " + classes.prefix(12).map { "\($0.0) ×\($0.1)" }.joined(separator: ", ") + (classes.count > 12 ? ", …" : ""),
+        ]
+        if !branches.isEmpty {
+            lines.append("  branch points: \(branches.count) (" + branches.prefix(6).map { "\($0.node) → \($0.consumers)" }.joined(separator: ", ")
+                         + (branches.count > 6 ? ", …" : "") + "), merges: \(merges.count)")
+        }
+        let shared = Set(nodes.filter { $0.call > 0 }.map(\.layer))
+        if !shared.isEmpty { lines.append("  shared layers: " + shared.sorted().joined(separator: ", ")) }
+        return lines
+    }
+}

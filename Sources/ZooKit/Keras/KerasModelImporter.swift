@@ -48,14 +48,21 @@ public enum KerasModelImporter {
     /// - Throws: `FormatError` for a file Zoo cannot read, `ZooKitError.invalidRequest` for one
     ///   without a model config, `ZooKitError.unsupportedLayers`, `ZooKitError.assignmentFailed`
     ///   when the weights do not fit (nothing is assigned then).
-    public static func load(_ path: String, inputShapes: [[Int]]? = nil) throws -> (network: Network, report: AssignmentReport) {
+    /// - Parameters:
+    ///   - path: the `.keras` or Keras 2 `.h5` file.
+    ///   - inputShapes: per-sample shapes for inputs with free dimensions.
+    ///   - logits: drop each output's final softmax (the values before it).
+    public static func load(_ path: String, inputShapes: [[Int]]? = nil, logits: Bool = false) throws
+        -> (network: Network, report: AssignmentReport) {
         let archive = try TensorArchive.open(path)
         guard let graph = try archive.kerasGraph() else {
             throw ZooKitError.invalidRequest("\(path): no Keras model config in the file (a weights-only file needs an architecture)")
         }
         let network: Network
         do {
-            network = try Network(description: description(of: graph, inputShapes: inputShapes))
+            var described = try description(of: graph, inputShapes: inputShapes)
+            if logits { described = described.withoutFinalSoftmax }
+            network = try Network(description: described)
         } catch let error as ZooNetError {
             throw ZooKitError.architecture(model: path, reason: error.description)
         }
@@ -131,4 +138,27 @@ public struct UnsupportedLayers: Sendable, Equatable, CustomStringConvertible {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+extension NetworkDescription {
+    /// The same network giving, for each output that ends in a softmax, the values before it:
+    /// a softmax activation node is skipped, a layer's own softmax activation becomes linear.
+    public var withoutFinalSoftmax: NetworkDescription {
+        var copy = self
+        for (k, output) in outputs.enumerated() {
+            guard let index = copy.nodes.firstIndex(where: { $0.name == output }) else { continue }
+            switch copy.nodes[index].layer {
+            case .activation(.softmax):
+                copy.outputs[k] = copy.nodes[index].inputs[0]
+            case .dense(let units, .softmax, let useBias):
+                copy.nodes[index].layer = .dense(units: units, activation: .linear, useBias: useBias)
+            case .conv2d(var settings) where settings.activation == .softmax:
+                settings.activation = .linear
+                copy.nodes[index].layer = .conv2d(settings)
+            default:
+                break
+            }
+        }
+        return copy
+    }
 }

@@ -1,49 +1,79 @@
 #!/usr/bin/env python3
-"""Keras 2 (tf-keras 2.21) and Keras 3 (3.15) Functional models with a nested model, a shared
-layer, a depthwise convolution, batch norm with randomized moving statistics, and operator
-nodes (x + 1.0, 1.0 - x, multiply by a constant, tensor * tensor); two outputs.
+"""Keras graph fixtures (run with the peers' venv: tensorflow 2.21, tf-keras 2.21, keras 3.15).
 
-    python make_fixtures.py k2    # writes outer_k2.h5 and k2_*.npy
-    python make_fixtures.py k3    # writes outer_k3.keras and k3_*.npy (x.npy is shared)
+    python make_fixtures.py k2           # outer_k2.h5 (tf-keras, Keras 2 format) + k2_y0/1.npy
+    python make_fixtures.py k3           # outer_k3.keras (Keras 3) + k3_y0/1.npy; x.npy is shared
+    python make_fixtures.py unsupported  # unsupported_k3.keras: two Lambda layers and a custom layer
+
+The `outer` model: a nested Functional model (Conv2D → BatchNormalization with randomized moving
+statistics → DepthwiseConv2D) called as a layer, a Dense layer called twice (shared), a merge,
+operator nodes (x + 1.0, 1.0 − x, multiply by 0.5 — TFOpLambda in Keras 2, ops nodes in Keras
+3 — and tensor · tensor) and two outputs.
 """
-import os, sys, json
-HERE = os.path.dirname(os.path.abspath(__file__))
+import os
+import sys
+
 import numpy as np
-os.environ["TF_CPP_MIN_LOG_LEVEL"]="3"
-if sys.argv[1] == "k2":
-    import tf_keras as keras
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+KIND = sys.argv[1]
+if KIND == "k2":
     import tensorflow as tf
+    import tf_keras as keras
     from tf_keras import layers
 else:
-    os.environ["KERAS_BACKEND"]="tensorflow"
+    os.environ["KERAS_BACKEND"] = "tensorflow"
     import keras
     from keras import layers
 keras.utils.set_random_seed(1)
-i = keras.Input((8, 8, 3), name="img")
-x = layers.Conv2D(4, 3, padding="same", name="c1")(i)
-x = layers.BatchNormalization(name="bn")(x)
-x = layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
-base = keras.Model(i, x, name="base")
-j = keras.Input((8, 8, 3), name="inp")
-y = base(j)
-d = layers.Dense(4, name="shared")
-a = d(y); b = d(layers.ReLU(name="r")(y))
-s = layers.Add(name="my_add")([a, b])
-s = s + 1.0
-s = 1.0 - s
-if sys.argv[1] == "k2":
-    s = tf.math.multiply(s, 0.5)
+
+
+def outer():
+    i = keras.Input((8, 8, 3), name="img")
+    x = layers.Conv2D(4, 3, padding="same", name="c1")(i)
+    x = layers.BatchNormalization(name="bn")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    base = keras.Model(i, x, name="base")
+    j = keras.Input((8, 8, 3), name="inp")
+    y = base(j)
+    d = layers.Dense(4, name="shared")
+    a = d(y)
+    b = d(layers.ReLU(name="r")(y))
+    s = layers.Add(name="my_add")([a, b])
+    s = s + 1.0
+    s = 1.0 - s
+    s = tf.math.multiply(s, 0.5) if KIND == "k2" else keras.ops.multiply(s, 0.5)
+    s = s * a
+    out = layers.GlobalAveragePooling2D(name="gap")(s)
+    m = keras.Model(j, [out, a], name="outer")
+    for w in m.weights:
+        if "moving" in w.name:
+            w.assign(np.random.default_rng(0).uniform(0.5, 1.5, w.shape).astype("float32"))
+    x = np.random.default_rng(2).standard_normal((2, 8, 8, 3)).astype("float32")
+    ys = m.predict(x, verbose=0)
+    m.save(os.path.join(HERE, "outer_" + KIND + (".h5" if KIND == "k2" else ".keras")))
+    np.save(os.path.join(HERE, "x.npy"), x)
+    for k, y in enumerate(ys):
+        np.save(os.path.join(HERE, f"{KIND}_y{k}.npy"), y)
+
+
+def unsupported():
+    @keras.saving.register_keras_serializable(package="zoo_fixtures")
+    class MyCustomLayer(layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    k = keras.Input((4,), name="x")
+    h = layers.Lambda(lambda t: t + 1.0, name="lambda_1")(k)
+    h = layers.Lambda(lambda t: t * 3.0, name="lambda_2")(h)
+    h = MyCustomLayer(name="mine")(h)
+    keras.Model(k, layers.Dense(2, name="out")(h)).save(os.path.join(HERE, "unsupported_k3.keras"))
+
+
+if KIND in ("k2", "k3"):
+    outer()
+elif KIND == "unsupported":
+    unsupported()
 else:
-    s = keras.ops.multiply(s, 0.5)
-s = s * a
-out = layers.GlobalAveragePooling2D(name="gap")(s)
-m = keras.Model(j, [out, a], name="outer")
-for w in m.weights:
-    if "moving" in w.name: w.assign(np.random.default_rng(0).uniform(0.5, 1.5, w.shape).astype("float32"))
-x = np.random.default_rng(2).standard_normal((2, 8, 8, 3)).astype("float32")
-ys = m.predict(x, verbose=0)
-path = HERE + "/outer_" + sys.argv[1] + (".h5" if sys.argv[1] == "k2" else ".keras")
-m.save(path)
-np.save(HERE + "/x.npy", x)
-np.save(HERE + "/" + sys.argv[1] + "_y0.npy", ys[0]); np.save(HERE + "/" + sys.argv[1] + "_y1.npy", ys[1])
-print([w.name for w in m.weights] if sys.argv[1]=="k2" else [w.path for w in m.weights])
+    sys.exit(__doc__)
