@@ -85,7 +85,8 @@ struct PredictCommand: ParsableCommand {
             }
             try NPZWriter.write(zip(names, outputs).map { try StoredTensor(name: $0, $1) }, to: out)
         }
-        let described = zip(names, outputs).map { "\($0) \(shapeText($1.shape))" }.joined(separator: ", ")
+        let described = outputs.count == 1
+            ? shapeText(outputs[0].shape) : zip(names, outputs).map { "\($0) \(shapeText($1.shape))" }.joined(separator: ", ")
         print("wrote \(described) \(logits ? "logits" : "outputs") to \(out)")
     }
 }
