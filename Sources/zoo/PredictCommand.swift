@@ -34,6 +34,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Apply the model's preprocessing (e.g. scale 1/255) to the inputs first.")
     var preprocess = false
 
+    @Option(name: .customLong("node"), help: ArgumentHelp("Output this node's values instead of the model's outputs (Keras model files; repeatable): features at a cut point.", valueName: "name"))
+    var nodes: [String] = []
+
     @OptionGroup var registryOptions: RegistryOptions
 
     func run() throws {
@@ -75,8 +78,8 @@ struct PredictCommand: ParsableCommand {
             }
             return try ZooNet.Tensor(shape: [count] + shape, scalars: tensor.floats())
         }
-        let outputs = try network.predict(inputs)
-        let names = network.outputTensors.map(\.name)
+        let outputs = nodes.isEmpty ? try network.predict(inputs) : try network.predict(inputs, outputs: nodes)
+        let names = nodes.isEmpty ? network.outputTensors.map(\.name) : nodes
         if outputs.count == 1 {
             try NPYWriter.write(try StoredTensor(name: "outputs", outputs[0]), to: out)
         } else {

@@ -194,7 +194,9 @@ enum KerasH5Layout {
             let center = flags?["center"]?.boolValue ?? (count >= 3)
             names = (scale ? ["gamma"] : []) + (center ? ["beta"] : []) + ["moving_mean", "moving_variance"]
         case "layer_normalization":
-            names = ["gamma", "beta"]
+            names = ((flags?["scale"]?.boolValue ?? true) ? ["gamma"] : []) + ((flags?["center"]?.boolValue ?? true) ? ["beta"] : [])
+        case "normalization":
+            names = ["mean", "variance", "count"]
         case "p_re_lu", "prelu":
             names = ["alpha"]
         case "embedding":

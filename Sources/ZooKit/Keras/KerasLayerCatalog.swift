@@ -73,7 +73,7 @@ enum KerasLayerCatalog {
                 throw unsupported("axis \(axis): only the last (channel) axis")
             }
             if c["invert"]?.boolValue == true { throw unsupported("invert") }
-            return one(.normalization, try single())
+            return one(.normalization(mean: floats(c["mean"]), variance: floats(c["variance"])), try single())
         case "Rescaling":
             return one(.rescaling(scale: floats(c["scale"]) ?? [1], offset: floats(c["offset"]) ?? [0]), try single())
         case "Activation":

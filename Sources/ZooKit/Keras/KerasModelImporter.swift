@@ -89,12 +89,21 @@ public enum KerasModelImporter {
                 if rest.contains("/") { bySuffix[String(rest), default: []].append(name) }
             }
         }
+        // Keras 2.0 files name weights by TensorFlow scopes, which it made unique with a
+        // suffix: `conv2d_1_1/kernel` holds layer `conv2d_1`'s kernel (fer's mini-Xception).
+        func withoutScopeSuffix(_ name: String) -> String? {
+            guard let slash = name.firstIndex(of: "/"), let underscore = name[..<slash].lastIndex(of: "_"),
+                  name[name.index(after: underscore)..<slash].allSatisfy(\.isNumber), name.index(after: underscore) < slash
+            else { return nil }
+            return String(name[..<underscore]) + String(name[slash...])
+        }
         return archive.tensors.map { tensor in
             let plain = NameMapping.dropIndexSuffix(tensor.name)
             var name = plain
             if !variables.contains(plain) {
                 if let alias = aliases[plain] { name = alias }
                 else if let candidates = bySuffix[plain], candidates.count == 1 { name = candidates[0] }
+                else if let unscoped = withoutScopeSuffix(plain), variables.contains(unscoped) { name = unscoped }
             }
             return NameMapping.direct(tensor, name: name)
         }

@@ -64,8 +64,11 @@ enum KerasOperators {
         case "hard_sigmoid": return node1(.activation(.hardSigmoid), inputs)
         case "hard_silu", "hard_swish": return node1(.activation(.hardSwish), inputs)
         case "reduce_mean", "mean":
-            let axes = (node.keywords["axis"].flatMap(constantInts) ?? node.inputs.dropFirst().first.flatMap(constantInts)) ?? []
-            let keep = node.keywords["keepdims"].flatMap { if case .constant(let v) = $0 { return v.boolValue } else { return nil } } ?? false
+            // Keras 3 keeps the op's settings in its config; TFOpLambda passes them as keywords.
+            let axes = node.config["axis"].flatMap { constantInts(.constant($0)) }
+                ?? node.keywords["axis"].flatMap(constantInts) ?? node.inputs.dropFirst().first.flatMap(constantInts) ?? []
+            let keep = node.config["keepdims"]?.boolValue
+                ?? node.keywords["keepdims"].flatMap { if case .constant(let v) = $0 { return v.boolValue } else { return nil } } ?? false
             guard Set(axes) == [1, 2] else { throw unsupported("mean over axes \(axes) (only the spatial axes 1, 2)") }
             return node1(.globalAveragePooling2d(keepDims: keep), inputs)
         default:

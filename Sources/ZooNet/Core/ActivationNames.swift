@@ -35,14 +35,15 @@ extension Activation {
     }
 
     /// The activation named `name` (Keras' names and aliases: `silu` = `swish`, `hard_silu` =
-    /// `hard_swish`); `alpha` for leaky ReLU (default 0.3, Keras') and ELU (default 1).
+    /// `hard_swish`); `alpha` for leaky ReLU (default 0.2, the activation function's
+    /// `keras.activations.leaky_relu` — the `LeakyReLU` layer's default is 0.3) and ELU (default 1).
     /// - Throws: `ZooNetError.invalidArgument` for a name ZooNet does not know.
     public init(name: String, alpha: Float? = nil) throws {
         switch name {
         case "linear", "identity", "": self = .linear
         case "relu": self = .relu
         case "relu6": self = .relu6
-        case "leaky_relu": self = .leakyReLU(alpha: alpha ?? 0.3)
+        case "leaky_relu": self = .leakyReLU(alpha: alpha ?? 0.2)
         case "elu": self = .elu(alpha: alpha ?? 1)
         case "selu": self = .selu
         case "sigmoid": self = .sigmoid

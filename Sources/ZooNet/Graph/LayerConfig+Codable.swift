@@ -1,7 +1,7 @@
 /// JSON form of `LayerConfig`: `"kind"` plus Keras' config keys (see `LayerConfig`).
 extension LayerConfig: Codable {
     enum Key: String, CodingKey {
-        case kind, units, activation, alpha, filters, groups, padding, momentum, epsilon, center, scale, offset, rate, axis
+        case kind, units, activation, alpha, mean, variance, filters, groups, padding, momentum, epsilon, center, scale, offset, rate, axis
         case axes, dims, size, interpolation, strides, keepdims, cropping
         case useBias = "use_bias", kernelSize = "kernel_size", dilationRate = "dilation_rate"
         case depthMultiplier = "depth_multiplier", outputPadding = "output_padding", noiseShape = "noise_shape"
@@ -73,7 +73,9 @@ extension LayerConfig: Codable {
             self = .layerNormalization(axes: try ints(.axes, [-1]), epsilon: try c.decodeIfPresent(Float.self, forKey: .epsilon) ?? 1e-3,
                                        center: try c.decodeIfPresent(Bool.self, forKey: .center) ?? true,
                                        scale: try c.decodeIfPresent(Bool.self, forKey: .scale) ?? true)
-        case "normalization": self = .normalization
+        case "normalization":
+            self = .normalization(mean: try c.decodeIfPresent([Float].self, forKey: .mean),
+                                  variance: try c.decodeIfPresent([Float].self, forKey: .variance))
         case "rescaling": self = .rescaling(scale: try floats(.scale, [1]), offset: try floats(.offset, [0]))
         case "activation": self = .activation(try activation())
         case "prelu": self = .prelu
@@ -149,7 +151,10 @@ extension LayerConfig: Codable {
             try c.encode(epsilon, forKey: .epsilon)
             try c.encode(center, forKey: .center)
             try c.encode(scale, forKey: .scale)
-        case .normalization, .prelu, .flatten, .merge: break
+        case let .normalization(mean, variance):
+            try c.encodeIfPresent(mean, forKey: .mean)
+            try c.encodeIfPresent(variance, forKey: .variance)
+        case .prelu, .flatten, .merge: break
         case let .rescaling(scale, offset):
             try c.encode(scale, forKey: .scale)
             try c.encode(offset, forKey: .offset)

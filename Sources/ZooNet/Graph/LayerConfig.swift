@@ -21,7 +21,8 @@ public enum LayerConfig: Sendable, Equatable {
     /// Keras `LayerNormalization` over `axes`.
     case layerNormalization(axes: [Int], epsilon: Float, center: Bool, scale: Bool)
     /// Keras `Normalization` with its adapted mean and variance as variables.
-    case normalization
+    /// Standardization with stored statistics: per-channel constants when given, else variables.
+    case normalization(mean: [Float]?, variance: [Float]?)
     /// Keras `Rescaling`: x·scale + offset (per channel when several values).
     case rescaling(scale: [Float], offset: [Float])
     /// Keras `Activation` and the activation layers (`ReLU`, `Softmax`, …).
@@ -192,7 +193,7 @@ public enum LayerConfig: Sendable, Equatable {
             return .layer(BatchNorm(momentum: momentum, epsilon: epsilon, center: center, scale: scale, name: name))
         case let .layerNormalization(axes, epsilon, center, scale):
             return .layer(LayerNormalization(axes: axes, epsilon: epsilon, center: center, scale: scale, name: name))
-        case .normalization: return .layer(Normalization(name: name))
+        case let .normalization(mean, variance): return .layer(Normalization(mean: mean, variance: variance, name: name))
         case let .rescaling(scale, offset): return .layer(Rescaling(scale: scale, offset: offset, name: name))
         case .activation(let activation): return .layer(ActivationLayer(activation, name: name))
         case .prelu: return .layer(PReLU(name: name))

@@ -73,7 +73,7 @@ extension LayerNormalization: ConfigurableLayer {
 }
 
 extension Normalization: ConfigurableLayer {
-    public var configuration: LayerConfig { .normalization }
+    public var configuration: LayerConfig { .normalization(mean: constantMean, variance: constantVariance) }
 }
 
 extension Rescaling: ConfigurableLayer {

@@ -52,50 +52,65 @@ public final class Rescaling: Layer {
 }
 
 /// Feature-wise standardization with stored statistics (Keras 3 `Normalization`, axis −1):
-/// `y = (x − mean) / max(√variance, ε)`, ε = 1e-7 (Keras' `backend.epsilon()`). Variables
-/// `<name>/mean`, `<name>/variance` `[C]` and `<name>/count` `[]`, none trainable (Keras'
-/// order). Backward `dx = dy / max(√variance, ε)`.
+/// `y = (x − mean) / max(√variance, ε)`, ε = 1e-7 (Keras' `backend.epsilon()`). Without
+/// constants: variables `<name>/mean`, `<name>/variance` `[C]` and `<name>/count` `[]`, none
+/// trainable (Keras' order, what `adapt` fills). With constants (`Normalization(mean=…,
+/// variance=…)` in Keras, which then saves no weights): no variables. Backward
+/// `dx = dy / max(√variance, ε)`.
 public final class Normalization: Layer {
     public var name: String
     public var kind: String { "normalization" }
     public var variables: [Variable] { [mean, variance, count].compactMap { $0 } }
+    /// The statistics when they are constants (held like variables, but not listed).
+    private var constants: (mean: Variable, variance: Variable)?
     /// The per-feature mean `[C]`, `<name>/mean`.
     public private(set) var mean: Variable?
     /// The per-feature variance `[C]`, `<name>/variance`.
     public private(set) var variance: Variable?
     /// The number of samples the statistics came from `[]`, `<name>/count` (Keras keeps it).
     public private(set) var count: Variable?
-    let initialMean: [Float]?, initialVariance: [Float]?
+    /// The statistics given as constants (nil: they are variables).
+    public let constantMean: [Float]?
+    public let constantVariance: [Float]?
     static let epsilon: Float = 1e-7
     private var elements = 0, width = 1
 
     /// Statistics per channel (or assigned later by name, e.g. from a Keras file).
     public init(mean: [Float]? = nil, variance: [Float]? = nil, name: String = "") {
-        initialMean = mean
-        initialVariance = variance
+        constantMean = mean
+        constantVariance = variance
         self.name = name
     }
 
     public func build(inputShape: [Int], seed: UInt64) throws -> [Int] {
         width = inputShape.last ?? 1
         elements = inputShape.reduce(1, *)
-        let m = initialMean ?? [Float](repeating: 0, count: width), v = initialVariance ?? [Float](repeating: 1, count: width)
-        guard m.count == width, v.count == width, v.allSatisfy({ $0 >= 0 }) else {
-            throw ZooNetError.invalidArgument("\(name): mean and variance need \(width) values (variance >= 0)")
+        let m = constantMean ?? [Float](repeating: 0, count: width), v = constantVariance ?? [Float](repeating: 1, count: width)
+        let width = self.width
+        let fit = { (values: [Float]) in values.count == width || values.count == 1 }
+        guard fit(m), fit(v), v.allSatisfy({ $0 >= 0 }), (constantMean == nil) == (constantVariance == nil) else {
+            throw ZooNetError.invalidArgument("\(name): mean and variance need 1 or \(width) values each (variance >= 0), both or neither")
         }
-        mean = Variable(name: "\(name)/mean", shape: [width], trainable: false, initialValues: m)
-        variance = Variable(name: "\(name)/variance", shape: [width], trainable: false, initialValues: v)
-        count = Variable(name: "\(name)/count", shape: [], trainable: false, initialValues: [0])
+        let expand = { (values: [Float]) in values.count == 1 ? [Float](repeating: values[0], count: width) : values }
+        let meanVariable = Variable(name: "\(name)/mean", shape: [width], trainable: false, initialValues: expand(m))
+        let varianceVariable = Variable(name: "\(name)/variance", shape: [width], trainable: false, initialValues: expand(v))
+        if constantMean == nil {
+            mean = meanVariable
+            variance = varianceVariable
+            count = Variable(name: "\(name)/count", shape: [], trainable: false, initialValues: [0])
+        } else {
+            constants = (meanVariable, varianceVariable)
+        }
         return inputShape
     }
 
     private func inverseStd() -> [Float] {
-        guard let variance else { return [] }
+        guard let variance = variance ?? constants?.variance else { return [] }
         return variance.values.map { 1 / Swift.max($0.squareRoot(), Normalization.epsilon) }
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        guard let mean else { return }
+        guard let mean = mean ?? constants?.mean else { return }
         let m = mean.value.pointer, inverse = inverseStd()
         for r in 0..<(batch * elements / width) {
             for j in 0..<width { y[r * width + j] = (x[r * width + j] - m[j]) * inverse[j] }
