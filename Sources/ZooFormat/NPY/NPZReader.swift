@@ -3,13 +3,15 @@
 ///
 ///     np.savez("w.npz", **{"hidden1/kernel": k})   # member "hidden1/kernel.npy" → tensor "hidden1/kernel"
 ///
-/// Stored members are zero-copy views into the mapped archive. Deflated members
+/// Stored members are zero-copy views into the mapped archive, their CRC-32 checked at
+/// the first read (see `StoredMemberChecks`). Deflated members
 /// have only their `.npy` header inflated when the archive is opened; the data
 /// is inflated (and its CRC-32 checked) when the tensor is read.
 enum NPZReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let archive = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(archive)
+        directory.registerStoredMembers(of: file)
         var tensors: [Tensor] = []
         var skipped: [String] = []
         var seen: Set<String> = []

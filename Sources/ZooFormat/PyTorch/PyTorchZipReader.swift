@@ -26,6 +26,7 @@ enum PyTorchZipReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let archive = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(archive)
+        directory.registerStoredMembers(of: file)
         var members: [String: ZipDirectory.Entry] = [:]
         for entry in directory.entries { members[entry.name] = entry }
         guard let pickle = directory.entries.filter({ $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") })
@@ -86,11 +87,11 @@ enum PyTorchZipReader {
         }
     }
 
-    /// A member's bytes: a view when stored, inflated (and CRC-checked) when deflated.
+    /// A member's bytes, CRC-checked: a view when stored, inflated when deflated.
     static func bytes(of entry: ZipDirectory.Entry, in file: MappedFile) throws -> TensorBytes {
         switch entry.method {
         case .stored:
-            return TensorBytes(file: file, offset: entry.dataOffset, count: entry.uncompressedSize)
+            return try Tensor.verifiedView(file, offset: entry.dataOffset, count: entry.uncompressedSize)
         case .deflated:
             try checkRatio(entry, file)
             let member = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset..<entry.dataOffset + entry.compressedSize])
