@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test and the library example
 SWIFT ?= swift
 
-.PHONY: setup build demo formats-demo test bench bench-net register clean
+.PHONY: setup build demo formats-demo test bench bench-net register fuzz clean
 
 setup:
 	bash scripts/setup.sh
@@ -27,6 +27,10 @@ bench: setup
 
 bench-net: setup
 	bash bench/net/run.sh
+
+# libFuzzer targets (Fuzz/, a package of its own): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to choose.
+fuzz: setup
+	bash scripts/fuzz.sh
 
 register: build
 	bash registry/register.sh

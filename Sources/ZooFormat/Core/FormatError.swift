@@ -52,6 +52,11 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         case library(at: FileLocation, message: String)
         /// A request the format cannot represent (a name or dtype it has no place for).
         case cannotRepresent(what: String, why: String)
+        /// A tensor the file lists but that cannot be read (an HDF5 dataset whose chunk fails
+        /// its checksum, whose filter is missing, …); the rest of the file can.
+        case unreadableTensor(name: String, path: String, reason: String)
+        /// A format library crashed or hung on the file (in its helper process) while reading `path`.
+        case libraryFailed(library: String, path: String, detail: String)
     }
 
     /// The path of the file, as the user gave it.
@@ -112,6 +117,10 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(at): \(message)"
         case .cannotRepresent(let what, let why):
             return "cannot write \(what): \(why)"
+        case .unreadableTensor(let name, let path, let reason):
+            return "tensor '\(name)' at '\(path)' cannot be read: \(reason)"
+        case .libraryFailed(let library, let path, let detail):
+            return "\(library) failed on malformed input while reading '\(path)' (\(detail))"
         }
     }
 }

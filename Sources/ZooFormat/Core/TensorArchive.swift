@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The file formats Zoo reads, each detected by its magic bytes.
 public enum TensorFileFormat: String, Sendable, CaseIterable {
     case npy
@@ -53,6 +57,9 @@ public struct TensorArchive: Sendable {
     /// - Throws: `.noSuchTensor` with the closest existing name as a hint.
     public func tensor(named name: String) throws -> Tensor {
         if let found = tensors.first(where: { $0.name == name }) { return found }
+        if let unreadable = skipped.first(where: { $0.name == name }) {
+            throw FormatError(file: file, .unreadableTensor(name: name, path: unreadable.path, reason: unreadable.reason))
+        }
         throw FormatError(file: file, .noSuchTensor(name: name, hint: closestName(to: name, among: tensors.map(\.name))))
     }
 
@@ -89,16 +96,28 @@ public struct TensorArchive: Sendable {
 }
 
 /// Something in a file that is not a tensor Zoo reads, with the reason.
-public struct SkippedEntry: Sendable, Equatable {
+public struct SkippedEntry: Sendable, Equatable, Codable {
     /// Where it sits in the file.
     public let path: String
     public let reason: String
+    /// The tensor name it would have had, when it is a dataset that could not be read
+    /// (a load asking for it fails with `reason`).
+    public let name: String?
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, name: String? = nil) {
         self.path = path
         self.reason = reason
+        self.name = name
     }
 }
+
+/// Physical memory of this machine in bytes: no single tensor or inflated member is allocated beyond it.
+let physicalMemory: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return Int.max / 4 }
+    return pages.multipliedReportingOverflow(by: size).overflow ? Int.max / 4 : pages * size
+}()
 
 /// The candidate with the smallest edit distance to `name`, if reasonably close.
 public func closestName(to name: String, among candidates: [String]) -> String? {
