@@ -4,6 +4,7 @@
 // Module rooms, one-way doors:
 //   CZlib, CLibDeflate, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev, libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
+//   CZooHelper                the libhdf5 helper process's entry (see ZooFormat/HDF5/Helper)
 //   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time)
 //   ZooNet                    the CPU engine (no file formats)
 //   ZooKit                    the registry, weight assignment and transfer: formats + engine
@@ -36,9 +37,11 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // The libhdf5 helper process's entry (a load-time constructor), memfd and prctl.
+        .target(name: "CZooHelper"),
         .target(
             name: "ZooFormat",
-            dependencies: ["CZlib", "CLibDeflate", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CZlib", "CLibDeflate", "CHDF5", "CZooHelper", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CZooKernels"),
         .target(name: "ZooNet", dependencies: ["COpenBLAS", "CZooKernels"]),
         .target(

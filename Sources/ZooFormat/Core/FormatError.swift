@@ -1,5 +1,5 @@
 /// Where in a file a problem was found.
-public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
+public enum FileLocation: Sendable, Equatable, Codable, CustomStringConvertible {
     /// A byte offset from the start of the file.
     case offset(Int)
     /// A named entry: a tensor name, a zip member, a JSON key.
@@ -20,8 +20,8 @@ public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Each error names the file; the `reason` carries where the problem is, what
 /// was expected and what was found. `description` is the one place that words them.
-public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable {
+public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable, Codable {
         /// The path does not exist.
         case notFound
         /// The file exists but cannot be opened, mapped or read; `message` is the OS's.

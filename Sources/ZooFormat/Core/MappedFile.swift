@@ -104,6 +104,9 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Whether the bytes are held in memory (a decompressed `.gz`) rather than mapped from `path`.
+    var isInMemory: Bool { buffer != nil }
+
     /// Drops the pages of `count` bytes at `offset` from this process's
     /// mapping (the data stays in the page cache and is faulted back in on
     /// the next access); for bytes read once, like compressed zip members.

@@ -81,14 +81,20 @@ public struct TensorArchive: Sendable {
         }
         var file = try MappedFile(path: path)
         if file.bytes.starts(with: Gzip.magic) { file = try Gzip.decompress(file) }
+        return try open(mapped: file)
+    }
+
+    /// Reads `file` (a tensor file, not a TensorFlow checkpoint) by the format its magic names;
+    /// HDF5-based formats through libhdf5's helper process (see `HDF5Isolation`).
+    static func open(mapped file: MappedFile) throws -> TensorArchive {
         switch try FormatDetector.detect(file) {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
-        case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Reader.open(file)
-        case .keras: return try KerasArchiveReader.open(file)
+        case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Isolation.open(file) { try HDF5Reader.open(file) }
+        case .keras: return try HDF5Isolation.open(file) { try KerasArchiveReader.open(file) }
+        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: file.path, index: file.path, file: file.path)
         case .idx: return try IDXReader.open(file)
-        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, index: path, file: path)
         case .pytorch:
             return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
         }
