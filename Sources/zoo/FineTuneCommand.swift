@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import ZooFormat
 import ZooKit
@@ -214,9 +213,7 @@ struct FineTuneCommand: ParsableCommand {
             fineTune.resume = resume
             fineTune.seed = dataOptions.seed
             let progress = quiet || json ? nil : ProgressReporter(write: { FileHandle.standardError.write(Data($0.utf8)) })
-            let result = try FineTuner.run(
-                transfer, training: training, validation: validation, options: fineTune, progress: progress,
-                fingerprint: fingerprint(training: training, validation: validation))
+            let result = try FineTuner.run(transfer, training: training, validation: validation, options: fineTune, progress: progress)
 
             let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             if let names, let newHead, names.count != newHead {
@@ -250,15 +247,6 @@ struct FineTuneCommand: ParsableCommand {
             if let saveAs { print("  registered as \(saveAs)") }
             if let out { print("  weights written to \(out)") }
         }
-    }
-
-    /// Identifies the run for --resume: the model, the data and every option that changes training.
-    func fingerprint(training: LabeledData, validation: LabeledData?) -> String {
-        let text = [modelOptions.model, data, val ?? "", dataOptions.classes ?? "", "\(dataOptions.perClass ?? 0)", "\(dataOptions.seed)",
-                    freeze ?? "", freezeBelow ?? "", "\(newHead ?? 0)", "\(dropLayers)", optimizer.rawValue, "\(learningRate)", schedule.rawValue,
-                    "\(epochs)", "\(batchSize)", "\(training.count)", "\(validation?.count ?? 0)", "\(fromScratch)", "\(unfreezeAfter ?? 0)"]
-            .joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
     func register(_ name: String, transfer: TransferNetwork, from base: ModelManifest, labels: [String], test: EvaluationReport?, registry: Registry) throws {

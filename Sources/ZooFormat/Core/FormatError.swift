@@ -57,6 +57,9 @@ public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConv
         case unreadableTensor(name: String, path: String, reason: String)
         /// A format library crashed or hung on the file (in its helper process) while reading `path`.
         case libraryFailed(library: String, path: String, detail: String)
+        /// Memory for `what` could not be allocated (more than this machine has, or than the
+        /// process may use): the file claims more data than can be held.
+        case outOfMemory(what: String, bytes: Int)
     }
 
     /// The path of the file, as the user gave it.
@@ -119,6 +122,8 @@ public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConv
             return "cannot write \(what): \(why)"
         case .unreadableTensor(let name, let path, let reason):
             return "tensor '\(name)' at '\(path)' cannot be read: \(reason)"
+        case .outOfMemory(let what, let bytes):
+            return "cannot allocate \(bytes) bytes for \(what) (more than this machine's memory or the process's limit)"
         case .libraryFailed(let library, let path, let detail):
             return "\(library) failed on malformed input while reading '\(path)' (\(detail))"
         }

@@ -21,6 +21,8 @@ struct HDF5DatasetInfo {
     var isChunked = false
     /// Whether a filter (compression, checksum) applies to the stored data.
     var isFiltered = false
+    /// Whether its chunks carry a fletcher32 checksum (checked by libhdf5 on every read).
+    var isChecksummed = false
 }
 
 extension HDF5File {
@@ -68,6 +70,13 @@ extension HDF5File {
                 var info = HDF5DatasetInfo(content: content, shape: shape, contiguousOffset: offset, storageSize: storage)
                 info.isChunked = layout == H5D_CHUNKED
                 info.isFiltered = H5Pget_nfilters(properties.id) > 0
+                for index in 0..<max(0, H5Pget_nfilters(properties.id)) {
+                    var flags: UInt32 = 0, valueCount = 0, config: UInt32 = 0
+                    if H5Pget_filter2(properties.id, UInt32(index), &flags, &valueCount, nil, 0, nil, &config) == H5Z_FILTER_FLETCHER32 {
+                        info.isChecksummed = true
+                    }
+                }
+                _ = HDF5.currentStack()
                 return info
             }
         }

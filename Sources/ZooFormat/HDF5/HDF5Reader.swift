@@ -104,6 +104,8 @@ enum HDF5Reader {
         }
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
         guard !overflow else { throw FormatError(file: file.path, .shapeOverflow(at: .key(datasetPath), shape: info.shape)) }
+        var attributes = attributes
+        if info.isChecksummed { attributes["checksum"] = "fletcher32" }
         if let reason = storageProblem(info, byteCount: byteCount, dtype: dtype) {
             return .skipped(SkippedEntry(path: datasetPath, reason: reason, name: name))
         }
@@ -122,7 +124,7 @@ enum HDF5Reader {
         let source = TensorSource.loader(
             byteCount: byteCount,
             load: {
-                let buffer = HeapBuffer(count: byteCount)
+                let buffer = try HeapBuffer(checkedCount: byteCount, file: file.path, what: "dataset '\(datasetPath)'")
                 try file.readDataset(datasetPath, into: buffer.pointer, byteCount: byteCount)
                 return buffer.bytes
             },

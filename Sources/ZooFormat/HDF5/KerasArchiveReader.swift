@@ -26,9 +26,7 @@ enum KerasArchiveReader {
             switch entry.method {
             case .stored: return try Tensor.verifiedView(file, offset: entry.dataOffset, count: entry.compressedSize)
             case .deflated:
-                guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-                    throw FormatError(file: file.path, .malformed(at: .key(name), expected: "an uncompressed size deflate can reach", found: "\(entry.uncompressedSize)"))
-                }
+                try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: name)
                 return try Deflate.inflate(data.buffer, outputCount: entry.uncompressedSize, crc: entry.crc32, file: file.path, member: name)
             }
         }

@@ -15,15 +15,23 @@ public struct JSONParser {
     private var position = 0
     private var depth = 0
     private let maximumDepth: Int
+    private var values = 0
+    private let maximumValues: Int
 
-    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int) {
+    /// The most values (numbers, strings, containers) one document may hold: a 100 MB header
+    /// of `1,1,1,…` would otherwise build a tree of about 1.6 GB.
+    public static let defaultMaximumValues = 1 << 22
+
+    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int, maximumValues: Int) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.maximumValues = maximumValues
     }
 
-    /// Parses one JSON value filling all of `bytes` (surrounding whitespace allowed).
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 128) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+    /// Parses one JSON value filling all of `bytes` (surrounding whitespace allowed), nested at
+    /// most `maximumDepth` deep and holding at most `maximumValues` values.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 128, maximumValues: Int = defaultMaximumValues) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth, maximumValues: maximumValues)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -64,6 +72,8 @@ public struct JSONParser {
 
     private mutating func parseValue() throws(Failure) -> JSONValue {
         guard let byte = current else { throw failure("a JSON value") }
+        values += 1
+        guard values <= maximumValues else { throw failure("at most \(maximumValues) values in the document") }
         switch byte {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()

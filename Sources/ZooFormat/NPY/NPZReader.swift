@@ -41,9 +41,7 @@ enum NPZReader {
                 .mapped(file, offset: entry.dataOffset + offset, count: count)
             }
         case .deflated:
-            guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-                throw FormatError(file: file.path, .malformed(at: .key(entry.name), expected: "an uncompressed size deflate can reach from \(entry.compressedSize) bytes", found: "\(entry.uncompressedSize)"))
-            }
+            try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: entry.name)
             // Inflate enough for the header; a longer header (up to 65535 bytes in
             // version 1.0, more in 2.0/3.0) asks for more.
             var prefix = try Deflate.inflatePrefix(compressed, limit: min(entry.uncompressedSize, 4096), file: file.path, member: entry.name)

@@ -82,9 +82,7 @@ enum PyTorchZipReader {
     }
 
     private static func checkRatio(_ entry: ZipDirectory.Entry, _ file: MappedFile) throws {
-        guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-            throw FormatError(file: file.path, .malformed(at: .key(entry.name), expected: "an uncompressed size deflate can reach from \(entry.compressedSize) bytes", found: "\(entry.uncompressedSize)"))
-        }
+        try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: entry.name)
     }
 
     /// A member's bytes, CRC-checked: a view when stored, inflated when deflated.

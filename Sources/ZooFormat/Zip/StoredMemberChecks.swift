@@ -110,7 +110,17 @@ public final class StoredMemberChecks: @unchecked Sendable {
         FormatError(file: file.path, .checksumMismatch(at: .key(region.name), expected: Deflate.crcText(region.crc), found: Deflate.crcText(actual)))
     }
 
-    /// The names of the registered members, with whether each was verified (for `zoo verify`).
+    /// Checks every registered member of `file`; the mismatches, one per damaged member.
+    func verifyAll(_ file: MappedFile) -> [FormatError] {
+        let all = locked { regions }
+        var failures: [FormatError] = []
+        for region in all {
+            do { try verify(file, offset: region.start, count: region.count) } catch let error as FormatError { failures.append(error) } catch {}
+        }
+        return failures
+    }
+
+    /// How many members are registered, and how many were verified (for `zoo verify`).
     var summary: (members: Int, verified: Int) {
         locked { (regions.count, states.filter { $0 == .verified }.count) }
     }

@@ -6,8 +6,9 @@ import ZooNet
 /// safetensors file, written atomically (a killed run leaves the previous checkpoint intact).
 ///
 /// Tensors: the network's variables by name, then the optimizer's slots as
-/// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the run's
-/// fingerprint), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
+/// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the digest of
+/// the run's `RunFingerprint`), `zoo_run_settings` (its settings as a JSON object, so a resume
+/// with other settings is told which), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
 /// `zoo_phase`, `zoo_iterations` (optimizer steps in that phase), `zoo_learning_rate` and
 /// `zoo_optimizer_scalars` (`name=value` pairs separated by `;`).
 enum Checkpoint {
@@ -24,7 +25,7 @@ enum Checkpoint {
     }
 
     static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, phase: Int,
-                     optimizer: OptimizerState, to path: String, fingerprint: String) throws {
+                     optimizer: OptimizerState, to path: String, fingerprint: RunFingerprint) throws {
         let latest = Dictionary(overrides.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         var tensors = try network.variables.map { variable in
             try ZooFormat.Tensor(name: variable.name, shape: variable.shape, floats: latest[variable.name]?.values ?? variable.values)
@@ -32,20 +33,30 @@ enum Checkpoint {
         tensors += try optimizer.slots.map { try ZooFormat.Tensor(name: slotPrefix + $0.name, shape: $0.shape, floats: $0.values) }
         let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         try SafetensorsWriter.write(tensors, metadata: [
-            "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
+            "zoo_epoch": String(epoch), "zoo_run": fingerprint.digest, "zoo_run_settings": fingerprint.json, "zoo_phase": String(phase),
             "zoo_iterations": String(optimizer.iterations), "zoo_learning_rate": String(optimizer.learningRate),
             "zoo_optimizer_scalars": scalars,
         ], to: path)
     }
 
     /// Assigns the checkpoint's variables and returns where to continue.
-    /// - Throws: `invalidRequest` when the checkpoint belongs to another run or its optimizer
-    ///   metadata is malformed.
-    static func restore(_ path: String, into network: Sequential, fingerprint: String) throws -> Resumed {
+    /// - Throws: `invalidRequest` when the checkpoint belongs to another run (naming the settings
+    ///   that differ) or its metadata is malformed.
+    static func restore(_ path: String, into network: Sequential, fingerprint: RunFingerprint) throws -> Resumed {
         let archive = try TensorArchive.open(path)
         let metadata = archive.metadata
-        guard metadata["zoo_run"] == fingerprint, let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
-            throw ZooKitError.invalidRequest("\(path) is a checkpoint of another run (different model, data or options): remove it or drop --resume")
+        guard metadata["zoo_run"] == fingerprint.digest else {
+            var message = "\(path) is a checkpoint of another run"
+            if let recorded = metadata["zoo_run_settings"].flatMap(RunFingerprint.settings(fromJSON:)) {
+                let differences = fingerprint.differences(from: recorded)
+                message += ": " + differences.prefix(12).joined(separator: "; ") + (differences.count > 12 ? "; and \(differences.count - 12) more" : "")
+            } else {
+                message += " (different model, data or options; it records no settings to compare)"
+            }
+            throw ZooKitError.invalidRequest(message + ". Remove it or drop --resume")
+        }
+        guard let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
+            throw ZooKitError.invalidRequest("\(path): checkpoint metadata zoo_epoch is missing or malformed: \(metadata["zoo_epoch"] ?? "absent")")
         }
         for variable in network.variables {
             try variable.assign(try archive.tensor(named: variable.name).floats())

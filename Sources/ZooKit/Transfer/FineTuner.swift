@@ -52,11 +52,17 @@ public struct FineTuneResult: Sendable, Codable {
 
 public enum FineTuner {
     /// Trains `transfer.network` on `training` (validated on `validation`).
-    /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run.
+    ///
+    /// With `options.checkpoint`, each epoch's checkpoint records the run's `RunFingerprint`
+    /// (every training setting, the starting network, the data); `options.resume` continues
+    /// only a checkpoint with the same fingerprint.
+    /// - Throws: `invalidRequest` for data that does not fit or a checkpoint of another run
+    ///   (naming the settings that differ).
     public static func run(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
-        progress: ProgressReporter? = nil, fingerprint: String = ""
+        progress: ProgressReporter? = nil
     ) throws -> FineTuneResult {
+        let fingerprint = RunFingerprint(transfer: transfer, training: training, validation: validation, options: options)
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
         for data in [training] + (validation.map { [$0] } ?? []) {
@@ -120,7 +126,7 @@ public enum FineTuner {
     static func runPhase(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, phaseEpochs: Range<Int>, from start: Int,
         phase: Int, optimizerState: OptimizerState?, options: FineTuneOptions, progress: ProgressReporter?,
-        fingerprint: String, cached: inout [Int], restored: inout [Int?]
+        fingerprint: RunFingerprint, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.

@@ -106,6 +106,10 @@ def write_partial():
 # `zoo inspect --json --checksums` reads them in-process (ZOO_HDF5_IN_PROCESS=1), found by
 # scripts/hdf5_sweep.py: (source fixture, [(offset, new byte), ...]) → hdf5_crash_NAME.h5.
 MUTATIONS = {
+    "segv_attribute": ("keras/cnn_k2_model.h5", [(2075, 255)]),     # SIGSEGV reading /model_weights@layer_names
+    "segv_group": ("keras/plain_latest.h5", [(9572, 255)]),          # SIGSEGV listing the root group
+    "segv_dataset": ("keras/plain_earliest.h5", [(18815, 4)]),       # SIGSEGV opening a dataset
+    "hang": ("keras/cnn_k2_model.h5", [(4200, 32)]),                 # never returns
 }
 
 

@@ -169,10 +169,14 @@ final class HDF5HelperClient: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, childSocket, 3)
         posix_spawn_file_actions_adddup2(&actions, childArena, 4)
+        // Its crashes are reported here; the Swift runtime's backtrace of one is not for the user.
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let executable = HDF5Isolation.helperExecutable ?? Self.ownExecutable
         var environment = ProcessInfo.processInfo.environment
         environment[HDF5Isolation.helperVariable] = "3,4"
         environment["ZOO_HDF5_IN_PROCESS"] = nil
+        environment["SWIFT_BACKTRACE"] = "enable=no"
         let arguments = [executable, "--zoo-hdf5-helper"]
         var pid: pid_t = 0
         let status = withCStrings(arguments) { argv in
