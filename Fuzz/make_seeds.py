@@ -59,6 +59,8 @@ for path in sorted((root / "registry" / "train").glob("*/architecture.json")):
 for path in sorted((fixtures / "keras").glob("*.h5")) + sorted((fixtures / "keras").glob("*.weights.h5")):
     put("hdf5", path.name, path.read_bytes())
 for path in sorted((fixtures / "integrity").glob("*.h5")) if (fixtures / "integrity").exists() else []:
+    if "hang" in path.name:
+        continue  # libhdf5 never returns on it: every run would wait for the helper's timeout
     put("hdf5", path.name, path.read_bytes())
 put("gzip", "npy.gz", gzip.compress((fixtures / "arrays" / "npy_v1.npy").read_bytes())[2:])
 

@@ -27,16 +27,22 @@ for target in $targets; do
     mkdir -p "$corpus" "$findings" Fuzz/.build/logs
     log=Fuzz/.build/logs/$target.log
     # -malloc_limit_mb: one allocation above 512 MiB from a small input is a finding ("large allocation").
-    # The HDF5 target starts a helper process per input (libhdf5 is read there): 4 workers' worth of time.
     set +e
-    ZOO_HDF5_TIMEOUT=${ZOO_HDF5_TIMEOUT:-10} nice -n 19 "Fuzz/.build/debug/fuzz-$target" "$corpus" "Fuzz/Seeds/$target" \
+    # The HDF5 target's libhdf5 helper is this binary re-executed: AddressSanitizer's shadow
+    # memory does not fit the helper's address-space limit (ZOO_HDF5_HELPER_UNLIMITED), a crash
+    # of libhdf5 in it is expected and reported as an error (no symbolized ASan report wanted),
+    # and damaged files often make libhdf5 loop: 2 s before the helper is declared hung.
+    asan=${ASAN_OPTIONS:-}
+    if [ "$target" = hdf5 ]; then asan=${ASAN_OPTIONS:-symbolize=0:detect_leaks=0}; fi
+    ASAN_OPTIONS=$asan ZOO_HDF5_HELPER_UNLIMITED=1 ZOO_HDF5_TIMEOUT=${ZOO_HDF5_TIMEOUT:-2} nice -n 19 "Fuzz/.build/debug/fuzz-$target" "$corpus" "Fuzz/Seeds/$target" \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -malloc_limit_mb=512 -max_len=65536 \
         -artifact_prefix="$findings/" -print_final_stats=1 > "$log" 2>&1
     status=$?
     set -e
     runs=$(grep -o "stat::number_of_executed_units: [0-9]*" "$log" | awk '{print $2}' | tail -1)
     coverage=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1)
-    found=$(ls "$findings" | wc -l)
+    # slow-unit-* files are only libFuzzer's notes of inputs that took over 10 s (on a busy machine).
+    found=$(ls "$findings" | grep -cE "^(crash|timeout|oom|leak)-" || true)
     summary+=("$target: ${runs:-?} executions in ${seconds} s, ${coverage:-no coverage line}, corpus $(ls "$corpus" | wc -l), findings $found, exit $status")
     if [ "$found" -gt 0 ] || [ "$status" -ne 0 ]; then failed=1; fi
 done

@@ -142,6 +142,20 @@ enum IntegrityFixtures {
         #expect(crashes >= 1, "libhdf5 crashed on none of the fixtures: the helper was not exercised")
     }
 
+    /// `gzip model.h5`: decompressed in memory, handed to the helper as an image, and its
+    /// contiguous datasets are views of the decompressed bytes.
+    @Test func gzippedHDF5() throws {
+        let original = try readBytes(IntegrityFixtures.path("userblock_512.h5"))
+        let raw = try original.withUnsafeBytes { try Deflate.deflate($0) }
+        let crc = original.withUnsafeBytes { Deflate.crc32($0) }
+        let gzip: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3] + raw + crc.littleEndianBytes + UInt32(original.count).littleEndianBytes
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let archive = try TensorArchive.open(try directory.write(gzip, to: "userblock.h5.gz"))
+        #expect(try archive.tensor(named: "kernel").sha256() == IntegrityFixtures.userblockKernelDigest)
+        #expect(try archive.tensor(named: "chunked").floats() == (0..<10).map(Float.init))
+    }
+
     /// A file opened before the helper died is reopened in the next one when a chunked dataset is read.
     @Test func openArchivesSurviveAHelperCrash() throws {
         let archive = try TensorArchive.open(IntegrityFixtures.path("filters_blosc.h5"))

@@ -26,7 +26,11 @@ enum HDF5Reader {
     }
 
     static func open(_ mapped: MappedFile) throws -> TensorArchive {
-        try read(HDF5File(path: mapped.path, mapped: mapped))
+        // Bytes held in memory (a decompressed `model.h5.gz`) are opened as an image, not by path.
+        if mapped.isInMemory {
+            return try read(HDF5File(path: mapped.path, image: mapped.bytes, container: mapped, offset: 0))
+        }
+        return try read(HDF5File(path: mapped.path, mapped: mapped))
     }
 
     /// Reads `file`, choosing the Keras layout it follows, if any.
