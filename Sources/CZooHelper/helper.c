@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +16,19 @@ int zoo_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL); }
 
 int zoo_punch_hole(int fd, long long offset, long long length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+}
+
+long long zoo_copy_from_process(int pid, unsigned long long address, void *destination, long long count) {
+    long long done = 0;
+    while (done < count) {
+        struct iovec local = { (char *)destination + done, (size_t)(count - done) };
+        struct iovec remote = { (void *)(address + (unsigned long long)done), (size_t)(count - done) };
+        ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return done > 0 ? done : -1;
+        done += got;
+    }
+    return done;
 }
 
 /// Defined by ZooFormat (Swift, @_cdecl): serves libhdf5 requests until the parent closes

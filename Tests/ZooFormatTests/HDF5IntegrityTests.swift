@@ -163,3 +163,55 @@ enum IntegrityFixtures {
         #expect(try archive.tensor(named: "w").sha256() == IntegrityFixtures.filteredDigest)
     }
 }
+
+/// Byte flips and truncations of h5py- and tf-keras-written files: each copy either reads or
+/// fails with a `FormatError`; libhdf5 crashing on one (in its helper) never takes this
+/// process down. The copies are fixed (a seeded generator), so the run is the same every time.
+@Suite struct HDF5MutationTests {
+    @Test(arguments: ["plain_latest.h5", "cnn_k2_model.h5"])
+    func damagedCopiesNeverCrashTheReader(_ name: String) throws {
+        let original = try readBytes(KerasFixtures.path(name))
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SplitMix(seed: 2026)
+        var outcomes = (read: 0, refused: 0, libraryFailed: 0)
+        for index in 0..<60 {
+            var bytes = original
+            if index % 10 == 9 {
+                bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count))))
+            } else {
+                for _ in 0..<(1 + Int(generator.next() % 3)) {
+                    let at = Int(generator.next() % UInt64(bytes.count))
+                    bytes[at] = [0x00, 0xFF, bytes[at] ^ 0x10][Int(generator.next() % 3)]
+                }
+            }
+            let path = try directory.write(bytes, to: "m\(index).h5")
+            do {
+                let archive = try TensorArchive.open(path)
+                _ = try archive.inspect(InspectOptions(checksums: true))
+                outcomes.read += 1
+            } catch let error as FormatError {
+                #expect(error.exitCode == 65 || error.exitCode == 66, "\(error)")
+                #expect(error.description.hasPrefix(path))
+                if case .libraryFailed = error.reason { outcomes.libraryFailed += 1 }
+                outcomes.refused += 1
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        #expect(outcomes.read + outcomes.refused == 60)
+        #expect(outcomes.refused > 0 && outcomes.read > 0, "\(outcomes)")
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for reproducible mutations.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

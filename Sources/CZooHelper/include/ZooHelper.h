@@ -18,4 +18,8 @@ int zoo_die_with_parent(void);
 /// Frees the pages of `length` bytes at `offset` of `fd` (fallocate PUNCH_HOLE | KEEP_SIZE).
 int zoo_punch_hole(int fd, long long offset, long long length);
 
+/// Copies `count` bytes at `address` in process `pid` (a child) into `destination`
+/// (process_vm_readv, looping over partial copies); the bytes copied, or -1 with errno.
+long long zoo_copy_from_process(int pid, unsigned long long address, void *destination, long long count);
+
 #endif

@@ -8,6 +8,9 @@ enum HDF5HelperRequest: Codable {
     case open(HDF5HelperOpen)
     /// Read the bytes of tensor `index` of open file `id` into the arena at `offset`.
     case read(id: Int, index: Int, offset: Int, count: Int)
+    /// Read them into the helper's own memory and say where (`located`): the parent copies
+    /// them with `process_vm_readv`, one copy into memory of its own. Freed at the next request.
+    case readInPlace(id: Int, index: Int, count: Int)
     /// Forget open file `id`.
     case close(id: Int)
 }
@@ -28,6 +31,8 @@ struct ArenaSpan: Codable {
 enum HDF5HelperReply: Codable {
     case opened(id: Int, archive: ArchiveDescription)
     case done
+    /// The bytes of a `readInPlace`, at `address` in the helper.
+    case located(address: UInt64, count: Int)
     case failed(FormatError)
 }
 

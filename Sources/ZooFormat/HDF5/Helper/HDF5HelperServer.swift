@@ -46,6 +46,8 @@ enum HDF5HelperServer {
         }
         var open: [Int: TensorArchive] = [:]
         var nextID = 1
+        /// The bytes of the last `readInPlace`, kept until the parent has copied them.
+        var pending: HeapBuffer?
         while true {
             let request: HDF5HelperRequest
             do {
@@ -53,6 +55,7 @@ enum HDF5HelperServer {
             } catch {
                 return  // the parent closed the socket (or sent garbage): nothing more to do
             }
+            pending = nil
             let reply: HDF5HelperReply
             switch request {
             case .close(let id):
@@ -66,6 +69,19 @@ enum HDF5HelperServer {
                     nextID += 1
                 } catch {
                     reply = .failed(formatError(error, file: request.path))
+                }
+            case .readInPlace(let id, let index, let count):
+                do {
+                    guard let archive = open[id], index >= 0, index < archive.tensors.count else {
+                        throw FormatError(file: "", .malformed(at: .offset(0), expected: "an open file and tensor", found: "file \(id), tensor \(index)"))
+                    }
+                    let tensor = archive.tensors[index]
+                    let buffer = try HeapBuffer(checkedCount: count, file: tensor.file, what: "dataset '\(tensor.path ?? tensor.name)'")
+                    try read(tensor, into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: count))
+                    pending = buffer
+                    reply = .located(address: UInt64(UInt(bitPattern: buffer.pointer)), count: count)
+                } catch {
+                    reply = .failed(formatError(error, file: open[id]?.file ?? ""))
                 }
             case .read(let id, let index, let offset, let count):
                 do {
@@ -98,12 +114,18 @@ enum HDF5HelperServer {
 
     /// Reads the whole source of `tensor` into the arena at `offset`.
     static func read(_ tensor: Tensor, into arena: Arena, offset: Int, count: Int) throws {
+        guard count > 0 else { return try read(tensor, into: UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
+        let region = try ArenaRegion(arena: arena, span: ArenaSpan(offset: offset, count: count), writable: true)
+        try read(tensor, into: UnsafeMutableRawBufferPointer(mutating: region.bytes))
+    }
+
+    /// Reads the whole source of `tensor` into `destination` (exactly its size).
+    static func read(_ tensor: Tensor, into destination: UnsafeMutableRawBufferPointer) throws {
+        let count = destination.count
         guard count == tensor.source.byteCount else {
             throw FormatError(file: tensor.file, .malformed(at: .key(tensor.path ?? tensor.name), expected: "\(tensor.source.byteCount) bytes", found: "a request for \(count)"))
         }
         guard count > 0 else { return }
-        let region = try ArenaRegion(arena: arena, span: ArenaSpan(offset: offset, count: count), writable: true)
-        let destination = UnsafeMutableRawBufferPointer(mutating: region.bytes)
         switch tensor.source {
         case .loader(_, _, let readInto?):
             try readInto(destination)
