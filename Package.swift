@@ -2,10 +2,13 @@
 // Zoo: a model zoo and checkpoint interchange toolkit.
 //
 // Module rooms, one-way doors:
-//   CZlib, CLibDeflate, CHDF5, COpenBLAS  system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev, libopenblas-dev)
+//   CZlib, CLibDeflate, CHDF5 system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev)
+//   CDNNL                     oneDNN, the engine's compute backend (Debian: libdnnl-dev)
+//   COpenBLAS                 OpenBLAS, only for the engine benchmark's comparison (libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
 //   CZooHelper                the libhdf5 helper process's entry (see ZooFormat/HDF5/Helper)
-//   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time)
+//   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time) and
+//                             its parallel regions on libgomp, the OpenMP runtime oneDNN uses
 //   ZooNet                    the CPU engine (no file formats)
 //   ZooKit                    the registry, weight assignment and transfer: formats + engine
 //   zoo                       the command-line tool, a thin layer over the libraries
@@ -35,6 +38,9 @@ let package = Package(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(
+            name: "CDNNL", path: "Sources/CDNNL",
+            providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         // The libhdf5 helper process's entry (a load-time constructor), memfd and prctl.
@@ -42,8 +48,8 @@ let package = Package(
         .target(
             name: "ZooFormat",
             dependencies: ["CZlib", "CLibDeflate", "CHDF5", "CZooHelper", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CZooKernels"),
-        .target(name: "ZooNet", dependencies: ["COpenBLAS", "CZooKernels"]),
+        .target(name: "CZooKernels", linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "ZooNet", dependencies: ["CDNNL", "CZooKernels"]),
         .target(
             name: "ZooKit",
             dependencies: ["ZooFormat", "ZooNet", .product(name: "Crypto", package: "swift-crypto")]),
@@ -54,9 +60,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat", "CHDF5", "CZlib"], path: "bench/ZooBench"),
-        .executableTarget(name: "zoo-net-bench", dependencies: ["ZooNet"], path: "bench/NetBench"),
+        .executableTarget(name: "zoo-net-bench", dependencies: ["ZooNet", "COpenBLAS"], path: "bench/NetBench"),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
-        .testTarget(name: "ZooNetTests", dependencies: ["ZooNet"]),
+        .testTarget(name: "ZooNetTests", dependencies: ["ZooNet", "ZooFormat"]),  // ZooFormat reads the parity fixtures
         .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),
         .testTarget(name: "ZooCLITests", dependencies: ["zoo"]),
     ]

@@ -208,7 +208,10 @@ static int use_avx2(void) {
 }
 
 void zoo_kernels_force_portable(int on) { forced_portable = on; }
+
+int zoo_cpu_has_avx2(void) { return detect_avx2(); }
 #else
+int zoo_cpu_has_avx2(void) { return 0; }
 static int use_avx2(void) { return 0; }
 void zoo_kernels_force_portable(int on) { (void)on; }
 #endif

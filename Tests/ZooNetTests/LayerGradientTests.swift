@@ -122,17 +122,19 @@ import Testing
         let net = try Sequential(inputShape: [1000], layers: [dropout], seed: 1)
         let x = Tensor(repeating: 1, shape: [4, 1000])
         #expect(try net.predict(x) == x)
-        net.reserve(batch: 4)
-        x.scalars.withUnsafeBufferPointer { net.activations[0].pointer.update(from: $0.baseAddress!, count: 4000) }
-        let y = net.forward(batch: 4, training: true)
-        let values = Array(UnsafeBufferPointer(start: y, count: 4000))
+        let plan = net.plan(training: true)
+        try net.prepare(plan, batch: 4)
+        x.scalars.withUnsafeBufferPointer { net.inputBuffer(plan).update(from: $0.baseAddress!, count: 4000) }
+        net.forward(plan, batch: 4)
+        let values = Array(UnsafeBufferPointer(start: net.activation(plan, node: 1), count: 4000))
         #expect(Set(values) == [0, Float(1) / 0.75])
         let kept = values.filter { $0 > 0 }.count
         #expect(abs(Float(kept) / 4000 - 0.75) < 0.03)
         // Backward applies the same mask.
         let data = try Dataset(inputs: x, labels: .values(Tensor(repeating: 0, shape: [4, 1000])))
         let (_, dx) = try net.lossAndGradients(data, loss: .meanSquaredError)
-        let mask = Array(UnsafeBufferPointer(start: net.activations[1].pointer, count: 4000))
+        let mask = Array(UnsafeBufferPointer(start: net.activation(net.plan(training: true, inputGradient: true), node: 1),
+                                             count: 4000))
         #expect(zip(dx, mask).allSatisfy { ($0 == 0) == ($1 == 0) })
     }
 

@@ -26,7 +26,7 @@ func closeness(_ a: [Float], _ b: [Float], relative: Float, absolute: Float = 0)
 /// Central finite differences of the training-mode loss against the analytic gradients of the
 /// trainable variables and of the input. Samples up to `perVariable` entries of each.
 func checkGradients(
-    _ network: Sequential, _ data: Dataset, loss: Loss, h: Float = 1e-3, perVariable: Int = 16,
+    _ network: Network, _ data: Dataset, loss: Loss, h: Float = 1e-3, perVariable: Int = 16,
     relative: Float = 2e-2, absolute: Float = 2e-3, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let (_, inputGradient) = try network.lossAndGradients(data, loss: loss)
@@ -61,7 +61,7 @@ func checkGradients(
 }
 
 /// MSE dataset with random targets for a network.
-func regressionData(_ network: Sequential, batch: Int, seed: UInt64) throws -> Dataset {
+func regressionData(_ network: Network, batch: Int, seed: UInt64) throws -> Dataset {
     try Dataset(inputs: tensor([batch] + network.inputShape, seed: seed),
                 labels: .values(tensor([batch] + network.outputShape, seed: seed &+ 99)))
 }

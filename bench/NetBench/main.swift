@@ -3,10 +3,13 @@
 //
 //     swift run -c release zoo-net-bench            # or bash bench/net/run.sh for the peers too
 //
-// First measures the machine's SGEMM peak through ZooNet's own `gemm` wrapper (GEMMProbe):
-// 1024³, then the GEMMs of one batch-256 step of 784-300-100-10 (forward X·W, weight gradient
-// Xᵀ·G, input gradient G·Wᵀ). One GEMM of [m, k]·[k, n] is 2·m·n·k FLOP. Prints a GEMM line per
-// shape and a PEAK line (the best rate seen, in GFLOP/s).
+// First prints a KERNELS line (the instruction set oneDNN's JIT uses, OpenBLAS's core name) and
+// measures the backend's SGEMM peak through ZooNet's own `gemm` wrapper (GEMMProbe: the team's
+// bands of single-threaded dnnl_sgemm calls, and one dnnl_sgemm threaded by oneDNN) beside
+// Debian's OpenBLAS on its own threads (for comparison only; ZooNet does not use it): 1024³,
+// then the GEMMs of one batch-256 step of 784-300-100-10 (forward X·W, weight gradient Xᵀ·G,
+// input gradient G·Wᵀ). One GEMM of [m, k]·[k, n] is 2·m·n·k FLOP. Prints a GEMM line per
+// shape, a PEAK line (the backend's best rate, in GFLOP/s) and an OPENBLAS_PEAK line.
 //
 // Then one tab-separated RESULT line per configuration: samples/s over a full epoch,
 // samples/s of the best of 8 slices of 50 steps (the machine is shared), samples per
@@ -24,6 +27,7 @@ import Darwin
 #endif
 import Foundation
 import ZooNet
+import COpenBLAS
 
 enum Benchmark {
     /// User + system CPU time of the process (all threads).
@@ -47,10 +51,37 @@ enum Benchmark {
         var description: String { "\(name) batch \(batch)" }
     }
 
-    /// SGEMM rates, split by ZooNet's pool and by OpenBLAS's own threads; returns the best
-    /// rate seen (the machine's measured peak).
+    /// OpenBLAS's rate for one product on its own threads (as numpy would call it).
+    static func openBLASGflops(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, threads: Int,
+                               repeats: Int, trials: Int) -> Double {
+        openblas_set_num_threads(Int32(threads))
+        var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.125 - 0.375 }
+        for i in 0..<(k * n) { b[i] = Float(i % 5) * 0.25 - 0.5 }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let run = {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &c, Int32(n))
+        }
+        run()
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<trials {
+            let elapsed = clock.measure { for _ in 0..<repeats { run() } }
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        return 2 * Double(m) * Double(n) * Double(k) * Double(repeats) / best / 1e9
+    }
+
+    /// SGEMM rates of the backend (the team's bands, oneDNN's own threading) and of OpenBLAS;
+    /// returns the backend's best rate (its measured peak).
     static func gemmPeak() -> Double {
-        ComputeThreads.set(environment("ZOONET_BENCH_THREADS") ?? 2)
+        let threads = environment("ZOONET_BENCH_THREADS") ?? 2
+        ComputeThreads.set(threads)
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        print("KERNELS\tzoonet\t\(ComputeBackend.summary)\tOpenBLAS \(core) (Debian, comparison only)"
+              + "\tCPU AVX2: \(ComputeBackend.cpuHasAVX2 ? "yes" : "no")")
         var shapes: [(String, Int, Int, Int, Bool, Bool)] = [("1024x1024 . 1024x1024", 1024, 1024, 1024, false, false)]
         let widths = [784, 300, 100, 10], batch = 256
         for (i, o) in zip(widths, widths.dropFirst()) {
@@ -58,18 +89,23 @@ enum Benchmark {
             shapes.append(("dW       [\(batch)x\(i)]T.[\(batch)x\(o)]", i, o, batch, true, false))
             if i != 784 { shapes.append(("dX       [\(batch)x\(o)].[\(i)x\(o)]T", batch, i, o, false, true)) }
         }
-        var peak = 0.0
-        print("GEMM\tshape\tpool GFLOP/s\tOpenBLAS threads GFLOP/s")
+        var peak = 0.0, openBLASPeak = 0.0
+        print("GEMM\tshape\tteam bands (oneDNN) GFLOP/s\toneDNN threads GFLOP/s\tOpenBLAS threads GFLOP/s")
         for (name, m, n, k, ta, tb) in shapes {
-            let flop = 2.0 * Double(m * n * k)
+            let flop = 2.0 * Double(m * n * k), repeats = max(1, Int(2e8 / flop))
             let rates = GEMMProbe.Threading.allCases.map { threading in
                 GEMMProbe.gflops(m: m, n: n, k: k, transposeA: ta, transposeB: tb, threading: threading,
-                                 repeats: max(1, Int(2e8 / flop)), trials: 7)
+                                 repeats: repeats, trials: 7)
             }
+            let openBLAS = openBLASGflops(m: m, n: n, k: k, transposeA: ta, transposeB: tb, threads: threads,
+                                          repeats: repeats, trials: 7)
             peak = max(peak, rates.max() ?? 0)
-            print("GEMM\t\(name)\t" + rates.map { String(format: "%.1f", $0) }.joined(separator: "\t"))
+            openBLASPeak = max(openBLASPeak, openBLAS)
+            print("GEMM\t\(name)\t" + (rates + [openBLAS]).map { String(format: "%.1f", $0) }.joined(separator: "\t"))
         }
-        print("PEAK\tsgemm\t\(String(format: "%.1f", peak)) GFLOP/s")
+        openblas_set_num_threads(1)
+        print("PEAK\tsgemm\t\(String(format: "%.1f", peak)) GFLOP/s (oneDNN)")
+        print("OPENBLAS_PEAK\tsgemm\t\(String(format: "%.1f", openBLASPeak)) GFLOP/s")
         return peak
     }
 

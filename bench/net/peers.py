@@ -201,6 +201,39 @@ def bench_numpy(x, y):
         report("numpy", kind, batch, len(x), t)
 
 
+def sgemm_peaks():
+    """The SGEMM rates the peers' own BLAS reach on 1024^3 (THREADS threads), and a KERNELS line
+    naming the kernels: numpy's bundled OpenBLAS core (via threadpoolctl) and torch's CPU capability."""
+    def rate(mm, a, b, repeats=20, trials=5):
+        mm(a, b)
+        best = float("inf")
+        for _ in range(trials):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                mm(a, b)
+            best = min(best, time.perf_counter() - start)
+        return 2 * 1024 ** 3 * repeats / best / 1e9
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    kernels = []
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            if pool.get("internal_api") == "openblas":
+                kernels.append(f"numpy: OpenBLAS {pool.get('version')} {pool.get('architecture')}")
+    except ImportError:
+        kernels.append("numpy: (pip install threadpoolctl to name its BLAS kernels)")
+    print(f"PEER_PEAK\tnumpy\t{rate(np.matmul, a, a):.1f} GFLOP/s", flush=True)
+    try:
+        import torch
+        torch.set_num_threads(THREADS)
+        t = torch.from_numpy(a)
+        kernels.append(f"torch {torch.__version__}: {torch.backends.cpu.get_cpu_capability()}")
+        print(f"PEER_PEAK\ttorch\t{rate(torch.mm, t, t):.1f} GFLOP/s", flush=True)
+    except ImportError:
+        pass
+    print("KERNELS\tpeers\t" + "\t".join(kernels), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=60000)
@@ -208,6 +241,7 @@ def main():
     parser.add_argument("--threads", default="2", help="use --threads=N (read before imports)")
     args = parser.parse_args()
     x, y = data(args.samples)
+    sgemm_peaks()
     for name in args.only.split(","):
         if name == "compile":
             try:

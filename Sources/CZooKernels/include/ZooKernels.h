@@ -47,6 +47,9 @@ static inline void zoo_spin_pause(void) {
 /// 8 when the AVX2 versions are in use, 1 for the portable ones (for benchmarks and tests).
 int zoo_kernels_vector_width(void);
 
+/// Nonzero when the CPU has AVX2 and the OS saves the YMM registers (whatever the forcing below).
+int zoo_cpu_has_avx2(void);
+
 /// Tests: nonzero forces the portable versions (to compare both paths), zero restores detection.
 void zoo_kernels_force_portable(int on);
 

@@ -13,3 +13,4 @@ import Darwin
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 @inline(__always) func _floor(_ x: Double) -> Double { floor(x) }
 @inline(__always) func _powf(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+@inline(__always) func _erf(_ x: Float) -> Float { erff(x) }

@@ -10,12 +10,16 @@ public final class Variable {
     public let count: Int
     /// Whether gradients exist for this kind of variable (false for moving statistics).
     public let isTrainableKind: Bool
-    /// Set by `Sequential.freeze(trainable:)`.
+    /// Set by `Network.freeze(trainable:)`.
     public internal(set) var isFrozen = false
     /// Receives gradient descent updates.
     public var isTrainable: Bool { isTrainableKind && !isFrozen }
 
     let value: FloatBuffer
+    /// Incremented whenever the values change (assignment, optimizer step, constraint), so
+    /// layers that keep a converted copy (oneDNN's blocked weight layouts, folded batch norm)
+    /// know when to refresh it.
+    public internal(set) var version = 0
     /// dLoss/dValue, written (not accumulated) by the owning layer's backward pass.
     let gradient: FloatBuffer
     /// Optional penalty added to the loss.
@@ -41,6 +45,7 @@ public final class Variable {
             throw ZooNetError.countMismatch(expected: count, actual: values.count, context: name)
         }
         values.withUnsafeBufferPointer { value.pointer.update(from: $0.baseAddress!, count: count) }
+        version &+= 1
     }
 
     /// An immutable snapshot.

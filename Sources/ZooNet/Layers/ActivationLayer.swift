@@ -33,7 +33,7 @@ public final class ActivationLayer: Layer {
     ) {
         guard let dx else { return }
         let n = batch * count
-        activation.backward(dy, output: output, rows: n / width, width: width, into: dx)
+        activation.backward(dy, output: output, input: input, rows: n / width, width: width, into: dx)
     }
 }
 

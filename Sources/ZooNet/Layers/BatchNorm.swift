@@ -103,7 +103,7 @@ public final class BatchNorm: Layer {
     }
 
     /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
-    /// while it is in L1 (`Sequential` uses this for BN → `ActivationLayer`; the BN-only output
+    /// while it is in L1 (a network runs BN → `ActivationLayer` this way; the BN-only output
     /// is then never materialized).
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
                  activation: Activation) {

@@ -1,17 +1,20 @@
-/// 2-D convolution on NHWC input with HWIO kernels (Keras `Conv2D`, `data_format="channels_last"`).
+/// 2-D convolution on NHWC input with Keras HWIO kernels (Keras `Conv2D`,
+/// `data_format="channels_last"`; PyTorch `Conv2d` after OIHW → HWIO).
 ///
-/// Input `[h, w, cin]`, kernel `<name>/kernel` `[kh, kw, cin, cout]`, bias `<name>/bias` `[cout]`,
-/// output `[oh, ow, cout]` (see `Padding`). Implemented as im2col + one sgemm:
-/// `cols[b·oh·ow, kh·kw·cin]` holds each receptive field (zeros in padding), and
-/// `Y = f(cols · K + b)` with K viewed as `[kh·kw·cin, cout]`.
-/// Backward with `G = dY ⊙ f'(Y)`: `dK = colsᵀ·G`, `db = Σ G`, `dcols = G·Kᵀ`, then col2im sums
-/// `dcols` back into `dX`.
-public final class Conv2D: Layer {
+/// Input `[h, w, cin]`, kernel `<name>/kernel` `[kh, kw, cin/groups, filters]`, bias
+/// `<name>/bias` `[filters]`, output `[oh, ow, filters]` (sizes and pads: `Padding`):
+/// `y[p, q, o] = f(b[o] + Σ_{i, j, c} x[p·s + i·d − top, q·s + j·d − left, g·cin/groups + c] · K[i, j, c, o])`,
+/// g = the group of output channel o, padded cells read as 0. Runs on oneDNN's convolution
+/// primitives (forward, backward data, backward weights), the activation fused as a post-op
+/// where oneDNN has it (see `ConvolutionCore`).
+public final class Conv2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "conv2d" }
     public let filters: Int
     public let kernelSize: (height: Int, width: Int)
     public let strides: (height: Int, width: Int)
+    public let dilation: (height: Int, width: Int)
+    public let groups: Int
     public let padding: Padding
     public let activation: Activation
     public let useBias: Bool
@@ -23,12 +26,11 @@ public final class Conv2D: Layer {
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var geometry = WindowGeometry()
-    private let columns = FloatBuffer(count: 0)
-    private let columnGradient = FloatBuffer(count: 0)
+    private(set) var core: ConvolutionCore?
 
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
+        dilation: (height: Int, width: Int) = (1, 1), groups: Int = 1,
         padding: Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
         kernelRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil, name: String = ""
@@ -36,6 +38,8 @@ public final class Conv2D: Layer {
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
+        self.dilation = dilation
+        self.groups = groups
         self.padding = padding
         self.activation = activation
         self.useBias = useBias
@@ -46,14 +50,17 @@ public final class Conv2D: Layer {
         self.name = name
     }
 
-    private var patchSize: Int { geometry.kernelHeight * geometry.kernelWidth * geometry.channels }
-
     public func build(inputShape: [Int], seed: UInt64) throws -> [Int] {
-        guard filters > 0 else { throw ZooNetError.invalidArgument("\(name): filters must be positive") }
+        guard filters > 0, groups > 0, filters % groups == 0 else {
+            throw ZooNetError.invalidArgument("\(name): filters (\(filters)) must be a positive multiple of groups (\(groups))")
+        }
         try activation.validate()
-        geometry = try WindowGeometry(inputShape: inputShape, kernel: kernelSize, strides: strides,
-                                      padding: padding, layer: name)
-        let shape = [kernelSize.height, kernelSize.width, geometry.channels, filters]
+        let geometry = try WindowGeometry(inputShape: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
+                                          padding: padding, layer: name)
+        guard geometry.channels % groups == 0 else {
+            throw ZooNetError.invalidArgument("\(name): input channels (\(geometry.channels)) must be a multiple of groups (\(groups))")
+        }
+        let shape = [kernelSize.height, kernelSize.width, geometry.channels / groups, filters]
         let k = Variable(name: "\(name)/kernel", shape: shape, trainable: true,
                          initialValues: kernelInitializer.values(shape: shape, seed: seed))
         k.regularizer = kernelRegularizer
@@ -63,17 +70,18 @@ public final class Conv2D: Layer {
             bias = Variable(name: "\(name)/bias", shape: [filters], trainable: true,
                             initialValues: biasInitializer.values(shape: [filters], seed: seed &+ 1))
         }
+        core = ConvolutionCore(shape: geometry.convolution(outputChannels: filters, groups: groups),
+                               activation: activation, hasBias: useBias)
         return [geometry.outputHeight, geometry.outputWidth, filters]
     }
 
+    func prepare(batch: Int, training: Bool) throws {
+        try core?.prepare(batch: batch, training: training)
+    }
+
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        guard let kernel else { return }
-        let rows = batch * geometry.positions
-        columns.reserve(rows * patchSize)
-        im2col(x, batch: batch, into: columns.pointer)
-        parallelGEMM(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
-             a: columns.pointer, lda: patchSize, b: kernel.value.pointer, ldb: filters, c: y, ldc: filters)
-        activation.forward(y, rows: rows, width: filters, bias: bias.map { UnsafePointer($0.value.pointer) })
+        guard let core, let kernel else { return }
+        core.forward(x, into: y, kernel: kernel, bias: bias, batch: batch, training: training)
     }
 
     public func backward(
@@ -81,61 +89,8 @@ public final class Conv2D: Layer {
         outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
         batch: Int
     ) {
-        guard let kernel else { return }
-        let rows = batch * geometry.positions
-        activation.backward(dy, output: output, rows: rows, width: filters)
-        if kernel.isTrainable {
-            parallelGEMM(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
-                 a: columns.pointer, lda: patchSize, b: dy, ldb: filters,
-                 c: kernel.gradient.pointer, ldc: filters)
-        }
-        if let bias, bias.isTrainable { columnSums(dy, rows: rows, width: filters, into: bias.gradient.pointer) }
-        guard let dx else { return }
-        columnGradient.reserve(rows * patchSize)
-        parallelGEMM(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
-             a: dy, lda: filters, b: kernel.value.pointer, ldb: filters,
-             c: columnGradient.pointer, ldc: patchSize)
-        col2im(columnGradient.pointer, batch: batch, into: dx)
-    }
-
-    /// Visits each (row of cols, kernel tap, input offset or nil for padding).
-    @inline(__always)
-    private func forEachTap(batch: Int, _ body: (_ column: Int, _ input: Int?) -> Void) {
-        let g = geometry, c = g.channels
-        for b in 0..<batch {
-            for oh in 0..<g.outputHeight {
-                for ow in 0..<g.outputWidth {
-                    let row = (b * g.outputHeight + oh) * g.outputWidth + ow
-                    var column = row * patchSize
-                    for kh in 0..<g.kernelHeight {
-                        let ih = oh * g.strideHeight - g.padTop + kh
-                        for kw in 0..<g.kernelWidth {
-                            let iw = ow * g.strideWidth - g.padLeft + kw
-                            let inside = ih >= 0 && ih < g.inputHeight && iw >= 0 && iw < g.inputWidth
-                            body(column, inside ? b * g.inputCount + (ih * g.inputWidth + iw) * c : nil)
-                            column += c
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private func im2col(_ x: UnsafePointer<Float>, batch: Int, into cols: UnsafeMutablePointer<Float>) {
-        let c = geometry.channels
-        forEachTap(batch: batch) { column, input in
-            if let input { (cols + column).update(from: x + input, count: c) }
-            else { (cols + column).update(repeating: 0, count: c) }
-        }
-    }
-
-    private func col2im(_ cols: UnsafePointer<Float>, batch: Int, into dx: UnsafeMutablePointer<Float>) {
-        let c = geometry.channels
-        dx.update(repeating: 0, count: batch * geometry.inputCount)
-        forEachTap(batch: batch) { column, input in
-            guard let input else { return }
-            let source = cols + column, target = dx + input
-            for j in 0..<c { target[j] += source[j] }
-        }
+        guard let core, let kernel else { return }
+        core.backward(input: input, output: output, outputGradient: dy, inputGradient: dx, kernel: kernel, bias: bias,
+                      batch: batch)
     }
 }

@@ -26,6 +26,8 @@ public final class Dense: Layer {
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
     /// Rows per sample when applied to the last axis of a higher-rank input `[..., in]`.
     private var rowsPerSample = 1
+    /// X·W + b of the last forward pass, kept when the activation's derivative needs it.
+    private let preActivation = FloatBuffer(count: 0)
 
     public init(
         inputCount: Int? = nil, outputCount: Int, activation: Activation = .linear,
@@ -70,10 +72,13 @@ public final class Dense: Layer {
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         guard let kernel, let inputCount else { return }
         let rows = batch * rowsPerSample
+        let keep = !activation.derivativeFromOutput
+        if keep { preActivation.reserve(rows * outputCount) }
         let pool = WorkerPool.shared
         let parts = pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         pool.parallel(parts, ForwardBands(
-            input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer, rows: rows,
+            input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
+            preActivation: keep ? preActivation.pointer : nil, rows: rows,
             inputCount: inputCount, width: outputCount, activation: activation, parts: parts))
     }
 
@@ -86,14 +91,17 @@ public final class Dense: Layer {
         let rows = batch * rowsPerSample, width = outputCount
         let pool = WorkerPool.shared
         if let bias, bias.isTrainable {
-            let parts = pool.parts(work: rows * width, grain: WorkerPool.elementGrain, most: Swift.max(1, width / 32))
+            // Strips split rows: a row-wise activation (softmax) needs whole rows, so one strip.
+            let parts = pool.parts(work: rows * width, grain: WorkerPool.elementGrain,
+                                   most: activation.isRowWise ? 1 : Swift.max(1, width / 32))
             pool.parallel(parts, GradientStrips(
-                dy: dy, output: output, biasGradient: bias.gradient.pointer, rows: rows, width: width,
-                activation: activation, parts: parts))
+                dy: dy, output: output, preActivation: preActivationIfKept, biasGradient: bias.gradient.pointer,
+                rows: rows, width: width, activation: activation, parts: parts))
         } else if activation != .linear {
             let parts = pool.parts(work: rows * width, grain: WorkerPool.elementGrain, most: (rows + 15) / 16)
             pool.parallel(parts, GradientStrips(
-                dy: dy, output: output, biasGradient: nil, rows: rows, width: width, activation: activation, parts: parts))
+                dy: dy, output: output, preActivation: preActivationIfKept, biasGradient: nil, rows: rows, width: width,
+                activation: activation, parts: parts))
         }
         let flop = 2 * rows * width * inputCount
         let weightParts = kernel.isTrainable
@@ -107,6 +115,10 @@ public final class Dense: Layer {
 }
 
 extension Dense {
+    private var preActivationIfKept: UnsafePointer<Float>? {
+        activation.derivativeFromOutput ? nil : UnsafePointer(preActivation.pointer)
+    }
+
     /// Forward, one band of rows per part: fill the band with the bias (broadcast), then
     /// Y += X·W on it (beta = 1: BLAS skips its own pass zeroing C, and the bias costs one
     /// write pass instead of a read-modify-write one), then the activation while the band is
@@ -114,6 +126,7 @@ extension Dense {
     struct ForwardBands: ParallelJob {
         let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
         let kernel: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?
+        let preActivation: UnsafeMutablePointer<Float>?
         let rows: Int, inputCount: Int, width: Int
         let activation: Activation
         let parts: Int
@@ -123,6 +136,9 @@ extension Dense {
             if let bias { for r in band { (output + r * width).update(from: bias, count: width) } }
             gemmRows(band, transposeA: false, transposeB: false, n: width, k: inputCount,
                      a: input, lda: inputCount, b: kernel, ldb: width, beta: bias == nil ? 0 : 1, c: output, ldc: width)
+            if let preActivation {
+                (preActivation + band.lowerBound * width).update(from: output + band.lowerBound * width, count: band.count * width)
+            }
             if activation != .linear {
                 activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
             }
@@ -134,6 +150,7 @@ extension Dense {
     /// threads); without, bands of rows.
     struct GradientStrips: ParallelJob {
         let dy: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>
+        let preActivation: UnsafePointer<Float>?
         let biasGradient: UnsafeMutablePointer<Float>?
         let rows: Int, width: Int
         let activation: Activation
@@ -143,7 +160,7 @@ extension Dense {
             guard let biasGradient else {
                 let band = partRange(part, of: parts, count: rows)
                 activation.backward(dy + band.lowerBound * width, output: output + band.lowerBound * width,
-                                    rows: band.count, width: width)
+                                    input: preActivation.map { $0 + band.lowerBound * width }, rows: band.count, width: width)
                 return
             }
             let strip = partRange(part, of: parts, count: width)
@@ -152,7 +169,8 @@ extension Dense {
             for r in 0..<rows {
                 let g = dy + r * width + strip.lowerBound
                 if activation != .linear {
-                    activation.backward(g, output: output + r * width + strip.lowerBound, rows: 1, width: strip.count)
+                    activation.backward(g, output: output + r * width + strip.lowerBound,
+                                        input: preActivation.map { $0 + r * width + strip.lowerBound }, rows: 1, width: strip.count)
                 }
                 zoo_add_row(sums, g, strip.count)
             }

@@ -1,4 +1,5 @@
-/// A differentiable stage of a `Sequential` network.
+/// A differentiable stage of a network with one input (a node of a `Network`, a layer of a
+/// `Sequential`).
 ///
 /// Shapes exclude the batch dimension ("per-sample shapes"). Data is row-major and contiguous:
 /// a batch of `batch` samples of shape `s` is `batch · s.reduce(1, *)` floats.

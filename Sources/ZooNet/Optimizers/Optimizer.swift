@@ -54,7 +54,10 @@ public class Optimizer {
             }
         }
         prepareStep()
-        for v in variables { update(v, gradient: v.gradient.pointer, learningRate: lr) }
+        for v in variables {
+            update(v, gradient: v.gradient.pointer, learningRate: lr)
+            v.version &+= 1
+        }
         iterations += 1
     }
 

@@ -3,11 +3,11 @@ public enum CallbackAction: Sendable { case proceed, stop }
 
 /// The network and optimizer being trained, handed to callbacks.
 public struct TrainingContext {
-    public let network: Sequential
+    public let network: Network
     public let optimizer: Optimizer
 }
 
-/// Hooks run by `Sequential.fit`. All methods have empty defaults.
+/// Hooks run by `Network.fit`. All methods have empty defaults.
 public protocol Callback: AnyObject {
     func trainingWillBegin(_ context: TrainingContext) throws
     func epochDidEnd(_ metrics: EpochMetrics, context: TrainingContext) throws -> CallbackAction

@@ -58,10 +58,10 @@ final class BatchStager {
     }
 
     /// Calls `body` with pointers to the staged targets.
-    func withTargets<R>(_ labels: Labels, _ body: (TargetBatch) -> R) -> R {
+    func withTargets<R>(_ labels: Labels, _ body: (TargetBatch) throws -> R) rethrows -> R {
         switch labels {
-        case .classes: return classBuffer.withUnsafeBufferPointer { body(TargetBatch(classes: $0.baseAddress)) }
-        case .values: return body(TargetBatch(values: values.pointer))
+        case .classes: return try classBuffer.withUnsafeBufferPointer { try body(TargetBatch(classes: $0.baseAddress)) }
+        case .values: return try body(TargetBatch(values: values.pointer))
         }
     }
 }

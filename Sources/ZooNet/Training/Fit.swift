@@ -1,11 +1,28 @@
-/// Training: mini-batch gradient descent with seeded shuffling, metrics and callbacks.
+/// Training: mini-batch gradient descent with seeded shuffling, metrics and callbacks, for a
+/// network with one input and one output.
 ///
 /// One step on a batch X with targets T: forward in training mode, loss ℓ(f(X), T) plus
-/// regularization penalties, backward down to the lowest trainable layer, optimizer update of
-/// the trainable variables, then their constraints. No allocation happens per step once the
-/// buffers hold the batch size.
-extension Sequential {
+/// regularization penalties, backward through the nodes that lead to a trainable variable,
+/// optimizer update of the trainable variables, then their constraints. No allocation happens
+/// per step once the buffers hold the batch size.
+extension Network {
+    /// Checks that `x` is `[n] + inputShape` and returns n.
+    func sampleCount(of x: Tensor) throws -> Int {
+        guard x.shape.count == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
+            throw ZooNetError.shapeMismatch(expected: [-1] + inputShape, actual: x.shape, context: "input")
+        }
+        return x.shape[0]
+    }
+
+    /// Per-sample floats of the (single) input and output.
+    var inputSize: Int { sizes[inputIndices[0]] }
+    var outputSize: Int { sizes[outputIndices[0]] }
+
     private func validate(_ data: Dataset, loss: Loss) throws {
+        guard inputIndices.count == 1, outputIndices.count == 1 else {
+            throw ZooNetError.invalidArgument(
+                "training and evaluation need a network with one input and one output (this one has \(inputIndices.count) and \(outputIndices.count))")
+        }
         _ = try sampleCount(of: data.inputs)
         let width = outputShape.last ?? 1
         switch data.labels {
@@ -26,7 +43,7 @@ extension Sequential {
     /// Loss rows: the output viewed as `[rows, last axis]`.
     private var lossGeometry: (rowsPerSample: Int, width: Int) {
         let width = outputShape.last ?? 1
-        return (sizes[sizes.count - 1] / width, width)
+        return (outputSize / width, width)
     }
 
     /// Sum of regularization penalties (adding their gradients to trainable variables if asked).
@@ -39,13 +56,17 @@ extension Sequential {
         return total
     }
 
-    /// Forward + loss + backward on the staged batch; returns (loss, accuracy sum).
-    private func step(batch: Int, loss: Loss, targets: TargetBatch, inputGradient: Bool = false) -> (Double, Double) {
-        let output = forward(batch: batch, training: true)
+    /// Forward + loss + backward on the batch staged in the plan's input buffer; returns
+    /// (loss, accuracy sum).
+    private func step(_ plan: ExecutionPlan, batch: Int, loss: Loss, targets: TargetBatch) throws -> (Double, Double) {
+        forward(plan, batch: batch)
+        let output = outputIndices[0]
         let (perSample, width) = lossGeometry
-        let (value, accuracy) = loss.evaluate(output, batch: batch * perSample, width: width, targets: targets,
-                                              gradient: gradients[layers.count].pointer)
-        backward(batch: batch, inputGradient: inputGradient)
+        let hasGradient = plan.gradientSlot[output] >= 0
+        let (value, accuracy) = loss.evaluate(activation(plan, node: output), batch: batch * perSample, width: width,
+                                              targets: targets, gradient: hasGradient ? gradient(plan, node: output) : nil)
+        if hasGradient { backward(plan, batch: batch) }
+        try OneDNN.throwRecordedFailure()
         return (value + regularization(addGradients: true), accuracy / Double(perSample))
     }
 
@@ -56,12 +77,13 @@ extension Sequential {
         try validate(data, loss: loss)
         let n = data.count
         guard n > 0 else { throw ZooNetError.invalidArgument("empty batch") }
-        reserve(batch: n)
+        let plan = plan(training: true)
+        try prepare(plan, batch: n)
         let stager = BatchStager()
-        stager.stage(data, indices: Array(0..<n)[...], sampleSize: sizes[0], targetSize: sizes[sizes.count - 1],
-                     into: activations[0].pointer)
+        stager.stage(data, indices: Array(0..<n)[...], sampleSize: inputSize, targetSize: outputSize,
+                     into: inputBuffer(plan))
         let trainable = trainableVariables
-        let (value, _) = stager.withTargets(data.labels) { step(batch: n, loss: loss, targets: $0) }
+        let (value, _) = try stager.withTargets(data.labels) { try step(plan, batch: n, loss: loss, targets: $0) }
         optimizer.apply(to: trainable)
         for v in trainable { v.constraint?.apply(v.value.pointer, shape: v.shape) }
         return value
@@ -71,29 +93,35 @@ extension Sequential {
     func lossAndGradients(_ data: Dataset, loss: Loss) throws -> (loss: Double, inputGradient: [Float]) {
         try validate(data, loss: loss)
         let n = data.count
-        reserve(batch: n)
+        let plan = plan(training: true, inputGradient: true)
+        try prepare(plan, batch: n)
         let stager = BatchStager()
-        stager.stage(data, indices: Array(0..<n)[...], sampleSize: sizes[0], targetSize: sizes[sizes.count - 1],
-                     into: activations[0].pointer)
-        let (value, _) = stager.withTargets(data.labels) { step(batch: n, loss: loss, targets: $0, inputGradient: true) }
-        return (value, gradients[0].array(count: n * sizes[0]))
+        stager.stage(data, indices: Array(0..<n)[...], sampleSize: inputSize, targetSize: outputSize,
+                     into: inputBuffer(plan))
+        let (value, _) = try stager.withTargets(data.labels) { try step(plan, batch: n, loss: loss, targets: $0) }
+        let input = inputIndices[0]
+        guard plan.gradientSlot[input] >= 0 else { return (value, [Float](repeating: 0, count: n * inputSize)) }
+        return (value, Array(UnsafeBufferPointer(start: gradient(plan, node: input), count: n * inputSize)))
     }
 
     /// Inference-mode loss and accuracy (nil for MSE) over `data`, including regularization.
     public func evaluate(_ data: Dataset, loss: Loss, batchSize: Int = 256) throws -> (loss: Double, accuracy: Double?) {
         try validate(data, loss: loss)
         guard batchSize > 0, data.count > 0 else { throw ZooNetError.invalidArgument("need data and batchSize > 0") }
-        let batchCapacity = Swift.min(batchSize, data.count)
-        reserve(batch: batchCapacity)
+        let plan = plan(training: false)
+        var preparedBatch = 0
         let stager = BatchStager()
         let (perSample, width) = lossGeometry
         var total = 0.0, correct = 0.0, start = 0
         let all = Array(0..<data.count)
         while start < data.count {
             let b = Swift.min(batchSize, data.count - start)
-            stager.stage(data, indices: all[start..<(start + b)], sampleSize: sizes[0],
-                         targetSize: sizes[sizes.count - 1], into: activations[0].pointer)
-            let output = forward(batch: b, training: false)
+            if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
+            stager.stage(data, indices: all[start..<(start + b)], sampleSize: inputSize,
+                         targetSize: outputSize, into: inputBuffer(plan))
+            forward(plan, batch: b)
+            try OneDNN.throwRecordedFailure()
+            let output = activation(plan, node: outputIndices[0])
             let (value, accuracy) = stager.withTargets(data.labels) {
                 loss.evaluate(output, batch: b * perSample, width: width, targets: $0, gradient: nil)
             }
@@ -127,7 +155,6 @@ extension Sequential {
             throw ZooNetError.invalidArgument("initialEpoch must be in 0...epochs (\(epochs)), got \(initialEpoch)")
         }
         let n = data.count, steps = (n + batchSize - 1) / batchSize
-        reserve(batch: Swift.min(batchSize, n))
         let stager = BatchStager()
         var order = Array(0..<n)
         var history: [EpochMetrics] = []
@@ -148,12 +175,15 @@ extension Sequential {
             let started = clock.now
             shuffle(epoch)
             let trainable = trainableVariables
+            let plan = plan(training: true)  // per epoch: a callback may have changed what is frozen
+            var preparedBatch = 0
             var lossSum = 0.0, accuracySum = 0.0
             for s in 0..<steps {
                 let start = s * batchSize, b = Swift.min(batchSize, n - start)
-                stager.stage(data, indices: order[start..<(start + b)], sampleSize: sizes[0],
-                             targetSize: sizes[sizes.count - 1], into: activations[0].pointer)
-                let (value, accuracy) = stager.withTargets(data.labels) { step(batch: b, loss: loss, targets: $0) }
+                if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
+                stager.stage(data, indices: order[start..<(start + b)], sampleSize: inputSize,
+                             targetSize: outputSize, into: inputBuffer(plan))
+                let (value, accuracy) = try stager.withTargets(data.labels) { try step(plan, batch: b, loss: loss, targets: $0) }
                 optimizer.apply(to: trainable)
                 for v in trainable { v.constraint?.apply(v.value.pointer, shape: v.shape) }
                 lossSum += value * Double(b)

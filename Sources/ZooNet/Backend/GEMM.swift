@@ -1,13 +1,15 @@
-import COpenBLAS
+import CDNNL
 
-/// The one place ZooNet calls BLAS. Swap this file to use Accelerate.
+/// The one place ZooNet multiplies matrices: oneDNN's `dnnl_sgemm`.
 ///
 /// Computes `C = alpha * op(A) * op(B) + beta * C` with row-major storage, where
 /// `op(A)` is `[m, k]` (stored `[k, m]` if `transposeA`), `op(B)` is `[k, n]`
 /// (stored `[n, k]` if `transposeB`), `C` is `[m, n]`. Leading dimensions are
-/// the row strides of the matrices as stored. Runs on the calling thread (OpenBLAS is kept
-/// single-threaded; ZooNet's `WorkerPool` splits the work): layers call it inside their
-/// parallel parts, `parallelGEMM` splits one product across the pool.
+/// the row strides of the matrices as stored. Called inside a compute region's part it runs
+/// single-threaded on that part's thread (oneDNN sees the active OpenMP region); called
+/// outside one it uses the whole team. A failing status (only possible for invalid
+/// arguments, which the layers' shape checks rule out) is recorded and thrown by the network
+/// when the pass ends.
 @inline(__always)
 func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -16,10 +18,11 @@ func gemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
-    cblas_sgemm(
-        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-        transposeB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    let status = dnnl_sgemm(
+        transposeA ? 84 : 78, transposeB ? 84 : 78,  // "T" / "N"
+        dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha, a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), beta, c,
+        dnnl_dim_t(ldc))
+    OneDNN.record(status, "sgemm m=\(m) n=\(n) k=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc)")
 }
 
 /// Rows `rows` of `C = alpha·op(A)·op(B) + beta·C` (a horizontal band: the matching rows of
@@ -51,8 +54,8 @@ func gemmColumns(
 /// Work per part below which a product is not split (FLOP): a hand-off costs a few µs.
 let minimumFLOPPerPart = 1 << 19
 
-/// `gemm` split across the worker pool: bands of the larger of m and n (multiples of 16),
-/// one sgemm per part. Small products run on the caller.
+/// `gemm` split across the compute team: bands of the larger of m and n (multiples of 16),
+/// one single-threaded sgemm per part. Small products run on the caller.
 func parallelGEMM(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -83,19 +86,11 @@ private struct GEMMBands: ParallelJob {
     }
 }
 
-/// OpenBLAS threading: off (ZooNet's pool splits the work and calls sgemm from each thread).
-enum BLASConfiguration {
-    private static let single: Void = openblas_set_num_threads(1)
-
-    /// Makes OpenBLAS single-threaded (once per process).
-    static func singleThreaded() { _ = single }
-}
-
-/// Former name of `ComputeThreads` (ZooNet no longer runs OpenBLAS's own threads).
+/// Former name of `ComputeThreads`.
 @available(*, deprecated, renamed: "ComputeThreads")
 public typealias BLASThreads = ComputeThreads
 
-/// Measures single-precision GEMM throughput (for benchmarks: the machine's SGEMM peak, and
+/// Measures single-precision GEMM throughput (for benchmarks: the backend's SGEMM peak, and
 /// the rate of the layers' own shapes).
 ///
 /// One call of `C[m, n] = op(A)·op(B)` with inner dimension k counts `2·m·n·k` floating-point
@@ -106,11 +101,10 @@ public typealias BLASThreads = ComputeThreads
 public enum GEMMProbe {
     /// How the product is spread over `ComputeThreads.count` threads.
     public enum Threading: String, Sendable, CaseIterable {
-        /// ZooNet's way: the worker pool cuts C into bands, one single-threaded sgemm each.
+        /// ZooNet's way in its layers: the team cuts C into bands, one single-threaded sgemm each.
         case pool
-        /// OpenBLAS's own threads (one sgemm call; OpenBLAS set to the same thread count for
-        /// the measurement, then back to single-threaded).
-        case openBLAS
+        /// One `dnnl_sgemm` call threaded by oneDNN itself over the same team.
+        case oneDNN
     }
 
     public static func gflops(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
@@ -121,19 +115,18 @@ public enum GEMMProbe {
         for i in 0..<(k * n) { b.pointer[i] = Float(i % 5) * 0.25 - 0.5 }
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let pool = WorkerPool.shared
-        if threading == .openBLAS { openblas_set_num_threads(Int32(pool.width)) }
-        defer { if threading == .openBLAS { openblas_set_num_threads(1) } }
+        pool.prepareCallingThread()
         let run = {
             switch threading {
             case .pool:
                 parallelGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n, pool: pool)
-            case .openBLAS:
+            case .oneDNN:
                 gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                      a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, c: c.pointer, ldc: n)
             }
         }
-        run()  // warm-up (thread start, page faults)
+        run()  // warm-up (thread start, JIT, page faults)
         let clock = ContinuousClock()
         var best = Double.infinity
         for _ in 0..<trials {

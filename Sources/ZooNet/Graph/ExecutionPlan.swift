@@ -1,0 +1,297 @@
+/// Which plan: the requested outputs, the forward mode (training: batch statistics, dropout),
+/// whether backward runs, and whether dLoss/dInput is wanted.
+struct PlanKey: Hashable {
+    let outputs: [Int]
+    let training: Bool
+    let backward: Bool
+    let inputGradient: Bool
+}
+
+/// The order in which a network's nodes run and the buffer ("slot") each output and gradient
+/// lives in, worked out once per `PlanKey`.
+///
+/// - Only the nodes the requested outputs depend on run (reading features at an inner node
+///   runs the nodes before it and nothing else).
+/// - A `BatchNorm` whose only consumer is an activation layer runs fused with it (one pass
+///   each way; the normalized values are never stored) when the activation's derivative can be
+///   computed from its output.
+/// - Inference: a slot is released when the last consumer of the output in it has run and is
+///   reused for a later output (best fit by size), so the memory is the weights plus the
+///   largest set of activations alive at once, not the sum of all of them.
+/// - Training: every output backward needs keeps its own slot. Backward runs in reverse order
+///   over the nodes whose output *requires a gradient* — the nodes with a trainable variable
+///   and everything after them — so frozen layers below the lowest trainable one cost nothing.
+///   The gradient of a tensor with several consumers is written by the first consumer to run
+///   backward and **summed** into by the others (through a scratch slot). Gradient slots are
+///   reused once the node they belong to has run backward.
+struct ExecutionPlan {
+    enum Step {
+        case node(Int)
+        /// A BatchNorm node and the activation node that is its only consumer.
+        case batchNormActivation(batchNorm: Int, activation: Int)
+        /// A convolution and the nodes fused into it (`FusedConvolution`); `nodes` in order,
+        /// the last one's output written; `addend` the other input of a fused residual add.
+        case fusedConvolution(FusedConvolution, nodes: [Int], addend: Int?)
+
+        /// The node whose output the step writes.
+        var output: Int {
+            switch self {
+            case .node(let i): return i
+            case .batchNormActivation(_, let a): return a
+            case .fusedConvolution(_, let nodes, _): return nodes[nodes.count - 1]
+            }
+        }
+        /// The node whose inputs the step reads (a fused step also reads its addend).
+        var first: Int {
+            switch self {
+            case .node(let i): return i
+            case .batchNormActivation(let b, _): return b
+            case .fusedConvolution(_, let nodes, _): return nodes[0]
+            }
+        }
+    }
+
+    /// Where the gradient for one input of a step goes.
+    enum GradientTarget {
+        /// The first contribution: written straight into the input's gradient slot.
+        case write(slot: Int)
+        /// A later one: written into scratch slot `scratch`, then added into `slot`.
+        case accumulate(slot: Int, scratch: Int)
+    }
+
+    struct BackwardStep {
+        let step: Step
+        /// One per input of `step.first` (nil: no gradient needed for that input).
+        let targets: [GradientTarget?]
+    }
+
+    let key: PlanKey
+    let steps: [Step]
+    /// Per node: its output's slot, or −1 (not computed, or fused away).
+    let activationSlot: [Int]
+    /// Per-sample floats of each activation slot.
+    let activationSlotSizes: [Int]
+    let backward: [BackwardStep]
+    /// Per node: its gradient's slot, or −1.
+    let gradientSlot: [Int]
+    let gradientSlotSizes: [Int]
+    let scratchSizes: [Int]
+    /// Layers that build per-batch-size resources before running.
+    let preparing: [any BatchPreparing]
+
+    /// Per-sample floats of all activation slots together (for memory reports).
+    var activationFloatsPerSample: Int { activationSlotSizes.reduce(0, +) }
+
+    init(network: Network, key: PlanKey) {
+        self.key = key
+        let count = network.nodes.count
+        let inputs = Set(network.inputIndices)
+        // Nodes the outputs depend on.
+        var needed = [Bool](repeating: false, count: count)
+        var stack = key.outputs
+        while let i = stack.popLast() {
+            if needed[i] { continue }
+            needed[i] = true
+            stack.append(contentsOf: network.inputsOf[i])
+        }
+        for i in network.inputIndices { needed[i] = true }
+        var consumers = [[Int]](repeating: [], count: count)
+        for i in 0..<count where needed[i] { for j in network.inputsOf[i] { consumers[j].append(i) } }
+        let requested = Set(key.outputs)
+
+        // Which outputs need a gradient (training plans): nodes with a trainable variable and
+        // everything after them, and the inputs when dLoss/dInput is asked for.
+        var requiresGradient = [Bool](repeating: false, count: count)
+        if key.backward {
+            for i in network.inputIndices { requiresGradient[i] = key.inputGradient }
+            for i in 0..<count where needed[i] && !inputs.contains(i) {
+                requiresGradient[i] = network.nodes[i].variables.contains { $0.isTrainable }
+                    || network.inputsOf[i].contains { requiresGradient[$0] }
+            }
+        }
+
+        // Steps: convolutions with what follows them fused where no gradient flows, BatchNorm →
+        // activation pairs, single nodes.
+        var steps: [Step] = []
+        var fusedAway = Set<Int>()
+        var deferred: [Int: [Step]] = [:]  // fused steps placed at their last node's position
+        for i in 0..<count where needed[i] && !inputs.contains(i) && !fusedAway.contains(i) {
+            if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(from: i, network: network, consumers: consumers, requested: requested,
+                                                            requiresGradient: requiresGradient, training: key.training) {
+                fusedAway.formUnion(nodes)
+                deferred[nodes[nodes.count - 1], default: []].append(step)
+                continue
+            }
+            if case .layer(let layer) = network.nodes[i].operation, layer is BatchNorm, !requested.contains(i),
+               consumers[i].count == 1, case .layer(let next) = network.nodes[consumers[i][0]].operation,
+               let activation = next as? ActivationLayer,
+               !key.backward || activation.activation.derivativeFromOutput {
+                steps.append(.batchNormActivation(batchNorm: i, activation: consumers[i][0]))
+                fusedAway.insert(consumers[i][0])
+            } else {
+                steps.append(.node(i))
+            }
+        }
+        // Fused steps end at a node that was itself fused away: place them in topological order
+        // of that node (all their inputs come earlier).
+        for (end, waiting) in deferred.sorted(by: { $0.key < $1.key }) {
+            let at = steps.firstIndex { $0.output > end } ?? steps.count
+            steps.insert(contentsOf: waiting, at: at)
+        }
+
+        // What each step reads.
+        func reads(_ step: Step) -> [Int] {
+            if case let .fusedConvolution(_, nodes, addend) = step { return network.inputsOf[nodes[0]] + (addend.map { [$0] } ?? []) }
+            return network.inputsOf[step.first]
+        }
+
+        // Activation slots.
+        var slot = [Int](repeating: -1, count: count)
+        var activations = SlotAllocator()
+        if key.backward {
+            for i in network.inputIndices { slot[i] = activations.fresh(network.sizes[i]) }
+            for step in steps { slot[step.output] = activations.fresh(network.sizes[step.output]) }
+        } else {
+            var lastUse = [Int](repeating: -1, count: count)
+            for (s, step) in steps.enumerated() {
+                for j in reads(step) { lastUse[j] = s }
+            }
+            for i in requested { lastUse[i] = Int.max }
+            for i in network.inputIndices { slot[i] = activations.take(network.sizes[i]) }
+            for i in network.inputIndices where lastUse[i] == -1 { activations.release(slot[i]) }
+            for (s, step) in steps.enumerated() {
+                if case let .fusedConvolution(_, _, addend?) = step, lastUse[addend] == s,
+                   Set(reads(step)).subtracting([addend]).allSatisfy({ slot[$0] != slot[addend] }) {
+                    slot[step.output] = slot[addend]  // the sum post-op adds into the addend's own buffer
+                } else {
+                    slot[step.output] = activations.take(network.sizes[step.output])
+                }
+                for j in Set(reads(step)) where lastUse[j] == s && slot[j] != slot[step.output] { activations.release(slot[j]) }
+            }
+        }
+        activationSlot = slot
+        activationSlotSizes = activations.sizes
+
+        // Backward.
+        var backward: [BackwardStep] = []
+        var gradientSlot = [Int](repeating: -1, count: count)
+        var gradients = SlotAllocator()
+        var scratchSizes: [Int] = []
+        if key.backward {
+            for step in steps {
+                if case let .batchNormActivation(b, a) = step { requiresGradient[a] = requiresGradient[b] }
+            }
+            for o in key.outputs where requiresGradient[o] { gradientSlot[o] = gradients.take(network.sizes[o]) }
+            for step in steps.reversed() where requiresGradient[step.output] {
+                var scratch = 0
+                let targets: [GradientTarget?] = network.inputsOf[step.first].map { j in
+                    guard requiresGradient[j] else { return nil }
+                    if gradientSlot[j] == -1 {
+                        gradientSlot[j] = gradients.take(network.sizes[j])
+                        return .write(slot: gradientSlot[j])
+                    }
+                    if scratchSizes.count <= scratch { scratchSizes.append(0) }
+                    scratchSizes[scratch] = Swift.max(scratchSizes[scratch], network.sizes[j])
+                    scratch += 1
+                    return .accumulate(slot: gradientSlot[j], scratch: scratch - 1)
+                }
+                backward.append(BackwardStep(step: step, targets: targets))
+                if !requested.contains(step.output) { gradients.release(gradientSlot[step.output]) }
+            }
+        }
+        self.backward = backward
+        self.gradientSlot = gradientSlot
+        self.gradientSlotSizes = gradients.sizes
+        self.scratchSizes = scratchSizes
+        self.steps = steps
+        preparing = steps.flatMap { step -> [any BatchPreparing] in
+            if case .fusedConvolution = step { return [] }
+            var nodes = [step.first]
+            if step.output != step.first { nodes.append(step.output) }
+            return nodes.compactMap { network.nodes[$0].layerObject as? any BatchPreparing }
+        }
+        fused = steps.compactMap { step in
+            if case let .fusedConvolution(f, _, _) = step { return f }
+            return nil
+        }
+    }
+
+    /// The fused convolution steps (prepared per batch size like the layers).
+    let fused: [FusedConvolution]
+
+    /// The chain fused into a convolution at node `i`, if any: a following inference-mode
+    /// BatchNorm (folded), activation, residual `Add` with one other input, and an activation
+    /// after it — each the only consumer of the one before, none needing a gradient, none but
+    /// the last a requested output.
+    static func fusedChain(from i: Int, network: Network, consumers: [[Int]], requested: Set<Int>,
+                           requiresGradient: [Bool], training: Bool) -> (Step, [Int])? {
+        guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
+              convolution.convolutionShape != nil, !requiresGradient[i],
+              FusedConvolution.canFuse(convolution.activation) else { return nil }
+        var nodes = [i]
+        var batchNorm: BatchNorm?
+        var first = convolution.activation, second = Activation.linear
+        var addend: Int?
+        func next() -> Int? {
+            let last = nodes[nodes.count - 1]
+            guard !requested.contains(last), consumers[last].count == 1 else { return nil }
+            let candidate = consumers[last][0]
+            return requiresGradient[candidate] ? nil : candidate
+        }
+        if first == .linear, let n = next(), case .layer(let l) = network.nodes[n].operation, let bn = l as? BatchNorm,
+           !training || bn.isFrozen {
+            batchNorm = bn
+            nodes.append(n)
+        }
+        if first == .linear, let n = next(), case .layer(let l) = network.nodes[n].operation, let act = l as? ActivationLayer,
+           FusedConvolution.canFuse(act.activation) {
+            first = act.activation
+            nodes.append(n)
+        }
+        if let n = next(), case .merge(let m) = network.nodes[n].operation, m is Add, network.inputsOf[n].count == 2 {
+            let last = nodes[nodes.count - 1]
+            let others = network.inputsOf[n].filter { $0 != last }
+            if others.count == 1 {
+                addend = others[0]
+                nodes.append(n)
+                if let a = next(), case .layer(let l) = network.nodes[a].operation, let act = l as? ActivationLayer,
+                   FusedConvolution.canFuse(act.activation) {
+                    second = act.activation
+                    nodes.append(a)
+                }
+            }
+        }
+        guard nodes.count > 1,
+              let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
+                                                second: second) else { return nil }
+        return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
+    }
+}
+
+/// Assigns buffers ("slots") to values: `fresh` always opens a new slot, `take` reuses the
+/// released slot that fits best (the smallest that is large enough, else the largest, which
+/// then grows).
+struct SlotAllocator {
+    private(set) var sizes: [Int] = []
+    private var free: [Int] = []
+
+    mutating func fresh(_ size: Int) -> Int {
+        sizes.append(size)
+        return sizes.count - 1
+    }
+
+    mutating func take(_ size: Int) -> Int {
+        guard !free.isEmpty else { return fresh(size) }
+        let fitting = free.indices.filter { sizes[free[$0]] >= size }
+        let pick = fitting.min { sizes[free[$0]] < sizes[free[$1]] }
+            ?? free.indices.max { sizes[free[$0]] < sizes[free[$1]] }!
+        let slot = free.remove(at: pick)
+        sizes[slot] = Swift.max(sizes[slot], size)
+        return slot
+    }
+
+    mutating func release(_ slot: Int) {
+        guard slot >= 0, !free.contains(slot) else { return }
+        free.append(slot)
+    }
+}

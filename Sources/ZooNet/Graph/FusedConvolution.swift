@@ -1,0 +1,122 @@
+import CDNNL
+
+/// A layer that is one oneDNN convolution (`Conv2D`, `DepthwiseConv2D`): what a fused step
+/// needs to know of it.
+protocol SingleConvolution: AnyObject {
+    var convolutionShape: ConvolutionShape? { get }
+    var kernelVariable: Variable? { get }
+    var biasVariable: Variable? { get }
+    var activation: Activation { get }
+}
+
+extension Conv2D: SingleConvolution {
+    var convolutionShape: ConvolutionShape? { core?.shape }
+    var kernelVariable: Variable? { kernel }
+    var biasVariable: Variable? { bias }
+}
+
+extension DepthwiseConv2D: SingleConvolution {
+    var convolutionShape: ConvolutionShape? { core?.shape }
+    var kernelVariable: Variable? { kernel }
+    var biasVariable: Variable? { bias }
+}
+
+/// A convolution and what follows it, run as one oneDNN primitive where no gradient flows
+/// (inference, and frozen blocks in training):
+/// `y = f₂(f₁(conv(x, W') + b') + addend)` with
+/// - a following `BatchNorm` in inference mode folded into the weights:
+///   `s = γ/√(σ² + ε)`, `W'[…, o] = W[…, o]·s[o]`, `b' = (b − μ)·s + β`;
+/// - the activation f₁ (the convolution's own or a following activation layer) and f₂ (an
+///   activation after a residual add) as eltwise post-ops;
+/// - a residual `Add` as a sum post-op: the output buffer holds the addend before the
+///   primitive runs (the plan gives the output the addend's buffer when the add is its last
+///   use, so no copy is made).
+/// The folded weights are recomputed when any of the variables changes (their versions).
+final class FusedConvolution {
+    let convolution: any SingleConvolution
+    let shape: ConvolutionShape
+    let batchNorm: BatchNorm?
+    let first: Activation
+    let sum: Bool
+    let second: Activation
+    private let attributes: PrimitiveAttributes?
+    private var primitives: [Int: ConvolutionPrimitives] = [:]
+    private var current: ConvolutionPrimitives?
+    private let kernel = FloatBuffer(count: 0)
+    private let bias = FloatBuffer(count: 0)
+    private var foldedVersions: [Int] = []
+    private var foldCount = 0
+
+    init(convolution: any SingleConvolution, batchNorm: BatchNorm?, first: Activation, sum: Bool, second: Activation) throws {
+        guard let shape = convolution.convolutionShape else {
+            throw ZooNetError.invalidArgument("fusing a convolution that is not built")
+        }
+        self.convolution = convolution
+        self.shape = shape
+        self.batchNorm = batchNorm
+        self.first = first
+        self.sum = sum
+        self.second = second
+        var ops: [(algorithm: dnnl_alg_kind_t, alpha: Float, beta: Float)] = first.postOps ?? []
+        let attr = try PrimitiveAttributes()
+        for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+        if sum { try attr.appendSum() }
+        ops = second.postOps ?? []
+        for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+        attributes = first == .linear && !sum && second == .linear ? nil : attr
+    }
+
+    /// Whether these activations can be fused (oneDNN has them as post-ops).
+    static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
+
+    func prepare(batch: Int) throws {
+        if let existing = primitives[batch] { current = existing; return }
+        let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false,
+                                             hasBias: batchNorm != nil || convolution.biasVariable != nil, postOps: attributes)
+        primitives[batch] = made
+        current = made
+    }
+
+    /// The variables whose versions decide whether the folded weights are current.
+    private var sources: [Variable] {
+        var list = [convolution.kernelVariable, convolution.biasVariable].compactMap { $0 }
+        if let batchNorm { list += batchNorm.variables }
+        return list
+    }
+
+    /// Folds the batch norm into the kernel and bias if a variable changed since the last fold.
+    private func fold() {
+        guard let batchNorm, let w = convolution.kernelVariable, let c = batchNorm.featureCount,
+              let mean = batchNorm.movingMean, let variance = batchNorm.movingVariance else { return }
+        let versions = sources.map(\.version)
+        guard versions != foldedVersions else { return }
+        foldedVersions = versions
+        foldCount &+= 1
+        kernel.reserve(w.count)
+        bias.reserve(c)
+        let gamma = batchNorm.gamma?.value.pointer, beta = batchNorm.beta?.value.pointer
+        let b = convolution.biasVariable?.value.pointer
+        var scale = [Float](repeating: 0, count: c)
+        for o in 0..<c {
+            scale[o] = (gamma?[o] ?? 1) / (variance.value.pointer[o] + batchNorm.epsilon).squareRoot()
+            bias.pointer[o] = ((b?[o] ?? 0) - mean.value.pointer[o]) * scale[o] + (beta?[o] ?? 0)
+        }
+        let source = w.value.pointer, target = kernel.pointer
+        for i in 0..<w.count { target[i] = source[i] * scale[i % c] }
+    }
+
+    /// Runs the fused step: `y` already holds the addend when `sum` is set.
+    func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
+        if current?.batch != batch {
+            do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
+        }
+        guard let current, let w = convolution.kernelVariable else { return }
+        if batchNorm != nil {
+            fold()
+            current.runForward(x: x, weights: kernel.pointer, version: foldCount, bias: bias.pointer, y: y)
+        } else {
+            current.runForward(x: x, weights: w.value.pointer, version: w.version,
+                               bias: convolution.biasVariable.map { UnsafePointer($0.value.pointer) }, y: y)
+        }
+    }
+}

@@ -1,0 +1,250 @@
+/// Running a network's plans: buffers, forward, backward.
+extension Network {
+    /// The plan for these outputs and mode (built once, then cached).
+    /// `backward` defaults to `training` (a training step); a backward pass after an
+    /// inference-mode forward (Keras' `model(x, training=False)` under a tape) passes both.
+    func plan(outputs: [Int]? = nil, training: Bool, backward: Bool? = nil, inputGradient: Bool = false) -> ExecutionPlan {
+        let backward = backward ?? training
+        let key = PlanKey(outputs: outputs ?? outputIndices, training: training, backward: backward,
+                          inputGradient: inputGradient && backward)
+        if let plan = plans[key] { return plan }
+        let plan = ExecutionPlan(network: self, key: key)
+        plans[key] = plan
+        return plan
+    }
+
+    /// Sizes the plan's buffers for `batch` samples and lets layers build their per-batch
+    /// resources (oneDNN primitives). - Throws: `ZooNetError.backend` if a primitive cannot be made.
+    func prepare(_ plan: ExecutionPlan, batch: Int) throws {
+        activationBuffers.reserve(plan.activationSlotSizes.map { $0 * batch })
+        if plan.key.backward {
+            gradientBuffers.reserve(plan.gradientSlotSizes.map { $0 * batch })
+            scratchBuffers.reserve(plan.scratchSizes.map { $0 * batch })
+        }
+        // Layers make backward-capable resources whenever backward runs (an inference-mode
+        // forward under a backward pass needs the max pool's workspace too).
+        for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
+        for fused in plan.fused { try fused.prepare(batch: batch) }
+    }
+
+    /// Where the plan reads input k (`inputIndices[k]`) from: stage the batch here.
+    func inputBuffer(_ plan: ExecutionPlan, _ k: Int = 0) -> UnsafeMutablePointer<Float> {
+        activationBuffers[plan.activationSlot[inputIndices[k]]]
+    }
+
+    /// The output of node `node` after a forward pass of `plan`.
+    func activation(_ plan: ExecutionPlan, node: Int) -> UnsafeMutablePointer<Float> {
+        activationBuffers[plan.activationSlot[node]]
+    }
+
+    /// dLoss/d(output of `node`) during or after a backward pass of `plan` (the loss writes
+    /// the requested output's gradient here before `backward`).
+    func gradient(_ plan: ExecutionPlan, node: Int) -> UnsafeMutablePointer<Float> {
+        gradientBuffers[plan.gradientSlot[node]]
+    }
+
+    /// Runs the plan's steps on the staged batch (after `prepare`).
+    func forward(_ plan: ExecutionPlan, batch: Int) {
+        let training = plan.key.training
+        for step in plan.steps {
+            switch step {
+            case .node(let i):
+                let output = activationBuffers[plan.activationSlot[i]]
+                switch nodes[i].operation {
+                case .input: break
+                case .layer(let layer):
+                    layer.forward(activationBuffers[plan.activationSlot[inputsOf[i][0]]], into: output,
+                                  batch: batch, training: training)
+                case .merge(let layer):
+                    let pointers = inputPointers[i]
+                    for (k, j) in inputsOf[i].enumerated() { pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]]) }
+                    layer.forward(UnsafeBufferPointer(rebasing: pointers[0..<inputsOf[i].count]), into: output,
+                                  batch: batch, training: training)
+                }
+            case let .batchNormActivation(b, a):
+                guard case .layer(let bn as BatchNorm) = nodes[b].operation,
+                      case .layer(let act as ActivationLayer) = nodes[a].operation else { continue }
+                bn.forward(activationBuffers[plan.activationSlot[inputsOf[b][0]]],
+                           into: activationBuffers[plan.activationSlot[a]], batch: batch, training: training,
+                           activation: act.activation)
+            case let .fusedConvolution(fused, chain, addend):
+                let output = activationBuffers[plan.activationSlot[step.output]]
+                if let addend, plan.activationSlot[addend] != plan.activationSlot[step.output] {
+                    output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
+                }
+                fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
+            }
+        }
+    }
+
+    /// Back-propagates the gradient the loss wrote for the plan's output (see `gradient(_:node:)`).
+    func backward(_ plan: ExecutionPlan, batch: Int) {
+        for backwardStep in plan.backward {
+            let step = backwardStep.step
+            let first = step.first
+            let targets = backwardStep.targets
+            @inline(__always) func target(_ k: Int) -> UnsafeMutablePointer<Float>? {
+                switch targets[k] {
+                case nil: return nil
+                case .write(let slot)?: return gradientBuffers[slot]
+                case .accumulate(_, let scratch)?: return scratchBuffers[scratch]
+                }
+            }
+            let outputGradient = gradientBuffers[plan.gradientSlot[step.output]]
+            switch step {
+            case .node(let i):
+                switch nodes[i].operation {
+                case .input: break
+                case .layer(let layer):
+                    layer.backward(input: activationBuffers[plan.activationSlot[inputsOf[i][0]]],
+                                   output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
+                                   inputGradient: target(0), batch: batch)
+                case .merge(let layer):
+                    let count = inputsOf[i].count
+                    let pointers = inputPointers[i], gradients = inputGradientPointers[i]
+                    for (k, j) in inputsOf[i].enumerated() {
+                        pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]])
+                        gradients[k] = target(k)
+                    }
+                    layer.backward(inputs: UnsafeBufferPointer(rebasing: pointers[0..<count]),
+                                   output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
+                                   inputGradients: UnsafeBufferPointer(rebasing: gradients[0..<count]), batch: batch)
+                }
+            case let .batchNormActivation(b, a):
+                guard case .layer(let bn as BatchNorm) = nodes[b].operation,
+                      case .layer(let act as ActivationLayer) = nodes[a].operation else { continue }
+                bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
+                            activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
+                            activation: act.activation, inputGradient: target(0), batch: batch)
+            case .fusedConvolution:
+                break  // fused only where no gradient flows
+            }
+            for (k, t) in targets.enumerated() {
+                if case let .accumulate(slot, scratch)? = t {
+                    addInPlace(gradientBuffers[slot], scratchBuffers[scratch], count: sizes[inputsOf[first][k]] * batch)
+                }
+            }
+        }
+    }
+
+    /// Runs `plan` forward on the batches of `inputs` (`[n] + inputShapes[k]` each) and returns
+    /// the requested outputs as `[n] + shape`.
+    func run(_ inputs: [Tensor], outputs: [Int], batchSize: Int) throws -> [Tensor] {
+        guard inputs.count == inputIndices.count else {
+            throw ZooNetError.invalidArgument("the network takes \(inputIndices.count) input(s), got \(inputs.count)")
+        }
+        guard batchSize > 0 else { throw ZooNetError.invalidArgument("batchSize must be positive") }
+        var n = -1
+        for (k, x) in inputs.enumerated() {
+            let shape = nodes[inputIndices[k]].outputShape!
+            guard x.shape.count == shape.count + 1, Array(x.shape.dropFirst()) == shape else {
+                throw ZooNetError.shapeMismatch(expected: [-1] + shape, actual: x.shape, context: "input '\(nodes[inputIndices[k]].name)'")
+            }
+            guard n == -1 || x.shape[0] == n else {
+                throw ZooNetError.invalidArgument("inputs have different sample counts: \(n) and \(x.shape[0])")
+            }
+            n = x.shape[0]
+        }
+        let plan = plan(outputs: outputs, training: false)
+        var results = outputs.map { [Float](repeating: 0, count: n * sizes[$0]) }
+        var start = 0
+        var preparedBatch = 0
+        while start < n {
+            let b = Swift.min(batchSize, n - start)
+            if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
+            for (k, x) in inputs.enumerated() {
+                let size = sizes[inputIndices[k]]
+                x.scalars.withUnsafeBufferPointer { inputBuffer(plan, k).update(from: $0.baseAddress! + start * size, count: b * size) }
+            }
+            forward(plan, batch: b)
+            try OneDNN.throwRecordedFailure()
+            for (r, o) in outputs.enumerated() {
+                let size = sizes[o], source = activation(plan, node: o)
+                results[r].withUnsafeMutableBufferPointer { ($0.baseAddress! + start * size).update(from: source, count: b * size) }
+            }
+            start += b
+        }
+        return try zip(outputs, results).map { o, values in try Tensor(shape: [n] + nodes[o].outputShape!, scalars: values) }
+    }
+
+    /// Inference (BN uses moving statistics, dropout is off) on every sample, in batches of
+    /// `batchSize`: one tensor per network input, `[n] + inputShapes[k]`; returns one tensor
+    /// per network output, `[n] + outputShapes[k]`.
+    public func predict(_ inputs: [Tensor], batchSize: Int = 256) throws -> [Tensor] {
+        try run(inputs, outputs: outputIndices, batchSize: batchSize)
+    }
+
+    /// Inference for a network with one input and one output.
+    public func predict(_ x: Tensor, batchSize: Int = 256) throws -> Tensor {
+        guard outputIndices.count == 1 else {
+            throw ZooNetError.invalidArgument("the network has \(outputIndices.count) outputs: use predict(_:[Tensor])")
+        }
+        return try run([x], outputs: outputIndices, batchSize: batchSize)[0]
+    }
+
+    /// The outputs of the named nodes (any node: features at a cut point), in inference mode.
+    /// Only the nodes they depend on run.
+    public func predict(_ inputs: [Tensor], outputs names: [String], batchSize: Int = 256) throws -> [Tensor] {
+        try run(inputs, outputs: names.map { try nodeIndex(named: $0) }, batchSize: batchSize)
+    }
+
+    /// Floats of activation memory per sample an inference pass of these outputs keeps at
+    /// once, and what it would take without reuse (for memory reports and tests).
+    public func inferenceActivationFloats(outputs names: [String]? = nil) throws -> (planned: Int, unshared: Int) {
+        let outputs = try names.map { try $0.map { try nodeIndex(named: $0) } } ?? outputIndices
+        let plan = plan(outputs: outputs, training: false)
+        let computed = plan.steps.map(\.output) + inputIndices
+        return (plan.activationFloatsPerSample, computed.reduce(0) { $0 + sizes[$1] })
+    }
+}
+
+/// `target += source` over `count` floats, split across the compute team.
+func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+    let pool = WorkerPool.shared
+    let parts = pool.parts(work: count, grain: WorkerPool.elementGrain)
+    pool.parallel(parts, AddBands(target: target, source: source, count: count, parts: parts))
+}
+
+private struct AddBands: ParallelJob {
+    let target: UnsafeMutablePointer<Float>, source: UnsafePointer<Float>, count: Int, parts: Int
+    func run(_ part: Int) {
+        let range = partRange(part, of: parts, count: count)
+        for i in range { target[i] += source[i] }
+    }
+}
+
+extension Network {
+    /// One forward pass on `inputs` (mode `training`) and the backward pass of the given
+    /// dLoss/dOutput (`[n] + outputShape` of the first output): returns the output and
+    /// dLoss/dInput for every input; the trainable variables' gradients are left in their
+    /// `gradient` buffers. What Keras computes with `model(x, training=…)` under a
+    /// `GradientTape` and `tape.gradient(y, …, output_gradients=dy)` — for parity tests.
+    func vectorJacobianProduct(_ inputs: [Tensor], outputGradient: Tensor, training: Bool) throws
+        -> (output: Tensor, inputGradients: [Tensor]) {
+        let n = inputs.first?.shape.first ?? 0
+        let output = outputIndices[0]
+        guard outputGradient.shape == [n] + nodes[output].outputShape! else {
+            throw ZooNetError.shapeMismatch(expected: [n] + nodes[output].outputShape!, actual: outputGradient.shape,
+                                            context: "output gradient")
+        }
+        let plan = plan(outputs: [output], training: training, backward: true, inputGradient: true)
+        try prepare(plan, batch: n)
+        for (k, x) in inputs.enumerated() {
+            x.scalars.withUnsafeBufferPointer { inputBuffer(plan, k).update(from: $0.baseAddress!, count: n * sizes[inputIndices[k]]) }
+        }
+        forward(plan, batch: n)
+        let y = Array(UnsafeBufferPointer(start: activation(plan, node: output), count: n * sizes[output]))
+        if plan.gradientSlot[output] >= 0 {
+            outputGradient.scalars.withUnsafeBufferPointer { gradient(plan, node: output).update(from: $0.baseAddress!, count: y.count) }
+            backward(plan, batch: n)
+        }
+        try OneDNN.throwRecordedFailure()
+        let gradients = try inputIndices.map { i -> Tensor in
+            let count = n * sizes[i]
+            let values = plan.gradientSlot[i] >= 0 ? Array(UnsafeBufferPointer(start: gradient(plan, node: i), count: count))
+                                                   : [Float](repeating: 0, count: count)
+            return try Tensor(shape: [n] + nodes[i].outputShape!, scalars: values)
+        }
+        return (try Tensor(shape: [n] + nodes[output].outputShape!, scalars: y), gradients)
+    }
+}

@@ -1,0 +1,170 @@
+/// Element-wise merges of several inputs (Keras `Add`, `Subtract`, `Multiply`, `Average`,
+/// `Maximum`, `Minimum`), with broadcasting of per-sample dimensions of size 1 — the
+/// squeeze-and-excitation product `[1, 1, C] × [H, W, C]`.
+///
+/// Forward: `y = x₀ + x₁ + …`, `x₀ − x₁`, `x₀ · x₁ · …`, the mean, the element-wise max or min.
+/// Backward: `dxₖ = dy` (add; subtract: `−dy` for x₁), `dy · Π_{j≠k} xⱼ` (multiply), `dy/n`
+/// (average), `dy` to the first input holding the max/min, 0 elsewhere; summed over the
+/// broadcast dimensions of an input.
+public class ElementwiseMerge: MergeLayer {
+    public enum Operation: String, Sendable { case add, subtract, multiply, average, maximum, minimum }
+
+    public var name: String
+    public let operation: Operation
+    public var kind: String { operation.rawValue }
+    public var variables: [Variable] { [] }
+    private var broadcast: Broadcast?
+
+    init(_ operation: Operation, name: String) {
+        self.operation = operation
+        self.name = name
+    }
+
+    public func build(inputShapes: [[Int]], seed: UInt64) throws -> [Int] {
+        guard inputShapes.count >= 2 else {
+            throw ZooNetError.invalidArgument("\(kind) needs at least two inputs, got \(inputShapes.count)")
+        }
+        if operation == .subtract, inputShapes.count != 2 {
+            throw ZooNetError.invalidArgument("subtract takes exactly two inputs, got \(inputShapes.count)")
+        }
+        let plan = try Broadcast(inputShapes)
+        broadcast = plan
+        return plan.outputShape
+    }
+
+    public func forward(_ inputs: UnsafeBufferPointer<UnsafePointer<Float>>, into y: UnsafeMutablePointer<Float>,
+                        batch: Int, training: Bool) {
+        guard let plan = broadcast else { return }
+        let rows = batch * plan.rowsPerSample
+        let pool = WorkerPool.shared
+        let parts = pool.parts(work: rows * plan.rowLength, grain: WorkerPool.elementGrain, most: rows)
+        pool.parallel(parts, ForwardRows(layer: self, plan: plan, inputs: inputs, y: y, rows: rows, parts: parts))
+    }
+
+    /// Output rows `band` (over the whole batch).
+    fileprivate func forward(rows band: Range<Int>, plan: Broadcast, inputs: UnsafeBufferPointer<UnsafePointer<Float>>,
+                             y: UnsafeMutablePointer<Float>) {
+        let width = plan.rowLength, perSample = plan.rowsPerSample
+        for row in band {
+            let sample = row / perSample, local = row % perSample
+            let out = y + row * width
+            for (k, x) in inputs.enumerated() {
+                let source = x + sample * plan.inputCount(k) + plan.inputOffset(k, row: local)
+                let scalar = plan.isScalarRow(k)
+                if k == 0 {
+                    if scalar { out.update(repeating: source[0], count: width) } else { out.update(from: source, count: width) }
+                    continue
+                }
+                switch operation {
+                case .add, .average:
+                    if scalar { for j in 0..<width { out[j] += source[0] } } else { for j in 0..<width { out[j] += source[j] } }
+                case .subtract:
+                    if scalar { for j in 0..<width { out[j] -= source[0] } } else { for j in 0..<width { out[j] -= source[j] } }
+                case .multiply:
+                    if scalar { for j in 0..<width { out[j] *= source[0] } } else { for j in 0..<width { out[j] *= source[j] } }
+                case .maximum:
+                    for j in 0..<width { out[j] = Swift.max(out[j], source[scalar ? 0 : j]) }
+                case .minimum:
+                    for j in 0..<width { out[j] = Swift.min(out[j], source[scalar ? 0 : j]) }
+                }
+            }
+            if operation == .average {
+                let scale = 1 / Float(inputs.count)
+                for j in 0..<width { out[j] *= scale }
+            }
+        }
+    }
+
+    public func backward(inputs: UnsafeBufferPointer<UnsafePointer<Float>>, output: UnsafePointer<Float>,
+                         outputGradient dy: UnsafeMutablePointer<Float>,
+                         inputGradients: UnsafeBufferPointer<UnsafeMutablePointer<Float>?>, batch: Int) {
+        guard let plan = broadcast else { return }
+        for (k, target) in inputGradients.enumerated() {
+            guard let dx = target else { continue }
+            if operation == .add, plan.inputShapes[k] == plan.outputShape {
+                dx.update(from: dy, count: batch * plan.inputCount(k))
+                continue
+            }
+            // Samples own disjoint parts of dx, so they can run in parallel even when rows of
+            // one sample add into the same broadcast cells.
+            let pool = WorkerPool.shared
+            let parts = pool.parts(work: batch * plan.outputCount, grain: WorkerPool.elementGrain, most: batch)
+            pool.parallel(parts, BackwardSamples(layer: self, plan: plan, k: k, inputs: inputs, output: output, dy: dy,
+                                                 dx: dx, batch: batch, parts: parts))
+        }
+    }
+
+    /// dLoss/dxₖ for the samples in `samples`.
+    fileprivate func backward(samples: Range<Int>, k: Int, plan: Broadcast, inputs: UnsafeBufferPointer<UnsafePointer<Float>>,
+                              output: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let width = plan.rowLength, perSample = plan.rowsPerSample, count = plan.inputCount(k)
+        let direct = plan.inputShapes[k] == plan.outputShape
+        let scalarTarget = plan.isScalarRow(k)
+        let n = inputs.count
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n) { rows in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { steps in
+            for sample in samples {
+                if !direct { (dx + sample * count).update(repeating: 0, count: count) }
+                for local in 0..<perSample {
+                    let row = sample * perSample + local
+                    for i in 0..<n {
+                        rows[i] = inputs[i] + sample * plan.inputCount(i) + plan.inputOffset(i, row: local)
+                        steps[i] = plan.isScalarRow(i) ? 0 : 1
+                    }
+                    let g = dy + row * width, y = output + row * width
+                    let target = dx + sample * count + plan.inputOffset(k, row: local)
+                    for j in 0..<width {
+                        var c: Float
+                        switch operation {
+                        case .add: c = g[j]
+                        case .subtract: c = k == 0 ? g[j] : -g[j]
+                        case .average: c = g[j] / Float(n)
+                        case .multiply:
+                            c = g[j]
+                            for i in 0..<n where i != k { c *= rows[i][j * steps[i]] }
+                        case .maximum, .minimum:
+                            // The first input holding the extreme value takes the whole gradient.
+                            var winner = 0
+                            while winner < n - 1 && rows[winner][j * steps[winner]] != y[j] { winner += 1 }
+                            c = winner == k ? g[j] : 0
+                        }
+                        if direct { target[j] = c } else if scalarTarget { target[0] += c } else { target[j] += c }
+                    }
+                }
+            }
+        } }
+    }
+
+    private struct BackwardSamples: ParallelJob {
+        let layer: ElementwiseMerge, plan: Broadcast, k: Int
+        let inputs: UnsafeBufferPointer<UnsafePointer<Float>>, output: UnsafePointer<Float>
+        let dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+        let batch: Int, parts: Int
+        func run(_ part: Int) {
+            layer.backward(samples: partRange(part, of: parts, count: batch, alignment: 1), k: k, plan: plan, inputs: inputs,
+                           output: output, dy: dy, dx: dx)
+        }
+    }
+
+    private struct ForwardRows: ParallelJob {
+        let layer: ElementwiseMerge, plan: Broadcast
+        let inputs: UnsafeBufferPointer<UnsafePointer<Float>>, y: UnsafeMutablePointer<Float>
+        let rows: Int, parts: Int
+        func run(_ part: Int) {
+            layer.forward(rows: partRange(part, of: parts, count: rows, alignment: 1), plan: plan, inputs: inputs, y: y)
+        }
+    }
+}
+
+/// `y = x₀ + x₁ + …` (Keras `Add`; residual connections).
+public final class Add: ElementwiseMerge { public init(name: String = "") { super.init(.add, name: name) } }
+/// `y = x₀ − x₁` (Keras `Subtract`).
+public final class Subtract: ElementwiseMerge { public init(name: String = "") { super.init(.subtract, name: name) } }
+/// `y = x₀ · x₁ · …` (Keras `Multiply`; squeeze-and-excitation gates).
+public final class Multiply: ElementwiseMerge { public init(name: String = "") { super.init(.multiply, name: name) } }
+/// `y = (x₀ + … + xₙ₋₁)/n` (Keras `Average`).
+public final class Average: ElementwiseMerge { public init(name: String = "") { super.init(.average, name: name) } }
+/// `y = max(x₀, x₁, …)` (Keras `Maximum`).
+public final class Maximum: ElementwiseMerge { public init(name: String = "") { super.init(.maximum, name: name) } }
+/// `y = min(x₀, x₁, …)` (Keras `Minimum`).
+public final class Minimum: ElementwiseMerge { public init(name: String = "") { super.init(.minimum, name: name) } }
