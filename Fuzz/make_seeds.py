@@ -51,6 +51,7 @@ for path in sorted(fixtures.glob("idx/*")):
             if path.name != "bad-crc.gz":
                 put("idx", path.stem, gzip.decompress(path.read_bytes()))
 for path in sorted((fixtures / "keras").glob("*.keras")):
+    put("keras", path.name, path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         put("keras-config", path.name + ".config.json", archive.read("config.json"))
         put("json", path.name + ".metadata.json", archive.read("metadata.json"))

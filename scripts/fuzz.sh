@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"npy zip safetensors json pickle sstable tfbundle idx keras-config hdf5 gzip"}
+targets=${FUZZ_TARGETS:-"npy zip safetensors json pickle sstable tfbundle idx keras-config hdf5 keras gzip"}
 swift=${SWIFT:-swift}
 
 for target in $targets; do
@@ -33,7 +33,7 @@ for target in $targets; do
     # of libhdf5 in it is expected and reported as an error (no symbolized ASan report wanted),
     # and damaged files often make libhdf5 loop: 2 s before the helper is declared hung.
     asan=${ASAN_OPTIONS:-}
-    if [ "$target" = hdf5 ]; then asan=${ASAN_OPTIONS:-symbolize=0:detect_leaks=0}; fi
+    if [ "$target" = hdf5 ] || [ "$target" = keras ]; then asan=${ASAN_OPTIONS:-symbolize=0:detect_leaks=0}; fi
     ASAN_OPTIONS=$asan ZOO_HDF5_HELPER_UNLIMITED=1 ZOO_HDF5_TIMEOUT=${ZOO_HDF5_TIMEOUT:-2} nice -n 19 "Fuzz/.build/debug/fuzz-$target" "$corpus" "Fuzz/Seeds/$target" \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -malloc_limit_mb=512 -max_len=65536 \
         -artifact_prefix="$findings/" -print_final_stats=1 > "$log" 2>&1

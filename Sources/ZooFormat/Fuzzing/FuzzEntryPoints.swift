@@ -30,6 +30,8 @@ public enum FuzzEntryPoints {
         case kerasConfig = "keras-config"
         /// HDF5 files through `TensorArchive.open` (libhdf5 behind its helper process).
         case hdf5
+        /// Keras 3 `.keras` archives: zip, config JSON and the embedded HDF5 (in the helper).
+        case keras
         /// gzip wrapper around any format.
         case gzip
     }
@@ -77,6 +79,8 @@ public enum FuzzEntryPoints {
                 if let json = try? JSONParser.parse(bytes) { _ = try? KerasModelConfig(json) }
             case .hdf5:
                 try readEverything(openFile(bytes, "fuzz.h5"))
+            case .keras:
+                try readEverything(openFile(bytes, "fuzz.keras"))
             case .gzip:
                 try readEverything(openFile([0x1F, 0x8B] + Array(bytes.prefix(1 << 20)), "fuzz.gz"))
             }
