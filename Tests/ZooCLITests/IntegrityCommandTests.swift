@@ -81,6 +81,21 @@ import Testing
         #expect(result.stderr.contains("(no answer within 3 s: the helper process was stopped)"))
     }
 
+    /// The helper can be another program linking ZooFormat, or left out; one that is not a
+    /// helper at all is reported with what to do.
+    @Test func helperExecutableChoices() throws {
+        let path = Self.integrityFixture("filters_lzf.h5")
+        let viaHelper = try Self.run(["inspect", "--checksums", path])
+        #expect(viaHelper.status == 0)
+        let inProcess = try Self.run(["inspect", "--checksums", path], environment: ["ZOO_HDF5_IN_PROCESS": "1"])
+        #expect(inProcess.stdout == viaHelper.stdout)
+        let explicit = try Self.run(["inspect", "--checksums", path], environment: ["ZOO_HDF5_HELPER_EXECUTABLE": ZooBinary.url.path])
+        #expect(explicit.stdout == viaHelper.stdout)
+        let wrong = try Self.run(["inspect", path], environment: ["ZOO_HDF5_HELPER_EXECUTABLE": "/bin/true"])
+        #expect(wrong.status == 66)
+        #expect(wrong.stderr.contains("cannot read: libhdf5's helper process (/bin/true) ended with status 0 without answering: if it is not a program linking ZooFormat, set ZOO_HDF5_HELPER_EXECUTABLE to one (zoo), or ZOO_HDF5_IN_PROCESS=1"), "\(wrong.stderr)")
+    }
+
     /// Hostile files under a 600 MB address-space limit: refused with a typed error, never killed.
     @Test func hostileFilesUnderAMemoryLimit() throws {
         let directory = try TemporaryDirectory()

@@ -120,7 +120,8 @@ final class HDF5HelperClient: @unchecked Sendable {
             return try HelperWire.receive(HDF5HelperReply.self, from: running.socket, deadline: .now + .milliseconds(Int(seconds * 1000)))
         } catch let failure as HelperWireError {
             let place = statusText(running) ?? location ?? "/"
-            let detail = stop(running, timedOut: { if case .timedOut = failure { true } else { false } }(), seconds: seconds)
+            let (detail, failed) = stop(running, timedOut: { if case .timedOut = failure { true } else { false } }(), seconds: seconds)
+            guard failed else { throw FormatError(file: file, .unreadable(message: detail)) }
             throw FormatError(file: file, .libraryFailed(library: "libhdf5 \(HDF5.versionText)", path: place, detail: detail))
         }
     }
@@ -141,7 +142,7 @@ final class HDF5HelperClient: @unchecked Sendable {
         var running = try started()
         let size = (max(count, 1) + ArenaRegion.pageSize - 1) / ArenaRegion.pageSize * ArenaRegion.pageSize
         if running.cursor + size > Self.arenaSize {
-            _ = stop(running, timedOut: false, seconds: 0)
+            stop(running, timedOut: false, seconds: 0)
             running = try started()
         }
         let span = ArenaSpan(offset: running.cursor, count: count)
@@ -158,22 +159,27 @@ final class HDF5HelperClient: @unchecked Sendable {
         return end == 0 ? nil : String(decoding: bytes[0..<end], as: UTF8.self)
     }
 
-    /// Stops the helper (killing it if it hangs) and says how it ended. Call locked.
-    private func stop(_ running: Helper, timedOut: Bool, seconds: Double) -> String {
+    /// Stops the helper (killing it if it hangs) and says how it ended, and whether libhdf5
+    /// failed (it crashed or hung) rather than the helper not being one. Call locked.
+    @discardableResult
+    private func stop(_ running: Helper, timedOut: Bool, seconds: Double) -> (detail: String, libraryFailed: Bool) {
         if timedOut { kill(running.pid, SIGKILL) }
         Glibc.close(running.socket)
         var status: Int32 = 0
         var waited = waitpid(running.pid, &status, 0)
         while waited < 0 && errno == EINTR { waited = waitpid(running.pid, &status, 0) }
         helper = nil
-        if timedOut { return "no answer within \(Int(seconds)) s: the helper process was stopped" }
+        if timedOut { return ("no answer within \(Int(seconds)) s: the helper process was stopped", true) }
         // WIFSIGNALED / WTERMSIG / WEXITSTATUS, which Swift does not import.
         let signal = status & 0x7F
         if waited == running.pid, signal != 0, signal != 0x7F {
             let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
-            return "the helper process was killed by signal \(signal), \(name)"
+            return ("the helper process was killed by signal \(signal), \(name)", true)
         }
-        return "the helper process ended with status \((status >> 8) & 0xFF)"
+        // Not a crash: most likely the executable is not a program that links ZooFormat.
+        let executable = HDF5Isolation.helperExecutable ?? Self.ownExecutable
+        return ("libhdf5's helper process (\(executable)) ended with status \((status >> 8) & 0xFF) without answering: if it is not"
+            + " a program linking ZooFormat, set ZOO_HDF5_HELPER_EXECUTABLE to one (zoo), or ZOO_HDF5_IN_PROCESS=1", false)
     }
 
     /// Starts `helperExecutable` (or this program) as the helper, with the socket at fd 3
