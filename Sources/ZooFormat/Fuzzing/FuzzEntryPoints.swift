@@ -1,3 +1,5 @@
+import Foundation
+
 /// Entry points for the libFuzzer targets in `Fuzz/` (one per parser Zoo owns), kept out of
 /// the public API by `@_spi(Fuzzing)`: each takes arbitrary bytes, runs one parser on them
 /// (and reads every tensor a whole-file reader finds), and swallows the typed errors the
@@ -117,5 +119,3 @@ public enum FuzzEntryPoints {
         _ = try? archive.inspectJSON()
     }
 }
-
-import Foundation
