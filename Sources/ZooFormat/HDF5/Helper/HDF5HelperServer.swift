@@ -46,8 +46,9 @@ enum HDF5HelperServer {
         }
         var open: [Int: TensorArchive] = [:]
         var nextID = 1
-        /// The bytes of the last `readInPlace`, kept until the parent has copied them.
+        /// The bytes of the last `readInPlace`, kept alive until the parent has copied them.
         var pending: HeapBuffer?
+        defer { withExtendedLifetime(pending) {} }
         while true {
             let request: HDF5HelperRequest
             do {
