@@ -61,6 +61,7 @@ let package = Package(
             ]),
         .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat", "CHDF5", "CZlib"], path: "bench/ZooBench"),
         .executableTarget(name: "zoo-net-bench", dependencies: ["ZooNet", "COpenBLAS"], path: "bench/NetBench"),
+        .executableTarget(name: "zoo-conv-bench", dependencies: ["ZooKit"], path: "bench/ConvBench"),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooNetTests", dependencies: ["ZooNet", "ZooFormat"]),  // ZooFormat reads the parity fixtures
         .testTarget(name: "ZooKitTests", dependencies: ["ZooKit"]),

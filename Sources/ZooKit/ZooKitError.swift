@@ -12,6 +12,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownModel(name: String, hint: String?, searched: [String])
     /// A layer the engine cannot build.
     case unsupportedLayer(name: String, type: String, reason: String)
+    /// Layers of a model config that cannot become engine layers, grouped by class.
+    case unsupportedLayers(UnsupportedLayers)
     /// The architecture does not build (shapes).
     case architecture(model: String, reason: String)
     /// A file whose SHA-256 differs from the manifest's.
@@ -38,6 +40,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
                 + " in " + (searched.isEmpty ? "any registry" : searched.joined(separator: ", "))
         case .unsupportedLayer(let name, let type, let reason):
             return "layer '\(name)' (\(type)): \(reason)"
+        case .unsupportedLayers(let layers):
+            return layers.description
         case .architecture(let model, let reason):
             return "\(model): the architecture does not build: \(reason)"
         case .digestMismatch(let file, let expected, let found):
@@ -60,7 +64,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
-        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .architecture: 65
+        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .architecture: 65
         case .weightsMissing: 66
         case .registryNotWritable: 73
         case .invalidRequest, .alreadyRegistered: 64

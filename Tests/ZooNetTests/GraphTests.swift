@@ -64,9 +64,10 @@ import Testing
                                               name: "stem")(x)))
         let expand = ActivationLayer(.relu, name: "expand_relu")(
             BatchNorm(name: "expand_bn")(Conv2D(filters: 6, kernelSize: (1, 1), name: "expand")(stem)))
-        let depthwise = BatchNorm(name: "dw_bn")(DepthwiseConv2D(kernelSize: (3, 3), padding: .same, name: "dw")(expand))
+        let depthwise = Dropout(rate: 0.3, name: "drop")(
+            BatchNorm(name: "dw_bn")(DepthwiseConv2D(kernelSize: (3, 3), padding: .same, name: "dw")(expand)))
         let residual = ActivationLayer(.swish, name: "out_act")(Add(name: "add")([depthwise, stem]))
-        let y = Dense(outputCount: 3, name: "head")(GlobalAveragePooling2D(name: "pool")(residual))
+        let y = Dense(outputCount: 3, name: "head")(Flatten(name: "flat")(GlobalAveragePooling2D(keepDims: true, name: "pool")(residual)))
         let net = try Network(inputs: [x], outputs: [y], seed: 3)
         for bn in ["stem_bn", "expand_bn", "dw_bn"] {
             try net.assign("\(bn)/moving_mean", values: randomValues(6, seed: 7, scale: 0.3))
@@ -75,7 +76,8 @@ import Testing
             try net.assign("\(bn)/beta", values: randomValues(6, seed: 10, scale: 0.2))
         }
         let plan = net.plan(training: false)
-        #expect(plan.fused.count == 3)
+        #expect(plan.fused.count == 3)  // stem, expand, dw + dropout + add + swish
+        #expect(plan.steps.count == 5)  // the three fused, the pool, the head (flatten shares the pool's buffer)
         let input = try tensor([2, 9, 8, 3], seed: 11)
         let fused = try net.predict(input)
         net.fusesConvolutions = false
@@ -162,13 +164,27 @@ import Testing
         #expect(message == "node 'other': node 'sum' takes input 'other', which is not among the network's inputs")
     }
 
-    @Test func sharedLayersAndDuplicateNamesAreRefused() {
-        let dense = Dense(outputCount: 3, name: "shared")
-        let shared = Self.graphError {
-            let x = Input(shape: [3], name: "x")
-            _ = try Network(inputs: [x], outputs: [dense(dense(x))])
-        }
-        #expect(shared?.contains("a shared layer") == true)
+    /// A layer called twice (Keras' shared layers): one set of variables, each call's gradient
+    /// summed into it — checked by finite differences — and frozen together.
+    @Test func sharedLayersShareVariablesAndSumGradients() throws {
+        let shared = Dense(outputCount: 3, activation: .tanh, name: "shared")
+        let x = Input(shape: [3], name: "x")
+        let twice = shared(shared(x))
+        let y = Dense(outputCount: 2, name: "head")(Add(name: "sum")([twice, shared(x)]))
+        let net = try Network(inputs: [x], outputs: [y], seed: 2)
+        #expect(net.nodeNames.contains("shared@1") && net.nodeNames.contains("shared@2"))
+        #expect(net.variables.map(\.name) == ["shared/kernel", "shared/bias", "head/kernel", "head/bias"])
+        try checkGradients(net, regressionData(net, batch: 4, seed: 3), loss: .meanSquaredError)
+        // Only the second call trainable (the head's input): still the shared variables' gradient.
+        try net.freeze(trainable: "shared")
+        try checkGradients(net, regressionData(net, batch: 4, seed: 5), loss: .meanSquaredError)
+        // Calling it on another width is a build error naming both.
+        let wide = Input(shape: [5], name: "wide")
+        let message = Self.graphError { _ = try Network(inputs: [x, wide], outputs: [Add()([shared(x), shared(wide)])]) }
+        #expect(message?.contains("the shared layer 'shared' is called on inputs of another shape") == true)
+    }
+
+    @Test func duplicateNamesAreRefused() {
         let duplicate = Self.graphError {
             let x = Input(shape: [3], name: "x")
             _ = try Network(inputs: [x], outputs: [Dense(outputCount: 3, name: "d")(Dense(outputCount: 3, name: "d")(x))])

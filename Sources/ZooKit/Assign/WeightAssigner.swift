@@ -27,7 +27,7 @@ public enum WeightAssigner {
     /// - Throws: `ZooKitError.assignmentFailed` with the report when strict and anything
     ///   is missing, unexpected or of the wrong shape; nothing is assigned then.
     @discardableResult
-    public static func assign(_ tensors: [MappedTensor], to network: Sequential, options: AssignmentOptions = AssignmentOptions()) throws -> AssignmentReport {
+    public static func assign(_ tensors: [MappedTensor], to network: Network, options: AssignmentOptions = AssignmentOptions()) throws -> AssignmentReport {
         let plan = try self.plan(tensors, for: network, options: options)
         if !plan.report.isComplete && !options.partial { throw ZooKitError.assignmentFailed(plan.report) }
         for (variable, tensor) in plan.pairs {
@@ -37,7 +37,7 @@ public enum WeightAssigner {
     }
 
     /// The report of an assignment, without assigning anything.
-    public static func plan(_ tensors: [MappedTensor], for network: Sequential, options: AssignmentOptions = AssignmentOptions()) throws -> (report: AssignmentReport, pairs: [(Variable, MappedTensor)]) {
+    public static func plan(_ tensors: [MappedTensor], for network: Network, options: AssignmentOptions = AssignmentOptions()) throws -> (report: AssignmentReport, pairs: [(Variable, MappedTensor)]) {
         var scope: Regex<AnyRegexOutput>?
         if let pattern = options.scope {
             do { scope = try Regex(pattern) } catch { throw ZooKitError.invalidRequest("scope '\(pattern)' is not a valid regular expression") }

@@ -6,6 +6,8 @@
 final class FloatBuffer {
     private(set) var pointer: UnsafeMutablePointer<Float>
     private(set) var capacity: Int
+    /// Bumped by whoever changes the contents of a variable's values (see `Variable.version`).
+    var version = 0
 
     init(count: Int) {
         capacity = Swift.max(count, 1)

@@ -15,11 +15,24 @@ public final class Variable {
     /// Receives gradient descent updates.
     public var isTrainable: Bool { isTrainableKind && !isFrozen }
 
-    let value: FloatBuffer
+    /// The values; a shared layer's second call ties its variables to the first's storage.
+    private(set) var value: FloatBuffer
     /// Incremented whenever the values change (assignment, optimizer step, constraint), so
     /// layers that keep a converted copy (oneDNN's blocked weight layouts, folded batch norm)
-    /// know when to refresh it.
-    public internal(set) var version = 0
+    /// know when to refresh it. Kept with the storage, so tied variables share it.
+    public internal(set) var version: Int {
+        get { value.version }
+        set { value.version = newValue }
+    }
+
+    /// Makes this variable read and write `primary`'s values (a shared layer's variables);
+    /// its gradient stays its own. - Throws: on a shape mismatch.
+    func tie(to primary: Variable) throws {
+        guard primary.shape == shape else {
+            throw ZooNetError.shapeMismatch(expected: primary.shape, actual: shape, context: "shared \(primary.name)")
+        }
+        value = primary.value
+    }
     /// dLoss/dValue, written (not accumulated) by the owning layer's backward pass.
     let gradient: FloatBuffer
     /// Optional penalty added to the loss.

@@ -115,9 +115,18 @@ struct ExecutionPlan {
         var steps: [Step] = []
         var fusedAway = Set<Int>()
         var deferred: [Int: [Step]] = [:]  // fused steps placed at their last node's position
+        // Inference: nodes that pass their input through (dropout, flatten, reshape) share its
+        // buffer and run no step; `root` is the node whose buffer a node's output is.
+        var root = Array(0..<count)
+        let aliasing = !key.training && !key.backward
         for i in 0..<count where needed[i] && !inputs.contains(i) && !fusedAway.contains(i) {
-            if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(from: i, network: network, consumers: consumers, requested: requested,
-                                                            requiresGradient: requiresGradient, training: key.training) {
+            if aliasing, case .layer(let layer) = network.nodes[i].operation, layer is any InferenceIdentity {
+                root[i] = root[network.inputsOf[i][0]]
+                continue
+            }
+            if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(
+                from: i, network: network, consumers: consumers, requested: requested, requiresGradient: requiresGradient,
+                taken: fusedAway, training: key.training, root: root) {
                 fusedAway.formUnion(nodes)
                 deferred[nodes[nodes.count - 1], default: []].append(step)
                 continue
@@ -141,8 +150,10 @@ struct ExecutionPlan {
 
         // What each step reads.
         func reads(_ step: Step) -> [Int] {
-            if case let .fusedConvolution(_, nodes, addend) = step { return network.inputsOf[nodes[0]] + (addend.map { [$0] } ?? []) }
-            return network.inputsOf[step.first]
+            if case let .fusedConvolution(_, nodes, addend) = step {
+                return (network.inputsOf[nodes[0]] + (addend.map { [$0] } ?? [])).map { root[$0] }
+            }
+            return network.inputsOf[step.first].map { root[$0] }
         }
 
         // Activation slots.
@@ -156,19 +167,20 @@ struct ExecutionPlan {
             for (s, step) in steps.enumerated() {
                 for j in reads(step) { lastUse[j] = s }
             }
-            for i in requested { lastUse[i] = Int.max }
+            for i in requested { lastUse[root[i]] = Int.max }
             for i in network.inputIndices { slot[i] = activations.take(network.sizes[i]) }
             for i in network.inputIndices where lastUse[i] == -1 { activations.release(slot[i]) }
             for (s, step) in steps.enumerated() {
-                if case let .fusedConvolution(_, _, addend?) = step, lastUse[addend] == s,
-                   Set(reads(step)).subtracting([addend]).allSatisfy({ slot[$0] != slot[addend] }) {
-                    slot[step.output] = slot[addend]  // the sum post-op adds into the addend's own buffer
+                if case let .fusedConvolution(_, _, addend?) = step, lastUse[root[addend]] == s,
+                   Set(reads(step)).subtracting([root[addend]]).allSatisfy({ slot[$0] != slot[root[addend]] }) {
+                    slot[step.output] = slot[root[addend]]  // the sum post-op adds into the addend's own buffer
                 } else {
                     slot[step.output] = activations.take(network.sizes[step.output])
                 }
                 for j in Set(reads(step)) where lastUse[j] == s && slot[j] != slot[step.output] { activations.release(slot[j]) }
             }
         }
+        for i in 0..<count where root[i] != i { slot[i] = slot[root[i]] }
         activationSlot = slot
         activationSlotSizes = activations.sizes
 
@@ -214,7 +226,26 @@ struct ExecutionPlan {
             if case let .fusedConvolution(f, _, _) = step { return f }
             return nil
         }
+        // Shared layers: which calls ran backward (their variables' gradients are summed).
+        var ran = Set<Int>()
+        for b in backward { ran.insert(b.step.first); ran.insert(b.step.output) }
+        var owner: [ObjectIdentifier: Int] = [:]
+        for i in 0..<count { owner[ObjectIdentifier(network.nodes[i])] = i }
+        tiedGradients = network.nodes.indices.flatMap { i -> [TiedGradient] in
+            guard key.backward, let sharing = network.nodes[i].sharing, let o = owner[ObjectIdentifier(sharing)] else { return [] }
+            return zip(network.nodes[i].variables, network.nodes[o].variables).compactMap { alias, primary in
+                primary.isTrainable ? TiedGradient(primary: primary, alias: alias, primaryRan: ran.contains(o), aliasRan: ran.contains(i)) : nil
+            }
+        }
     }
+
+    /// A trainable variable of a shared layer and the same variable of one of its extra calls.
+    struct TiedGradient {
+        let primary: Variable, alias: Variable
+        let primaryRan: Bool, aliasRan: Bool
+    }
+
+    let tiedGradients: [TiedGradient]
 
     /// The fused convolution steps (prepared per batch size like the layers).
     let fused: [FusedConvolution]
@@ -224,7 +255,7 @@ struct ExecutionPlan {
     /// after it — each the only consumer of the one before, none needing a gradient, none but
     /// the last a requested output.
     static func fusedChain(from i: Int, network: Network, consumers: [[Int]], requested: Set<Int>,
-                           requiresGradient: [Bool], training: Bool) -> (Step, [Int])? {
+                           requiresGradient: [Bool], taken: Set<Int>, training: Bool, root: [Int]) -> (Step, [Int])? {
         guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
               convolution.convolutionShape != nil, !requiresGradient[i],
               FusedConvolution.canFuse(convolution.activation) else { return nil }
@@ -232,11 +263,20 @@ struct ExecutionPlan {
         var batchNorm: BatchNorm?
         var first = convolution.activation, second = Activation.linear
         var addend: Int?
+        /// The only consumer of the chain's last node, passing over (and taking in) nodes that
+        /// are the identity in inference (dropout: stochastic depth before a residual add).
         func next() -> Int? {
-            let last = nodes[nodes.count - 1]
-            guard !requested.contains(last), consumers[last].count == 1 else { return nil }
-            let candidate = consumers[last][0]
-            return requiresGradient[candidate] ? nil : candidate
+            while true {
+                let last = nodes[nodes.count - 1]
+                guard !requested.contains(last), consumers[last].count == 1 else { return nil }
+                let candidate = consumers[last][0]
+                guard !requiresGradient[candidate], !taken.contains(candidate) else { return nil }
+                if !training, case .layer(let l) = network.nodes[candidate].operation, l is any InferenceIdentity {
+                    nodes.append(candidate)
+                    continue
+                }
+                return candidate
+            }
         }
         if first == .linear, let n = next(), case .layer(let l) = network.nodes[n].operation, let bn = l as? BatchNorm,
            !training || bn.isFrozen {
@@ -260,6 +300,11 @@ struct ExecutionPlan {
                     nodes.append(a)
                 }
             }
+        }
+        // Identity nodes taken in at the end are not part of the fused step (they may be
+        // requested outputs, or feed several consumers).
+        while nodes.count > 1, case .layer(let l) = network.nodes[nodes[nodes.count - 1]].operation, l is any InferenceIdentity {
+            nodes.removeLast()
         }
         guard nodes.count > 1,
               let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,

@@ -10,8 +10,11 @@ final class GraphNode {
         case merge(any MergeLayer)
     }
 
-    let operation: Operation
+    /// The layer; a shared layer's second and later calls get their own copy at build time.
+    var operation: Operation
     let inputs: [GraphNode]
+    /// For such a copy: the node whose layer it copies (its variables are tied to that one's).
+    var sharing: GraphNode?
     /// For inputs: the given name or a default; layers carry their own (see `name`).
     private var inputName: String
     /// Per-sample output shape, set once the node is built.

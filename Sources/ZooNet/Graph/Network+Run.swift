@@ -125,6 +125,11 @@ extension Network {
                 }
             }
         }
+        // A shared layer's gradient is the sum over its calls (of those that ran backward).
+        for tie in plan.tiedGradients where !tie.primaryRan { tie.primary.gradient.fill(0, count: tie.primary.count) }
+        for tie in plan.tiedGradients where tie.aliasRan {
+            addInPlace(tie.primary.gradient.pointer, tie.alias.gradient.pointer, count: tie.primary.count)
+        }
     }
 
     /// Runs `plan` forward on the batches of `inputs` (`[n] + inputShapes[k]` each) and returns

@@ -26,6 +26,9 @@ public class Network {
     let sizes: [Int]
     /// Every variable, in topological order of the layers (Keras' `model.weights` order).
     public let variables: [Variable]
+    /// The variables of shared layers' extra calls and the ones they are tied to: same values,
+    /// own gradients (summed into the primary's after backward).
+    let ties: [(alias: Variable, primary: Variable)]
 
     /// Buffers shared by the plans (slot k of any plan is buffer k).
     let activationBuffers = BufferPool()
@@ -58,6 +61,7 @@ public class Network {
             throw ZooNetError.graph(node: "", problem: "a network needs at least one input and one output")
         }
         let order = try GraphBuilder.topologicalOrder(inputs: inputs.map(\.node), outputs: outputs.map(\.node))
+        try GraphBuilder.separateSharedLayers(order)
         try GraphBuilder.assignNames(order)
         try GraphBuilder.build(order, inputs: Set(inputs.map { ObjectIdentifier($0.node) }), seed: seed)
         var position: [ObjectIdentifier: Int] = [:]
@@ -69,6 +73,8 @@ public class Network {
         inputsOf = order.map { node in inputSet.contains(ObjectIdentifier(node)) ? [] : node.inputs.map { position[ObjectIdentifier($0)]! } }
         sizes = order.map { $0.outputShape!.reduce(1, *) }
         variables = try GraphBuilder.variables(of: order, excluding: inputSet)
+        ties = GraphBuilder.ties(of: order, excluding: inputSet)
+        for (alias, primary) in ties { alias.isFrozen = primary.isFrozen }
         inputPointers = inputsOf.map { list in
             let buffer = UnsafeMutableBufferPointer<UnsafePointer<Float>>.allocate(capacity: Swift.max(list.count, 1))
             buffer.initialize(repeating: UnsafePointer(bitPattern: 16)!)
@@ -108,6 +114,31 @@ public class Network {
     /// The network's inputs and outputs as symbolic tensors (to extend the network).
     public var inputTensors: [SymbolicTensor] { inputIndices.map { SymbolicTensor(nodes[$0]) } }
     public var outputTensors: [SymbolicTensor] { outputIndices.map { SymbolicTensor(nodes[$0]) } }
+
+    /// The layer object of every node, by node name (inputs excluded): `Conv2D`, `Add`, ….
+    public var layersByName: [String: AnyObject] {
+        var result: [String: AnyObject] = [:]
+        for node in nodes { if let layer = node.layerObject { result[node.name] = layer } }
+        return result
+    }
+
+    /// Floating-point operations of one sample's forward pass in the convolutions and dense
+    /// layers (2 per multiply-add; element-wise work is not counted): what GFLOP/s figures of
+    /// benchmarks divide by.
+    public var forwardFLOPPerSample: Int {
+        var total = 0
+        for node in nodes {
+            switch node.layerObject {
+            case let conv as any SingleConvolution: total += conv.convolutionShape?.flopPerSample ?? 0
+            case let separable as SeparableConv2D: total += separable.flopPerSample
+            case let transpose as Conv2DTranspose: total += transpose.flopPerSample
+            case let dense as Dense:
+                total += 2 * (dense.inputCount ?? 0) * dense.outputCount * (node.outputShape!.reduce(1, *) / dense.outputCount)
+            default: break
+            }
+        }
+        return total
+    }
 
     /// The per-sample output shape of node `name`.
     public func shape(ofNode name: String) throws -> [Int] { nodes[try nodeIndex(named: name)].outputShape! }
@@ -171,8 +202,10 @@ public class Network {
     /// Variables that receive updates, in order.
     public var trainableVariables: [Variable] { variables.filter(\.isTrainable) }
 
-    /// Drops the training plans (they depend on which variables are trainable).
+    /// Drops the training plans (they depend on which variables are trainable); tied variables
+    /// follow their primaries.
     func trainabilityDidChange() {
+        for (alias, primary) in ties { alias.isFrozen = primary.isFrozen }
         plans = plans.filter { !$0.key.backward }
     }
 }

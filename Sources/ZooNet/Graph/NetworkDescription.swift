@@ -19,19 +19,23 @@ public struct NetworkDescription: Sendable, Equatable, Codable {
         public var name: String
         public var layer: LayerConfig
         public var inputs: [String]
+        /// Another node whose layer this node calls again (a shared layer: one set of variables).
+        public var shares: String?
 
-        public init(name: String, layer: LayerConfig, inputs: [String]) {
+        public init(name: String, layer: LayerConfig, inputs: [String], shares: String? = nil) {
             self.name = name
             self.layer = layer
             self.inputs = inputs
+            self.shares = shares
         }
 
-        enum Key: String, CodingKey { case name, inputs }
+        enum Key: String, CodingKey { case name, inputs, shares }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
             name = try c.decode(String.self, forKey: .name)
             inputs = try c.decode([String].self, forKey: .inputs)
+            shares = try c.decodeIfPresent(String.self, forKey: .shares)
             layer = try LayerConfig(from: decoder)
         }
 
@@ -40,6 +44,7 @@ public struct NetworkDescription: Sendable, Equatable, Codable {
             try c.encode(name, forKey: .name)
             try layer.encode(to: encoder)
             try c.encode(inputs, forKey: .inputs)
+            try c.encodeIfPresent(shares, forKey: .shares)
         }
     }
 
@@ -84,9 +89,24 @@ extension Network {
             stack.append(contentsOf: node.inputs.map { ($0, name) })
         }
         // Kahn's order: a node is made once all its inputs exist; what is left is on or behind a cycle.
+        // A node sharing another's layer needs that one made first (and made at all).
+        for node in description.nodes where needed.contains(node.name) {
+            if let owner = node.shares {
+                guard let shared = nodes[owner] else {
+                    throw ZooNetError.graph(node: node.name, problem: "shares the layer of '\(owner)', which is not a node")
+                }
+                guard shared.layer == node.layer else {
+                    throw ZooNetError.graph(node: node.name, problem: "shares the layer of '\(owner)' but describes another layer")
+                }
+                needed.insert(owner)
+            }
+        }
+        var layers: [String: LayerConfig.Built] = [:]
         var pending = description.nodes.filter { needed.contains($0.name) }
         while !pending.isEmpty {
-            let ready = pending.filter { $0.inputs.allSatisfy { tensors[$0] != nil } }
+            let ready = pending.filter { node in
+                node.inputs.allSatisfy { tensors[$0] != nil } && (node.shares.map { layers[$0] != nil } ?? true)
+            }
             guard !ready.isEmpty else {
                 let left = Dictionary(uniqueKeysWithValues: pending.map { ($0.name, $0) })
                 var walk = [pending[0].name]
@@ -97,7 +117,9 @@ extension Network {
             }
             for node in ready {
                 let inputs = node.inputs.map { tensors[$0]! }
-                switch try node.layer.makeLayer(name: node.name) {
+                let built = try node.shares.flatMap { layers[$0] } ?? node.layer.makeLayer(name: node.name)
+                layers[node.name] = built
+                switch built {
                 case .layer(let layer):
                     guard inputs.count == 1 else {
                         throw ZooNetError.graph(node: node.name, problem: "\(node.layer.kind) takes one input, the description gives \(inputs.count)")

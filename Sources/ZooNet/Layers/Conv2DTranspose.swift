@@ -25,7 +25,7 @@ public final class Conv2DTranspose: Layer, BatchPreparing {
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
     public var variables: [Variable] { [kernel, bias].compactMap { $0 } }
-    private var core: ConvolutionCore?
+    private(set) var core: ConvolutionCore?
 
     public init(
         filters: Int, kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int) = (1, 1),
@@ -102,6 +102,9 @@ public final class Conv2DTranspose: Layer, BatchPreparing {
             padTop: top, padBottom: bottom, padLeft: left, padRight: right, groups: 1), activation: activation, hasBias: useBias)
         return [oh, ow, filters]
     }
+
+    /// FLOP of one sample's forward pass.
+    var flopPerSample: Int { core?.shape.flopPerSample ?? 0 }
 
     func prepare(batch: Int, training: Bool) throws {
         try core?.prepare(batch: batch, training: training)

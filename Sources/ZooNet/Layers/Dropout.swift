@@ -20,6 +20,7 @@ public class Dropout: Layer {
     private var masked = false
     private var broadcast: Broadcast?
     private var noiseCount = 0
+    private let noise = FloatBuffer(count: 0)
 
     public init(rate: Float, noiseShape: [Int]? = nil, name: String = "") {
         self.rate = rate
@@ -64,8 +65,9 @@ public class Dropout: Layer {
         }
         // Draw the noise cells of each sample, then spread them over the sample.
         let width = plan.rowLength
+        noise.reserve(noiseCount)
+        let noise = noise.pointer
         for b in 0..<batch {
-            var noise = [Float](repeating: 0, count: noiseCount)
             for i in 0..<noiseCount { noise[i] = generator.nextUnitFloat() < keep ? scale : 0 }
             for row in 0..<plan.rowsPerSample {
                 let offset = plan.inputOffset(1, row: row), scalar = plan.isScalarRow(1)
@@ -110,3 +112,10 @@ public final class SpatialDropout2D: Dropout {
         return try buildWithNoise([1, 1, inputShape[2]], inputShape: inputShape, seed: seed)
     }
 }
+
+/// Layers whose inference output is their input, element for element: an inference plan lets
+/// them share their input's buffer and runs nothing for them.
+protocol InferenceIdentity: Layer {}
+extension Dropout: InferenceIdentity {}
+extension Flatten: InferenceIdentity {}
+extension Reshape: InferenceIdentity {}

@@ -80,6 +80,9 @@ public final class SeparableConv2D: Layer, BatchPreparing {
         return [geometry.outputHeight, geometry.outputWidth, filters]
     }
 
+    /// FLOP of one sample's forward pass (both stages).
+    var flopPerSample: Int { (depthwise?.shape.flopPerSample ?? 0) + (pointwise?.shape.flopPerSample ?? 0) }
+
     func prepare(batch: Int, training: Bool) throws {
         try depthwise?.prepare(batch: batch, training: training)
         try pointwise?.prepare(batch: batch, training: training)

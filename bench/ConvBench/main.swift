@@ -1,0 +1,144 @@
+// The CNN benchmark's Swift side (not a test): inference of ResNet-50, MobileNetV2 and
+// EfficientNet-Lite0 at 224×224 (batch 1 and 32) and training steps of a small CNN (28×28×1,
+// batch 64) and of MobileNetV2 α=0.35 (96×96, batch 32), on the compute backend with
+// ZOONET_BENCH_THREADS threads (default 2). bench/conv/run.sh runs it beside the peers
+// (bench/conv/peers.py) and prints the ratios.
+//
+//     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
+//
+// Output (tab-separated): `RESULT zoonet <config> <images/s>`; `FLOPS zoonet <config>
+// <GFLOP/s> <% of PEAK>` (forward convolution and dense FLOP only); `MEMORY zoonet <config>
+// <peak RSS MiB> <weights MiB> <largest live activations MiB>` (inference configs, measured
+// when the config runs alone in the process); `PARITY zoonet <config> <max |zoo − torch|>
+// <max |torch|>` when ZOO_CONV_WEIGHTS names the directory `peers.py --export` wrote (the
+// same weights as the peers); `PEAK sgemm <GFLOP/s>`; `KERNELS zoonet <text>`.
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Foundation
+import ZooKit
+
+func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+/// Median images/s of `run` (one call processes `images` images) over ≥ `minimumSeconds` and ≥ 5 calls, after warm-up.
+func measure(images: Int, minimumSeconds: Double, _ run: () throws -> Void) rethrows -> Double {
+    try run()
+    try run()
+    let clock = ContinuousClock()
+    var times: [Double] = []
+    let start = clock.now
+    while times.count < 5 || seconds(clock.now - start) < minimumSeconds {
+        times.append(seconds(try clock.measure(run)))
+        if times.count >= 200 { break }
+    }
+    times.sort()
+    return Double(images) / times[times.count / 2]
+}
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// NCHW → NHWC (the peers' exported inputs are NCHW).
+func nhwc(_ t: ZooNet.Tensor) throws -> ZooNet.Tensor {
+    let (n, c, h, w) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
+    var out = [Float](repeating: 0, count: t.count)
+    for b in 0..<n { for y in 0..<h { for x in 0..<w { for k in 0..<c {
+        out[((b * h + y) * w + x) * c + k] = t.scalars[((b * c + k) * h + y) * w + x]
+    } } } }
+    return try ZooNet.Tensor(shape: [n, h, w, c], scalars: out)
+}
+
+func load(_ path: String) throws -> ZooNet.Tensor {
+    let stored = try TensorArchive.open(path).tensors[0]
+    return try ZooNet.Tensor(shape: stored.shape, scalars: stored.floats())
+}
+
+/// The small CNN of the training benchmark (the peers' `small_cnn`).
+func smallCNN() throws -> Network {
+    let x = Input(shape: [28, 28, 1], name: "input")
+    var y = Conv2D(filters: 32, kernelSize: (3, 3), padding: .same, name: "conv1")(x)
+    y = MaxPooling2D(name: "pool1")(ActivationLayer(.relu, name: "relu1")(BatchNorm(name: "bn1")(y)))
+    y = Conv2D(filters: 64, kernelSize: (3, 3), padding: .same, name: "conv2")(y)
+    y = MaxPooling2D(name: "pool2")(ActivationLayer(.relu, name: "relu2")(BatchNorm(name: "bn2")(y)))
+    y = Dense(outputCount: 10, name: "fc")(Flatten(name: "flatten")(y))
+    return try Network(inputs: [x], outputs: [y], seed: 1)
+}
+
+let threads = Int(environment("ZOONET_BENCH_THREADS") ?? "") ?? 2
+ComputeThreads.set(threads)
+let minimumSeconds = Double(environment("ZOONET_BENCH_SECONDS") ?? "") ?? 3
+let inference: [(String, Architecture, Int)] = [
+    ("resnet50", .resnet50, 1), ("resnet50", .resnet50, 32), ("mobilenet_v2", .mobilenetV2, 1),
+    ("mobilenet_v2", .mobilenetV2, 32), ("efficientnet_lite0", .efficientnetLite0, 1), ("efficientnet_lite0", .efficientnetLite0, 32),
+]
+let requested = Array(CommandLine.arguments.dropFirst())
+func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains { config.hasPrefix($0) } }
+
+print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
+let peak = GEMMProbe.gflops(m: 1024, n: 1024, k: 1024, threading: .oneDNN, repeats: 10, trials: 5)
+print("PEAK\tsgemm\t\(String(format: "%.1f", peak))")
+
+for (model, architecture, batch) in inference where wanted("\(model) b\(batch)") {
+    let config = "\(model) b\(batch)"
+    let net = try architecture.build()
+    if let directory = environment("ZOO_CONV_WEIGHTS") {
+        try Architecture.loadStateDict(TensorArchive.open("\(directory)/\(model).safetensors"), into: net)
+        let input = try nhwc(load("\(directory)/\(model)_input.npy"))
+        let want = try load("\(directory)/\(model)_output.npy")
+        let got = try net.predict(input)
+        let worst = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        print("PARITY\tzoonet\t\(model)\t\(worst)\t\(want.scalars.map(abs).max() ?? 0)")
+    }
+    let x = try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+    let rate = try measure(images: batch, minimumSeconds: minimumSeconds) { _ = try net.predict(x, batchSize: batch) }
+    let gflops = rate * Double(net.forwardFLOPPerSample) / 1e9
+    let (activations, _) = try net.inferenceActivationFloats()
+    let weights = net.variables.reduce(0) { $0 + $1.count }
+    print("RESULT\tzoonet\t\(config)\t\(String(format: "%.2f", rate))")
+    print("FLOPS\tzoonet\t\(config)\t\(String(format: "%.1f", gflops))\t\(String(format: "%.0f", 100 * gflops / peak))")
+    print("MEMORY\tzoonet\t\(config)\t\(String(format: "%.0f", peakRSSMiB()))\t\(String(format: "%.1f", Double(weights) * 4 / 1_048_576))"
+          + "\t\(String(format: "%.1f", Double(activations * batch) * 4 / 1_048_576))")
+    fflush(nil)
+}
+
+/// Training: `steps` Adam steps on one random batch repeated (images/s of the steps).
+/// With ZOONET_BENCH_STEPS=N, one epoch of N steps and nothing else (for counting allocations:
+/// run with two values of N under `perf stat -e probe_libc:malloc`).
+func train(_ config: String, _ net: Network, batch: Int, classes: Int) throws {
+    let size = net.inputShape.reduce(1, *)
+    var rng = SplitMix64(seed: 3)
+    if let steps = environment("ZOONET_BENCH_STEPS").flatMap({ Int($0) }) {
+        let x = try ZooNet.Tensor(shape: [batch * steps] + net.inputShape, scalars: [Float](repeating: 0.5, count: batch * steps * size))
+        let data = try Dataset(inputs: x, labels: .classes((0..<(batch * steps)).map { $0 % classes }))
+        try net.fit(data, loss: .softmaxCrossEntropy, optimizer: try Adam(learningRate: 1e-3), epochs: 1, batchSize: batch)
+        print("STEPS\tzoonet\t\(config)\t\(steps)")
+        return
+    }
+    let x = try ZooNet.Tensor(shape: [batch * 4] + net.inputShape, scalars: (0..<(batch * 4 * size)).map { _ in rng.nextUnitFloat() })
+    let data = try Dataset(inputs: x, labels: .classes((0..<(batch * 4)).map { $0 % classes }))
+    let optimizer = try Adam(learningRate: 1e-3)
+    let rate = try measure(images: batch * 4, minimumSeconds: minimumSeconds) {
+        try net.fit(data, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: batch, shuffleSeed: nil)
+    }
+    print("RESULT\tzoonet\t\(config)\t\(String(format: "%.2f", rate))")
+    fflush(nil)
+}
+
+if wanted("train small_cnn b64") { try train("train small_cnn b64", smallCNN(), batch: 64, classes: 10) }
+if wanted("train mobilenet_v2_035 b32") {
+    try train("train mobilenet_v2_035 b32", Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96),
+              batch: 32, classes: 10)
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# CNN inference and training: ZooNet and its peers (PyTorch eager, torch.compile, ONNX Runtime,
+# Keras 3) in one run, ROUNDS times (default 3), alternating. Per round and configuration the
+# ratio of ZooNet's images/s to PyTorch eager's, to ONNX Runtime's and to the fastest peer's;
+# then the medians over the rounds, ZooNet's GFLOP/s as a % of the oneDNN SGEMM peak measured
+# in the same round, and its peak RSS against weights + largest live activations.
+#
+#     bash bench/conv/run.sh                       # PYTHON: default bench/.venv-conv (bench/conv/requirements.txt)
+#     ROUNDS=5 PEERS=torch,ort CONFIGS=resnet50,mobilenet_v2 bash bench/conv/run.sh
+#     WEIGHTS=1 bash bench/conv/run.sh             # also check Zoo against torch on the same weights (PARITY lines)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [[ -z "${PYTHON:-}" ]]; then
+    if [[ ! -x bench/.venv-conv/bin/python ]]; then
+        python3 -m venv bench/.venv-conv
+        bench/.venv-conv/bin/pip install -q -r bench/conv/requirements.txt
+    fi
+    PYTHON=bench/.venv-conv/bin/python
+fi
+swift build -c release --product zoo-conv-bench >&2
+rounds=${ROUNDS:-3}
+configs=${CONFIGS:-resnet50,mobilenet_v2,efficientnet_lite0,train}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+if [[ -n "${WEIGHTS:-}" ]]; then
+    "$PYTHON" bench/conv/peers.py --export "$dir/weights" >&2
+    export ZOO_CONV_WEIGHTS="$dir/weights"
+fi
+zoo_configs=()
+for model in ${configs//,/ }; do
+    case "$model" in
+        train) zoo_configs+=("train small_cnn b64" "train mobilenet_v2_035 b32") ;;
+        *) zoo_configs+=("$model b1" "$model b32") ;;
+    esac
+done
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round of $rounds" >&2
+    : > "$dir/$round"
+    for config in "${zoo_configs[@]}"; do  # one process per configuration: its peak RSS is its own
+        .build/release/zoo-conv-bench "$config" | tee -a "$dir/$round" >&2
+    done
+    "$PYTHON" bench/conv/peers.py --only "${PEERS:-torch,compile,ort,keras}" --configs "$configs" | tee -a "$dir/$round" >&2
+done
+echo
+grep -h "^KERNELS" "$dir"/1 | sort -u
+grep -h "^PARITY" "$dir"/* | sort -u || true
+echo
+for round in $(seq 1 "$rounds"); do
+    awk -F'\t' -v round="$round" '
+        /^PEAK/ { peak = $3 }
+        /^RESULT/ { rate[$2 "|" $3] = $4; configs[$3] = 1; peers[$2] = 1 }
+        /^FLOPS/ { flops[$3] = $4 }
+        /^MEMORY/ { rss[$3] = $4; weights[$3] = $5; live[$3] = $6 }
+        END {
+            for (c in configs) {
+                zoo = rate["zoonet|" c]; best = 0; bestPeer = "-"
+                for (p in peers) if (p != "zoonet" && rate[p "|" c] + 0 > best) { best = rate[p "|" c]; bestPeer = p }
+                torch = rate["torch|" c]; ort = rate["ort|" c]
+                pct = (peak > 0 && flops[c] > 0) ? 100 * flops[c] / peak : 0
+                printf "%s\t%d\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.2f\t%.0f\t%s\t%s\t%s\n", c, round, zoo, torch ? zoo / torch : 0,
+                    ort ? zoo / ort : 0, best ? zoo / best : 0, bestPeer, flops[c], pct, rss[c], weights[c], live[c]
+            }
+        }' "$dir/$round"
+done > "$dir/rounds"
+printf "%-28s %5s %9s %8s %8s %8s %-8s %8s %6s %9s\n" configuration round zoo/s "/torch" "/ort" "/best" best "GFLOP/s" "%peak" "RSS MiB"
+sort -t$'\t' -k1,1 -k2,2n "$dir/rounds" | awk -F'\t' '{ printf "%-28s %5s %9.2f %7.2fx %7.2fx %7.2fx %-8s %8s %5s%% %9s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+echo
+echo "median over $rounds rounds (ratios of the same round; memory: peak RSS vs weights + largest live activations):"
+sort -t$'\t' -k1,1 "$dir/rounds" | awk -F'\t' '
+    function median(list, n,   i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && list[j - 1] > list[j]; j--) { t = list[j]; list[j] = list[j - 1]; list[j - 1] = t }
+        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
+    }
+    function flush() {
+        if (config != "") printf "%-28s %8.2f img/s  %5.2fx torch  %5.2fx ort  %5.2fx best  %3.0f%% of peak  RSS %s MiB (weights %s + activations %s)\n",
+            config, median(rates, n), median(torch, n), median(ort, n), median(best, n), median(pct, n), rss, weights, live
+        n = 0; delete rates; delete torch; delete ort; delete best; delete pct
+    }
+    $1 != config { flush(); config = $1 }
+    { n++; rates[n] = $3; torch[n] = $4; ort[n] = $5; best[n] = $6; pct[n] = $9; rss = $10; weights = $11; live = $12 }
+    END { flush() }'
