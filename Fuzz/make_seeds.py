@@ -50,20 +50,20 @@ for path in sorted(fixtures.glob("idx/*")):
             put("gzip", path.name, path.read_bytes()[2:])
             if path.name != "bad-crc.gz":
                 put("idx", path.stem, gzip.decompress(path.read_bytes()))
-for path in sorted((fixtures / "keras").glob("*.keras")):
+for path in sorted((fixtures / "keras").glob("*.keras")) + sorted((fixtures / "kerasgraph").glob("*.keras")):
     put("keras", path.name, path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         put("keras-config", path.name + ".config.json", archive.read("config.json"))
         put("json", path.name + ".metadata.json", archive.read("metadata.json"))
 for path in sorted((root / "registry" / "train").glob("*/architecture.json")):
     put("keras-config", path.parent.name + ".json", path.read_bytes())
-for path in sorted((fixtures / "keras").glob("*.h5")) + sorted((fixtures / "keras").glob("*.weights.h5")):
+for path in sorted((fixtures / "keras").glob("*.h5")) + sorted((fixtures / "keras").glob("*.weights.h5")) + sorted((fixtures / "kerasgraph").glob("*.h5")):
     put("hdf5", path.name, path.read_bytes())
 for path in sorted((fixtures / "integrity").glob("*.h5")) if (fixtures / "integrity").exists() else []:
     if "hang" in path.name:
         continue  # libhdf5 never returns on it: every run would wait for the helper's timeout
     put("hdf5", path.name, path.read_bytes())
-put("gzip", "npy.gz", gzip.compress((fixtures / "arrays" / "npy_v1.npy").read_bytes())[2:])
+put("gzip", "npy.gz", gzip.compress((fixtures / "arrays" / "npy_v1.npy").read_bytes(), mtime=0)[2:])
 
 # TensorFlow bundle protos: the values of the index tables' entries, found by a tiny
 # SSTable walk (uncompressed data blocks only, which is what TensorFlow writes).

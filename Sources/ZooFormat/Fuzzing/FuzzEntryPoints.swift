@@ -28,7 +28,7 @@ public enum FuzzEntryPoints {
         case tfbundle
         /// IDX headers and data (MNIST).
         case idx
-        /// Keras model configs (JSON → typed layers).
+        /// Keras model configs (JSON → typed layers, and → `KerasGraph`).
         case kerasConfig = "keras-config"
         /// HDF5 files through `TensorArchive.open` (libhdf5 behind its helper process).
         case hdf5
@@ -78,7 +78,10 @@ public enum FuzzEntryPoints {
             case .idx:
                 try readEverything(IDXReader.open(inMemory(bytes, "fuzz-idx3-ubyte")))
             case .kerasConfig:
-                if let json = try? JSONParser.parse(bytes) { _ = try? KerasModelConfig(json) }
+                if let json = try? JSONParser.parse(bytes) {
+                    _ = try? KerasModelConfig(json)
+                    _ = try? KerasGraph(json)
+                }
             case .hdf5:
                 try readEverything(openFile(bytes, "fuzz.h5"))
             case .keras:
