@@ -43,7 +43,7 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        // The libhdf5 helper process's entry (a load-time constructor), memfd and prctl.
+        // The libhdf5 helper process's entry (a load-time constructor), memfd, process_vm_readv.
         .target(name: "CZooHelper"),
         .target(
             name: "ZooFormat",

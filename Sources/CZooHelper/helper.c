@@ -4,15 +4,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <errno.h>
-#include <signal.h>
 #include <unistd.h>
 
 int zoo_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
-
-int zoo_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL); }
 
 int zoo_punch_hole(int fd, long long offset, long long length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);

@@ -1,6 +1,6 @@
 // The process side of Zoo's libhdf5 helper (ZooFormat/HDF5/Helper): what Swift cannot do
 // before `main` or through Glibc's module: a load-time check that turns a re-executed
-// process into the helper, memfd_create, and the parent-death signal.
+// process into the helper, memfd_create, hole punching and process_vm_readv.
 #ifndef ZOO_HELPER_H
 #define ZOO_HELPER_H
 
@@ -11,9 +11,6 @@
 
 /// An anonymous memory file (memfd_create with MFD_CLOEXEC); -1 with errno on failure.
 int zoo_memfd(const char *name);
-
-/// Asks for SIGKILL when the parent process dies (prctl PR_SET_PDEATHSIG); 0 on success.
-int zoo_die_with_parent(void);
 
 /// Frees the pages of `length` bytes at `offset` of `fd` (fallocate PUNCH_HOLE | KEEP_SIZE).
 int zoo_punch_hole(int fd, long long offset, long long length);

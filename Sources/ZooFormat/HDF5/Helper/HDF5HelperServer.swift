@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Before serving it limits itself: no core files, its address space to this machine's
 /// memory plus 8 GiB (a header claiming terabytes fails to allocate here, not in the parent),
-/// and SIGKILL when the parent dies. It writes the object libhdf5 is working on into the
+/// and it exits when its parent is gone. It writes the object libhdf5 is working on into the
 /// arena's first page (`noteLocation`), so a crash can be reported with the object's path.
 enum HDF5HelperServer {
     /// The arena's first page, where the current object's path is written; nil outside the helper.
@@ -32,7 +32,14 @@ enum HDF5HelperServer {
     static func serve(socket: Int32, arena descriptor: Int32) {
         let arena = Arena(descriptor: descriptor, owned: false)
         HDF5Isolation.runsInProcess = true
-        _ = zoo_die_with_parent()
+        // A helper whose parent is gone exits: at the socket's end-of-file when it waits for a
+        // request, and from this watchdog when libhdf5 hangs. (Not PR_SET_PDEATHSIG: that fires
+        // when the parent *thread* that started the helper ends, which a thread pool does.)
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { sleep(1) }
+            _exit(0)
+        }
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         if ProcessInfo.processInfo.environment["ZOO_HDF5_HELPER_UNLIMITED"] == nil {
