@@ -19,7 +19,7 @@ public final class MappedFile: @unchecked Sendable {
     /// The open file behind the mapping (for `read(into:offset:)`), or -1.
     private let descriptor: Int32
     /// The zip CRC-32s of stored members read in place from this file (see `StoredMemberChecks`).
-    public let storedMembers = StoredMemberChecks()
+    let storedMembers = StoredMemberChecks()
 
     /// Maps `path` read-only.
     /// - Throws: `FormatError` `.notFound` or `.unreadable` with the OS's message.

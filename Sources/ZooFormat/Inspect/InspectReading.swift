@@ -1,7 +1,10 @@
 /// One tensor as `inspect` reports it: its digest and statistics when asked for.
 public struct InspectedTensor: Sendable {
+    /// The tensor as the file lists it.
     public let tensor: Tensor
+    /// Its `sha256()`, when checksums were asked for.
     public let sha256: String?
+    /// Its statistics, when asked for and the tensor is numeric and not empty.
     public let statistics: TensorStatistics?
 }
 

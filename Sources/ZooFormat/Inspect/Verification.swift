@@ -2,14 +2,17 @@
 /// format carries verified on the way (zip CRC-32 of each member, TensorFlow's CRC-32C of
 /// each table block and tensor, HDF5's fletcher32 of checksummed chunks).
 public struct VerificationReport: Sendable {
+    /// The file (or checkpoint) as the user named it.
     public let file: String
+    /// Its format, detected from its magic bytes.
     public let format: TensorFileFormat
     /// What was checked, one line each (`zip CRC-32: 5 stored members`).
     public var checks: [String]
     /// Tensors that failed, with the error (a checksum mismatch, a corrupt stream, a crash of libhdf5).
     public var failures: [FormatError]
-    /// Tensors read in full, and their bytes.
+    /// Tensors read in full.
     public var tensorsRead = 0
+    /// The bytes of the tensors read in full.
     public var bytesRead = 0
 
     /// Whether nothing failed.

@@ -12,7 +12,7 @@ import Glibc
 /// the first full read of a member computes its CRC (libdeflate, tens of GB/s; or fused with
 /// the `pread` that copies it, see `read(into:offset:)`), later reads find it verified. A
 /// mismatch is `.checksumMismatch` naming the member and both CRCs, and stays one.
-public final class StoredMemberChecks: @unchecked Sendable {
+final class StoredMemberChecks: @unchecked Sendable {
     /// One stored member: its data's place in the file and the CRC its directory entry records.
     struct Region {
         let name: String

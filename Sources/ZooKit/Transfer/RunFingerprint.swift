@@ -22,6 +22,7 @@ public struct RunFingerprint: Sendable, Equatable {
     /// Settings of the options that do not change what training computes.
     static let excluded: Set<String> = ["checkpoint", "resume", "epochs"]
 
+    /// A fingerprint of these settings (as a checkpoint records them).
     public init(settings: [String: String]) {
         self.settings = settings
     }
