@@ -5,7 +5,7 @@
 #               every public symbol documented); archives in .build/plugins/Swift-DocC/outputs
 SWIFT ?= swift
 
-.PHONY: setup build demo formats-demo test docs bench bench-net register clean
+.PHONY: setup build demo formats-demo test docs bench bench-net register fuzz clean
 
 setup:
 	bash scripts/setup.sh
@@ -34,6 +34,10 @@ bench: setup
 
 bench-net: setup
 	bash bench/net/run.sh
+
+# libFuzzer targets (Fuzz/, a package of its own): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to choose.
+fuzz: setup
+	bash scripts/fuzz.sh
 
 register: build
 	bash registry/register.sh

@@ -6,6 +6,7 @@
 //   CDNNL                     oneDNN, the engine's compute backend (Debian: libdnnl-dev)
 //   COpenBLAS                 OpenBLAS, only for the engine benchmark's comparison (libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
+//   CZooHelper                the libhdf5 helper process's entry (see ZooFormat/HDF5/Helper)
 //   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time) and
 //                             its parallel regions on libgomp, the OpenMP runtime oneDNN uses
 //   ZooNet                    the CPU engine (no file formats)
@@ -44,9 +45,11 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // The libhdf5 helper process's entry (a load-time constructor), memfd, process_vm_readv.
+        .target(name: "CZooHelper"),
         .target(
             name: "ZooFormat",
-            dependencies: ["CZlib", "CLibDeflate", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CZlib", "CLibDeflate", "CHDF5", "CZooHelper", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CZooKernels", linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "ZooNet", dependencies: ["CDNNL", "CZooKernels"]),
         .target(

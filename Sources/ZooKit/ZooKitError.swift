@@ -43,8 +43,10 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case settingsConflict(Setting, Setting)
     /// Something the inputs do not say, which a setting must supply; `reason` says what is missing.
     case settingRequired(Setting, reason: String)
-    /// A fine-tuning checkpoint written by another run (another model, data or options).
-    case checkpointOfAnotherRun(path: String)
+    /// A fine-tuning checkpoint written by another run (another model, data or options);
+    /// `differences` names the settings that differ (`optimizer.momentum: 0.9 in the checkpoint,
+    /// 0.5 now`), empty when the checkpoint records no settings to compare.
+    case checkpointOfAnotherRun(path: String, differences: [String])
     /// An invalid request that no single setting explains (data that does not fit the model, …).
     case invalidRequest(String)
 
@@ -183,8 +185,11 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name(setting)) and \(name(other)) exclude each other"
         case .settingRequired(let setting, let reason):
             return "\(reason): set \(name(setting))"
-        case .checkpointOfAnotherRun(let path):
-            return "\(path) is a checkpoint of another run (different model, data or options): remove it, or do not set \(name(.resume))"
+        case .checkpointOfAnotherRun(let path, let differences):
+            let what = differences.isEmpty
+                ? " (different model, data or options; it records no settings to compare)"
+                : ": " + differences.prefix(12).joined(separator: "; ") + (differences.count > 12 ? "; and \(differences.count - 12) more" : "")
+            return "\(path) is a checkpoint of another run\(what). Remove it, or do not set \(name(.resume))"
         case .invalidRequest(let message):
             return message
         }

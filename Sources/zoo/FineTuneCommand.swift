@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import ZooFormat
 import ZooKit
@@ -236,9 +235,7 @@ struct FineTuneCommand: ParsableCommand {
                 printWarning("--patience needs validation data (--val, --val-per-class or --val-split): early stopping is off")
             }
             let progress = quiet || json ? nil : ProgressReporter(write: { FileHandle.standardError.write(Data($0.utf8)) })
-            let result = try FineTuner.run(
-                transfer, training: training, validation: validation, options: fineTune, progress: progress,
-                fingerprint: fingerprint(training: training, validation: validation))
+            let result = try FineTuner.run(transfer, training: training, validation: validation, options: fineTune, progress: progress)
             let warnings = transfer.warnings.map { $0.message(naming: flag(for:)) }
             for warning in warnings.dropFirst(shown) { printWarning(warning) }
 
@@ -271,15 +268,6 @@ struct FineTuneCommand: ParsableCommand {
             if let out { print("  weights written to \(out)") }
             if let run = result.tensorBoardRun, let tensorboard { print("  TensorBoard logs in \(run) (tensorboard --logdir \(tensorboard))") }
         }
-    }
-
-    /// Identifies the run for --resume: the model, the data and every option that changes training.
-    func fingerprint(training: LabeledData, validation: LabeledData?) -> String {
-        let text = [modelOptions.model, data, val ?? "", dataOptions.classes ?? "", "\(dataOptions.perClass ?? 0)", "\(dataOptions.seed)",
-                    freeze ?? "", freezeBelow ?? "", "\(newHead ?? 0)", "\(dropLayers)", optimizer.rawValue, "\(learningRate)", schedule.rawValue,
-                    "\(epochs)", "\(batchSize)", "\(training.count)", "\(validation?.count ?? 0)", "\(fromScratch)", "\(unfreezeAfter ?? 0)"]
-            .joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 }
 

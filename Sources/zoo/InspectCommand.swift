@@ -40,8 +40,9 @@ struct InspectCommand: ParsableCommand {
         try reportingFailures {
             let archive = try TensorArchive.open(file)
             let options = InspectOptions(checksums: checksums, statistics: stats)
+            let (inspected, unreadable) = try archive.inspect(options)
             if json {
-                var report = try archive.inspectJSON(options)
+                var report = try archive.inspectJSON(options, inspection: (inspected, unreadable))
                 // What the engine cannot run, grouped by class (the catalog lives in ZooKit).
                 if let graph = try archive.kerasGraph(), case .object(var members) = report,
                    let index = members.firstIndex(where: { $0.key == "model" }), case .object(var model) = members[index].value {
@@ -60,26 +61,34 @@ struct InspectCommand: ParsableCommand {
                 }
                 print(report.prettyText)
             } else {
-                print(try table(archive, options))
+                print(try table(archive, inspected, unreadable, options))
+            }
+            // Datasets that could not be read (an HDF5 chunk failing its checksum, a missing filter):
+            // the rest of the file is fine, so this is a warning, not a failure (`zoo verify` fails).
+            let failed = archive.skipped.filter { $0.name != nil } + unreadable
+            if !failed.isEmpty {
+                let noun = failed.count == 1 ? "dataset" : "datasets"
+                printWarning("\(file): \(failed.count) \(noun) cannot be read (listed as skipped): " + failed.map(\.path).joined(separator: ", "))
             }
         }
     }
 
-    private func table(_ archive: TensorArchive, _ options: InspectOptions) throws -> String {
+    private func table(_ archive: TensorArchive, _ inspected: [InspectedTensor], _ unreadable: [SkippedEntry], _ options: InspectOptions) throws -> String {
         var columns: [(String, TextTable.Alignment)] = [("NAME", .left), ("DTYPE", .left), ("SHAPE", .left), ("SIZE", .right)]
         if options.statistics { columns += [("MIN", .right), ("MAX", .right), ("MEAN", .right), ("STD", .right)] }
         if options.checksums { columns.append(("SHA256", .left)) }
         var table = TextTable(columns)
-        for tensor in archive.tensors {
+        for item in inspected {
+            let tensor = item.tensor
             var row = [tensor.name, tensor.dtype.name, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", formatBytes(tensor.byteCount)]
             if options.statistics {
-                if tensor.dtype.isNumeric, let statistics = try TensorStatistics(tensor) {
+                if let statistics = item.statistics {
                     row += [statistics.minimum, statistics.maximum, statistics.mean, statistics.standardDeviation].map(formatNumber)
                 } else {
                     row += ["-", "-", "-", "-"]
                 }
             }
-            if options.checksums { row.append(try tensor.sha256()) }
+            if let digest = item.sha256 { row.append(digest) }
             table.append(row)
         }
         var lines = ["\(archive.file) (\(archive.format.name))"]
@@ -94,10 +103,12 @@ struct InspectCommand: ParsableCommand {
                 lines.append("  \(error.description)")
             }
         }
-        for entry in archive.skipped { lines.append("  skipped \(entry.path): \(entry.reason)") }
+        for entry in archive.skipped + unreadable { lines.append("  skipped \(entry.path): \(entry.reason)") }
         lines.append(table.rendered)
-        let noun = archive.tensors.count == 1 ? "tensor" : "tensors"
-        lines.append("\(archive.tensors.count) \(noun), \(formatCount(archive.elementCount)) parameters, \(formatBytes(archive.byteCount))")
+        let noun = inspected.count == 1 ? "tensor" : "tensors"
+        let elements = inspected.reduce(0) { $0 + $1.tensor.elementCount }
+        let bytes = inspected.reduce(0) { $0 + $1.tensor.byteCount }
+        lines.append("\(inspected.count) \(noun), \(formatCount(elements)) parameters, \(formatBytes(bytes))")
         return lines.joined(separator: "\n")
     }
 }

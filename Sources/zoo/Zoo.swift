@@ -17,6 +17,7 @@ struct Zoo: ParsableCommand {
         subcommands: [
             InspectCommand.self, ConvertCommand.self, ListCommand.self, ShowCommand.self, ImportCommand.self,
             FetchCommand.self, AssignCommand.self, FineTuneCommand.self, EvaluateCommand.self, PredictCommand.self,
+            VerifyCommand.self,
         ]
     )
 }

@@ -55,7 +55,7 @@ import ZooKit
         options.checkpoint = temporary.root + "/run.safetensors"
         options.tensorBoard = TensorBoardOptions(directory: temporary.root + "/logs", histograms: true)
         let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
-        let result = try FineTuner.run(transfer, training: training, validation: validation, options: options, fingerprint: "run")
+        let result = try FineTuner.run(transfer, training: training, validation: validation, options: options)
         let run = try #require(result.tensorBoardRun)
         let name = URL(fileURLWithPath: run).lastPathComponent
         #expect(name.hasPrefix("seed-") && name.count == "seed-20261121-143005".count)
@@ -88,13 +88,13 @@ import ZooKit
         options.batchSize = 8
         options.tensorBoard = TensorBoardOptions(directory: temporary.root + "/logs", runName: "uninterrupted")
         let reference = try FineTuner.run(try TransferNetwork.build(from: pretrained, options: transferOptions),
-                                          training: training, validation: validation, options: options, fingerprint: "run")
+                                          training: training, validation: validation, options: options)
 
         options.tensorBoard = TensorBoardOptions(directory: temporary.root + "/logs")
         options.checkpoint = temporary.root + "/run.safetensors"
         options.epochs = 3
         let first = try FineTuner.run(try TransferNetwork.build(from: pretrained, options: transferOptions),
-                                      training: training, validation: validation, options: options, fingerprint: "run")
+                                      training: training, validation: validation, options: options)
         let run = try #require(first.tensorBoardRun)
         // As if killed while logging epoch 4, after logging epoch 3 that no checkpoint holds.
         let file = try #require(EventFileReader.eventFiles(in: run + "/train").first)
@@ -107,7 +107,7 @@ import ZooKit
         options.epochs = 5
         options.resume = true
         let resumed = try FineTuner.run(try TransferNetwork.build(from: pretrained, options: transferOptions),
-                                        training: training, validation: validation, options: options, fingerprint: "run")
+                                        training: training, validation: validation, options: options)
         #expect(resumed.resumedFromEpoch == 2)
         #expect(resumed.tensorBoardRun == run)  // the same run folder, found through the checkpoint
         let logged = try Logged(run: run)

@@ -137,20 +137,55 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         fineTune.epochs = 3
         fineTune.checkpoint = checkpoint
         let first = try TransferNetwork.build(from: pretrained, options: options)
-        _ = try FineTuner.run(first, training: data, validation: nil, options: fineTune, fingerprint: "run-a")
+        _ = try FineTuner.run(first, training: data, validation: nil, options: fineTune)
         let saved = try TensorArchive.open(checkpoint)
         #expect(saved.metadata["zoo_epoch"] == "2")
         #expect(try saved.tensor(named: "new_outputs/kernel").floats() == first.network.variable(named: "new_outputs/kernel").values)
         fineTune.resume = true
         fineTune.epochs = 5
         let second = try TransferNetwork.build(from: pretrained, options: options)
-        let resumed = try FineTuner.run(second, training: data, validation: nil, options: fineTune, fingerprint: "run-a")
+        let resumed = try FineTuner.run(second, training: data, validation: nil, options: fineTune)
         #expect(resumed.resumedFromEpoch == 2)
         #expect(resumed.epochs.map(\.epoch) == [3, 4])
-        let error = try #require(throws: ZooKitError.self) {
-            try FineTuner.run(try TransferNetwork.build(from: pretrained, options: options), training: data, validation: nil, options: fineTune, fingerprint: "run-b")
+        // Another run: settings the old CLI fingerprint missed (momentum, dropout, the head
+        // initializer) are part of it now, and the refusal names them; so are the data.
+        var otherOptimizer = fineTune
+        otherOptimizer.optimizer.momentum = 0.5
+        var otherTransfer = options
+        otherTransfer.headInitializer = .he
+        let refusals: [(TransferOptions, FineTuneOptions, LabeledData, String)] = [
+            (options, otherOptimizer, data, "optimizer.momentum: 0.9 in the checkpoint, 0.5 now"),
+            (otherTransfer, fineTune, data, "transfer.headInitializer: glorot in the checkpoint, he now"),
+            (options, fineTune, blobs(classes: 3, perClass: 10, width: 20, seed: 5), "data.training: "),
+        ]
+        for (transferOptions, tuneOptions, trainingData, difference) in refusals {
+            let error = try #require(throws: ZooKitError.self) {
+                try FineTuner.run(try TransferNetwork.build(from: pretrained, options: transferOptions), training: trainingData, validation: nil, options: tuneOptions)
+            }
+            #expect(error.description.contains("checkpoint of another run: "), "\(error)")
+            #expect(error.description.contains(difference), "\(error)")
         }
-        #expect(error.description.contains("checkpoint of another run"))
+    }
+
+    @Test func fingerprintCoversEverySettingButWhereAndHowLong() throws {
+        let (temporary, pretrained) = try seedModel()
+        defer { temporary.remove() }
+        let transfer = try TransferNetwork.build(from: pretrained, options: TransferOptions())
+        let data = blobs(classes: 3, perClass: 4, width: 20, seed: 1)
+        var options = FineTuneOptions()
+        let base = RunFingerprint(transfer: transfer, training: data, validation: nil, options: options)
+        for key in ["optimizer.momentum", "optimizer.clipNorm", "optimizer.weightDecay", "batchSize", "patience", "unfreeze",
+                    "unfreezeLearningRate", "seed", "transfer.dropout", "transfer.batchNormMomentum", "transfer.l1", "transfer.l2",
+                    "transfer.headInitializer", "transfer.freeze", "network.variables", "data.training", "data.validation"] {
+            #expect(base.settings[key] != nil, "\(key) is not in the fingerprint")
+        }
+        options.checkpoint = "/elsewhere.safetensors"
+        options.resume = true
+        options.epochs = 500
+        #expect(RunFingerprint(transfer: transfer, training: data, validation: nil, options: options).digest == base.digest)
+        options.optimizer.clipValue = 1
+        let clipped = RunFingerprint(transfer: transfer, training: data, validation: nil, options: options)
+        #expect(clipped.differences(from: base.settings) == ["optimizer.clipValue: none in the checkpoint, 1.0 now"])
     }
 
     /// A run stopped after some epochs and continued with --resume ends with exactly the
@@ -169,12 +204,12 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         fineTune.unfreezeAfter = unfreezeAfter
         fineTune.checkpoint = temporary.root + "/uninterrupted.safetensors"
         let uninterrupted = try TransferNetwork.build(from: pretrained, options: options)
-        _ = try FineTuner.run(uninterrupted, training: data, validation: nil, options: fineTune, fingerprint: "run")
+        _ = try FineTuner.run(uninterrupted, training: data, validation: nil, options: fineTune)
         // The same run, stopped after 3 epochs (the checkpoint then holds epoch 2), then resumed.
         fineTune.checkpoint = temporary.root + "/interrupted.safetensors"
         fineTune.epochs = 3
         _ = try FineTuner.run(try TransferNetwork.build(from: pretrained, options: options), training: data, validation: nil,
-                              options: fineTune, fingerprint: "run")
+                              options: fineTune)
         let saved = try TensorArchive.open(fineTune.checkpoint!)
         #expect(saved.metadata["zoo_iterations"] == String(unfreezeAfter == nil ? 12 : 4))  // 4 steps per epoch
         #expect(saved.tensors.contains { $0.name == "optimizer/new_outputs/kernel/1" })
@@ -186,7 +221,7 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         fineTune.epochs = 5
         fineTune.resume = true
         let continued = try TransferNetwork.build(from: pretrained, options: options)
-        let result = try FineTuner.run(continued, training: data, validation: nil, options: fineTune, fingerprint: "run")
+        let result = try FineTuner.run(continued, training: data, validation: nil, options: fineTune)
         #expect(result.resumedFromEpoch == 2)
         #expect(result.epochs.map(\.epoch) == [3, 4])
         for variable in uninterrupted.network.variables {

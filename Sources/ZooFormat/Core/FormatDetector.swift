@@ -13,6 +13,8 @@ public enum FormatDetector {
             return PyTorchZipReader.isTorchArchive(file) ? .pytorch : .npz
         }
         if head.starts(with: PyTorchLegacyReader.magic) { return .pytorch }
+        // HDF5 after a user block (whose bytes are the user's: checked before guessing safetensors).
+        if HDF5Reader.superblockOffset(bytes) != nil { return .hdf5 }
         // A TensorFlow .index (an SSTable) is known by the magic ending its footer.
         if SSTable.hasMagic(bytes) { return .tfCheckpoint }
         // safetensors: an 8-byte little-endian header length, then '{'.

@@ -1,5 +1,5 @@
 /// Where in a file a problem was found.
-public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
+public enum FileLocation: Sendable, Equatable, Codable, CustomStringConvertible {
     /// A byte offset from the start of the file.
     case offset(Int)
     /// A named entry: a tensor name, a zip member, a JSON key.
@@ -21,9 +21,9 @@ public enum FileLocation: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Each error names the file; the `reason` carries where the problem is, what
 /// was expected and what was found. `description` is the one place that words them.
-public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     /// What went wrong, with where and what was expected and found.
-    public enum Reason: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable, Codable {
         /// The path does not exist.
         case notFound
         /// The file exists but cannot be opened, mapped or read; `message` is the OS's.
@@ -54,6 +54,14 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         case library(at: FileLocation, message: String)
         /// A request the format cannot represent (a name or dtype it has no place for).
         case cannotRepresent(what: String, why: String)
+        /// A tensor the file lists but that cannot be read (an HDF5 dataset whose chunk fails
+        /// its checksum, whose filter is missing, …); the rest of the file can.
+        case unreadableTensor(name: String, path: String, reason: String)
+        /// A format library crashed or hung on the file (in its helper process) while reading `path`.
+        case libraryFailed(library: String, path: String, detail: String)
+        /// Memory for `what` could not be allocated (more than this machine has, or than the
+        /// process may use): the file claims more data than can be held.
+        case outOfMemory(what: String, bytes: Int)
     }
 
     /// The path of the file, as the user gave it.
@@ -120,6 +128,12 @@ public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(at): \(message)"
         case .cannotRepresent(let what, let why):
             return "cannot write \(what): \(why)"
+        case .unreadableTensor(let name, let path, let reason):
+            return "tensor '\(name)' at '\(path)' cannot be read: \(reason)"
+        case .outOfMemory(let what, let bytes):
+            return "cannot allocate \(bytes) bytes for \(what) (more than this machine's memory or the process's limit)"
+        case .libraryFailed(let library, let path, let detail):
+            return "\(library) failed on malformed input while reading '\(path)' (\(detail))"
         }
     }
 }

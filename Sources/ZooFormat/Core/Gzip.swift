@@ -18,7 +18,7 @@ enum Gzip {
         guard declared / Deflate.maximumRatio <= file.count else {
             throw reader.malformed(file.count - 4, expected: "an uncompressed size deflate can reach from \(file.count) bytes", found: "\(declared)")
         }
-        let output = HeapBuffer(count: declared)
+        let output = try HeapBuffer(checkedCount: declared, file: file.path, what: "the decompressed file")
         var stream = z_stream()
         // 16 + 15: a gzip wrapper around a 32 KiB-window deflate stream.
         guard inflateInit2_(&stream, 16 + 15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

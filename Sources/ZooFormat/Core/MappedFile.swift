@@ -18,6 +18,8 @@ public final class MappedFile: @unchecked Sendable {
     private let buffer: HeapBuffer?
     /// The open file behind the mapping (for `read(into:offset:)`), or -1.
     private let descriptor: Int32
+    /// The zip CRC-32s of stored members read in place from this file (see `StoredMemberChecks`).
+    let storedMembers = StoredMemberChecks()
 
     /// Maps `path` read-only.
     /// - Throws: `FormatError` `.notFound` or `.unreadable` with the OS's message.
@@ -70,19 +72,41 @@ public final class MappedFile: @unchecked Sendable {
     /// guaranteed about `destination`) when the bytes are not a file mapping or a
     /// read fails; the caller then copies from `bytes`.
     func read(into destination: UnsafeMutableRawBufferPointer, offset: Int) -> Bool {
+        var ignored: UInt32 = 0
+        return read(into: destination, offset: offset, crc: &ignored, summing: false)
+    }
+
+    /// `read(into:offset:)` that also continues the CRC-32 `crc` over the bytes read, a
+    /// block at a time while the block is still in cache (one pass over memory, not two).
+    func read(into destination: UnsafeMutableRawBufferPointer, offset: Int, crc: inout UInt32) -> Bool {
+        read(into: destination, offset: offset, crc: &crc, summing: true)
+    }
+
+    private func read(into destination: UnsafeMutableRawBufferPointer, offset: Int, crc: inout UInt32, summing: Bool) -> Bool {
         guard descriptor >= 0, offset >= 0, offset <= bytes.count - destination.count, let base = destination.baseAddress else { return false }
+        // Blocks of 256 KiB: read, then summed while they sit in L2.
+        let block = summing ? 256 << 10 : destination.count
         var done = 0
         while done < destination.count {
-            let got = pread(descriptor, base + done, destination.count - done, off_t(offset + done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { return false }
-            done += got
+            let wanted = min(block, destination.count - done)
+            var got = 0
+            while got < wanted {
+                let step = pread(descriptor, base + done + got, wanted - got, off_t(offset + done + got))
+                if step < 0 && errno == EINTR { continue }
+                guard step > 0 else { return false }
+                got += step
+            }
+            if summing { crc = Deflate.crc32(UnsafeRawBufferPointer(start: base + done, count: wanted), initial: crc) }
+            done += wanted
         }
         return true
     }
 
     /// The file's size in bytes.
     public var count: Int { bytes.count }
+
+    /// Whether the bytes are held in memory (a decompressed `.gz`) rather than mapped from `path`.
+    var isInMemory: Bool { buffer != nil }
 
     /// Drops the pages of `count` bytes at `offset` from this process's
     /// mapping (the data stays in the page cache and is faulted back in on

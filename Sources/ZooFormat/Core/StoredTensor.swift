@@ -125,12 +125,21 @@ public struct StoredTensor: Sendable {
     }
 
     /// The bytes as stored: the whole source (which may hold more than the tensor, for views).
+    /// - Throws: `.checksumMismatch` when they lie in a stored zip member whose CRC-32 does
+    ///   not match (checked at the first read), and the source's read errors.
     public func storedBytes() throws -> TensorBytes {
         switch source {
-        case .mapped(let file, let offset, let count): TensorBytes(file: file, offset: offset, count: count)
+        case .mapped(let file, let offset, let count):
+            try Self.verifiedView(file, offset: offset, count: count)
         case .loader(let count, let load, _):
             try checkedLoad(expected: count, load)
         }
+    }
+
+    /// A view of mapped bytes after the stored zip members they lie in are verified.
+    static func verifiedView(_ file: MappedFile, offset: Int, count: Int) throws -> TensorBytes {
+        try file.storedMembers.verify(file, offset: offset, count: count)
+        return TensorBytes(file: file, offset: offset, count: count)
     }
 
     private func checkedLoad(expected: Int, _ load: () throws -> TensorBytes) throws -> TensorBytes {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The file formats Zoo reads, each detected by its magic bytes.
 public enum TensorFileFormat: String, Sendable, CaseIterable {
     /// NumPy `.npy`: one array (`np.save`).
@@ -65,6 +69,9 @@ public struct TensorArchive: Sendable {
     /// - Throws: `.noSuchTensor` with the closest existing name as a hint.
     public func tensor(named name: String) throws -> StoredTensor {
         if let found = tensors.first(where: { $0.name == name }) { return found }
+        if let unreadable = skipped.first(where: { $0.name == name }) {
+            throw FormatError(file: file, .unreadableTensor(name: name, path: unreadable.path, reason: unreadable.reason))
+        }
         throw FormatError(file: file, .noSuchTensor(name: name, hint: closestName(to: name, among: tensors.map(\.name))))
     }
 
@@ -86,14 +93,20 @@ public struct TensorArchive: Sendable {
         }
         var file = try MappedFile(path: path)
         if file.bytes.starts(with: Gzip.magic) { file = try Gzip.decompress(file) }
+        return try open(mapped: file)
+    }
+
+    /// Reads `file` (a tensor file, not a TensorFlow checkpoint) by the format its magic names;
+    /// HDF5-based formats through libhdf5's helper process (see `HDF5Isolation`).
+    static func open(mapped file: MappedFile) throws -> TensorArchive {
         switch try FormatDetector.detect(file) {
         case .npy: return try NPYReader.open(file)
         case .npz: return try NPZReader.open(file)
         case .safetensors: return try SafetensorsReader.open(file)
-        case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Reader.open(file)
-        case .keras: return try KerasArchiveReader.open(file)
+        case .hdf5, .keras2H5, .keras3WeightsH5: return try HDF5Isolation.open(file) { try HDF5Reader.open(file) }
+        case .keras: return try HDF5Isolation.open(file) { try KerasArchiveReader.open(file) }
+        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: file.path, index: file.path, file: file.path)
         case .idx: return try IDXReader.open(file)
-        case .tfCheckpoint: return try TFCheckpointReader.open(prefix: path, index: path, file: path)
         case .pytorch:
             return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
         }
@@ -101,18 +114,30 @@ public struct TensorArchive: Sendable {
 }
 
 /// Something in a file that is not a tensor Zoo reads, with the reason.
-public struct SkippedEntry: Sendable, Equatable {
+public struct SkippedEntry: Sendable, Equatable, Codable {
     /// Where it sits in the file.
     public let path: String
     /// Why it is not a tensor (a string dataset, an external link, …).
     public let reason: String
+    /// The tensor name it would have had, when it is a dataset that could not be read
+    /// (a load asking for it fails with `reason`).
+    public let name: String?
 
-    /// An entry at `path` left out for `reason`.
-    public init(path: String, reason: String) {
+    /// An entry at `path` left out for `reason` (`name`: the tensor it would have been).
+    public init(path: String, reason: String, name: String? = nil) {
         self.path = path
         self.reason = reason
+        self.name = name
     }
 }
+
+/// Physical memory of this machine in bytes: no single tensor or inflated member is allocated beyond it.
+let physicalMemory: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return Int.max / 4 }
+    return pages.multipliedReportingOverflow(by: size).overflow ? Int.max / 4 : pages * size
+}()
 
 /// The candidate with the smallest edit distance to `name`, if reasonably close.
 public func closestName(to name: String, among candidates: [String]) -> String? {

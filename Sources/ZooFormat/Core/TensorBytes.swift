@@ -61,6 +61,18 @@ final class HeapBuffer: @unchecked Sendable {
         adviseHugePages(pointer, count: count)
     }
 
+    /// Allocates `count` bytes for `what` of `file`, or throws when the allocation fails
+    /// (past physical memory, or the process's address-space limit), instead of trapping.
+    init(checkedCount count: Int, file: String, what: String) throws {
+        var base: UnsafeMutableRawPointer?
+        guard count <= physicalMemory, posix_memalign(&base, 64, max(count, 1)) == 0, let base else {
+            throw FormatError(file: file, .outOfMemory(what: what, bytes: count))
+        }
+        self.count = count
+        pointer = base
+        adviseHugePages(pointer, count: count)
+    }
+
     deinit { pointer.deallocate() }
 
     var bytes: TensorBytes {

@@ -58,6 +58,22 @@ extension StoredTensor {
     /// smaller ones are copied from the mapping (a system call would cost more).
     static let directReadThreshold = 1 << 16
 
+    /// `pread`s the bytes at `offset` into `raw`; when they end a stored zip member not yet
+    /// verified, its CRC-32 is computed in the same pass (the member's head, an `.npy` header,
+    /// summed from the mapping first). False when the file cannot be read that way.
+    /// - Throws: `.checksumMismatch` for a member whose CRC does not match.
+    private static func directRead(_ mapped: MappedFile, offset: Int, into raw: UnsafeMutableRawBufferPointer) throws -> Bool {
+        let checks = mapped.storedMembers
+        guard let (index, region) = checks.fusableRegion(offset: offset, count: raw.count) else {
+            try checks.verify(mapped, offset: offset, count: raw.count)
+            return mapped.read(into: raw, offset: offset)
+        }
+        var crc = Deflate.crc32(UnsafeRawBufferPointer(rebasing: mapped.bytes[region.start..<offset]))
+        guard mapped.read(into: raw, offset: offset, crc: &crc) else { return false }
+        try checks.record(crc, for: index, region, mapped)
+        return true
+    }
+
     private func readConverted<Output: BinaryFloatingPoint>(into destination: UnsafeMutableBufferPointer<Output>) throws {
         guard dtype.isNumeric else {
             throw FormatError(file: file, .unsupportedDType(tensor: name, dtype: dtype.name))
@@ -71,7 +87,7 @@ extension StoredTensor {
             let raw = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(output), count: byteCount)
             switch source {
             case .mapped(let mapped, let offset, _) where byteCount >= Self.directReadThreshold:
-                if mapped.read(into: raw, offset: offset) { return }
+                if try Self.directRead(mapped, offset: offset, into: raw) { return }
             case .loader(let count, _, let readInto?) where count == byteCount:
                 try readInto(raw)
                 return

@@ -4,7 +4,10 @@ import CHDF5
 struct HDF5DatasetInfo {
     enum Content {
         case numeric(DType, ByteOrder)
+        /// Not a tensor (strings, references, …).
         case skipped(reason: String)
+        /// A tensor that cannot be read (its filter is missing).
+        case unreadable(reason: String)
     }
 
     let content: Content
@@ -14,6 +17,12 @@ struct HDF5DatasetInfo {
     let contiguousOffset: Int?
     /// Bytes of storage allocated in the file.
     let storageSize: Int
+    /// Whether the data is chunked (possibly filtered), rather than contiguous or compact.
+    var isChunked = false
+    /// Whether a filter (compression, checksum) applies to the stored data.
+    var isFiltered = false
+    /// Whether its chunks carry a fletcher32 checksum (checked by libhdf5 on every read).
+    var isChecksummed = false
 }
 
 extension HDF5File {
@@ -49,13 +58,26 @@ extension HDF5File {
                 if H5Pget_external_count(properties.id) > 0 {
                     return HDF5DatasetInfo(content: .skipped(reason: "external storage (its data lives in another file)"), shape: shape, contiguousOffset: nil, storageSize: 0)
                 }
+                if let missing = HDF5Filters.missingFilter(properties.id, dataset: dataset.id) {
+                    return HDF5DatasetInfo(content: .unreadable(reason: missing), shape: shape, contiguousOffset: nil, storageSize: storage)
+                }
                 var offset: Int?
                 if layout == H5D_CONTIGUOUS, H5Pget_nfilters(properties.id) == 0 {
                     let address = H5Dget_offset(dataset.id)
                     if address != zoo_haddr_undef(), address <= haddr_t(Int.max) { offset = Int(address) }
                     _ = HDF5.currentStack()
                 }
-                return HDF5DatasetInfo(content: content, shape: shape, contiguousOffset: offset, storageSize: storage)
+                var info = HDF5DatasetInfo(content: content, shape: shape, contiguousOffset: offset, storageSize: storage)
+                info.isChunked = layout == H5D_CHUNKED
+                info.isFiltered = H5Pget_nfilters(properties.id) > 0
+                for index in 0..<max(0, H5Pget_nfilters(properties.id)) {
+                    var flags: UInt32 = 0, valueCount = 0, config: UInt32 = 0
+                    if H5Pget_filter2(properties.id, UInt32(index), &flags, &valueCount, nil, 0, nil, &config) == H5Z_FILTER_FLETCHER32 {
+                        info.isChecksummed = true
+                    }
+                }
+                _ = HDF5.currentStack()
+                return info
             }
         }
     }

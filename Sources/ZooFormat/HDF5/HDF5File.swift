@@ -59,6 +59,7 @@ final class HDF5File: @unchecked Sendable {
 
     /// Runs `body`, turning an `HDF5Error` into a `FormatError` for `path`.
     static func wrap<T>(_ path: String, at location: FileLocation = .offset(0), _ body: () throws -> T) throws -> T {
+        HDF5HelperServer.noteLocation(location)
         do {
             return try body()
         } catch let error as HDF5Error {

@@ -11,6 +11,7 @@ enum HDF5 {
     private static let initialized: Bool = {
         H5open()
         zoo_silence_errors()
+        HDF5Filters.addPluginDirectories()
         return true
     }()
 

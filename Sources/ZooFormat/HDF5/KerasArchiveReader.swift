@@ -19,15 +19,14 @@ enum KerasArchiveReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let reader = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(reader)
+        directory.registerStoredMembers(of: file)
         func member(_ name: String) throws -> TensorBytes? {
             guard let entry = directory.entries.first(where: { $0.name == name }) else { return nil }
             let data = TensorBytes(file: file, offset: entry.dataOffset, count: entry.compressedSize)
             switch entry.method {
-            case .stored: return data
+            case .stored: return try StoredTensor.verifiedView(file, offset: entry.dataOffset, count: entry.compressedSize)
             case .deflated:
-                guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-                    throw FormatError(file: file.path, .malformed(at: .key(name), expected: "an uncompressed size deflate can reach", found: "\(entry.uncompressedSize)"))
-                }
+                try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: name)
                 return try Deflate.inflate(data.buffer, outputCount: entry.uncompressedSize, crc: entry.crc32, file: file.path, member: name)
             }
         }

@@ -19,9 +19,18 @@ public struct InspectOptions: Sendable {
 
 extension TensorArchive {
     /// The `inspect --json` object for this archive.
+    ///
+    /// Tensors that cannot be read (see `inspect(_:)`) are listed under `"skipped"` with the reason.
     public func inspectJSON(_ options: InspectOptions = InspectOptions()) throws -> JSONValue {
+        try inspectJSON(options, inspection: try inspect(options))
+    }
+
+    /// The `inspect --json` object from an `inspect(_:)` already made with the same `options`.
+    public func inspectJSON(_ options: InspectOptions, inspection: (tensors: [InspectedTensor], unreadable: [SkippedEntry])) throws -> JSONValue {
+        let (inspected, unreadable) = inspection
         var tensorObjects: [JSONValue] = []
-        for tensor in tensors {
+        for item in inspected {
+            let tensor = item.tensor
             var members: [(key: String, value: JSONValue)] = [
                 ("name", .string(tensor.name)),
                 ("dtype", .string(tensor.dtype.name)),
@@ -30,9 +39,9 @@ extension TensorArchive {
             ]
             if let path = tensor.path, path != tensor.name { members.append(("path", .string(path))) }
             for (key, value) in tensor.attributes.sorted(by: { $0.key < $1.key }) { members.append((key, .string(value))) }
-            if options.checksums { members.append(("sha256", .string(try tensor.sha256()))) }
+            if let digest = item.sha256 { members.append(("sha256", .string(digest))) }
             if options.statistics, tensor.dtype.isNumeric {
-                if let statistics = try TensorStatistics(tensor) {
+                if let statistics = item.statistics {
                     members += [
                         ("min", .double(statistics.minimum)), ("max", .double(statistics.maximum)),
                         ("mean", .double(statistics.mean)), ("std", .double(statistics.standardDeviation)),
@@ -72,10 +81,10 @@ extension TensorArchive {
             ("format", .string(format.name)),
             ("metadata", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("tensors", .array(tensorObjects)),
-            ("skipped", .array(skipped.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
-            ("tensor_count", .integer(tensors.count)),
-            ("parameters", .integer(elementCount)),
-            ("total_bytes", .integer(byteCount)),
+            ("skipped", .array((skipped + unreadable).map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
+            ("tensor_count", .integer(inspected.count)),
+            ("parameters", .integer(inspected.reduce(0) { $0 + $1.tensor.elementCount })),
+            ("total_bytes", .integer(inspected.reduce(0) { $0 + $1.tensor.byteCount })),
         ] + (model.isEmpty ? [] : [("model", .object(model))]))
     }
 }

@@ -18,20 +18,29 @@ public struct JSONParser {
     private var position = 0
     private var depth = 0
     private let maximumDepth: Int
+    private var values = 0
+    private let maximumValues: Int
 
-    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int) {
+    /// The most values (numbers, strings, containers) one document may hold: a 100 MB header
+    /// of `1,1,1,…` would otherwise build a tree of about 1.6 GB.
+    public static let defaultMaximumValues = 1 << 22
+
+    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int, maximumValues: Int) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.maximumValues = maximumValues
     }
 
     /// Parses one JSON value filling all of `bytes` (surrounding whitespace allowed).
     /// - Parameters:
     ///   - bytes: UTF-8 JSON text.
     ///   - maximumDepth: the deepest nesting of arrays and objects accepted.
+    ///   - maximumValues: the most values (of any kind, nested ones included) accepted.
     /// - Returns: the value.
-    /// - Throws: ``Failure`` at the first byte that does not fit the grammar, or past `maximumDepth`.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 128) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+    /// - Throws: ``Failure`` at the first byte that does not fit the grammar, past `maximumDepth`
+    ///   or past `maximumValues`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 128, maximumValues: Int = defaultMaximumValues) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth, maximumValues: maximumValues)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -74,6 +83,8 @@ public struct JSONParser {
 
     private mutating func parseValue() throws(Failure) -> JSONValue {
         guard let byte = current else { throw failure("a JSON value") }
+        values += 1
+        guard values <= maximumValues else { throw failure("at most \(maximumValues) values in the document") }
         switch byte {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()

@@ -3,13 +3,15 @@
 ///
 ///     np.savez("w.npz", **{"hidden1/kernel": k})   # member "hidden1/kernel.npy" → tensor "hidden1/kernel"
 ///
-/// Stored members are zero-copy views into the mapped archive. Deflated members
+/// Stored members are zero-copy views into the mapped archive, their CRC-32 checked at
+/// the first read (see `StoredMemberChecks`). Deflated members
 /// have only their `.npy` header inflated when the archive is opened; the data
 /// is inflated (and its CRC-32 checked) when the tensor is read.
 enum NPZReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let archive = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(archive)
+        directory.registerStoredMembers(of: file)
         var tensors: [StoredTensor] = []
         var skipped: [String] = []
         var seen: Set<String> = []
@@ -39,9 +41,7 @@ enum NPZReader {
                 .mapped(file, offset: entry.dataOffset + offset, count: count)
             }
         case .deflated:
-            guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-                throw FormatError(file: file.path, .malformed(at: .key(entry.name), expected: "an uncompressed size deflate can reach from \(entry.compressedSize) bytes", found: "\(entry.uncompressedSize)"))
-            }
+            try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: entry.name)
             // Inflate enough for the header; a longer header (up to 65535 bytes in
             // version 1.0, more in 2.0/3.0) asks for more.
             var prefix = try Deflate.inflatePrefix(compressed, limit: min(entry.uncompressedSize, 4096), file: file.path, member: entry.name)

@@ -26,6 +26,7 @@ enum PyTorchZipReader {
     static func open(_ file: MappedFile) throws -> TensorArchive {
         let archive = ByteReader(file.bytes, file: file.path)
         let directory = try ZipDirectory(archive)
+        directory.registerStoredMembers(of: file)
         var members: [String: ZipDirectory.Entry] = [:]
         for entry in directory.entries { members[entry.name] = entry }
         guard let pickle = directory.entries.filter({ $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") })
@@ -81,16 +82,14 @@ enum PyTorchZipReader {
     }
 
     private static func checkRatio(_ entry: ZipDirectory.Entry, _ file: MappedFile) throws {
-        guard entry.uncompressedSize / Deflate.maximumRatio <= entry.compressedSize + 1 else {
-            throw FormatError(file: file.path, .malformed(at: .key(entry.name), expected: "an uncompressed size deflate can reach from \(entry.compressedSize) bytes", found: "\(entry.uncompressedSize)"))
-        }
+        try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: entry.name)
     }
 
-    /// A member's bytes: a view when stored, inflated (and CRC-checked) when deflated.
+    /// A member's bytes, CRC-checked: a view when stored, inflated when deflated.
     static func bytes(of entry: ZipDirectory.Entry, in file: MappedFile) throws -> TensorBytes {
         switch entry.method {
         case .stored:
-            return TensorBytes(file: file, offset: entry.dataOffset, count: entry.uncompressedSize)
+            return try StoredTensor.verifiedView(file, offset: entry.dataOffset, count: entry.uncompressedSize)
         case .deflated:
             try checkRatio(entry, file)
             let member = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset..<entry.dataOffset + entry.compressedSize])

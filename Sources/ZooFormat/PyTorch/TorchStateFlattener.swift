@@ -12,7 +12,7 @@
 /// values visited are bounded (a pickle can make a list contain itself).
 struct TorchStateFlattener {
     static let maximumDepth = 64
-    static let maximumVisits = 1 << 22
+    static let maximumVisits = 1 << 20
 
     let file: String
     let location: FileLocation

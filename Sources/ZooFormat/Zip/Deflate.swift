@@ -15,13 +15,26 @@ enum Deflate {
     /// - Throws: `.malformed` naming `member` when the stream is corrupt, ends
     ///   early, yields a different size, or fails the CRC.
     static func inflate(_ input: UnsafeRawBufferPointer, outputCount: Int, crc expected: UInt32, file: String, member: String) throws -> TensorBytes {
-        let output = HeapBuffer(count: outputCount)
+        try checkSize(outputCount, from: input.count, file: file, member: member)
+        let output = try HeapBuffer(checkedCount: outputCount, file: file, what: "inflating '\(member)'")
         try inflateRaw(input, into: UnsafeMutableRawBufferPointer(start: output.pointer, count: outputCount), file: file, member: member)
         let actual = crc32(UnsafeRawBufferPointer(start: output.pointer, count: outputCount))
         guard actual == expected else {
             throw FormatError(file: file, .checksumMismatch(at: .key(member), expected: crcText(expected), found: crcText(actual)))
         }
         return output.bytes
+    }
+
+    /// Refuses a member whose declared size is out of proportion to its compressed bytes (a zip
+    /// bomb): more than DEFLATE's 1032:1 can produce, or more than this machine's memory.
+    /// - Throws: `.malformed` at the member naming both sizes.
+    static func checkSize(_ outputCount: Int, from inputCount: Int, file: String, member: String) throws {
+        guard outputCount / maximumRatio <= inputCount + 1 else {
+            throw FormatError(file: file, .malformed(at: .key(member), expected: "an uncompressed size deflate can reach from \(inputCount) bytes", found: "\(outputCount)"))
+        }
+        guard outputCount <= physicalMemory else {
+            throw FormatError(file: file, .malformed(at: .key(member), expected: "an uncompressed size within this machine's memory (\(physicalMemory) bytes)", found: "\(outputCount)"))
+        }
     }
 
     /// Decodes the raw DEFLATE stream `input` into exactly `output.count` bytes with libdeflate.

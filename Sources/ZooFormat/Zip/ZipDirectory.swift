@@ -67,6 +67,14 @@ struct ZipDirectory {
         self.entries = entries
     }
 
+    /// Registers every stored member with `file.storedMembers`, so that reading its bytes in
+    /// place checks its CRC-32 first.
+    func registerStoredMembers(of file: MappedFile) {
+        for entry in entries where entry.method == .stored {
+            file.storedMembers.register(name: entry.name, start: entry.dataOffset, count: entry.compressedSize, crc: entry.crc32)
+        }
+    }
+
     private static func checkedInt(_ value: UInt64, _ reader: ByteReader, _ offset: Int) throws -> Int {
         guard value <= UInt64(Int.max / 2) else {
             throw reader.malformed(offset, expected: "a size or offset within the file", found: "\(value)")

@@ -6,8 +6,9 @@ import ZooNet
 /// safetensors file, written atomically (a killed run leaves the previous checkpoint intact).
 ///
 /// Tensors: the network's variables by name, then the optimizer's slots as
-/// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the run's
-/// fingerprint), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
+/// `optimizer/<variable>/<slot index>` (Adam: 0 = m, 1 = v). Metadata: `zoo_run` (the digest of
+/// the run's `RunFingerprint`), `zoo_run_settings` (its settings as a JSON object, so a resume
+/// with other settings is told which), `zoo_epoch` (the last completed epoch, 0-based, counted over both phases),
 /// `zoo_phase`, `zoo_iterations` (optimizer steps in that phase), `zoo_learning_rate` and
 /// `zoo_optimizer_scalars` (`name=value` pairs separated by `;`), and `zoo_tensorboard_run` (the
 /// TensorBoard run folder's name, when the run logs one).
@@ -27,12 +28,12 @@ enum Checkpoint {
     }
 
     static func save(full network: Sequential, overrides: [VariableSnapshot], epoch: Int, phase: Int,
-                     optimizer: OptimizerState, to path: String, fingerprint: String, tensorBoardRun: String? = nil) throws {
+                     optimizer: OptimizerState, to path: String, fingerprint: RunFingerprint, tensorBoardRun: String? = nil) throws {
         var tensors = try network.weightTensors(overriding: overrides)
         tensors += try optimizer.slots.map { try StoredTensor($0, name: slotPrefix + $0.name) }
         let scalars = optimizer.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         var metadata = [
-            "zoo_epoch": String(epoch), "zoo_run": fingerprint, "zoo_phase": String(phase),
+            "zoo_epoch": String(epoch), "zoo_run": fingerprint.digest, "zoo_run_settings": fingerprint.json, "zoo_phase": String(phase),
             "zoo_iterations": String(optimizer.iterations), "zoo_learning_rate": String(optimizer.learningRate),
             "zoo_optimizer_scalars": scalars,
         ]
@@ -41,13 +42,17 @@ enum Checkpoint {
     }
 
     /// Assigns the checkpoint's variables and returns where to continue.
-    /// - Throws: `invalidRequest` when the checkpoint belongs to another run or its optimizer
-    ///   metadata is malformed.
-    static func restore(_ path: String, into network: Sequential, fingerprint: String) throws -> Resumed {
+    /// - Throws: `invalidRequest` when the checkpoint belongs to another run (naming the settings
+    ///   that differ) or its metadata is malformed.
+    static func restore(_ path: String, into network: Sequential, fingerprint: RunFingerprint) throws -> Resumed {
         let archive = try TensorArchive.open(path)
         let metadata = archive.metadata
-        guard metadata["zoo_run"] == fingerprint, let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
-            throw ZooKitError.checkpointOfAnotherRun(path: path)
+        guard metadata["zoo_run"] == fingerprint.digest else {
+            let recorded = metadata["zoo_run_settings"].flatMap(RunFingerprint.settings(fromJSON:))
+            throw ZooKitError.checkpointOfAnotherRun(path: path, differences: recorded.map { fingerprint.differences(from: $0) } ?? [])
+        }
+        guard let epoch = metadata["zoo_epoch"].flatMap(Int.init), epoch >= 0 else {
+            throw ZooKitError.invalidRequest("\(path): checkpoint metadata zoo_epoch is missing or malformed: \(metadata["zoo_epoch"] ?? "absent")")
         }
         for variable in network.variables {
             try variable.assign(try archive.tensor(named: variable.name).floats())

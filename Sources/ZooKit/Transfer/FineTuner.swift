@@ -19,17 +19,21 @@ public enum FineTuner {
     ///   - validation: the validation samples, for early stopping and the logged validation metrics.
     ///   - options: the optimizer, epochs, phases, checkpoint and logs.
     ///   - progress: per-epoch (and, on a terminal, per-batch) progress lines.
-    ///   - fingerprint: identifies the run in its checkpoint, so that a checkpoint of another run is refused.
+    ///
+    /// With `options.checkpoint`, each epoch's checkpoint records the run's ``RunFingerprint``
+    /// (every training setting, the starting network, the data); `options.resume` continues only
+    /// a checkpoint with the same fingerprint.
     /// - Returns: the metrics of every epoch and what the run did.
     /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` and friends for invalid options (see
     ///   ``FineTuneOptions/validate()``), ``ZooKitError/invalidRequest(_:)`` for data that does not
-    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:)``, `FormatError` when a checkpoint or
-    ///   log cannot be read or written.
+    ///   fit, ``ZooKitError/checkpointOfAnotherRun(path:differences:)`` (naming the settings that
+    ///   differ), `FormatError` when a checkpoint or log cannot be read or written.
     public static func run(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, options: FineTuneOptions,
-        progress: ProgressReporter? = nil, fingerprint: String = ""
+        progress: ProgressReporter? = nil
     ) throws -> FineTuneResult {
         try options.validate()
+        let fingerprint = RunFingerprint(transfer: transfer, training: training, validation: validation, options: options)
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
         for data in [training] + (validation.map { [$0] } ?? []) {
@@ -100,7 +104,7 @@ public enum FineTuner {
     static func runPhase(
         _ transfer: TransferNetwork, training: LabeledData, validation: LabeledData?, phaseEpochs: Range<Int>, from start: Int,
         phase: Int, optimizerState: OptimizerState?, options: FineTuneOptions, progress: ProgressReporter?,
-        logs: (logger: TensorBoardLogger, runName: String)?, fingerprint: String, cached: inout [Int], restored: inout [Int?]
+        logs: (logger: TensorBoardLogger, runName: String)?, fingerprint: RunFingerprint, cached: inout [Int], restored: inout [Int?]
     ) throws -> [FineTuneResult.Epoch] {
         let network = transfer.network
         // The bottom layers that are frozen and deterministic (no dropout) can run once.
