@@ -48,7 +48,7 @@ public struct JSONParser {
         return value
     }
 
-    /// Parses one JSON value filling all of `text` (see ``parse(_:maximumDepth:)``).
+    /// Parses one JSON value filling all of `text` (see ``parse(_:maximumDepth:maximumValues:)``).
     /// - Throws: ``Failure`` with the UTF-8 offset of the problem.
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
         let bytes = Array(text.utf8)

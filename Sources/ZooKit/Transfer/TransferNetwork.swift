@@ -3,7 +3,7 @@ import ZooNet
 /// The network built for transfer: its layer specs, the weights reused, and what is trainable.
 ///
 /// Build one with `build(from:options:)`, or with ``PretrainedModel/transfer(through:head:options:)``
-/// and ``PretrainedModel/transfer(classes:options:)``; train it with ``FineTuner/run(_:training:validation:options:progress:fingerprint:)``.
+/// and ``PretrainedModel/transfer(classes:options:)``; train it with ``FineTuner/run(_:training:validation:options:progress:)``.
 public final class TransferNetwork {
     /// The per-sample input shape (the pretrained model's).
     public let inputShape: [Int]

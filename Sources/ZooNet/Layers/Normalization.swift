@@ -69,8 +69,9 @@ public final class Normalization: Layer {
     public private(set) var variance: Variable?
     /// The number of samples the statistics came from `[]`, `<name>/count` (Keras keeps it).
     public private(set) var count: Variable?
-    /// The statistics given as constants (nil: they are variables).
+    /// The mean given as a constant (nil: the statistics are variables).
     public let constantMean: [Float]?
+    /// The variance given as a constant (nil: the statistics are variables).
     public let constantVariance: [Float]?
     static let epsilon: Float = 1e-7
     private var elements = 0, width = 1
