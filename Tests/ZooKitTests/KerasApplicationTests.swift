@@ -38,3 +38,40 @@ import Testing
         }
     }
 }
+
+/// Fine-tuning a Keras Application with a frozen base and a new head: the losses of Keras'
+/// first three training steps (`train_on_batch`, batch of 4) and the head's weights after them,
+/// for SGD 0.1, SGD 0.001 and Adam 1e-3, to `1e-4 · (1 + max|want|)`; the frozen base does
+/// not move (its BN in inference mode, as Keras 3 runs a non-trainable BN).
+@Suite struct KerasFineTuneParityTests {
+    @Test(arguments: ["sgd", "sgd_slow", "adam"]) func firstStepsMatchKeras(_ run: String) throws {
+        let directory = KerasApplicationTests.directory
+        let npz = try TensorArchive.open(directory.appendingPathComponent("finetune_mobilenetv2.npz").path)
+        func values(_ name: String) throws -> [Float] { try npz.tensor(named: name).floats() }
+        // Logits and the fused softmax cross-entropy, as Keras on TensorFlow computes the loss.
+        let (network, _) = try KerasModelImporter.load(directory.appendingPathComponent("finetune_mobilenetv2.keras").path, logits: true)
+        try network.freeze(trainable: "head")
+        let frozen = network.variables.filter { !$0.name.hasPrefix("head") }.map(\.values)
+        let x = try npz.tensor(named: "x")
+        let data = try Dataset(inputs: ZooNet.Tensor(shape: x.shape, scalars: x.floats()),
+                               labels: .classes(try values("labels").map { Int($0) }))
+        let optimizer: Optimizer = switch run {
+        case "sgd": try SGD(learningRate: 0.1)
+        case "sgd_slow": try SGD(learningRate: 0.001)
+        default: try Adam(learningRate: 0.001)
+        }
+        var losses: [Double] = []
+        for _ in 0..<3 { losses.append(try network.trainStep(data, loss: .softmaxCrossEntropy, optimizer: optimizer)) }
+        losses.append(try network.evaluate(data, loss: .softmaxCrossEntropy).loss)
+        let want = try values("losses_\(run)").map(Double.init)
+        for (got, expected) in zip(losses, want) {
+            #expect(abs(got - expected) <= 1e-4 * (1 + abs(expected)), "\(run) losses \(losses) vs Keras \(want)")
+        }
+        for (variable, key) in [("head/kernel", "head_kernel_\(run)"), ("head/bias", "head_bias_\(run)")] {
+            let got = try network.variable(named: variable).values, expected = try values(key)
+            let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-4 * (1 + (expected.map(abs).max() ?? 0)), "\(run) \(variable): max |zoo − keras| = \(worst)")
+        }
+        #expect(network.variables.filter { !$0.name.hasPrefix("head") }.map(\.values) == frozen)
+    }
+}
