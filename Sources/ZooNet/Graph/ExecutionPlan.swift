@@ -288,7 +288,10 @@ struct ExecutionPlan {
             first = act.activation
             nodes.append(n)
         }
-        if let n = next(), case .merge(let m) = network.nodes[n].operation, m is Add, network.inputsOf[n].count == 2 {
+        // oneDNN 2.6's SSE4.1 depthwise kernel crashes with a sum post-op (reproduced in C):
+        // below AVX2 a depthwise convolution's residual add runs as its own node.
+        let sumAllowed = !(convolution is DepthwiseConv2D) || OneDNN.instructionSet >= .avx2
+        if sumAllowed, let n = next(), case .merge(let m) = network.nodes[n].operation, m is Add, network.inputsOf[n].count == 2 {
             let last = nodes[nodes.count - 1]
             let others = network.inputsOf[n].filter { $0 != last }
             if others.count == 1 {
