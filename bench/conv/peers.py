@@ -261,6 +261,10 @@ def conv_kernel_names(fn, *args):
     return ", ".join(f"{name}×{n}" for name, n in sorted(counts.items())) or "(no convolution op seen)"
 
 
+def omp_wait_policy():
+    return f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset (spin, then sleep)')}"
+
+
 def onednn_version():
     import torch
     m = re.search(r"MKL-DNN (v[\d.]+)", torch.__config__.show())
@@ -271,7 +275,8 @@ def torch_kernels(torch, model, x):
     capability = torch.backends.cpu.get_cpu_capability()
     mkldnn = f"mkldnn available={torch.backends.mkldnn.is_available()} enabled={torch.backends.mkldnn.enabled}"
     emit("KERNELS", "torch", f"torch {torch.__version__}, cpu capability {capability}, {mkldnn} ({onednn_version()}), "
-                             f"{torch.get_num_threads()} threads; conv ops in one call: {conv_kernel_names(model, x)}")
+                             f"{torch.get_num_threads()} threads, {omp_wait_policy()}; "
+                             f"conv ops in one call: {conv_kernel_names(model, x)}")
 
 
 def compile_kernels(torch, compiled, x):
@@ -283,7 +288,8 @@ def compile_kernels(torch, compiled, x):
         isa = "?"
     cxx = subprocess.run(["sh", "-c", "${CXX:-g++} --version | head -1"], capture_output=True, text=True).stdout.strip()
     emit("KERNELS", "compile", f"torch {torch.__version__} inductor, C++ backend ({cxx}), vec isa {isa}, "
-                               f"freezing={inductor_config.freezing}; conv ops in one call: {conv_kernel_names(compiled, x)}")
+                               f"freezing={inductor_config.freezing}, {omp_wait_policy()}; "
+                               f"conv ops in one call: {conv_kernel_names(compiled, x)}")
 
 
 def export_onnx(torch, model, path, name):
@@ -308,6 +314,8 @@ def export_onnx(torch, model, path, name):
 def ort_session(path, threads, optimized_path=None):
     import onnxruntime as ort
     so = ort.SessionOptions()
+    if os.environ.get("CONV_PEERS_SPIN") != "1":  # see --spin
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -351,8 +359,10 @@ def torch_worker_infer_in(args, name, peers, kernels, onnx_dir):
                  f"optimized graph: {optimized_ops(opt_path)}")
             if "ort" in kernels:
                 kernels.discard("ort")
+                spin = "default (spinning)" if os.environ.get("CONV_PEERS_SPIN") == "1" else "0"
                 emit("KERNELS", "ort", f"onnxruntime {ort.__version__}, CPUExecutionProvider (MLAS), "
-                                       f"graph optimizations ALL, intra_op {args.threads} / inter_op 1, sequential")
+                                       f"graph optimizations ALL, intra_op {args.threads} / inter_op 1, sequential, "
+                                       f"intra_op.allow_spinning {spin}")
         except Exception as error:
             note(f"ort skipped: {first_line(error)}")
     model = model.to(memory_format=torch.channels_last)
@@ -707,6 +717,9 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=3, help="untimed inference calls first (default 3)")
     parser.add_argument("--train-steps", type=int, default=20, help="minimum timed training steps (default 20)")
     parser.add_argument("--train-warmup", type=int, default=5, help="untimed training steps first (default 5)")
+    parser.add_argument("--spin", action="store_true",
+                        help="keep the libraries' spin-waiting threads (default: OMP_WAIT_POLICY=PASSIVE and "
+                             "ORT allow_spinning=0, much faster when the other core is busy; see README)")
     parser.add_argument("--keras-xla", action="store_true",
                         help="also time Keras under XLA (tf.function(jit_compile=True), compile(jit_compile=True))")
     parser.add_argument("--bn", choices=["calibrated", "literal"], default="calibrated",
@@ -745,6 +758,10 @@ def main():
         os.environ[var] = threads
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not args.worker:  # the workers inherit both
+        os.environ["CONV_PEERS_SPIN"] = "1" if args.spin else "0"
+        if not args.spin:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     global BN_CALIBRATE
     BN_CALIBRATE = args.bn == "calibrated"
     if args.worker:
@@ -757,6 +774,9 @@ def main():
          f">= {args.seconds:g} s and >= {args.min_iters} calls (training: {args.train_steps} steps) per measurement")
     note(f"cpu: {cpu_model()}, {os.cpu_count()} logical cpus, load average {os.getloadavg()[0]:.2f}; "
          f"python {sys.version.split()[0]}")
+    note("idle threads: " + ("the libraries' defaults (--spin)" if args.spin else
+                             f"no spinning: OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} (torch, compile), "
+                             "ORT session.intra_op.allow_spinning=0; --spin for the libraries' defaults"))
     common = ["--threads", threads, "--seconds", str(args.seconds), "--min-iters", str(args.min_iters),
               "--warmup", str(args.warmup), "--train-steps", str(args.train_steps),
               "--train-warmup", str(args.train_warmup), "--bn", args.bn,
