@@ -8,6 +8,9 @@
 #     bash bench/conv/run.sh                       # PYTHON: default bench/.venv-conv (bench/conv/requirements.txt)
 #     ROUNDS=5 PEERS=torch,ort CONFIGS=resnet50,mobilenet_v2 bash bench/conv/run.sh
 #     WEIGHTS=1 bash bench/conv/run.sh             # also check Zoo against torch on the same weights (PARITY lines)
+#     PASSIVE=1 bash bench/conv/run.sh             # every engine's threads sleep when idle (OMP_WAIT_POLICY=passive,
+#                                                  # ORT allow_spinning=0): fairer when the machine is shared;
+#                                                  # default: every library's own policy (spin a while, then sleep)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -37,9 +40,15 @@ for round in $(seq 1 "$rounds"); do
     echo "== round $round of $rounds" >&2
     : > "$dir/$round"
     for config in "${zoo_configs[@]}"; do  # one process per configuration: its peak RSS is its own
-        .build/release/zoo-conv-bench "$config" | tee -a "$dir/$round" >&2
+        if [[ -n "${PASSIVE:-}" ]]; then
+            OMP_WAIT_POLICY=passive .build/release/zoo-conv-bench "$config" | tee -a "$dir/$round" >&2
+        else
+            .build/release/zoo-conv-bench "$config" | tee -a "$dir/$round" >&2
+        fi
     done
-    "$PYTHON" bench/conv/peers.py --only "${PEERS:-torch,compile,ort,keras}" --configs "$configs" | tee -a "$dir/$round" >&2
+    spin=(--spin)
+    [[ -n "${PASSIVE:-}" ]] && spin=()
+    "$PYTHON" bench/conv/peers.py --only "${PEERS:-torch,compile,ort,keras}" --configs "$configs" "${spin[@]}" | tee -a "$dir/$round" >&2
 done
 echo
 grep -h "^KERNELS" "$dir"/1 | sort -u
