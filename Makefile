@@ -5,7 +5,7 @@
 #               every public symbol documented); archives in .build/plugins/Swift-DocC/outputs
 SWIFT ?= swift
 
-.PHONY: setup build demo formats-demo test docs bench bench-net register fuzz clean
+.PHONY: setup build demo formats-demo test docs bench bench-net parity register fuzz clean
 
 setup:
 	bash scripts/setup.sh
@@ -34,6 +34,11 @@ bench: setup
 
 bench-net: setup
 	bash bench/net/run.sh
+
+# Every Keras Application (Keras 3 and tf-keras files made by the peers in a venv) predicted by Zoo:
+# a table of max |zoo - keras| per model (scripts/parity/README.md). OUT=dir (default .build/parity), ONLY=A,B.
+parity: setup
+	bash scripts/parity/run.sh
 
 # libFuzzer targets (Fuzz/, a package of its own): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to choose.
 fuzz: setup

@@ -62,6 +62,29 @@ static void gradient_sums_portable(const float *g, const float *x, const float *
     for (size_t j = 0; j < n; j++) { sum_g[j] += g[j]; sum_gx[j] += g[j] * (x[j] - mu[j]); }
 }
 
+static void clamped_gradient_sums_portable(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
+                                           float *sum_g, float *sum_gx, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float gj = (y[j] > lo && y[j] < hi) ? g[j] : 0.0f;
+        g[j] = gj;
+        sum_g[j] += gj;
+        sum_gx[j] += gj * (x[j] - mu[j]);
+    }
+}
+
+static void clamp_gradient_portable(float *g, const float *y, float lo, float hi, size_t n) {
+    for (size_t j = 0; j < n; j++) g[j] = (y[j] > lo && y[j] < hi) ? g[j] : 0.0f;
+}
+
+static void scale_shift_clamp_portable(const float *x, float *y, const float *a, const float *d, float lo, float hi,
+                                       size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float v = x[j] * a[j] + d[j];
+        v = v < lo ? lo : v;
+        y[j] = v > hi ? hi : v;
+    }
+}
+
 static void bn_input_gradient_portable(const float *g, const float *x, float *dx, const float *a, const float *e,
                                        const float *f, size_t n) {
     for (size_t j = 0; j < n; j++) dx[j] = (a[j] * g[j] + x[j] * e[j]) + f[j];
@@ -171,6 +194,47 @@ AVX2 static void gradient_sums_avx2(const float *g, const float *x, const float 
     gradient_sums_portable(g + j, x + j, mu + j, sum_g + j, sum_gx + j, n - j);
 }
 
+AVX2 static void clamped_gradient_sums_avx2(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
+                                            float *sum_g, float *sum_gx, size_t n) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 yj = _mm256_loadu_ps(y + j);
+        __m256 inside = _mm256_and_ps(_mm256_cmp_ps(yj, vlo, _CMP_GT_OQ), _mm256_cmp_ps(yj, vhi, _CMP_LT_OQ));
+        __m256 gj = _mm256_and_ps(_mm256_loadu_ps(g + j), inside);
+        _mm256_storeu_ps(g + j, gj);
+        _mm256_storeu_ps(sum_g + j, _mm256_add_ps(_mm256_loadu_ps(sum_g + j), gj));
+        __m256 centered = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(mu + j));
+        _mm256_storeu_ps(sum_gx + j, _mm256_add_ps(_mm256_loadu_ps(sum_gx + j), _mm256_mul_ps(gj, centered)));
+    }
+    clamped_gradient_sums_portable(g + j, y + j, lo, hi, x + j, mu + j, sum_g + j, sum_gx + j, n - j);
+}
+
+AVX2 static void clamp_gradient_avx2(float *g, const float *y, float lo, float hi, size_t n) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 yj = _mm256_loadu_ps(y + j);
+        __m256 inside = _mm256_and_ps(_mm256_cmp_ps(yj, vlo, _CMP_GT_OQ), _mm256_cmp_ps(yj, vhi, _CMP_LT_OQ));
+        _mm256_storeu_ps(g + j, _mm256_and_ps(_mm256_loadu_ps(g + j), inside));
+    }
+    clamp_gradient_portable(g + j, y + j, lo, hi, n - j);
+}
+
+AVX2 static void scale_shift_clamp_avx2(const float *x, float *y, const float *a, const float *d, float lo, float hi,
+                                        size_t n) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(a + j)), _mm256_loadu_ps(d + j));
+        // max_ps(a, b) = a > b ? a : b, min_ps(a, b) = a < b ? a : b: with the bound first, a NaN
+        // passes through, as in the portable version (and as PyTorch's relu keeps it).
+        v = _mm256_max_ps(vlo, v);
+        _mm256_storeu_ps(y + j, _mm256_min_ps(vhi, v));
+    }
+    scale_shift_clamp_portable(x + j, y + j, a + j, d + j, lo, hi, n - j);
+}
+
 AVX2 static void bn_input_gradient_avx2(const float *g, const float *x, float *dx, const float *a, const float *e,
                                         const float *f, size_t n) {
     size_t j = 0;
@@ -263,5 +327,18 @@ void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const 
 }
 
 void zoo_add_row(float *sum, const float *g, size_t n) { DISPATCH(add, sum, g, n); }
+
+void zoo_clamped_gradient_sums_row(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
+                                   float *sum_g, float *sum_gx, size_t n) {
+    DISPATCH(clamped_gradient_sums, g, y, lo, hi, x, mu, sum_g, sum_gx, n);
+}
+
+void zoo_clamp_gradient_row(float *g, const float *y, float lo, float hi, size_t n) {
+    DISPATCH(clamp_gradient, g, y, lo, hi, n);
+}
+
+void zoo_scale_shift_clamp_row(const float *x, float *y, const float *a, const float *d, float lo, float hi, size_t n) {
+    DISPATCH(scale_shift_clamp, x, y, a, d, lo, hi, n);
+}
 
 int zoo_kernels_vector_width(void) { return use_avx2() ? 8 : 1; }

@@ -85,4 +85,30 @@ import Testing
             #expect(vector[6][j] == p[j] + g[j])
         }
     }
+
+    /// The clamp kernels fused into batch norm (ReLU: [0, ∞), ReLU6: [0, 6]) against their
+    /// formulas, both paths; a NaN passes through the forward clamp.
+    @Test(arguments: [(Float(0), Float.infinity), (0, 6)]) func clampKernelsPathsAgreeAndMatchFormulas(_ lo: Float, _ hi: Float) {
+        let n = 21
+        var x = Self.inputs(n)
+        x[5] = .nan
+        let a = x.map { _ in Float(1.5) }, d = x.map { _ in Float(0.25) }, mu = Self.inputs(n + 2).suffix(n).map { $0 }
+        let g0 = x.map { $0 * 0.5 - 1 }
+        let (vector, portable) = bothPaths { () -> [[Float]] in
+            var y = [Float](repeating: 0, count: n), g = g0, masked = g0, sg = mu, sgx = mu
+            zoo_scale_shift_clamp_row(x, &y, a, d, lo, hi, n)
+            zoo_clamped_gradient_sums_row(&g, y, lo, hi, x, mu, &sg, &sgx, n)
+            zoo_clamp_gradient_row(&masked, y, lo, hi, n)
+            return [y, g, sg, sgx, masked]
+        }
+        #expect(vector.map { $0.map(\.bitPattern) } == portable.map { $0.map(\.bitPattern) })
+        #expect(vector[0][5].isNaN)
+        for j in 0..<n where j != 5 {
+            let y = Swift.min(Swift.max(x[j] * a[j] + d[j], lo), hi)
+            #expect(vector[0][j] == y)
+            let kept = y > lo && y < hi ? g0[j] : 0
+            #expect(vector[1][j] == kept && vector[4][j] == kept)
+            #expect(vector[2][j] == mu[j] + kept && vector[3][j] == mu[j] + kept * (x[j] - mu[j]))
+        }
+    }
 }

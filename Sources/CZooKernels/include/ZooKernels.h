@@ -33,6 +33,14 @@ void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const 
                                const float *f, size_t n);
 /// sum += g.
 void zoo_add_row(float *sum, const float *g, size_t n);
+/// A clamp's gradient fused with the sums (ReLU: lo 0, hi +inf; ReLU6: lo 0, hi 6), y the
+/// clamp's output: g = (lo < y < hi) ? g : 0, written back; sum_g += g; sum_gx += g*(x - mu).
+void zoo_clamped_gradient_sums_row(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
+                                   float *sum_g, float *sum_gx, size_t n);
+/// g = (lo < y < hi) ? g : 0 in place, y the clamp's output.
+void zoo_clamp_gradient_row(float *g, const float *y, float lo, float hi, size_t n);
+/// y = min(max(x*a + d, lo), hi); a NaN stays NaN.
+void zoo_scale_shift_clamp_row(const float *x, float *y, const float *a, const float *d, float lo, float hi, size_t n);
 
 /// A spin-wait hint (x86 PAUSE, arm64 YIELD): lets a hyperthread sibling or the hypervisor
 /// know this thread is only polling, and saves power while it does.

@@ -145,11 +145,14 @@ private struct Flattener {
 
         // Every call of every other layer, made once all it takes exists (config order first).
         var pending: [(layer: String, call: Int, entry: Call)] = []
+        var callCount: [String: Int] = [:]  // layer → its calls in this model (an InputLayer: 1)
+        for ref in inputRefs { callCount[ref.layer] = 1 }
         for name in order {
             guard let layer = byName[name] else { continue }
             let className = layer["class_name"]?.stringValue ?? "?"
             if className == "InputLayer" { continue }
             let entries = try Self.calls(of: layer, name: prefix + name, keras3: keras3)
+            callCount[name] = entries.count
             for (index, entry) in entries.enumerated() { pending.append((name, index, entry)) }
         }
         while !pending.isEmpty {
@@ -196,8 +199,8 @@ private struct Flattener {
                 }
             }
             guard progress else {
-                let first = remaining[0]
-                throw .malformed(layer: prefix + first.layer, problem: "its inputs never become available (a cycle, or a node index that does not exist)")
+                throw Self.whyStuck(remaining.map { ($0.layer, $0.entry) }, byName: byName, callCount: callCount, keras3: keras3,
+                                    prefix: prefix, isProduced: { produced[key($0, $1, $2)] != nil })
             }
             pending = remaining
         }
@@ -210,6 +213,39 @@ private struct Flattener {
             }
             return name
         }
+    }
+
+    /// Why no remaining call can run: a reference to a call that does not exist (a node index
+    /// past the layer's calls), or calls that wait on each other (a cycle, named in order).
+    static func whyStuck(_ remaining: [(layer: String, entry: Call)], byName: [String: JSONValue], callCount: [String: Int],
+                         keras3: Bool, prefix: String, isProduced: (String, Int, Int) -> Bool) -> KerasGraphError {
+        /// The layers a call waits for (those of its tensor arguments not produced yet).
+        func waits(_ entry: Call) -> [(layer: String, node: Int, index: Int)] {
+            (entry.positional + entry.keywords.map(\.1)).compactMap { argument in
+                guard case let .tensor(name, node, index) = argument else { return nil }
+                let offset = !keras3 && KerasGraph.isModel(byName[name]?["class_name"]?.stringValue ?? "") ? 1 : 0
+                return isProduced(name, node - offset, index) ? nil : (name, node - offset, index)
+            }
+        }
+        for (layer, entry) in remaining {
+            for wait in waits(entry) where wait.node < 0 || wait.node >= callCount[wait.layer, default: 0] {
+                let calls = callCount[wait.layer, default: 0]
+                return .malformed(layer: prefix + layer, problem:
+                    "takes '\(wait.layer)' at node index \(wait.node), but '\(wait.layer)' is called \(calls) time\(calls == 1 ? "" : "s")")
+            }
+        }
+        // Every wait is for a call that exists but cannot run: follow the waits until a layer repeats.
+        let waiting = Dictionary(remaining.map { ($0.layer, $0.entry) }, uniquingKeysWith: { first, _ in first })
+        var path: [String] = [remaining[0].layer]
+        while let next = waiting[path[path.count - 1]].flatMap({ waits($0).first?.layer }) {
+            if let start = path.firstIndex(of: next) {
+                let cycle = (path[start...] + [next]).map { prefix + $0 }.joined(separator: " → ")
+                return .malformed(layer: prefix + next, problem: "the graph has a cycle: \(cycle)")
+            }
+            path.append(next)
+        }
+        let last = path[path.count - 1]
+        return .malformed(layer: prefix + last, problem: "its inputs are never computed")
     }
 
     // MARK: Pieces

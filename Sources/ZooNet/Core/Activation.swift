@@ -262,4 +262,14 @@ public enum Activation: Sendable, Equatable {
         let derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
         return (value, derivative)
     }
+
+    /// For the clamps (ReLU: `[0, +∞)`, ReLU6: `[0, 6]`) their bounds, which the fused C row
+    /// kernels take (`zoo_scale_shift_clamp_row`, `zoo_clamped_gradient_sums_row`); nil otherwise.
+    var clampBounds: (lower: Float, upper: Float)? {
+        switch self {
+        case .relu: (0, .infinity)
+        case .relu6: (0, 6)
+        default: nil
+        }
+    }
 }

@@ -42,16 +42,19 @@ public final class BatchNorm: Layer {
     public private(set) var movingVariance: Variable?
     public var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
 
+    // Scratch of the passes (internal: BatchNorm+RowBlocks.swift shares them).
     /// Per-feature coefficients of the fused forward / backward passes (3 × C).
-    private var coefficients = FloatBuffer(count: 0)
-    private var inverseStd = FloatBuffer(count: 0)
-    private var mean = FloatBuffer(count: 0)
-    private var sumDy = FloatBuffer(count: 0)
-    private var sumDyXhat = FloatBuffer(count: 0)
-    private var ones = FloatBuffer(count: 0)
-    private var zeros = FloatBuffer(count: 0)
-    private var usedBatchStatistics = false
-    private var rowsPerSample = 1
+    var coefficients = FloatBuffer(count: 0)
+    var inverseStd = FloatBuffer(count: 0)
+    var mean = FloatBuffer(count: 0)
+    var sumDy = FloatBuffer(count: 0)
+    var sumDyXhat = FloatBuffer(count: 0)
+    /// Per-row-block partial sums (2 × `maximumRowBlocks` × C).
+    var rowBlockSums = FloatBuffer(count: 0)
+    var ones = FloatBuffer(count: 0)
+    var zeros = FloatBuffer(count: 0)
+    var usedBatchStatistics = false
+    var rowsPerSample = 1
 
     /// A batch-normalization layer with Keras' defaults.
     /// - Parameters:
@@ -96,6 +99,7 @@ public final class BatchNorm: Layer {
         movingVariance = Variable(name: "\(name)/moving_variance", shape: [c], trainable: false, initialValues: one)
         for buffer in [inverseStd, mean, sumDy, sumDyXhat] { buffer.reserve(c) }
         coefficients.reserve(3 * c)
+        rowBlockSums.reserve(2 * BatchNorm.maximumRowBlocks * c)
         ones = FloatBuffer(one)
         zeros = FloatBuffer(zero)
         return inputShape
@@ -119,6 +123,48 @@ public final class BatchNorm: Layer {
         WorkerPool.shared.parts(work: rows * c, grain: WorkerPool.elementGrain, most: Swift.max(1, c / 32))
     }
 
+    /// μ, 1/σ and the moving averages of the features in `range` from the sums of `d = x − x₀`
+    /// (`sum`) and `d²` (`squares`) over `rows` rows, `first` = x₀ (all indexed by feature);
+    /// in inference mode (no batch statistics) from the moving averages.
+    func finishStatistics(sum: UnsafePointer<Float>, squares: UnsafePointer<Float>, first x: UnsafePointer<Float>,
+                          rows: Int, features range: Range<Int>) {
+        guard let movingMean, let movingVariance else { return }
+        let mu = mean.pointer, inv = inverseStd.pointer
+        let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
+        let scaleN = 1 / Float(rows)
+        for j in range {
+            let shiftedMean = sum[j] * scaleN
+            let v = Swift.max(squares[j] * scaleN - shiftedMean * shiftedMean, 0)
+            mu[j] = x[j] + shiftedMean
+            inv[j] = 1 / (v + epsilon).squareRoot()
+            mm[j] = mm[j] * momentum + mu[j] * (1 - momentum)
+            mv[j] = mv[j] * momentum + v * (1 - momentum)
+        }
+    }
+
+    /// The inference statistics of the features in `range`: μ = moving mean, 1/σ from the moving variance.
+    func inferenceStatistics(features range: Range<Int>) {
+        guard let movingMean, let movingVariance else { return }
+        let mu = mean.pointer, inv = inverseStd.pointer
+        let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
+        for j in range {
+            mu[j] = mm[j]
+            inv[j] = 1 / (mv[j] + epsilon).squareRoot()
+        }
+    }
+
+    /// y = γ(x − μ)/σ + β = x·a + d with per-feature a = γ/σ, d = β − μ·a, for the features in
+    /// `range` (a in `coefficients[0..<C]`, d in `coefficients[C..<2C]`). x̂ is not stored:
+    /// backward recomputes it from the layer's input.
+    func forwardCoefficients(features range: Range<Int>) {
+        guard let c = featureCount else { return }
+        let mu = mean.pointer, inv = inverseStd.pointer
+        let a = coefficients.pointer, d = coefficients.pointer + c
+        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
+        let b = UnsafePointer(beta?.value.pointer ?? zeros.pointer)
+        for j in range { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
+    }
+
     /// Forward fused with a following activation layer: `y = f(BN(x))`, f applied to each row
     /// while it is in L1 (a network runs BN → `ActivationLayer` this way; the BN-only output
     /// is then never materialized).
@@ -127,6 +173,9 @@ public final class BatchNorm: Layer {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
         usedBatchStatistics = training && !isFrozen
+        if let blocks = rowBlocks(rows: rows, features: c) {
+            return forwardInRowBlocks(x, into: y, rows: rows, blocks: blocks, activation: activation)
+        }
         let parts = stripParts(rows: rows, features: c)
         WorkerPool.shared.parallel(parts, ForwardStrips(layer: self, x: x, y: y, rows: rows, features: c,
                                                         activation: activation, parts: parts))
@@ -134,47 +183,96 @@ public final class BatchNorm: Layer {
 
     /// The forward pass for the features in `strip` (all rows).
     fileprivate func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int,
-                         features strip: Range<Int>, activation: Activation) {
-        guard let c = featureCount, let movingMean, let movingVariance, !strip.isEmpty else { return }
-        let mu = mean.pointer, inv = inverseStd.pointer
-        let mm = movingMean.value.pointer, mv = movingVariance.value.pointer
-        let lower = strip.lowerBound, width = strip.count
+                             features strip: Range<Int>, activation: Activation) {
+        guard featureCount != nil, movingMean != nil, !strip.isEmpty else { return }
         if usedBatchStatistics {
             // One pass over x: sums of d = x − x₀ and d² (shifted by the first row, so the
             // difference of moments does not cancel catastrophically when |μ| ≫ σ).
-            let variance = sumDy.pointer + lower, sum = sumDyXhat.pointer + lower  // scratch
-            let first = x + lower
-            sum.update(repeating: 0, count: width)
-            variance.update(repeating: 0, count: width)
-            for r in 1..<Swift.max(rows, 1) {
-                zoo_moments_row(x + r * c + lower, first, sum, variance, width)
-            }
-            let scaleN = 1 / Float(rows)
-            for j in strip {
-                let shiftedMean = sum[j - lower] * scaleN
-                let v = Swift.max(variance[j - lower] * scaleN - shiftedMean * shiftedMean, 0)
-                mu[j] = x[j] + shiftedMean
-                inv[j] = 1 / (v + epsilon).squareRoot()
-                mm[j] = mm[j] * momentum + mu[j] * (1 - momentum)
-                mv[j] = mv[j] * momentum + v * (1 - momentum)
+            let sum = sumDyXhat.pointer, squares = sumDy.pointer  // scratch until backward
+            (sum + strip.lowerBound).update(repeating: 0, count: strip.count)
+            (squares + strip.lowerBound).update(repeating: 0, count: strip.count)
+            momentRows(1..<Swift.max(rows, 1), features: strip, x: x,
+                       sum: sum + strip.lowerBound, squares: squares + strip.lowerBound)
+            finishStatistics(sum: sum, squares: squares, first: x, rows: rows, features: strip)
+        } else {
+            inferenceStatistics(features: strip)
+        }
+        forwardCoefficients(features: strip)
+        normalizeRows(0..<rows, features: strip, x: x, y: y, activation: activation)
+    }
+
+    // MARK: Row kernels (a range of rows × a range of features)
+
+    /// Adds d = x − x₀ and d² of `rows` × `features` to `sum` and `squares` (indexed from the
+    /// range's first feature), x₀ = the first row.
+    func momentRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>,
+                    sum: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>) {
+        guard let c = featureCount else { return }
+        let lower = features.lowerBound
+        for r in rows { zoo_moments_row(x + r * c + lower, x + lower, sum, squares, features.count) }
+    }
+
+    /// y = f(x·a + d) for `rows` × `features`, a and d from `coefficients`.
+    func normalizeRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                       activation: Activation) {
+        guard let c = featureCount else { return }
+        let lower = features.lowerBound, width = features.count
+        let a = coefficients.pointer + lower, d = coefficients.pointer + c + lower
+        if let bounds = activation.clampBounds {
+            for r in rows {
+                zoo_scale_shift_clamp_row(x + r * c + lower, y + r * c + lower, a, d, bounds.lower, bounds.upper, width)
             }
         } else {
-            for j in strip {
-                mu[j] = mm[j]
-                inv[j] = 1 / (mv[j] + epsilon).squareRoot()
+            for r in rows {
+                let yr = y + r * c + lower
+                zoo_scale_shift_row(x + r * c + lower, yr, a, d, width)
+                if activation != .linear { activation.forward(yr, rows: 1, width: width) }
             }
         }
-        // y = γ(x − μ)/σ + β = x·a + d with per-feature a = γ/σ, d = β − μ·a. x̂ is not stored:
-        // backward recomputes it from the layer's input.
-        let a = coefficients.pointer, d = coefficients.pointer + c
-        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
-        let b = UnsafePointer(beta?.value.pointer ?? zeros.pointer)
-        for j in strip { a[j] = g[j] * inv[j]; d[j] = b[j] - mu[j] * a[j] }
-        let ar = a + lower, dr = d + lower
-        for r in 0..<rows {
-            let yr = y + r * c + lower
-            zoo_scale_shift_row(x + r * c + lower, yr, ar, dr, width)
-            if activation != .linear { activation.forward(yr, rows: 1, width: width) }
+    }
+
+    /// dy ← dy ⊙ f'(y) for `rows` × `features` and, with `sums`, Σdy and Σdy·(x − μ) added to
+    /// them (indexed from the range's first feature).
+    func gradientRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                      dy: UnsafeMutablePointer<Float>, activation: Activation,
+                      sums: (g: UnsafeMutablePointer<Float>, gx: UnsafeMutablePointer<Float>)?) {
+        guard let c = featureCount else { return }
+        let lower = features.lowerBound, width = features.count
+        let mu = mean.pointer + lower
+        switch (sums, activation.clampBounds) {
+        case let (sums?, bounds?):
+            for r in rows {
+                zoo_clamped_gradient_sums_row(dy + r * c + lower, y + r * c + lower, bounds.lower, bounds.upper,
+                                              x + r * c + lower, mu, sums.g, sums.gx, width)
+            }
+        case let (sums?, nil):
+            for r in rows {
+                let gr = dy + r * c + lower
+                if activation != .linear { activation.backward(gr, output: y + r * c + lower, rows: 1, width: width) }
+                zoo_gradient_sums_row(gr, x + r * c + lower, mu, sums.g, sums.gx, width)
+            }
+        case let (nil, bounds?):
+            for r in rows { zoo_clamp_gradient_row(dy + r * c + lower, y + r * c + lower, bounds.lower, bounds.upper, width) }
+        case (nil, nil):
+            guard activation != .linear else { return }
+            for r in rows { activation.backward(dy + r * c + lower, output: y + r * c + lower, rows: 1, width: width) }
+        }
+    }
+
+    /// dx = a·dy + (x − μ)·e + f (batch statistics) or a·dy (inference) for `rows` × `features`,
+    /// a, e, f from `coefficients`.
+    func inputGradientRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>,
+                           dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        guard let c = featureCount else { return }
+        let lower = features.lowerBound, width = features.count
+        let a = coefficients.pointer + lower, e = coefficients.pointer + c + lower, f = coefficients.pointer + 2 * c + lower
+        if usedBatchStatistics {
+            for r in rows { zoo_bn_input_gradient_row(dy + r * c + lower, x + r * c + lower, dx + r * c + lower, a, e, f, width) }
+        } else {
+            for r in rows {
+                let gr = dy + r * c + lower, dr = dx + r * c + lower
+                for j in 0..<width { dr[j] = gr[j] * a[j] }
+            }
         }
     }
 
@@ -188,6 +286,10 @@ public final class BatchNorm: Layer {
     ) {
         guard let c = featureCount else { return }
         let rows = batch * rowsPerSample
+        if let blocks = rowBlocks(rows: rows, features: c) {
+            return backwardInRowBlocks(input: x, activationOutput: y, outputGradient: dy, activation: activation,
+                                       inputGradient: dx, rows: rows, blocks: blocks)
+        }
         let parts = stripParts(rows: rows, features: c)
         WorkerPool.shared.parallel(parts, BackwardStrips(layer: self, x: x, y: y, dy: dy, dx: dx, rows: rows, features: c,
                                                          activation: activation, parts: parts))
@@ -199,49 +301,57 @@ public final class BatchNorm: Layer {
         outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
         inputGradient dx: UnsafeMutablePointer<Float>?, rows: Int, features strip: Range<Int>
     ) {
-        guard let c = featureCount, !strip.isEmpty else { return }
+        guard featureCount != nil, !strip.isEmpty else { return }
         let lower = strip.lowerBound, width = strip.count
-        let mu = mean.pointer + lower, inv = inverseStd.pointer + lower
         let sdy = sumDy.pointer + lower, sdyx = sumDyXhat.pointer + lower
-        let gammaTrainable = gamma?.isTrainable ?? false, betaTrainable = beta?.isTrainable ?? false
         // Column sums feed dγ, dβ and the batch-statistics dx; a frozen layer needs none.
         // Σdy·x̂ = (Σdy·x − μ·Σdy)/σ, so x̂ is not recomputed per element.
-        if usedBatchStatistics || gammaTrainable || betaTrainable {
+        if needsGradientSums {
             sdy.update(repeating: 0, count: width)
             sdyx.update(repeating: 0, count: width)
-            for r in 0..<rows {
-                let gr = dy + r * c + lower
-                if activation != .linear { activation.backward(gr, output: y + r * c + lower, rows: 1, width: width) }
-                zoo_gradient_sums_row(gr, x + r * c + lower, mu, sdy, sdyx, width)
-            }
-            for j in 0..<width { sdyx[j] *= inv[j] }
-        } else if activation != .linear {
-            for r in 0..<rows {
-                activation.backward(dy + r * c + lower, output: y + r * c + lower, rows: 1, width: width)
-            }
-        }
-        if let gamma, gammaTrainable { (gamma.gradient.pointer + lower).update(from: sdyx, count: width) }
-        if let beta, betaTrainable { (beta.gradient.pointer + lower).update(from: sdy, count: width) }
-        guard let dx else { return }
-        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer) + lower
-        let a = coefficients.pointer + lower, e = coefficients.pointer + c + lower, f = coefficients.pointer + 2 * c + lower
-        if usedBatchStatistics {
-            // dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f per feature.
-            let scaleN = 1 / Float(rows)
-            for j in 0..<width {
-                a[j] = g[j] * inv[j]
-                e[j] = -a[j] * inv[j] * sdyx[j] * scaleN
-                f[j] = -a[j] * sdy[j] * scaleN - mu[j] * e[j]
-            }
-            for r in 0..<rows {
-                zoo_bn_input_gradient_row(dy + r * c + lower, x + r * c + lower, dx + r * c + lower, a, e, f, width)
-            }
+            gradientRows(0..<rows, features: strip, x: x, y: y, dy: dy, activation: activation, sums: (sdy, sdyx))
+            finishGradientSums(features: strip)
         } else {
-            for j in 0..<width { a[j] = g[j] * inv[j] }
-            for r in 0..<rows {
-                let gr = dy + r * c + lower, dr = dx + r * c + lower
-                for j in 0..<width { dr[j] = gr[j] * a[j] }
-            }
+            gradientRows(0..<rows, features: strip, x: x, y: y, dy: dy, activation: activation, sums: nil)
+        }
+        guard let dx else { return }
+        inputGradientCoefficients(rows: rows, features: strip)
+        inputGradientRows(0..<rows, features: strip, x: x, dy: dy, dx: dx)
+    }
+
+    /// Whether backward needs Σdy and Σdy·x̂: for dγ, dβ or the batch-statistics dx.
+    var needsGradientSums: Bool {
+        usedBatchStatistics || (gamma?.isTrainable ?? false) || (beta?.isTrainable ?? false)
+    }
+
+    /// Σdy·(x − μ) → Σdy·x̂ (times 1/σ) for the features in `range`, and dγ = Σdy·x̂, dβ = Σdy
+    /// for the trainable ones.
+    func finishGradientSums(features range: Range<Int>) {
+        let inv = inverseStd.pointer, sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
+        for j in range { sdyx[j] *= inv[j] }
+        if let gamma, gamma.isTrainable { (gamma.gradient.pointer + range.lowerBound).update(from: sdyx + range.lowerBound, count: range.count) }
+        if let beta, beta.isTrainable { (beta.gradient.pointer + range.lowerBound).update(from: sdy + range.lowerBound, count: range.count) }
+    }
+
+    /// The per-feature coefficients of dx for the features in `range`, from the sums Σdy
+    /// (`sumDy`) and Σdy·x̂ (`sumDyXhat`) over `rows` rows: with batch statistics
+    /// dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f with a = γ/σ,
+    /// e = −a·Σdy·x̂/(Nσ), f = −a·Σdy/N − μ·e (in `coefficients` at 0, C, 2C); in inference
+    /// mode dx = a·dy.
+    func inputGradientCoefficients(rows: Int, features range: Range<Int>) {
+        guard let c = featureCount else { return }
+        let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
+        let a = coefficients.pointer, e = coefficients.pointer + c, f = coefficients.pointer + 2 * c
+        let mu = mean.pointer, inv = inverseStd.pointer, sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
+        guard usedBatchStatistics else {
+            for j in range { a[j] = g[j] * inv[j] }
+            return
+        }
+        let scaleN = 1 / Float(rows)
+        for j in range {
+            a[j] = g[j] * inv[j]
+            e[j] = -a[j] * inv[j] * sdyx[j] * scaleN
+            f[j] = -a[j] * sdy[j] * scaleN - mu[j] * e[j]
         }
     }
 }
