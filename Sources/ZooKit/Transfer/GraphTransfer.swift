@@ -1,0 +1,170 @@
+import ZooNet
+
+/// A pretrained graph (a Keras Application, a PyTorch architecture) cut at a node, with a new
+/// classifier on top, the base frozen — Keras'
+///
+///     base.trainable = False
+///     x = GlobalAveragePooling2D()(base.get_layer(cut).output)   # only if the cut is spatial
+///     logits = Dense(classes)(Dropout(rate)(x))
+///
+/// and the book's second step: unfreeze the top blocks by name (`block_16|Conv_1`). The new
+/// network shares the base's variables (no copy); what the base computed up to the feature
+/// node can be cached (``features(_:)``) and the head trained alone (``headNetwork()``).
+///
+///     let (base, _) = try KerasModelImporter.load("MobileNetV2.keras")
+///     let transfer = try GraphTransfer(base: base, options: .init(classes: 5, cut: "out_relu", unfreeze: "block_16|Conv_1"))
+///     try transfer.network.fit(data, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 1e-4), epochs: 5)
+public final class GraphTransfer {
+    /// What goes on the cut and what trains.
+    public struct Options: Sendable {
+        /// Classes of the new head (≥ 1).
+        public var classes: Int
+        /// The node whose output the head takes; nil: the input of the base's last node (what
+        /// its classifier takes).
+        public var cut: String?
+        /// Dropout rate below the head (nil: none).
+        public var dropout: Float?
+        /// The head's activation; the default, linear, gives the logits the engine's
+        /// cross-entropy losses take (Keras' `from_logits=True`); softmax for probabilities.
+        public var activation: Activation
+        /// The head's name (its variables: `<name>/kernel`, `<name>/bias`); the pooling node
+        /// added on a spatial cut is `<name>_pool`, the dropout `<name>_dropout`.
+        public var headName: String
+        /// Base variables to train as well: a regex matched at the start of each variable's
+        /// name or of any scope in it, so `block_16|Conv_1` finds
+        /// `mobilenetv2_0.35_96/block_16_project/kernel` inside a nested base; nil: the whole
+        /// base frozen.
+        public var unfreeze: String?
+        /// Keep batch-normalization layers frozen (inference mode, moving statistics) even when
+        /// `unfreeze` matches them, as Keras' transfer-learning guide advises.
+        public var keepBatchNormFrozen: Bool
+        /// Seeds the head's initialization.
+        public var seed: UInt64
+
+        /// Options with Keras' usual choices: base frozen, BN kept frozen; a logits head.
+        public init(classes: Int, cut: String? = nil, dropout: Float? = nil, activation: Activation = .linear,
+                    headName: String = "new_head", unfreeze: String? = nil, keepBatchNormFrozen: Bool = true, seed: UInt64 = 0) {
+            self.classes = classes
+            self.cut = cut
+            self.dropout = dropout
+            self.activation = activation
+            self.headName = headName
+            self.unfreeze = unfreeze
+            self.keepBatchNormFrozen = keepBatchNormFrozen
+            self.seed = seed
+        }
+    }
+
+    /// Base input(s) → cut → (pooling) → (dropout) → head.
+    public let network: Network
+    /// The node the head was put on.
+    public let cut: String
+    /// The node whose output the head's first layer takes: the pooling node on a spatial cut,
+    /// else the cut (what ``features(_:)`` returns).
+    public let featureNode: String
+    /// The names of the nodes added on top of the cut, bottom first.
+    public let headNodes: [String]
+    /// Names of the trainable variables (the head's, then the unfrozen base variables).
+    public var trainableNames: [String] { network.trainableVariables.map(\.name) }
+
+    /// Cuts `base` and puts the head on it, freezing as `options` say.
+    /// - Throws: `ZooKitError.invalidRequest` for a cut that is not a node, a cut whose output
+    ///   is neither a vector nor a feature map, fewer than one class, or an `unfreeze` pattern
+    ///   that does not compile; `ZooKitError.architecture` if the head does not build.
+    public init(base: Network, options: Options) throws {
+        guard options.classes >= 1 else { throw ZooKitError.invalidRequest("a new head needs at least 1 class, not \(options.classes)") }
+        if let rate = options.dropout, !(rate >= 0 && rate < 1) {
+            throw ZooKitError.invalidRequest("the head's dropout rate must be in [0, 1), not \(rate)")
+        }
+        let cut = try options.cut ?? Self.defaultCut(of: base)
+        let shape: [Int]
+        do { shape = try base.shape(ofNode: cut) } catch {
+            throw ZooKitError.invalidRequest("cut '\(cut)' is not a node of the network (\(Self.someNames(base)))")
+        }
+        var x = try base.tensor(named: cut)
+        var added: [String] = []
+        switch shape.count {
+        case 1: break
+        case 3:
+            let pool = "\(options.headName)_pool"
+            x = GlobalAveragePooling2D(name: pool)(x)
+            added.append(pool)
+        default:
+            throw ZooKitError.invalidRequest("cut '\(cut)' gives shape \(shape): a head goes on a vector or an H×W×C feature map")
+        }
+        let featureNode = added.last ?? cut
+        if let rate = options.dropout {
+            x = Dropout(rate: rate, name: "\(options.headName)_dropout")(x)
+            added.append("\(options.headName)_dropout")
+        }
+        x = Dense(outputCount: options.classes, activation: options.activation, name: options.headName)(x)
+        added.append(options.headName)
+        do {
+            network = try Network(inputs: base.inputTensors, outputs: [x], seed: options.seed)
+        } catch let error as ZooNetError {
+            throw ZooKitError.architecture(model: "transfer network", reason: error.description)
+        }
+        self.cut = cut
+        self.featureNode = featureNode
+        headNodes = added
+        try freeze(unfreeze: options.unfreeze, keepBatchNormFrozen: options.keepBatchNormFrozen)
+    }
+
+    /// The base's outputs as features for the head, for `inputs` (one tensor per network input):
+    /// `[N, F]` at ``featureNode``, computed in inference mode once, so that the head can
+    /// train on them alone (``headNetwork()``) while the base is frozen.
+    public func features(_ inputs: [Tensor], batchSize: Int = 64) throws -> Tensor {
+        try network.predict(inputs, outputs: [featureNode], batchSize: batchSize)[0]
+    }
+
+    /// The layers above ``featureNode`` as a network of their own, sharing the head's variables:
+    /// trained on ``features(_:)``, it trains the head of ``network``.
+    public func headNetwork() throws -> Network {
+        try Network(inputs: [network.tensor(named: featureNode)], outputs: network.outputTensors)
+    }
+
+    /// Makes the head and the base variables `unfreeze` matches trainable, the rest frozen.
+    private func freeze(unfreeze: String?, keepBatchNormFrozen: Bool) throws {
+        let head = Set(headNodes)
+        var trainable = network.variables.map(\.name).filter { head.contains(Self.layerName(of: $0)) }
+        if let unfreeze {
+            let pattern: NamePattern
+            do { pattern = try NamePattern(unfreeze) } catch {
+                throw ZooKitError.invalidRequest("unfreeze pattern '\(unfreeze)' is not a regular expression")
+            }
+            let batchNorms = Set(network.layersByName.filter { $0.value is BatchNorm }.map(\.key))
+            trainable += network.variables.map(\.name).filter { name in
+                !head.contains(Self.layerName(of: name)) && Self.matchesAnyScope(pattern, name)
+                    && !(keepBatchNormFrozen && batchNorms.contains(Self.layerName(of: name)))
+            }
+        }
+        network.freeze(trainable: .exactly(trainable))
+    }
+
+    /// Whether `pattern` matches at the start of `name` or right after one of its `/`.
+    private static func matchesAnyScope(_ pattern: NamePattern, _ name: String) -> Bool {
+        if pattern.matches(name) { return true }
+        return name.indices.contains { name[$0] == "/" && pattern.matches(String(name[name.index(after: $0)...])) }
+    }
+
+    /// `scope/kernel` → `scope` (the layer's node name).
+    private static func layerName(of variable: String) -> String {
+        guard let slash = variable.lastIndex(of: "/") else { return variable }
+        return String(variable[..<slash])
+    }
+
+    /// The input of the base's (first) output node: what its classifier takes.
+    private static func defaultCut(of base: Network) throws -> String {
+        guard let last = base.outputTensors.first?.name, let input = try base.inputNames(ofNode: last).first else {
+            throw ZooKitError.invalidRequest("the network has no output node with an input to cut at; name a cut node")
+        }
+        return input
+    }
+
+    /// A few node names for an error message.
+    private static func someNames(_ base: Network) -> String {
+        let names = base.nodeNames
+        return names.count <= 12 ? "nodes: " + names.joined(separator: ", ")
+            : "nodes include " + names.suffix(8).joined(separator: ", ") + " (\(names.count) in all)"
+    }
+}
