@@ -50,9 +50,10 @@ import Testing
         #expect(unshared == 9 * 8 * 8 * 4)
         // The residual net: the skip keeps `a` alive across `b`.
         let (residual, _) = try Self.residual().inferenceActivationFloats()
-        // The input, then a; b runs fused with the add, adding into a's own buffer; the pooled
-        // and head outputs reuse freed slots.
-        #expect(residual == 6 * 6 * 3 + 6 * 6 * 4)
+        // The input, then a; b runs fused with the add but reads a, so it cannot add into a's
+        // own buffer: a and b's output (in the input's freed slot, grown) are live together; the
+        // pooled and head outputs reuse freed slots.
+        #expect(residual == 2 * 6 * 6 * 4)
     }
 
     /// Fused inference (BN folded into the convolution, activations and the residual add as
@@ -91,6 +92,25 @@ import Testing
         let refolded = try net.predict(input)
         net.fusesConvolutions = false
         #expect(closeness(refolded.scalars, try net.predict(input).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+    }
+
+    /// A block whose one convolution takes the tensor it is added to (EfficientNetV2's
+    /// fused-MBConv without expansion): the fused sum cannot be written into the addend's buffer,
+    /// which is the convolution's own input.
+    @Test func residualAddOfTheConvolutionsOwnInputIsNotInPlace() throws {
+        let x = Input(shape: [6, 5, 4], name: "x")
+        let stem = ActivationLayer(.swish, name: "stem_act")(Conv2D(filters: 4, kernelSize: (3, 3), padding: .same, name: "stem")(x))
+        let block = ActivationLayer(.swish, name: "block_act")(
+            BatchNorm(name: "block_bn")(Conv2D(filters: 4, kernelSize: (3, 3), padding: .same, useBias: false, name: "block")(stem)))
+        let y = Add(name: "add")([Dropout(rate: 0.2, name: "drop")(block), stem])
+        let net = try Network(inputs: [x], outputs: [y], seed: 5)
+        try net.assign("block_bn/moving_variance", values: [0.5, 1.5, 2, 0.8])
+        #expect(net.plan(training: false).fused.count == 2)
+        let input = try tensor([3, 6, 5, 4], seed: 12)
+        let fused = try net.predict(input)
+        net.fusesConvolutions = false
+        let separate = try net.predict(input)
+        #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
     }
 
     /// Freezing the base prunes backward to the head; frozen variables do not move in training.

@@ -171,9 +171,13 @@ struct ExecutionPlan {
             for i in network.inputIndices { slot[i] = activations.take(network.sizes[i]) }
             for i in network.inputIndices where lastUse[i] == -1 { activations.release(slot[i]) }
             for (s, step) in steps.enumerated() {
-                if case let .fusedConvolution(_, _, addend?) = step, lastUse[root[addend]] == s,
-                   Set(reads(step)).subtracting([root[addend]]).allSatisfy({ slot[$0] != slot[root[addend]] }) {
-                    slot[step.output] = slot[root[addend]]  // the sum post-op adds into the addend's own buffer
+                // The sum post-op adds into the addend's own buffer when nothing reads the addend
+                // later and the convolution does not read that buffer itself (a block whose one
+                // convolution takes the tensor it is added to, as EfficientNetV2's fused-MBConv
+                // blocks without expansion: in place, the convolution would overwrite its own input).
+                if case let .fusedConvolution(_, nodes, addend?) = step, lastUse[root[addend]] == s,
+                   network.inputsOf[nodes[0]].allSatisfy({ slot[root[$0]] != slot[root[addend]] }) {
+                    slot[step.output] = slot[root[addend]]
                 } else {
                     slot[step.output] = activations.take(network.sizes[step.output])
                 }
