@@ -58,4 +58,46 @@ import ZooFormat
         #expect(json.stdout.contains("\"graph\""))
         #expect(json.stdout.contains("\"branch_points\""))
     }
+
+    /// `zoo fine-tune` on a Keras Application file (a frozen MobileNetV2 α 0.35 nested in a
+    /// functional model): a new head on the cut, the base's features computed once, the head
+    /// learns the four images; `--unfreeze` trains the top blocks too (batch norm kept frozen);
+    /// what the graph path lacks is refused by flag.
+    @Test func fineTuneCutsTheGraphAndTrainsANewHead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let apps = Self.fixtures.deletingLastPathComponent().appendingPathComponent("kerasapps")
+        let model = apps.appendingPathComponent("finetune_mobilenetv2.keras").path
+        let npz = try TensorArchive.open(apps.appendingPathComponent("finetune_mobilenetv2.npz").path)
+        let x = try npz.tensor(named: "x"), labels = try npz.tensor(named: "labels").floats()
+        let data = directory.path("train.npz")
+        try NPZWriter.write([
+            StoredTensor(name: "x", shape: [8] + x.shape.dropFirst(), floats: x.floats() + x.floats()),
+            StoredTensor(name: "y", shape: [8], floats: labels + labels),
+        ], to: data)
+        let out = directory.path("tuned.safetensors")
+        let result = try ZooBinary.run(["fine-tune", model, "--data", data, "--test", data, "--new-head", "3",
+                                        "--cut", "mobilenetv2_0.35_96/out_relu", "--epochs", "30", "--lr", "0.01", "--quiet", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("cut at mobilenetv2_0.35_96/out_relu (features at new_head_pool) on 8 samples"))
+        #expect(result.stdout.contains("the frozen base's features computed once"))
+        #expect(result.stdout.contains("test accuracy 1.0000"))
+        let written = try TensorArchive.open(out)
+        #expect(try written.tensor(named: "new_head/kernel").shape == [1280, 3])
+
+        let unfrozen = try ZooBinary.run(["fine-tune", model, "--data", data, "--new-head", "3", "--epochs", "1", "--json",
+                                          "--unfreeze", "block_16|Conv_1"])
+        #expect(unfrozen.status == 0, "\(unfrozen.stderr)")
+        #expect(unfrozen.stdout.contains("\"cut\" : \"pool\""))
+        #expect(unfrozen.stdout.contains("\"mobilenetv2_0.35_96/Conv_1/kernel\""))
+        #expect(!unfrozen.stdout.contains("Conv_1_bn/gamma"))
+        #expect(unfrozen.stdout.contains("\"cachedFeatures\" : false"))
+
+        let refused = try ZooBinary.run(["fine-tune", model, "--data", data, "--new-head", "3", "--checkpoint", directory.path("c.safetensors")])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--checkpoint: not available for a Keras graph file yet"))
+        let noHead = try ZooBinary.run(["fine-tune", model, "--data", data])
+        #expect(noHead.status == 64)
+        #expect(noHead.stderr.contains("a Keras graph file needs --new-head N"))
+    }
 }

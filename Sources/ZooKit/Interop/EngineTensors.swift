@@ -38,7 +38,7 @@ extension Tensor {
     }
 }
 
-extension Sequential {
+extension Network {
     /// Every variable of the network as a float32 tensor, in the network's order, named as
     /// the network names them (`hidden1/kernel`, Keras' names).
     /// - Parameter overrides: values to write instead of the variables' current ones (by name),

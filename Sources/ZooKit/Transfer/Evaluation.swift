@@ -34,7 +34,7 @@ public enum Evaluation {
     /// - Returns: the report; loss = mean −log p(true class), p clipped to [1e-7, 1].
     /// - Throws: ``ZooKitError/invalidRequest(_:)`` for labels out of range, a label count that is
     ///   not the output width, or samples that do not fit the input.
-    public static func evaluate(_ network: Sequential, on data: LabeledData, labels: [String], outputsLogits: Bool = false) throws -> EvaluationReport {
+    public static func evaluate(_ network: Network, on data: LabeledData, labels: [String], outputsLogits: Bool = false) throws -> EvaluationReport {
         let classes = network.outputShape.last ?? 0
         guard labels.isEmpty || labels.count == classes else {
             throw ZooKitError.invalidRequest("\(labels.count) label names for a network with \(classes) outputs")

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import ZooFormat
+import ZooKit
+import ZooNet
+
+/// `zoo fine-tune` on a Keras model file whose graph branches (a Keras Application, fer's
+/// mini-Xception): the graph cut at `--cut` (default: what its classifier takes), global
+/// pooling on a spatial cut, a new head of `--new-head` classes, the base frozen (its batch
+/// norm in inference mode), `--unfreeze` top blocks by name from the start; the frozen base's
+/// features computed once and the head trained alone when nothing below it trains.
+extension FineTuneCommand {
+    /// Whether MODEL goes the graph way: a Keras model file given with `--cut`, or one whose
+    /// topology the registry's linear manifests cannot describe.
+    func usesGraphPath() throws -> Bool {
+        guard modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
+              try TensorArchive.open(modelOptions.model).kerasGraph() != nil else { return false }
+        if cut != nil { return true }
+        do {
+            _ = try modelOptions.reference.load(registry: registryOptions.registry)
+            return false
+        } catch ZooKitError.unsupportedLayer, ZooKitError.unsupportedLayers {
+            return true
+        }
+    }
+
+    /// The settings the graph path does not have (yet), named by their flags.
+    var settingsTheGraphPathLacks: [String] {
+        var flags: [(Bool, String)] = [
+            (freeze != nil, "--freeze"), (freezeBelow != nil, "--freeze-below"), (keepHead, "--keep-head"),
+            (dropLayers != 0, "--drop-layers"), (fromScratch, "--from-scratch"), (headInit != .glorot, "--head-init"),
+            (l1 != nil, "--l1"), (l2 != nil, "--l2"), (bnMomentum != nil, "--bn-momentum"), (unfreezeAfter != nil, "--unfreeze-after"),
+            (unfreezeLR != nil, "--unfreeze-lr"), (checkpoint != nil, "--checkpoint"), (resume, "--resume"),
+        ]
+        flags += [(tensorboard != nil, "--tensorboard"), (saveAs != nil, "--save-as")]
+        return flags.filter(\.0).map(\.1)
+    }
+
+    /// Fine-tunes a Keras graph file (see the extension's documentation).
+    func runGraph() throws {
+        let lacking = settingsTheGraphPathLacks
+        guard lacking.isEmpty else {
+            throw ValidationError("\(lacking.joined(separator: ", ")): not available for a Keras graph file yet (it trains a new head on a cut, "
+                + "with --unfreeze from the start); see zoo fine-tune --help")
+        }
+        guard let classes = newHead else { throw ValidationError("a Keras graph file needs --new-head N (the classes of the new head)") }
+        let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let names, names.count != classes {
+            throw ZooKitError.invalidSetting(.labels, problem: "names \(names.count) classes, --new-head has \(classes)")
+        }
+        try dataOptions.selection.validate()
+        let settings = fineTuneOptions.optimizer
+        try settings.validate()
+
+        let (base, _) = try KerasModelImporter.load(modelOptions.model)
+        let transfer = try GraphTransfer(base: base, options: .init(
+            classes: classes, cut: cut, dropout: dropout, unfreeze: unfreeze, seed: dataOptions.seed))
+        let inputShape = transfer.network.inputShape
+        func load(_ path: String, _ split: DataLoader.Split) throws -> LabeledData {
+            try DataLoader.load(path, split: split).reshaped(to: inputShape)
+        }
+        var (training, validation) = try dataOptions.selection.apply(to: load(data, .train))
+        if let val { validation = try dataOptions.filterOnly.apply(to: load(val, .train)).training }
+        let testData = try test.map { try dataOptions.filterOnly.apply(to: load($0, .test)).training }
+        if patience != nil && validation == nil {
+            printWarning("--patience needs validation data (--val, --val-per-class or --val-split): early stopping is off")
+        }
+
+        // Nothing below the head trains: the base's features once, then the head alone.
+        let cached = unfreeze == nil && !noCache
+        let trainer = cached ? try transfer.headNetwork() : transfer.network
+        func dataset(_ data: LabeledData) throws -> Dataset {
+            let inputs = try data.inputTensor()
+            return try Dataset(inputs: cached ? transfer.features([inputs]) : inputs, labels: .classes(data.labels))
+        }
+        let trainSet = try dataset(training), validationSet = try validation.map(dataset)
+        let steps = epochs * ((training.count + batchSize - 1) / batchSize)
+        let callbacks: [any Callback] = patience.flatMap { patience in
+            validation == nil ? nil : [EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true)]
+        } ?? []
+        let progress = quiet || json ? nil : ProgressReporter(write: { FileHandle.standardError.write(Data($0.utf8)) })
+        let started = Date()
+        let history = try trainer.fit(trainSet, validation: validationSet, loss: .softmaxCrossEntropy, optimizer: settings.make(totalSteps: steps),
+                                      epochs: epochs, batchSize: batchSize, shuffleSeed: dataOptions.seed, callbacks: callbacks, progress: progress)
+        let seconds = Date().timeIntervalSince(started)
+
+        let classNames = names ?? dataOptions.labels(from: [])
+        let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
+        let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
+        if let out { try transfer.network.saveWeights(to: out, metadata: ["zoo_fine_tuned_from": modelOptions.model]) }
+        let summary = GraphSummary(
+            model: modelOptions.model, cut: transfer.cut, featureNode: transfer.featureNode, trainable: transfer.trainableNames,
+            cachedFeatures: cached, trainingSamples: training.count, validationSamples: validation?.count ?? 0,
+            trainingSeconds: seconds, epochs: history.map { GraphSummary.Epoch(epoch: $0.epoch, loss: $0.loss, accuracy: $0.accuracy, validationLoss: $0.validationLoss) },
+            validation: validationReport, test: testReport, out: out)
+        if json {
+            print(try prettyJSON(summary))
+            return
+        }
+        print("fine-tuned \(modelOptions.model) cut at \(transfer.cut) (features at \(transfer.featureNode)) on \(training.count) samples "
+            + "(\(validation?.count ?? 0) validation): \(history.count) epochs in \(String(format: "%.3f", seconds)) s"
+            + (cached ? ", the frozen base's features computed once" : ""))
+        print("  trainable: \(transfer.trainableNames.count) variables (\(transfer.trainableNames.prefix(4).joined(separator: ", "))\(transfer.trainableNames.count > 4 ? ", …" : ""))")
+        if let last = history.last { print("  last epoch: loss \(String(format: "%.4f", last.loss))") }
+        if let validationReport { print("  validation accuracy \(String(format: "%.4f", validationReport.accuracy)), loss \(String(format: "%.4f", validationReport.loss))") }
+        if let testReport { print("  test accuracy \(String(format: "%.4f", testReport.accuracy)), loss \(String(format: "%.4f", testReport.loss)) on \(testReport.samples) samples") }
+        if let out { print("  weights written to \(out)") }
+    }
+
+    /// The `--json` summary of a graph fine-tune.
+    struct GraphSummary: Encodable {
+        struct Epoch: Encodable {
+            let epoch: Int
+            let loss: Double
+            let accuracy: Double?
+            let validationLoss: Double?
+        }
+        let model: String
+        let cut: String
+        let featureNode: String
+        let trainable: [String]
+        let cachedFeatures: Bool
+        let trainingSamples: Int
+        let validationSamples: Int
+        let trainingSeconds: Double
+        let epochs: [Epoch]
+        let validation: EvaluationReport?
+        let test: EvaluationReport?
+        let out: String?
+    }
+}
