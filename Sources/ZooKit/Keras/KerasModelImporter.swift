@@ -97,8 +97,21 @@ public enum KerasModelImporter {
             else { return nil }
             return String(name[..<underscore]) + String(name[slash...])
         }
+        // ConvNeXt's LayerScale runs as a 1×1 depthwise convolution: its γ `[C]` (Keras 2
+        // `layer/gamma`, Keras 3 `layer/0`) is the kernel `[1, 1, C, 1]`, the same values.
+        var layerScales: Set<String> = []
+        for (name, layer) in network.layersByName {
+            if let depthwise = layer as? DepthwiseConv2D, depthwise.kernelSize == (1, 1), !depthwise.useBias { layerScales.insert(name) }
+        }
         return archive.tensors.map { tensor in
             let plain = NameMapping.dropIndexSuffix(tensor.name)
+            if let slash = plain.lastIndex(of: "/"), ["gamma", "0"].contains(plain[plain.index(after: slash)...]),
+               layerScales.contains(String(plain[..<slash])), tensor.shape.count == 1, !variables.contains(plain) {
+                let name = String(plain[..<slash]) + "/depthwise_kernel"
+                return MappedTensor(name: name, source: tensor.name, shape: [1, 1, tensor.shape[0], 1], isOptimizerState: false) {
+                    try tensor.floats()
+                }
+            }
             var name = plain
             if !variables.contains(plain) {
                 if let alias = aliases[plain] { name = alias }
