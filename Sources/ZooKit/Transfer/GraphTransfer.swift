@@ -9,7 +9,7 @@ import ZooNet
 ///
 /// and the book's second step: unfreeze the top blocks by name (`block_16|Conv_1`). The new
 /// network shares the base's variables (no copy); what the base computed up to the feature
-/// node can be cached (``features(_:)``) and the head trained alone (``headNetwork()``).
+/// node can be cached (``features(_:batchSize:)``) and the head trained alone (``headNetwork()``).
 ///
 ///     let (base, _) = try KerasModelImporter.load("MobileNetV2.keras")
 ///     let transfer = try GraphTransfer(base: base, options: .init(classes: 5, cut: "out_relu", unfreeze: "block_16|Conv_1"))
@@ -60,7 +60,7 @@ public final class GraphTransfer {
     /// The node the head was put on.
     public let cut: String
     /// The node whose output the head's first layer takes: the pooling node on a spatial cut,
-    /// else the cut (what ``features(_:)`` returns).
+    /// else the cut (what ``features(_:batchSize:)`` returns).
     public let featureNode: String
     /// The names of the nodes added on top of the cut, bottom first.
     public let headNodes: [String]
@@ -118,7 +118,7 @@ public final class GraphTransfer {
     }
 
     /// The layers above ``featureNode`` as a network of their own, sharing the head's variables:
-    /// trained on ``features(_:)``, it trains the head of ``network``.
+    /// trained on ``features(_:batchSize:)``, it trains the head of ``network``.
     public func headNetwork() throws -> Network {
         try Network(inputs: [network.tensor(named: featureNode)], outputs: network.outputTensors)
     }
