@@ -32,7 +32,7 @@ struct AssignCommand: ParsableCommand {
     var includeOptimizer = false
 
     @Option(help: "Tensor-name layout preset (default: the model's own mapping).")
-    var layout: String?
+    var layout: NameMapping.Layout?
 
     @Option(name: .customLong("map"), help: ArgumentHelp("REGEX=REPLACEMENT rules (repeatable; default: the model's own).", valueName: "rule"))
     var rules: [String] = []

@@ -6,7 +6,7 @@ import ZooKit
 /// Name mapping and layout options shared by `import` and `assign`.
 struct MappingOptions: ParsableArguments {
     @Option(help: "Tensor-name layout preset: keras, tf, pytorch or none (pytorch also transposes Linear and Conv weights).")
-    var layout: String = "keras"
+    var layout: NameMapping.Layout = .keras
 
     @Option(name: .customLong("map"), help: ArgumentHelp("Rename file tensors with REGEX=REPLACEMENT ($1 or \\1 for groups); repeatable, applied in order after the layout preset.", valueName: "rule"))
     var rules: [String] = []
@@ -14,9 +14,6 @@ struct MappingOptions: ParsableArguments {
     var mapping: NameMapping { NameMapping(layout: layout, rules: rules) }
 
     func validate() throws {
-        guard NameMapping.layouts.contains(layout) else {
-            throw ValidationError("--layout must be one of \(NameMapping.layouts.joined(separator: ", ")), not '\(layout)'")
-        }
         for rule in rules {
             do { _ = try TensorRenameRule(rule) } catch { throw ValidationError("--map: \(error)") }
         }
@@ -175,3 +172,5 @@ func isoDate() -> String {
     formatter.formatOptions = [.withFullDate]
     return formatter.string(from: Date())
 }
+
+extension NameMapping.Layout: ExpressibleByArgument {}

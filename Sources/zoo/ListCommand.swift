@@ -40,7 +40,7 @@ struct ListCommand: ParsableCommand {
                 (pattern.map { fnmatch($0, entry.manifest.name, 0) == 0 } ?? true) && tags.allSatisfy(entry.manifest.tags.contains)
             }.map { entry in
                 Row(name: entry.manifest.name, task: entry.manifest.task, params: try entry.manifest.parameterCount(),
-                    input_shape: entry.manifest.input.shape, classes: entry.manifest.labels.count, format: entry.manifest.weights.format,
+                    input_shape: entry.manifest.input.shape, classes: entry.manifest.labels.count, format: entry.manifest.weights.format.rawValue,
                     bytes: entry.manifest.weights.bytes, cached: entry.hasWeights, tags: entry.manifest.tags,
                     registry: entry.isBuiltIn ? "built-in" : (entry.directory as NSString).deletingLastPathComponent)
             }

@@ -45,9 +45,9 @@ struct ShowCommand: ParsableCommand {
             }
             let weights = manifest.weights
             lines += [
-                "  weights:       \(weights.file) (\(weights.format), \(formatBytes(weights.bytes))), \(entry.hasWeights ? "on this machine" : "not downloaded")",
+                "  weights:       \(weights.file) (\(weights.format.rawValue), \(formatBytes(weights.bytes))), \(entry.hasWeights ? "on this machine" : "not downloaded")",
                 "  sha256:        \(weights.sha256)",
-                "  mapping:       layout \(weights.mapping.layout)" + (weights.mapping.rules.isEmpty ? "" : ", rules \(weights.mapping.rules.joined(separator: "; "))"),
+                "  mapping:       layout \(weights.mapping.layout.rawValue)" + (weights.mapping.rules.isEmpty ? "" : ", rules \(weights.mapping.rules.joined(separator: "; "))"),
                 "  provenance:    \(weights.provenance.framework) \(weights.provenance.frameworkVersion)"
                     + (weights.provenance.script.map { ", script \($0)" } ?? "") + (weights.provenance.created.map { ", \($0)" } ?? ""),
                 "  license:       \(manifest.license)",

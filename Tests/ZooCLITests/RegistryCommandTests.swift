@@ -60,7 +60,7 @@ import Testing
         (["import", "SEED_K3", "--name", "x"], 64, "carries no architecture"),
         (["import", "SEED", "--name", "bad/name"], 64, "not a valid model name"),
         (["import", "SEED", "--name", "seed"], 64, "already registered"),
-        (["import", "SEED", "--name", "y", "--layout", "jax"], 64, "--layout must be one of"),
+        (["import", "SEED", "--name", "y", "--layout", "jax"], 64, "The value 'jax' is invalid for '--layout <layout>'. Please provide one of 'none', 'keras', 'tf' or 'pytorch'."),
         (["fetch", "seed"], 0, ""),
     ])
     func errors(arguments: [String], status: Int32, message: String) throws {

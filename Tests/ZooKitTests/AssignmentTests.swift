@@ -23,7 +23,7 @@ import ZooNet
     @Test func optimizerStateIsSkippedByDefault() throws {
         let archive = try TensorArchive.open(Paths.keras("compiled_k2_model.h5"))
         let network = try Sequential(inputShape: [3], layers: [Dense(outputCount: 2, name: "dense")])
-        let tensors = try NameMapping(layout: "keras").apply(to: archive, network: network)
+        let tensors = try NameMapping(layout: .keras).apply(to: archive, network: network)
         let report = try WeightAssigner.assign(tensors, to: network)
         #expect(report.assigned.count == 2)
         #expect(Set(report.skipped) == ["Adam/m/dense/kernel", "Adam/m/dense/bias", "Adam/v/dense/kernel", "Adam/v/dense/bias", "iteration"])
@@ -33,7 +33,7 @@ import ZooNet
     @Test func partialLoadsReportButDoNotFail() throws {
         let archive = try TensorArchive.open(Paths.keras("seed_k2_weights.h5"))
         let network = try Sequential(inputShape: [20], layers: [Dense(outputCount: 300, name: "hidden1"), Dense(outputCount: 7, name: "new_head")])
-        let tensors = try NameMapping(layout: "keras").apply(to: archive, network: network)
+        let tensors = try NameMapping(layout: .keras).apply(to: archive, network: network)
         let strict = try #require(throws: ZooKitError.self) { try WeightAssigner.assign(tensors, to: network) }
         #expect(strict.description.contains("missing new_head/kernel [300, 7]"))
         let report = try WeightAssigner.assign(tensors, to: network, options: AssignmentOptions(partial: true))

@@ -14,7 +14,7 @@ import ZooNet
         #expect(manifest.architecture.map(\.type) == ["dense", "batch_normalization", "activation", "dense", "batch_normalization", "elu", "dense"])
         #expect(manifest.architecture[1].momentum == 0.9)
         #expect(manifest.head == "outputs")
-        #expect(manifest.weights.format == "keras2-h5")
+        #expect(manifest.weights.format == .keras2H5)
         #expect(manifest.weights.provenance.framework == "tf-keras")
         #expect(manifest.weights.provenance.frameworkVersion == "2.21.0")
         #expect(try manifest.parameterCount() == SeedValues.parameterCount)
@@ -40,10 +40,10 @@ import ZooNet
     }
 
     @Test(arguments: [
-        ("seed_k3.weights.h5", "keras"),
-        ("seed_k2_weights.h5", "keras"),
+        ("seed_k3.weights.h5", NameMapping.Layout.keras),
+        ("seed_k2_weights.h5", .keras),
     ])
-    func weightsOnlyFilesTakeTheArchitectureOfAnotherModel(file: String, layout: String) throws {
+    func weightsOnlyFilesTakeTheArchitectureOfAnotherModel(file: String, layout: NameMapping.Layout) throws {
         let temporary = try TemporaryRegistry()
         defer { temporary.remove() }
         try temporary.importSeed()
@@ -61,7 +61,7 @@ import ZooNet
         try temporary.importSeed()
         var request = ImportRequest(file: Paths.zookit("seed_torch.safetensors"), name: "from-torch")
         request.architecture = .like("seed")
-        request.mapping = NameMapping(layout: "pytorch")
+        request.mapping = NameMapping(layout: .pytorch)
         let (entry, report) = try Importer.run(request, registry: temporary.registry)
         #expect(report.assigned.map(\.source).prefix(3) == ["0.weight", "0.bias", "1.weight"])
         #expect(report.skipped.isEmpty)
@@ -78,7 +78,7 @@ import ZooNet
         try temporary.importSeed()
         var request = ImportRequest(file: Paths.zookit("seed_torch.safetensors"), name: "wrong")
         request.architecture = .like("seed")
-        request.mapping = NameMapping(layout: "none", rules: [#"^0\.weight$=hidden1/kernel"#])
+        request.mapping = NameMapping(layout: .none, rules: [#"^0\.weight$=hidden1/kernel"#])
         let error = try #require(throws: ZooKitError.self) { try Importer.run(request, registry: temporary.registry) }
         guard case .assignmentFailed(let report) = error else {
             Issue.record("unexpected \(error)")

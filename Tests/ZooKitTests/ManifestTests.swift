@@ -9,7 +9,7 @@ import ZooKit
             input: InputSpec(shape: [4]), labels: ["a", "b"],
             architecture: [.dense("hidden1", units: 3, activation: "relu"), .dense("outputs", units: 2, activation: "softmax")],
             head: "outputs",
-            weights: WeightsSpec(file: "w.safetensors", format: "safetensors", sha256: String(repeating: "0", count: 64), bytes: 10,
+            weights: WeightsSpec(file: "w.safetensors", format: .safetensors, sha256: String(repeating: "0", count: 64), bytes: 10,
                                  mapping: NameMapping(), provenance: Provenance(framework: "numpy", frameworkVersion: "2.4")))
     }
 
@@ -30,6 +30,8 @@ import ZooKit
         ("set:layer=transformer", "architecture[1]", "the engine has no 'transformer' layer"),
         ("set:schema=2", "schema", "newer than this zoo understands"),
         ("set:units=-3", "architecture[0]", "units must be positive"),
+        ("set:layout=jax", "weights.mapping.layout", "invalid String value jax"),
+        ("set:format=zip", "weights.format", "invalid String value zip"),
     ])
     func brokenManifests(change: String, key: String, problem: String) throws {
         var object = try #require(JSONSerialization.jsonObject(with: try Self.valid().encoded()) as? [String: Any])
@@ -44,6 +46,8 @@ import ZooKit
         case "set:layer=transformer": layers[1]["type"] = "transformer"
         case "set:schema=2": object["schema"] = 2
         case "set:units=-3": layers[0]["units"] = -3
+        case "set:layout=jax": weights["mapping"] = ["layout": "jax", "rules": [String]()]
+        case "set:format=zip": weights["format"] = "zip"
         default: Issue.record("unknown change")
         }
         object["weights"] = weights

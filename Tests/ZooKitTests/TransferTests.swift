@@ -215,7 +215,7 @@ func blobs(classes: Int, perClass: Int, width: Int, seed: UInt64) -> LabeledData
         #expect(saved.tensors.contains { $0.name == "optimizer/new_outputs/kernel/1" })
         // The checkpoint still assigns strictly as a weights file: its optimizer slots are skipped.
         let target = try TransferNetwork.build(from: pretrained, options: options).network
-        let report = try WeightAssigner.assign(try NameMapping(layout: "keras").apply(to: saved, network: target), to: target)
+        let report = try WeightAssigner.assign(try NameMapping(layout: .keras).apply(to: saved, network: target), to: target)
         #expect(report.isComplete)
         #expect(!report.skipped.isEmpty && report.skipped.allSatisfy { $0.hasPrefix("optimizer/") })
         fineTune.epochs = 5

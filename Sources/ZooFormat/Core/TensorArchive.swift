@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The file formats Zoo reads, each detected by its magic bytes.
-public enum TensorFileFormat: String, Sendable, CaseIterable {
+public enum TensorFileFormat: String, Sendable, CaseIterable, Codable {
     /// NumPy `.npy`: one array (`np.save`).
     case npy
     /// NumPy `.npz`: a zip of `.npy` members (`np.savez`, `np.savez_compressed`).

@@ -17,8 +17,8 @@ public struct MappedTensor: Sendable {
 }
 
 extension NameMapping {
-    /// The layout presets `zoo import --layout` accepts.
-    public static let layouts = ["none", "keras", "tf", "pytorch"]
+    /// The layout presets' names, as `zoo import --layout` accepts them.
+    public static let layouts = Layout.allCases.map(\.rawValue)
 
     /// Maps the tensors of `archive` to the variable names of `network`.
     ///
@@ -39,10 +39,9 @@ extension NameMapping {
         }
         var mapped: [MappedTensor]
         switch layout {
-        case "none", "keras": mapped = archive.tensors.map { Self.direct($0, name: layout == "keras" ? Self.dropIndexSuffix($0.name) : $0.name) }
-        case "tf": mapped = Self.tensorflow(archive.tensors, network: network)
-        case "pytorch": mapped = try Self.pytorch(archive.tensors, network: network)
-        default: throw ZooKitError.invalidSetting(.layout, problem: "'\(layout)' is not a layout (expected \(Self.layouts.joined(separator: ", ")))")
+        case .none, .keras: mapped = archive.tensors.map { Self.direct($0, name: layout == .keras ? Self.dropIndexSuffix($0.name) : $0.name) }
+        case .tf: mapped = Self.tensorflow(archive.tensors, network: network)
+        case .pytorch: mapped = try Self.pytorch(archive.tensors, network: network)
         }
         guard !rules.isEmpty else { return mapped }
         return mapped.map { tensor in

@@ -100,8 +100,8 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
     public var file: String
     /// Where `zoo fetch` downloads the file from, when it is not shipped beside the manifest.
     public var url: String?
-    /// The file's format, as `zoo inspect` names it (`keras2-h5`, `safetensors`, …).
-    public var format: String
+    /// The file's format, as `zoo inspect` names it (`keras2-h5`, `safetensors`, … in JSON).
+    public var format: TensorFileFormat
     /// Hex SHA-256 of the whole file.
     public var sha256: String
     /// Size of the file in bytes.
@@ -115,12 +115,12 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - file: the file name beside the manifest.
     ///   - url: where to download it, if not shipped.
-    ///   - format: the format's name (`TensorFileFormat` raw value).
+    ///   - format: the file's format.
     ///   - sha256: the file's hex SHA-256.
     ///   - bytes: its size.
     ///   - mapping: how its tensor names map to variables.
     ///   - provenance: who made it.
-    public init(file: String, url: String? = nil, format: String, sha256: String, bytes: Int, mapping: NameMapping, provenance: Provenance) {
+    public init(file: String, url: String? = nil, format: TensorFileFormat, sha256: String, bytes: Int, mapping: NameMapping, provenance: Provenance) {
         self.file = file
         self.url = url
         self.format = format
@@ -133,13 +133,26 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
 
 /// A name mapping: a layout preset, then `REGEX=REPLACEMENT` rules in order.
 public struct NameMapping: Codable, Sendable, Equatable {
-    /// `keras`, `tf`, `pytorch` or `none`.
-    public var layout: String
+    /// How a file's tensor names and layouts relate to the network's variables (JSON: `keras`,
+    /// `tf`, `pytorch`, `none`); see ``NameMapping/apply(to:network:)``.
+    public enum Layout: String, Codable, Sendable, CaseIterable {
+        /// The names as the file has them.
+        case none
+        /// Keras canonical names (`hidden1/kernel`), a `:0` suffix dropped.
+        case keras
+        /// TensorFlow checkpoint names (TF2 object keys included).
+        case tf
+        /// PyTorch module names, with Linear and Conv weights transposed and BN renamed.
+        case pytorch
+    }
+
+    /// The layout preset.
+    public var layout: Layout
     /// `REGEX=REPLACEMENT` rules applied after the layout (see `TensorRenameRule`).
     public var rules: [String]
 
     /// A mapping: the layout preset, then the rules.
-    public init(layout: String = "none", rules: [String] = []) {
+    public init(layout: Layout = .none, rules: [String] = []) {
         self.layout = layout
         self.rules = rules
     }

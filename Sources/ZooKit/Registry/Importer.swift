@@ -25,7 +25,7 @@ public struct ImportRequest: Sendable {
     /// Where the architecture comes from (default: the weights file itself).
     public var architecture: ArchitectureSource = .weightsFile
     /// How the file's tensor names map to the network's variables (default: Keras names).
-    public var mapping = NameMapping(layout: "keras")
+    public var mapping = NameMapping(layout: .keras)
     /// Class names in output order (default: from the architecture source, else the output numbers).
     public var labels: [String]?
     /// One line for listings (default: from the source, else "Imported from FILE").
@@ -97,7 +97,7 @@ public enum Importer {
         }
         let provenance = request.provenance ?? defaultProvenance(archive)
         var weights = WeightsSpec(
-            file: fileName, format: archive.format.rawValue, sha256: try WeightsCache.sha256(ofFile: request.file),
+            file: fileName, format: archive.format, sha256: try WeightsCache.sha256(ofFile: request.file),
             bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
         weights.url = request.url
         let weighted = base.layers.last { $0.hasWeights }

@@ -50,7 +50,7 @@ extension Registry {
 
         var request = ImportRequest(file: weights, name: name)
         request.architecture = .manifest(manifest)
-        request.mapping = NameMapping(layout: "none")
+        request.mapping = NameMapping(layout: .none)
         request.labels = manifest.labels
         request.summary = "\(base.name) fine-tuned by Zoo"
         request.task = base.task
