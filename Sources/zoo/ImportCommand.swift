@@ -79,6 +79,15 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Input preprocessing offset.")
     var offset: Double?
 
+    @Option(help: ArgumentHelp("Per-channel means subtracted after scale and offset, e.g. 0.485,0.456,0.406.", valueName: "list"))
+    var mean: String?
+
+    @Option(help: ArgumentHelp("Per-channel standard deviations divided by after the mean, e.g. 0.229,0.224,0.225.", valueName: "list"))
+    var std: String?
+
+    @Option(help: "The channel order the model takes (inputs are RGB; bgr reverses the last axis first).")
+    var channelOrder: Preprocessing.ChannelOrder?
+
     @Option(name: .customLong("metric"), help: ArgumentHelp("A measured metric NAME=VALUE (repeatable), e.g. test_accuracy=0.912.", valueName: "name=value"))
     var metrics: [String] = []
 
@@ -109,6 +118,9 @@ struct ImportCommand: ParsableCommand {
         if arch != nil && like != nil { throw ValidationError("pass --arch or --like, not both") }
         if labels != nil && labelsFile != nil { throw ValidationError("pass --labels or --labels-file, not both") }
         if let scale, parseNumber(scale) == nil { throw ValidationError("--scale must be a number or a fraction like 1/255, not '\(scale)'") }
+        for (flag, list) in [("--mean", mean), ("--std", std)] {
+            if let list, parseNumbers(list) == nil { throw ValidationError("\(flag) must be numbers separated by commas, not '\(list)'") }
+        }
         if let inputShape, parseShape(inputShape) == nil { throw ValidationError("--input-shape must be positive integers separated by commas, not '\(inputShape)'") }
         for metric in metrics where parseMetric(metric) == nil { throw ValidationError("--metric must be NAME=NUMBER, not '\(metric)'") }
     }
@@ -130,8 +142,9 @@ struct ImportCommand: ParsableCommand {
             request.license = license
             request.head = head
             request.inputShape = inputShape.flatMap(parseShape)
-            if scale != nil || offset != nil {
-                request.preprocessing = Preprocessing(scale: scale.flatMap(parseNumber) ?? 1, offset: offset ?? 0)
+            if scale != nil || offset != nil || mean != nil || std != nil || channelOrder != nil {
+                request.preprocessing = Preprocessing(scale: scale.flatMap(parseNumber) ?? 1, offset: offset ?? 0, mean: mean.flatMap(parseNumbers),
+                                                      std: std.flatMap(parseNumbers), channelOrder: channelOrder)
             }
             request.metrics = Dictionary(metrics.compactMap(parseMetric), uniquingKeysWith: { $1 })
             if framework != nil || frameworkVersion != nil || script != nil || source != nil {
@@ -174,3 +187,11 @@ func isoDate() -> String {
 }
 
 extension NameMapping.Layout: ExpressibleByArgument {}
+
+extension Preprocessing.ChannelOrder: ExpressibleByArgument {}
+
+/// `0.485,0.456,0.406` → the numbers (nil if any is not one).
+func parseNumbers(_ text: String) -> [Double]? {
+    let numbers = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    return numbers.isEmpty || numbers.contains(nil) ? nil : numbers.compactMap { $0 }
+}

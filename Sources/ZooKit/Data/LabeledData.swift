@@ -45,12 +45,24 @@ public struct LabeledData: Sendable {
         try DataSelection(classes: classes).apply(to: self).training
     }
 
-    /// `x · scale + offset` on every input.
+    /// The model's preprocessing on every input (``Preprocessing``): channels reversed for BGR,
+    /// `x · scale + offset`, then `(x − mean[c]) / std[c]` over the last axis.
     public func preprocessed(_ preprocessing: Preprocessing) -> LabeledData {
-        guard preprocessing.scale != 1 || preprocessing.offset != 0 else { return self }
+        guard !preprocessing.isIdentity else { return self }
         var copy = self
+        let channels = sampleShape.last ?? 1
+        if preprocessing.channelOrder == .bgr, channels > 1 {
+            for start in stride(from: 0, to: copy.inputs.count, by: channels) { copy.inputs[start..<start + channels].reverse() }
+        }
         let scale = Float(preprocessing.scale), offset = Float(preprocessing.offset)
-        for index in copy.inputs.indices { copy.inputs[index] = copy.inputs[index] * scale + offset }
+        let mean = preprocessing.mean.map { $0.map(Float.init) }, std = preprocessing.std.map { $0.map(Float.init) }
+        for index in copy.inputs.indices {
+            var x = copy.inputs[index] * scale + offset
+            let c = index % channels
+            if let mean, mean.count == channels { x -= mean[c] }
+            if let std, std.count == channels { x /= std[c] }
+            copy.inputs[index] = x
+        }
         return copy
     }
 

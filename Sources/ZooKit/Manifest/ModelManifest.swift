@@ -80,17 +80,61 @@ public struct InputSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// `x' = x · scale + offset`, applied element-wise before the first layer.
+/// What raw inputs go through before the first layer, in this order: the channels reversed
+/// when the model takes BGR (inputs are RGB), `x · scale + offset`, then per channel (the last
+/// axis) `(x − mean[c]) / std[c]`:
+///
+///     {"scale": 0.00392156862745098, "offset": 0}                               // Keras' x / 255
+///     {"scale": 0.00392156862745098, "offset": 0,
+///      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}             // torchvision
+///     {"scale": 1, "offset": 0, "channel_order": "bgr", "mean": [103.939, 116.779, 123.68]}  // Keras "caffe"
 public struct Preprocessing: Codable, Sendable, Equatable {
+    /// The order of the channels the model takes (inputs are given as RGB).
+    public enum ChannelOrder: String, Codable, Sendable {
+        /// Red, green, blue: the inputs as they are.
+        case rgb
+        /// Blue, green, red (Caffe-trained weights, Keras' "caffe" mode): the last axis reversed.
+        case bgr
+    }
+
     /// The factor (1/255 for pixels).
     public var scale: Double
     /// The term added after scaling.
     public var offset: Double
+    /// Per-channel means subtracted after scaling (nil: none).
+    public var mean: [Double]?
+    /// Per-channel standard deviations divided by after the mean (nil: none).
+    public var std: [Double]?
+    /// The channel order the model takes (nil: RGB).
+    public var channelOrder: ChannelOrder?
 
-    /// `x · scale + offset`; the defaults leave inputs as they are.
-    public init(scale: Double = 1, offset: Double = 0) {
+    enum CodingKeys: String, CodingKey {
+        case scale, offset, mean, std
+        case channelOrder = "channel_order"
+    }
+
+    /// `x · scale + offset`, then `(x − mean[c]) / std[c]`, channels reversed first for BGR; the
+    /// defaults leave inputs as they are.
+    public init(scale: Double = 1, offset: Double = 0, mean: [Double]? = nil, std: [Double]? = nil, channelOrder: ChannelOrder? = nil) {
         self.scale = scale
         self.offset = offset
+        self.mean = mean
+        self.std = std
+        self.channelOrder = channelOrder
+    }
+
+    /// Whether it changes anything.
+    public var isIdentity: Bool {
+        scale == 1 && offset == 0 && mean == nil && std == nil && (channelOrder ?? .rgb) == .rgb
+    }
+
+    /// The problem with these settings for inputs whose last axis has `channels` entries, if any.
+    func problem(channels: Int) -> String? {
+        if let mean, mean.count != channels { return "mean has \(mean.count) values for \(channels) channels" }
+        if let std, std.count != channels { return "std has \(std.count) values for \(channels) channels" }
+        if let std, std.contains(where: { !($0 > 0) || !$0.isFinite }) { return "std values must be finite and > 0" }
+        if !scale.isFinite || !offset.isFinite || (mean ?? []).contains(where: { !$0.isFinite }) { return "values must be finite" }
+        return nil
     }
 }
 
@@ -226,6 +270,7 @@ extension ModelManifest {
         guard architecture.contains(where: { $0.name == head }) else { throw fail("head", "no layer named '\(head)' in the architecture") }
         guard weights.sha256.count == 64, weights.sha256.allSatisfy(\.isHexDigit) else { throw fail("weights.sha256", "expected 64 hex digits") }
         guard weights.bytes >= 0 else { throw fail("weights.bytes", "negative") }
+        if let problem = input.preprocessing.problem(channels: input.shape.last ?? 0) { throw fail("input.preprocessing", problem) }
         guard !weights.file.contains("/"), !weights.file.hasPrefix(".") else {
             throw fail("weights.file", "'\(weights.file)' must be a plain file name beside the manifest")
         }
