@@ -123,9 +123,9 @@ public final class BatchNorm: Layer {
         WorkerPool.shared.parts(work: rows * c, grain: WorkerPool.elementGrain, most: Swift.max(1, c / 32))
     }
 
-    /// μ, 1/σ and the moving averages of the features in `range` from the sums of `d = x − x₀`
-    /// (`sum`) and `d²` (`squares`) over `rows` rows, `first` = x₀ (all indexed by feature);
-    /// in inference mode (no batch statistics) from the moving averages.
+    /// The batch statistics μ and 1/σ of the features in `range`, and the moving averages
+    /// updated with them, from the sums of `d = x − x₀` (`sum`) and `d²` (`squares`) over
+    /// `rows` rows, `first` = x₀ (all indexed by feature).
     func finishStatistics(sum: UnsafePointer<Float>, squares: UnsafePointer<Float>, first x: UnsafePointer<Float>,
                           rows: Int, features range: Range<Int>) {
         guard let movingMean, let movingVariance else { return }
