@@ -6,6 +6,8 @@
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
 //
+// ZOONET_BENCH_CHUNK=k runs each inference batch as micro-batches of k images (`predict(_:batchSize:)`).
+//
 // Output (tab-separated): `RESULT zoonet <config> <images/s>`; `FLOPS zoonet <config>
 // <GFLOP/s> <% of PEAK>` (forward convolution and dense FLOP only); `MEMORY zoonet <config>
 // <peak RSS MiB> <weights MiB> <largest live activations MiB>` (inference configs, measured
@@ -103,7 +105,8 @@ for (model, architecture, batch) in inference where wanted("\(model) b\(batch)")
         print("PARITY\tzoonet\t\(model)\t\(worst)\t\(want.scalars.map(abs).max() ?? 0)")
     }
     let x = try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
-    let rate = try measure(images: batch, minimumSeconds: minimumSeconds) { _ = try net.predict(x, batchSize: batch) }
+    let chunk = Int(environment("ZOONET_BENCH_CHUNK") ?? "") ?? batch
+    let rate = try measure(images: batch, minimumSeconds: minimumSeconds) { _ = try net.predict(x, batchSize: chunk) }
     let gflops = rate * Double(net.forwardFLOPPerSample) / 1e9
     let (activations, _) = try net.inferenceActivationFloats()
     let weights = net.variables.reduce(0) { $0 + $1.count }
