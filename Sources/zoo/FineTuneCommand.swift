@@ -214,6 +214,15 @@ struct FineTuneCommand: ParsableCommand {
         return options
     }
 
+    /// `--labels` split at commas, checked against `--new-head`'s class count.
+    func labelNames() throws -> [String]? {
+        let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let names, let newHead, names.count != newHead {
+            throw ZooKitError.invalidSetting(.labels, problem: "names \(names.count) classes, --new-head has \(newHead)")
+        }
+        return names
+    }
+
     func run() throws {
         try reportingFailures {
             if try usesGraphPath() {
@@ -227,10 +236,7 @@ struct FineTuneCommand: ParsableCommand {
             try transferOptions.validate()
             try fineTune.validate()
             try dataOptions.selection.validate()
-            let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            if let names, let newHead, names.count != newHead {
-                throw ZooKitError.invalidSetting(.labels, problem: "names \(names.count) classes, --new-head has \(newHead)")
-            }
+            let names = try labelNames()
 
             let registry = registryOptions.registry
             let pretrained = try modelOptions.reference.load(registry: registry)

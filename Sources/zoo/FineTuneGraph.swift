@@ -11,13 +11,15 @@ import ZooNet
 /// features computed once and the head trained alone when nothing below it trains.
 extension FineTuneCommand {
     /// Whether MODEL goes the graph way: a Keras model file given with `--cut`, or one whose
-    /// topology the registry's linear manifests cannot describe.
+    /// topology the registry's linear manifests cannot describe (decided from its config alone).
     func usesGraphPath() throws -> Bool {
-        guard modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
-              try TensorArchive.open(modelOptions.model).kerasGraph() != nil else { return false }
+        guard modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model) else { return false }
+        let archive = try TensorArchive.open(modelOptions.model)
+        guard try archive.kerasGraph() != nil else { return false }
         if cut != nil { return true }
+        guard let linear = try archive.kerasModel() else { return true }
         do {
-            _ = try modelOptions.reference.load(registry: registryOptions.registry)
+            _ = try KerasArchitecture.layers(of: linear)
             return false
         } catch ZooKitError.unsupportedLayer, ZooKitError.unsupportedLayers {
             return true
@@ -44,10 +46,7 @@ extension FineTuneCommand {
                 + "with --unfreeze from the start); see zoo fine-tune --help")
         }
         guard let classes = newHead else { throw ValidationError("a Keras graph file needs --new-head N (the classes of the new head)") }
-        let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        if let names, names.count != classes {
-            throw ZooKitError.invalidSetting(.labels, problem: "names \(names.count) classes, --new-head has \(classes)")
-        }
+        let names = try labelNames()
         try dataOptions.selection.validate()
         let settings = fineTuneOptions.optimizer
         try settings.validate()

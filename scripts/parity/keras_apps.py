@@ -51,16 +51,12 @@ APPS = {
 
 
 # ----------------------------------------------------------------------------------------------------
-# Shared with Tests/Fixtures/kerasapps/make_fixtures.py (same scheme; keep the two in step).
+# The randomization scheme of Tests/Fixtures/kerasapps/make_fixtures.py: its layer walk, BN calibration and
+# weight dump are used as they are; randomize() and load_weights() here add what only the full applications
+# need (LayerScale, adapted Normalization, the literal BN mode, copying by name).
 
-def walk(layer):
-    for sub in getattr(layer, "layers", []):
-        yield sub
-        yield from walk(sub)
-
-
-def weighted_layers(model):
-    return [l for l in walk(model) if not hasattr(l, "layers") and l.weights]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Fixtures", "kerasapps"))
+from make_fixtures import calibrate_bn, dump_weights, walk, weighted_layers  # noqa: E402
 
 
 def var_name(var):
@@ -107,54 +103,6 @@ def randomize(model, x_calibration, rng, bn_mode="calibrated"):
         return len(bns)
     calibrate_bn(model, bns, x_calibration, rng)
     return len(bns)
-
-
-def calibrate_bn(model, bns, x_calibration, rng):
-    """Set every BN's moving statistics from the input it actually receives, in one inference-mode pass.
-
-    Each BN layer's call is wrapped: when the forward pass reaches it, its input (with every layer before it already
-    final) gives per-channel mean and (biased) variance over batch and positions; then
-    moving_mean = mean + N(0, 0.1) * sqrt(variance), moving_variance = variance * U(0.5, 1.5), and the layer
-    normalizes with those. Draws happen in the order the pass reaches the BN layers."""
-    pending = set(id(l) for l in bns)
-
-    def wrap(layer):
-        original = layer.call
-
-        def call(inputs, *args, **kwargs):
-            if id(layer) in pending:
-                pending.discard(id(layer))
-                x = np.asarray(inputs, np.float64)
-                axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
-                axes = tuple(a for a in range(x.ndim) if a != axis % x.ndim)
-                mean, var = x.mean(axis=axes), x.var(axis=axes)
-                mean = mean + 0.1 * rng.standard_normal(mean.shape) * np.sqrt(var)
-                var = var * rng.uniform(0.5, 1.5, var.shape)
-                layer.moving_mean.assign(mean.astype(np.float32))
-                layer.moving_variance.assign(var.astype(np.float32))
-            return original(inputs, *args, **kwargs)
-        return original, call
-
-    originals = []
-    for layer in bns:
-        original, call = wrap(layer)
-        originals.append(original)
-        object.__setattr__(layer, "call", call)
-    try:
-        model(x_calibration, training=False)
-    finally:
-        for layer, original in zip(bns, originals):
-            object.__delattr__(layer, "call")
-    if pending:
-        raise RuntimeError(f"{len(pending)} BatchNormalization layers not reached by the calibration pass")
-
-
-def dump_weights(model, path):
-    arrays = {}
-    for i, layer in enumerate(weighted_layers(model)):
-        for j, v in enumerate(layer.get_weights()):
-            arrays[f"{i:05d}|{type(layer).__name__}|{layer.name}|{j}"] = v
-    np.savez(path, **arrays)
 
 
 def load_weights(model, path):

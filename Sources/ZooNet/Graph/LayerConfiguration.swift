@@ -5,61 +5,56 @@ extension Dense: ConfigurableLayer {
     public var configuration: LayerConfig { .dense(units: outputCount, activation: activation, useBias: useBias) }
 }
 
+/// The settings every convolution kind shares; the caller adds its own (filters, groups, …).
+private func convolutionSettings(
+    kernelSize: (height: Int, width: Int), strides: (height: Int, width: Int), dilation: (height: Int, width: Int),
+    padding: Padding, activation: Activation, useBias: Bool
+) -> LayerConfig.ConvolutionSettings {
+    var s = LayerConfig.ConvolutionSettings()
+    s.kernelSize = [kernelSize.height, kernelSize.width]
+    s.strides = [strides.height, strides.width]
+    s.dilation = [dilation.height, dilation.width]
+    s.padding = padding
+    s.activation = activation
+    s.useBias = useBias
+    return s
+}
+
 extension Conv2D: ConfigurableLayer {
     public var configuration: LayerConfig {
-        var s = LayerConfig.ConvolutionSettings()
+        var s = convolutionSettings(kernelSize: kernelSize, strides: strides, dilation: dilation, padding: padding,
+                                    activation: activation, useBias: useBias)
         s.filters = filters
-        s.kernelSize = [kernelSize.height, kernelSize.width]
-        s.strides = [strides.height, strides.width]
-        s.dilation = [dilation.height, dilation.width]
         s.groups = groups
-        s.padding = padding
-        s.activation = activation
-        s.useBias = useBias
         return .conv2d(s)
     }
 }
 
 extension DepthwiseConv2D: ConfigurableLayer {
     public var configuration: LayerConfig {
-        var s = LayerConfig.ConvolutionSettings()
-        s.kernelSize = [kernelSize.height, kernelSize.width]
-        s.strides = [strides.height, strides.width]
-        s.dilation = [dilation.height, dilation.width]
+        var s = convolutionSettings(kernelSize: kernelSize, strides: strides, dilation: dilation, padding: padding,
+                                    activation: activation, useBias: useBias)
         s.depthMultiplier = depthMultiplier
-        s.padding = padding
-        s.activation = activation
-        s.useBias = useBias
         return .depthwiseConv2d(s)
     }
 }
 
 extension SeparableConv2D: ConfigurableLayer {
     public var configuration: LayerConfig {
-        var s = LayerConfig.ConvolutionSettings()
+        var s = convolutionSettings(kernelSize: kernelSize, strides: strides, dilation: dilation, padding: padding,
+                                    activation: activation, useBias: useBias)
         s.filters = filters
-        s.kernelSize = [kernelSize.height, kernelSize.width]
-        s.strides = [strides.height, strides.width]
-        s.dilation = [dilation.height, dilation.width]
         s.depthMultiplier = depthMultiplier
-        s.padding = padding
-        s.activation = activation
-        s.useBias = useBias
         return .separableConv2d(s)
     }
 }
 
 extension Conv2DTranspose: ConfigurableLayer {
     public var configuration: LayerConfig {
-        var s = LayerConfig.ConvolutionSettings()
+        var s = convolutionSettings(kernelSize: kernelSize, strides: strides, dilation: dilation, padding: padding,
+                                    activation: activation, useBias: useBias)
         s.filters = filters
-        s.kernelSize = [kernelSize.height, kernelSize.width]
-        s.strides = [strides.height, strides.width]
-        s.dilation = [dilation.height, dilation.width]
-        s.padding = padding
         s.outputPadding = outputPadding.map { [$0.height, $0.width] }
-        s.activation = activation
-        s.useBias = useBias
         return .conv2dTranspose(s)
     }
 }

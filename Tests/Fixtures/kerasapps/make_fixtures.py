@@ -151,7 +151,7 @@ def dump_weights(model, path):
     arrays = {}
     for i, layer in enumerate(weighted_layers(model)):
         for j, v in enumerate(layer.get_weights()):
-            arrays[f"{i:04d}|{type(layer).__name__}|{layer.name}|{j}"] = v
+            arrays[f"{i:05d}|{type(layer).__name__}|{layer.name}|{j}"] = v
     np.savez(path, **arrays)
 
 
