@@ -6,12 +6,13 @@ import ZooNet
 public final class PretrainedModel {
     /// The model's manifest.
     public let manifest: ModelManifest
-    /// The network, built from the manifest's architecture, with the weights assigned.
-    public let network: Sequential
+    /// The network, built from the manifest's architecture, with the weights assigned (a
+    /// `Sequential` when the architecture is a chain).
+    public let network: Network
     /// What the assignment did (complete unless a partial assignment was asked for).
     public let report: AssignmentReport
 
-    init(manifest: ModelManifest, network: Sequential, report: AssignmentReport) {
+    init(manifest: ModelManifest, network: Network, report: AssignmentReport) {
         self.manifest = manifest
         self.network = network
         self.report = report

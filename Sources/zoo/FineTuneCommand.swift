@@ -15,11 +15,12 @@ struct FineTuneCommand: ParsableCommand {
             The seed's exercise:
               zoo fine-tune fashion-0to4-dnn --data /usr/share/datasets/fashion-mnist --test /usr/share/datasets/fashion-mnist \\
                 --classes 5-9 --per-class 100 --val-per-class 30 --new-head 5 --freeze 'hidden[1-5]' --patience 20
-            A Keras model file whose graph branches (a Keras Application; or any Keras file with --cut) is cut at \
-            --cut NODE (default: what its classifier takes; a feature map gets global average pooling), gets a new \
-            head of --new-head N classes, and trains with its base frozen (batch norm in inference mode) — the base's \
-            features computed once — or with --unfreeze 'block_16|Conv_1' (matched at any scope) training those \
-            blocks too. DATA must have the model's input shape; no preprocessing is applied (a file has no manifest):
+            A model whose architecture is a graph (a registered or imported Keras Application, a Keras model file \
+            whose graph branches; any Keras file or registered model with --cut) is cut at --cut NODE (default: the \
+            manifest's cut node, else what its classifier takes; a feature map gets global average pooling), gets a \
+            new head of --new-head N classes, and trains with its base frozen (batch norm in inference mode) — the \
+            base's features computed once — or with --unfreeze 'block_16|Conv_1' (matched at any scope) training \
+            those blocks too. DATA must have the model's input shape (a model file has no preprocessing):
               zoo fine-tune MobileNetV2.keras --data train.npz --test test.npz --new-head 5 --cut out_relu
             """
     )
@@ -46,7 +47,7 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Replace the classifier head with a dense softmax layer of N classes.", valueName: "n"))
     var newHead: Int?
 
-    @Option(help: ArgumentHelp("Keras graph files: the node the new head goes on (default: what the classifier takes).", valueName: "node"))
+    @Option(help: ArgumentHelp("Graph models: the node the new head goes on (default: the manifest's cut, else what the classifier takes).", valueName: "node"))
     var cut: String?
 
     @Flag(help: "Keep the pretrained head (the default without --new-head).")
@@ -115,7 +116,7 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("After N epochs, unfreeze (the topmost frozen hidden layer, or --unfreeze) and go on.", valueName: "n"))
     var unfreezeAfter: Int?
 
-    @Option(help: ArgumentHelp("Variables to unfreeze after --unfreeze-after (regex at the start of names); for a Keras graph file, trained from the start (matched at the start of any scope).", valueName: "regex"))
+    @Option(help: ArgumentHelp("Variables to unfreeze after --unfreeze-after (regex at the start of names); for a graph model, trained from the start (matched at the start of any scope).", valueName: "regex"))
     var unfreeze: String?
 
     @Option(help: ArgumentHelp("Learning rate of the phase after --unfreeze-after (default: --lr).", valueName: "rate"))
@@ -229,7 +230,7 @@ struct FineTuneCommand: ParsableCommand {
                 try runGraph()
                 return
             }
-            if cut != nil { throw ValidationError("--cut needs a Keras model file (.keras, or a Keras 2 .h5 with its model config)") }
+            if cut != nil { throw ValidationError("--cut needs a registered model or a Keras model file (.keras, or a Keras 2 .h5 with its model config)") }
             // Every setting is checked before anything is loaded or trained.
             let transferOptions = transferOptions
             let fineTune = fineTuneOptions

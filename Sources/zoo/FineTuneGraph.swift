@@ -4,26 +4,27 @@ import ZooFormat
 import ZooKit
 import ZooNet
 
-/// `zoo fine-tune` on a Keras model file whose graph branches (a Keras Application, fer's
-/// mini-Xception): the graph cut at `--cut` (default: what its classifier takes), global
-/// pooling on a spatial cut, a new head of `--new-head` classes, the base frozen (its batch
-/// norm in inference mode), `--unfreeze` top blocks by name from the start; the frozen base's
-/// features computed once and the head trained alone when nothing below it trains.
+/// `zoo fine-tune` on a model whose architecture is a graph (a registered Keras Application,
+/// a Keras model file whose graph branches, fer's mini-Xception; any Keras file or registered
+/// model with `--cut`): the graph cut at `--cut` (default: the manifest's cut, else what its
+/// classifier takes), global pooling on a spatial cut, a new head of `--new-head` classes, the
+/// base frozen (its batch norm in inference mode), `--unfreeze` top blocks by name from the
+/// start; the frozen base's features computed once and the head trained alone when nothing
+/// below it trains.
 extension FineTuneCommand {
-    /// Whether MODEL goes the graph way: a Keras model file given with `--cut`, or one whose
-    /// topology the registry's linear manifests cannot describe (decided from its config alone).
+    /// Whether MODEL goes the graph way: `--cut` given, or an architecture that is not a chain
+    /// of layers (decided from the manifest or the Keras config alone, before loading weights).
     func usesGraphPath() throws -> Bool {
-        guard modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model) else { return false }
-        let archive = try TensorArchive.open(modelOptions.model)
-        guard try archive.kerasGraph() != nil else { return false }
-        if cut != nil { return true }
-        guard let linear = try archive.kerasModel() else { return true }
-        do {
-            _ = try KerasArchitecture.layers(of: linear)
-            return false
-        } catch ZooKitError.unsupportedLayer, ZooKitError.unsupportedLayers {
-            return true
+        guard modelOptions.arch == nil, modelOptions.like == nil else { return cut != nil }
+        if FileManager.default.fileExists(atPath: modelOptions.model) {
+            guard let graph = try TensorArchive.open(modelOptions.model).kerasGraph() else { return false }
+            if cut != nil { return true }
+            // Free input dimensions: the linear path's import says what is missing.
+            guard graph.inputs.allSatisfy({ !$0.shape.contains(nil) }) else { return false }
+            return try KerasModelImporter.description(of: graph).chainLayers == nil
         }
+        guard let entry = try? registryOptions.registry.entry(named: modelOptions.model) else { return false }
+        return cut != nil || entry.manifest.architecture.chainLayers == nil
     }
 
     /// The settings the graph path does not have (yet), named by their flags.
@@ -38,25 +39,26 @@ extension FineTuneCommand {
         return flags.filter(\.0).map(\.1)
     }
 
-    /// Fine-tunes a Keras graph file (see the extension's documentation).
+    /// Fine-tunes a graph model (see the extension's documentation).
     func runGraph() throws {
         let lacking = settingsTheGraphPathLacks
         guard lacking.isEmpty else {
-            throw ValidationError("\(lacking.joined(separator: ", ")): not available for a Keras graph file yet (it trains a new head on a cut, "
+            throw ValidationError("\(lacking.joined(separator: ", ")): not available for a graph model yet (it trains a new head on a cut, "
                 + "with --unfreeze from the start); see zoo fine-tune --help")
         }
-        guard let classes = newHead else { throw ValidationError("a Keras graph file needs --new-head N (the classes of the new head)") }
+        guard let classes = newHead else { throw ValidationError("a graph model needs --new-head N (the classes of the new head)") }
         let names = try labelNames()
         try dataOptions.selection.validate()
         let settings = fineTuneOptions.optimizer
         try settings.validate()
 
-        let (base, _) = try KerasModelImporter.load(modelOptions.model)
-        let transfer = try GraphTransfer(base: base, options: .init(
-            classes: classes, cut: cut, dropout: dropout, unfreeze: unfreeze, seed: dataOptions.seed))
+        let pretrained = try modelOptions.reference.load(registry: registryOptions.registry)
+        let transfer = try GraphTransfer(base: pretrained.network, options: .init(
+            classes: classes, cut: cut ?? pretrained.manifest.featureNode, dropout: dropout, unfreeze: unfreeze, seed: dataOptions.seed))
         let inputShape = transfer.network.inputShape
+        let preprocessing = pretrained.manifest.input.preprocessing
         func load(_ path: String, _ split: DataLoader.Split) throws -> LabeledData {
-            try DataLoader.load(path, split: split).reshaped(to: inputShape)
+            try DataLoader.load(path, split: split).preprocessed(preprocessing).reshaped(to: inputShape)
         }
         var (training, validation) = try dataOptions.selection.apply(to: load(data, .train))
         if let val { validation = try dataOptions.filterOnly.apply(to: load(val, .train)).training }

@@ -54,7 +54,7 @@ struct PredictCommand: ParsableCommand {
             if preprocess { data = data.preprocessed(model.manifest.input.preprocessing) }
             data = try data.reshaped(to: model.network.inputShape)
             let network = logits
-                ? try Evaluation.logitsNetwork(specs: model.manifest.architecture, inputShape: model.manifest.input.shape, from: model.network)
+                ? try Evaluation.logitsNetwork(architecture: model.manifest.architecture, from: model.network)
                 : model.network
             let output = try network.predict(try data.inputTensor())
             try NPYWriter.write(try StoredTensor(name: "outputs", output), to: out)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooKit
+import ZooNet
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,17 +33,7 @@ struct ShowCommand: ParsableCommand {
                 "  parameters:    \(formatCount(try manifest.parameterCount()))",
                 "  architecture:",
             ]
-            for layer in manifest.architecture {
-                var details: [String] = []
-                if let units = layer.units { details.append("units \(units)") }
-                if let activation = layer.activation { details.append(activation) }
-                if let momentum = layer.momentum { details.append("momentum \(momentum)") }
-                if let alpha = layer.alpha { details.append("alpha \(alpha)") }
-                if let rate = layer.rate { details.append("rate \(rate)") }
-                if let filters = layer.filters { details.append("\(filters) filters \(layer.kernelSize ?? [])") }
-                let head = layer.name == manifest.head ? "  ← head" : ""
-                lines.append("    \(layer.name) (\(layer.type))" + (details.isEmpty ? "" : ": " + details.joined(separator: ", ")) + head)
-            }
+            lines += try architectureLines(manifest)
             let weights = manifest.weights
             lines += [
                 "  weights:       \(weights.file) (\(weights.format.rawValue), \(formatBytes(weights.bytes))), \(entry.hasWeights ? "on this machine" : "not downloaded")",
@@ -57,5 +48,46 @@ struct ShowCommand: ParsableCommand {
             lines.append("  location:      \(entry.directory)")
             print(lines.joined(separator: "\n"))
         }
+    }
+}
+
+extension ShowCommand {
+    /// A chain: one line per layer with its settings. A graph: its size, kinds, inputs,
+    /// outputs, branch points, head and cut.
+    func architectureLines(_ manifest: ModelManifest) throws -> [String] {
+        let graph = manifest.architecture
+        if let layers = graph.chainLayers {
+            return try layers.map { layer in
+                let head = layer.name == manifest.head ? "  ← head" : ""
+                return "    \(layer.name) (\(layer.kind))" + (try settingsText(layer.layer).map { ": " + $0 } ?? "") + head
+            }
+        }
+        var kinds: [String: Int] = [:]
+        var consumers: [String: Int] = [:]
+        for node in graph.nodes {
+            kinds[node.layer.kind, default: 0] += 1
+            for input in Set(node.inputs) { consumers[input, default: 0] += 1 }
+        }
+        let branchPoints = consumers.values.filter { $0 > 1 }.count
+        let kindText = kinds.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        return [
+            "    graph of \(graph.nodes.count) nodes, \(branchPoints) branch points: \(kindText)",
+            "    inputs: " + graph.inputs.map { "\($0.name) \(shapeText($0.shape))" }.joined(separator: ", ")
+                + "; outputs: " + graph.outputs.joined(separator: ", "),
+            "    head: \(manifest.head)" + (manifest.featureNode.map { "; a new head goes on \($0)" } ?? ""),
+        ]
+    }
+
+    /// `units 100, activation elu, …`: the layer's JSON settings, kind left out; nil if it has none.
+    private func settingsText(_ layer: LayerConfig) throws -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let object = try JSONSerialization.jsonObject(with: encoder.encode(layer)) as? [String: Any] ?? [:]
+        let parts = object.filter { $0.key != "kind" }.sorted { $0.key < $1.key }.map { key, value -> String in
+            let text = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            return "\(key) \(text.replacingOccurrences(of: "\"", with: ""))"
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }

@@ -95,9 +95,9 @@ import ZooFormat
 
         let refused = try ZooBinary.run(["fine-tune", model, "--data", data, "--new-head", "3", "--checkpoint", directory.path("c.safetensors")])
         #expect(refused.status == 64)
-        #expect(refused.stderr.contains("--checkpoint: not available for a Keras graph file yet"))
+        #expect(refused.stderr.contains("--checkpoint: not available for a graph model yet"))
         let noHead = try ZooBinary.run(["fine-tune", model, "--data", data])
         #expect(noHead.status == 64)
-        #expect(noHead.stderr.contains("a Keras graph file needs --new-head N"))
+        #expect(noHead.stderr.contains("a graph model needs --new-head N"))
     }
 }

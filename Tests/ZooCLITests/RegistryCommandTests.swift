@@ -37,7 +37,7 @@ import Testing
         #expect(tagged.stdout.contains("seed"))
 
         let show = try zoo(["show", "seed"], registry: directory)
-        #expect(show.stdout.contains("outputs (dense): units 10, softmax  ← head"))
+        #expect(show.stdout.contains("outputs (dense): activation softmax, units 10, use_bias true  ← head"), "\(show.stdout)")
         #expect(show.stdout.contains("test_accuracy: 0.5"))
         let card = try #require(JSONSerialization.jsonObject(with: Data(try zoo(["show", "seed", "--json"], registry: directory).stdout.utf8)) as? [String: Any])
         let preprocessing = try #require((card["input"] as? [String: Any])?["preprocessing"] as? [String: Double])

@@ -27,17 +27,17 @@ import Testing
         let archive = try KerasFixtures.open("seed_k2_model.h5")
         #expect(archive.metadata["keras_version"] == "2.21.0")
         #expect(archive.metadata["backend"] == "tensorflow")
-        let model = try #require(try archive.kerasModel())
-        #expect(model.topology == .sequential)
-        #expect(model.name == "seed")
-        #expect(model.inputShape == [20])
-        #expect(model.unsupported.isEmpty)
-        #expect(model.layers.map(\.name) == ["hidden1", "bn1", "elu1", "hidden2", "bn2", "elu2", "outputs"])
-        #expect(model.layers[0].kind == .dense(units: 300, activation: "linear", useBias: true))
-        #expect(model.layers[1].kind == .batchNormalization(momentum: 0.9, epsilon: 0.001, center: true, scale: true))
-        #expect(model.layers[2].kind == .activation("elu"))
-        #expect(model.layers[5].kind == .elu(alpha: 1.0))
-        #expect(model.layers[6].kind == .dense(units: 10, activation: "softmax", useBias: true))
+        let graph = try #require(try archive.kerasGraph())
+        #expect(graph.isSequential)
+        #expect(graph.name == "seed")
+        #expect(graph.inputs.map(\.shape) == [[20]])
+        #expect(graph.nodes.map(\.layer) == ["hidden1", "bn1", "elu1", "hidden2", "bn2", "elu2", "outputs"])
+        #expect(graph.nodes.map(\.className) == ["Dense", "BatchNormalization", "Activation", "Dense", "BatchNormalization", "ELU", "Dense"])
+        #expect(graph.nodes[0].config["units"]?.intValue == 300)
+        #expect(graph.nodes[1].config["momentum"]?.doubleValue == 0.9)
+        #expect(graph.nodes[2].config["activation"]?.stringValue == "elu")
+        #expect(graph.nodes[6].config["activation"]?.stringValue == "softmax")
+        #expect(graph.nodes.dropFirst().map(\.inputs) == graph.nodes.dropLast().map { [.node($0.name)] })
     }
 
     @Test(arguments: ["cnn_k2_model.h5", "cnn_k3.keras"])
@@ -46,14 +46,12 @@ import Testing
         #expect(archive.tensors.map(\.name) == ["conv1/kernel", "conv1/bias", "outputs/kernel", "outputs/bias"])
         #expect(archive.tensors[0].shape == [3, 3, 1, 4])
         #expect(try archive.tensors[0].sha256() == "ae860d417bea648b5cc7e086677c3270c57743c56bc24ab7c0b888faecc00f5d")
-        let model = try #require(try archive.kerasModel())
-        #expect(model.inputShape == [8, 8, 1])
-        #expect(model.layers.map(\.kind) == [
-            .conv2D(filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: "same", activation: "relu", useBias: true),
-            .maxPooling2D(poolSize: [2, 2], strides: [2, 2], padding: "valid"),
-            .flatten,
-            .dense(units: 3, activation: "softmax", useBias: true),
-        ])
+        let graph = try #require(try archive.kerasGraph())
+        #expect(graph.inputs.map(\.shape) == [[8, 8, 1]])
+        #expect(graph.nodes.map(\.className) == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"])
+        #expect(graph.nodes[0].config["padding"]?.stringValue == "same")
+        #expect(graph.nodes[0].config["filters"]?.intValue == 4)
+        #expect(graph.outputs == ["outputs"])
     }
 
     /// `.keras` archives opened at the same time on several threads each read their own
@@ -82,7 +80,7 @@ import Testing
     @Test func keras3ArchiveMetadata() throws {
         let archive = try KerasFixtures.open("seed_k3.keras")
         #expect(archive.metadata["keras_version"] == "3.15.1")
-        #expect(try archive.kerasModel()?.layers.count == 7)
+        #expect(try archive.kerasGraph()?.nodes.count == 7)
     }
 
     @Test func optimizerStateIsMarked() throws {

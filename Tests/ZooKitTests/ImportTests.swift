@@ -11,8 +11,11 @@ import ZooNet
         let entry = try temporary.importSeed()
         let manifest = entry.manifest
         #expect(manifest.input.shape == [20])
-        #expect(manifest.architecture.map(\.type) == ["dense", "batch_normalization", "activation", "dense", "batch_normalization", "elu", "dense"])
-        #expect(manifest.architecture[1].momentum == 0.9)
+        let layers = try #require(manifest.architecture.chainLayers)
+        #expect(layers.map(\.kind) == ["dense", "batch_normalization", "activation", "dense", "batch_normalization", "activation", "dense"])
+        #expect(layers[1].layer == .batchNormalization(momentum: 0.9, epsilon: 0.001, center: true, scale: true))
+        #expect(layers[5].layer == .activation(.elu(alpha: 1)))
+        #expect(manifest.schema == 2)
         #expect(manifest.head == "outputs")
         #expect(manifest.weights.format == .keras2H5)
         #expect(manifest.weights.provenance.framework == "tf-keras")

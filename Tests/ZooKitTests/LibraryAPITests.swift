@@ -97,9 +97,9 @@ import ZooKit
         var options = TransferOptions()
         options.freeze = "hidden|bn"
         let transfer = try pretrained.transfer(through: "elu1", head: [
-            .dense("features", units: 8, activation: "relu"),
+            .dense("features", units: 8, activation: .relu),
             .dropout("drop", rate: 0.1),
-            .dense("classes", units: 3, activation: "softmax"),
+            .dense("classes", units: 3, activation: .softmax),
         ], options: options)
         #expect(transfer.specs.map(\.name) == ["hidden1", "bn1", "elu1", "features", "drop", "classes"])
         #expect(transfer.head == "classes")
@@ -109,7 +109,7 @@ import ZooKit
         #expect(try transfer.network.variable(named: "hidden1/kernel").values == pretrained.network.variable(named: "hidden1/kernel").values)
 
         let error = try #require(throws: ZooKitError.self) {
-            try pretrained.transfer(through: "hidden9", head: [.dense("classes", units: 3, activation: "softmax")])
+            try pretrained.transfer(through: "hidden9", head: [.dense("classes", units: 3, activation: .softmax)])
         }
         #expect(error == .invalidSetting(.reuseThrough, problem: "'hidden9' is not a layer of seed (layers: hidden1, bn1, elu1, hidden2, bn2, elu2, outputs)"))
     }
@@ -143,10 +143,10 @@ import ZooKit
     }
 
     @Test func finalActivationStripping() throws {
-        let dense = LayerSpec.dense("out", units: 3, activation: "softmax")
-        #expect([dense].withoutFinalActivation == [.dense("out", units: 3, activation: "linear")])
-        #expect([.dense("d", units: 3), .activation("act", "sigmoid")].withoutFinalActivation == [.dense("d", units: 3)])
-        #expect([LayerSpec.activation("only", "softmax")].withoutFinalActivation == [.activation("only", "linear")])
+        let dense = LayerSpec.dense("out", units: 3, activation: .softmax)
+        #expect([dense].withoutFinalActivation == [.dense("out", units: 3, activation: .linear)])
+        #expect([.dense("d", units: 3), .activation("act", .sigmoid)].withoutFinalActivation == [.dense("d", units: 3)])
+        #expect([LayerSpec.activation("only", .softmax)].withoutFinalActivation == [.activation("only", .linear)])
         #expect([LayerSpec]().withoutFinalActivation.isEmpty)
     }
 

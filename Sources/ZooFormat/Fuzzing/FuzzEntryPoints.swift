@@ -79,7 +79,6 @@ public enum FuzzEntryPoints {
                 try readEverything(IDXReader.open(inMemory(bytes, "fuzz-idx3-ubyte")))
             case .kerasConfig:
                 if let json = try? JSONParser.parse(bytes) {
-                    _ = try? KerasModelConfig(json)
                     _ = try? KerasGraph(json)
                 }
             case .hdf5:

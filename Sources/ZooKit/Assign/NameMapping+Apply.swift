@@ -22,7 +22,10 @@ extension NameMapping {
 
     /// Maps the tensors of `archive` to the variable names of `network`.
     ///
-    /// - `keras`: Keras canonical names as Zoo's readers give them; a `:0` suffix is dropped.
+    /// - `keras`: Keras canonical names as Zoo's readers give them; a `:0` suffix is dropped,
+    ///   and where a name is not a variable, the names Keras 2, Keras 3 and the engine spell
+    ///   differently are matched (a depthwise `kernel`, a nested model's inner names, Keras
+    ///   2.0's `_1` scope suffixes, LayerScale's γ as a 1×1 depthwise kernel).
     /// - `tf`: TensorFlow checkpoint names; TF2 object keys
     ///   (`layer_with_weights-N/kernel/.ATTRIBUTES/VARIABLE_VALUE`) map to the N-th layer with weights.
     /// - `pytorch`: modules (`0.weight`, `fc1.weight`) map to the network's layers with
@@ -30,7 +33,7 @@ extension NameMapping {
     ///   `[in, out]`, Conv `OIHW` becomes `HWIO`, and `weight/bias/running_mean/running_var`
     ///   become `kernel`/`bias`, `gamma`/`beta`, `moving_mean`/`moving_variance` by layer kind.
     /// Then the `rules` (`REGEX=REPLACEMENT`) apply in order.
-    public func apply(to archive: TensorArchive, network: Sequential) throws -> [MappedTensor] {
+    public func apply(to archive: TensorArchive, network: Network) throws -> [MappedTensor] {
         let rules: [TensorRenameRule]
         do {
             rules = try self.rules.map { rule throws(TensorRuleError) in try TensorRenameRule(rule) }
@@ -39,7 +42,8 @@ extension NameMapping {
         }
         var mapped: [MappedTensor]
         switch layout {
-        case .none, .keras: mapped = archive.tensors.map { Self.direct($0, name: layout == .keras ? Self.dropIndexSuffix($0.name) : $0.name) }
+        case .none: mapped = archive.tensors.map { Self.direct($0, name: $0.name) }
+        case .keras: mapped = Self.keras(archive.tensors, network: network)
         case .tf: mapped = Self.tensorflow(archive.tensors, network: network)
         case .pytorch: mapped = try Self.pytorch(archive.tensors, network: network)
         }
@@ -68,8 +72,8 @@ extension NameMapping {
         return String(name[..<colon])
     }
 
-    static func tensorflow(_ tensors: [StoredTensor], network: Sequential) -> [MappedTensor] {
-        let weighted = network.layers.filter { !$0.variables.isEmpty }.map(\.name)
+    static func tensorflow(_ tensors: [StoredTensor], network: Network) -> [MappedTensor] {
+        let weighted = network.layersInOrder.filter { !$0.variables.isEmpty }.map(\.name)
         return tensors.map { tensor in
             var name = tensor.name
             if name.hasSuffix("/.ATTRIBUTES/VARIABLE_VALUE") { name = String(name.dropLast("/.ATTRIBUTES/VARIABLE_VALUE".count)) }
@@ -84,7 +88,7 @@ extension NameMapping {
         }
     }
 
-    static func pytorch(_ tensors: [StoredTensor], network: Sequential) throws -> [MappedTensor] {
+    static func pytorch(_ tensors: [StoredTensor], network: Network) throws -> [MappedTensor] {
         // Modules in file order: "features.0.weight" → module "features.0", parameter "weight".
         var modules: [(prefix: String, members: [StoredTensor])] = []
         for tensor in tensors {
@@ -101,7 +105,7 @@ extension NameMapping {
         if modules.allSatisfy({ Int($0.prefix.split(separator: ".").last ?? "") != nil }) {
             modules.sort { naturalOrder($0.prefix, $1.prefix) }
         }
-        let weighted = network.layers.filter { !$0.variables.isEmpty }
+        let weighted = network.layersInOrder.filter { !$0.variables.isEmpty }
         let byName = Dictionary(weighted.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var result: [MappedTensor] = []
         var next = 0

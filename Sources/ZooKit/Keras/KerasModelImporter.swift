@@ -51,7 +51,7 @@ public enum KerasModelImporter {
     /// - Parameters:
     ///   - path: the `.keras` or Keras 2 `.h5` file.
     ///   - inputShapes: per-sample shapes for inputs with free dimensions.
-    ///   - logits: drop each output's final softmax (the values before it).
+    ///   - logits: drop each output's final activation (the values before it).
     public static func load(_ path: String, inputShapes: [[Int]]? = nil, logits: Bool = false) throws
         -> (network: Network, report: AssignmentReport) {
         let archive = try TensorArchive.open(path)
@@ -61,65 +61,13 @@ public enum KerasModelImporter {
         let network: Network
         do {
             var described = try description(of: graph, inputShapes: inputShapes)
-            if logits { described = described.withoutFinalSoftmax }
+            if logits { described = described.withoutFinalActivation }
             network = try Network(description: described)
         } catch let error as ZooNetError {
             throw ZooKitError.architecture(model: path, reason: error.description)
         }
-        let report = try WeightAssigner.assign(mappedTensors(archive, for: network), to: network)
+        let report = try WeightAssigner.assign(NameMapping(layout: .keras).apply(to: archive, network: network), to: network)
         return (network, report)
-    }
-
-    /// The archive's tensors under the engine's variable names: Keras canonical names
-    /// (`layer/kernel`), with the names that differ between Keras 2 and 3 and the engine mapped
-    /// (Keras 3 names a `DepthwiseConv2D`'s kernel `kernel`, Keras 2 and the engine `depthwise_kernel`).
-    static func mappedTensors(_ archive: TensorArchive, for network: Network) -> [MappedTensor] {
-        var aliases: [String: String] = [:]  // name in the file → variable name
-        for (name, layer) in network.layersByName where layer is DepthwiseConv2D {
-            aliases["\(name)/kernel"] = "\(name)/depthwise_kernel"
-        }
-        // Keras 2 files name a nested model's weights by the inner layer alone (`c1/kernel` for
-        // the engine's `base/c1/kernel`): take the one variable with that suffix.
-        let variables = Set(network.variables.map(\.name))
-        var bySuffix: [String: [String]] = [:]
-        for name in variables {
-            var rest = Substring(name)
-            while let slash = rest.firstIndex(of: "/") {
-                rest = rest[rest.index(after: slash)...]
-                if rest.contains("/") { bySuffix[String(rest), default: []].append(name) }
-            }
-        }
-        // Keras 2.0 files name weights by TensorFlow scopes, which it made unique with a
-        // suffix: `conv2d_1_1/kernel` holds layer `conv2d_1`'s kernel (fer's mini-Xception).
-        func withoutScopeSuffix(_ name: String) -> String? {
-            guard let slash = name.firstIndex(of: "/"), let underscore = name[..<slash].lastIndex(of: "_"),
-                  name[name.index(after: underscore)..<slash].allSatisfy(\.isNumber), name.index(after: underscore) < slash
-            else { return nil }
-            return String(name[..<underscore]) + String(name[slash...])
-        }
-        // ConvNeXt's LayerScale runs as a 1×1 depthwise convolution: its γ `[C]` (Keras 2
-        // `layer/gamma`, Keras 3 `layer/0`) is the kernel `[1, 1, C, 1]`, the same values.
-        var layerScales: Set<String> = []
-        for (name, layer) in network.layersByName {
-            if let depthwise = layer as? DepthwiseConv2D, depthwise.kernelSize == (1, 1), !depthwise.useBias { layerScales.insert(name) }
-        }
-        return archive.tensors.map { tensor in
-            let plain = NameMapping.dropIndexSuffix(tensor.name)
-            if let slash = plain.lastIndex(of: "/"), ["gamma", "0"].contains(plain[plain.index(after: slash)...]),
-               layerScales.contains(String(plain[..<slash])), tensor.shape.count == 1, !variables.contains(plain) {
-                let name = String(plain[..<slash]) + "/depthwise_kernel"
-                return MappedTensor(name: name, source: tensor.name, shape: [1, 1, tensor.shape[0], 1], isOptimizerState: false) {
-                    try tensor.floats()
-                }
-            }
-            var name = plain
-            if !variables.contains(plain) {
-                if let alias = aliases[plain] { name = alias }
-                else if let candidates = bySuffix[plain], candidates.count == 1 { name = candidates[0] }
-                else if let unscoped = withoutScopeSuffix(plain), variables.contains(unscoped) { name = unscoped }
-            }
-            return NameMapping.direct(tensor, name: name)
-        }
     }
 }
 
@@ -160,27 +108,4 @@ public struct UnsupportedLayers: Sendable, Equatable, CustomStringConvertible {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
-}
-
-extension NetworkDescription {
-    /// The same network giving, for each output that ends in a softmax, the values before it:
-    /// a softmax activation node is skipped, a layer's own softmax activation becomes linear.
-    public var withoutFinalSoftmax: NetworkDescription {
-        var copy = self
-        for (k, output) in outputs.enumerated() {
-            guard let index = copy.nodes.firstIndex(where: { $0.name == output }) else { continue }
-            switch copy.nodes[index].layer {
-            case .activation(.softmax):
-                copy.outputs[k] = copy.nodes[index].inputs[0]
-            case .dense(let units, .softmax, let useBias):
-                copy.nodes[index].layer = .dense(units: units, activation: .linear, useBias: useBias)
-            case .conv2d(var settings) where settings.activation == .softmax:
-                settings.activation = .linear
-                copy.nodes[index].layer = .conv2d(settings)
-            default:
-                break
-            }
-        }
-        return copy
-    }
 }

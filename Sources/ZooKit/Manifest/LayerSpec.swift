@@ -1,207 +1,139 @@
 import ZooNet
 
-/// One layer of a manifest's architecture, as JSON:
+/// One layer of a chain: its name (the scope of its variables, `hidden1` → `hidden1/kernel`)
+/// and its kind with typed settings, a `LayerConfig` (the engine's one catalog of layer kinds).
+/// The layers of a linear model (``NetworkDescription/chainLayers``), the head layers
+/// ``TransferOptions/Head/layers(_:)`` takes, and the `architecture` list of a schema-1 manifest.
+///
+/// JSON: the node form of a schema-2 manifest without `inputs`, `{"name": "hidden1", "kind":
+/// "dense", "units": 100, "activation": "elu"}`. Schema-1 manifests spell the kind `type` and
+/// have two kinds of their own, read as activation layers:
 ///
 ///     {"type": "dense", "name": "hidden1", "units": 100, "activation": "elu"}
-///     {"type": "batch_normalization", "name": "bn1", "momentum": 0.9, "epsilon": 0.001}
-///     {"type": "activation", "name": "act1", "activation": "elu"}
-///     {"type": "leaky_relu", "alpha": 0.01}   {"type": "elu", "alpha": 1}   {"type": "prelu"}
-///     {"type": "dropout", "rate": 0.5}        {"type": "flatten"}
-///     {"type": "conv2d", "filters": 32, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same", "activation": "relu"}
-///     {"type": "max_pooling2d", "pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}
-///
-/// Activations: linear, relu, elu, selu, sigmoid, tanh, softmax, leaky_relu.
+///     {"type": "leaky_relu", "name": "act", "alpha": 0.01}     // activation leaky_relu (α default 0.3)
+///     {"type": "elu", "name": "act", "alpha": 1}               // activation elu (α default 1)
 public struct LayerSpec: Codable, Sendable, Equatable {
-    /// The layer kind: `dense`, `batch_normalization`, `activation`, `leaky_relu`, `elu`,
-    /// `prelu`, `dropout`, `flatten`, `conv2d`, `max_pooling2d`.
-    public var type: String
-    /// The layer's name, the scope of its variables (`hidden1` → `hidden1/kernel`).
+    /// The layer's name.
     public var name: String
-    /// Dense: the output units.
-    public var units: Int?
-    /// Dense, conv2d, activation: the activation's Keras name.
-    public var activation: String?
-    /// Dense, conv2d: whether a bias exists (default true).
-    public var useBias: Bool?
-    /// Batch normalization: the moving averages' decay (default 0.99).
-    public var momentum: Double?
-    /// Batch normalization: ε (default 0.001).
-    public var epsilon: Double?
-    /// Batch normalization: whether β exists (default true).
-    public var center: Bool?
-    /// Batch normalization: whether γ exists (default true).
-    public var scale: Bool?
-    /// Leaky ReLU's slope (default 0.3), ELU's α (default 1).
-    public var alpha: Double?
-    /// Dropout: the drop probability.
-    public var rate: Double?
-    /// Conv2d: the output channels.
-    public var filters: Int?
-    /// Conv2d: (kh, kw), or one number for both.
-    public var kernelSize: [Int]?
-    /// Conv2d, max pooling: (sh, sw) (default 1 for conv2d, the pool size for pooling).
-    public var strides: [Int]?
-    /// Conv2d, max pooling: `valid` (default) or `same`.
-    public var padding: String?
-    /// Max pooling: the window (default 2 × 2).
-    public var poolSize: [Int]?
+    /// The layer's kind and settings.
+    public var layer: LayerConfig
 
-    enum CodingKeys: String, CodingKey {
-        case type, name, units, activation, momentum, epsilon, center, scale, alpha, rate, filters, strides, padding
-        case useBias = "use_bias"
-        case kernelSize = "kernel_size"
-        case poolSize = "pool_size"
-    }
-
-    /// A layer of `type` named `name`, every setting at its default.
-    public init(type: String, name: String) {
-        self.type = type
+    /// The layer `layer` named `name`.
+    public init(_ name: String, _ layer: LayerConfig) {
         self.name = name
+        self.layer = layer
     }
+
+    /// The kind's name as JSON writes it (`dense`, `batch_normalization`, …).
+    public var kind: String { layer.kind }
 
     /// A dense layer: Y = f(X·W + b), W `[in, units]`.
     /// - Parameters:
     ///   - name: the layer's name.
     ///   - units: the output units.
-    ///   - activation: f's Keras name (`linear`, `relu`, `softmax`, …).
+    ///   - activation: f.
     ///   - useBias: add b.
-    public static func dense(_ name: String, units: Int, activation: String = "linear", useBias: Bool = true) -> LayerSpec {
-        var spec = LayerSpec(type: "dense", name: name)
-        spec.units = units
-        spec.activation = activation
-        spec.useBias = useBias
-        return spec
+    public static func dense(_ name: String, units: Int, activation: Activation = .linear, useBias: Bool = true) -> LayerSpec {
+        LayerSpec(name, .dense(units: units, activation: activation, useBias: useBias))
     }
 
     /// A dropout layer: in training, each input is zeroed with probability `rate` and the rest
     /// scaled by 1/(1 − rate); in inference it passes its input through.
-    public static func dropout(_ name: String, rate: Double) -> LayerSpec {
-        var spec = LayerSpec(type: "dropout", name: name)
-        spec.rate = rate
-        return spec
+    public static func dropout(_ name: String, rate: Float) -> LayerSpec {
+        LayerSpec(name, .dropout(rate: rate, noiseShape: nil))
     }
 
     /// A batch-normalization layer over the last axis (Keras' defaults: momentum 0.99, epsilon 0.001).
-    public static func batchNormalization(_ name: String, momentum: Double = 0.99, epsilon: Double = 0.001) -> LayerSpec {
-        var spec = LayerSpec(type: "batch_normalization", name: name)
-        spec.momentum = momentum
-        spec.epsilon = epsilon
-        return spec
+    public static func batchNormalization(_ name: String, momentum: Float = 0.99, epsilon: Float = 0.001) -> LayerSpec {
+        LayerSpec(name, .batchNormalization(momentum: momentum, epsilon: epsilon, center: true, scale: true))
     }
 
-    /// An activation layer (`"relu"`, `"elu"`, `"softmax"`, … as in the type's documentation).
-    public static func activation(_ name: String, _ activation: String) -> LayerSpec {
-        var spec = LayerSpec(type: "activation", name: name)
-        spec.activation = activation
-        return spec
+    /// An activation layer.
+    public static func activation(_ name: String, _ activation: Activation) -> LayerSpec {
+        LayerSpec(name, .activation(activation))
     }
 
-    /// Whether this is a hidden layer in the seed's sense (dense or convolutional).
-    public var isHiddenLayer: Bool { type == "dense" || type == "conv2d" }
+    /// Whether this is a hidden layer in the seed's sense (dense or convolutional): what
+    /// `--drop-layers` counts and regularizers apply to.
+    public var isHiddenLayer: Bool {
+        switch layer {
+        case .dense, .conv2d, .depthwiseConv2d, .separableConv2d, .conv2dTranspose: true
+        default: false
+        }
+    }
 
     /// Whether the layer has variables a pretrained file must supply.
-    public var hasWeights: Bool { ["dense", "batch_normalization", "prelu", "conv2d"].contains(type) }
+    public var hasWeights: Bool { layer.hasVariables }
 
-    /// The ZooNet layer this spec describes.
-    /// - Throws: `ZooKitError.unsupportedLayer` naming the layer and what is wrong.
+    /// The ZooNet layer this spec describes; dense and convolution kernels take `kernelRegularizer`
+    /// and `kernelInitializer` (default Glorot uniform, as Keras).
+    /// - Throws: `ZooKitError.unsupportedLayer` naming the layer and what is wrong (a merge kind,
+    ///   which takes several inputs, or settings the engine rejects).
     public func makeLayer(kernelRegularizer: Regularizer? = nil, kernelInitializer: Initializer? = nil) throws -> any Layer {
-        func need<T>(_ value: T?, _ key: String) throws -> T {
-            guard let value else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' is required") }
-            return value
-        }
-        func pair(_ values: [Int]?, _ key: String, default fallback: (Int, Int)? = nil) throws -> (height: Int, width: Int) {
-            guard let values else {
-                if let fallback { return fallback }
-                throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' is required")
+        func fail(_ reason: String) -> ZooKitError { .unsupportedLayer(name: name, type: kind, reason: reason) }
+        switch layer {
+        case let .dense(units, activation, useBias):
+            guard units > 0 else { throw fail("units must be positive") }
+            return Dense(outputCount: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer ?? .glorotUniform,
+                         kernelRegularizer: kernelRegularizer, name: name)
+        case .conv2d(let s) where kernelRegularizer != nil || kernelInitializer != nil:
+            guard s.filters > 0 else { throw fail("'filters' is required") }
+            guard [1, 2].contains(s.kernelSize.count), [1, 2].contains(s.strides.count), [1, 2].contains(s.dilation.count) else {
+                throw fail("kernel_size, strides and dilation_rate take one or two values")
             }
-            guard values.count == 2 || values.count == 1, values.allSatisfy({ $0 > 0 }) else {
-                throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "'\(key)' must be one or two positive integers, not \(values)")
-            }
-            return (values[0], values.count == 2 ? values[1] : values[0])
-        }
-        func paddingMode() throws -> Padding {
-            switch padding ?? "valid" {
-            case "valid": return .valid
-            case "same": return .same
-            case let other: throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "padding '\(other)' (expected valid or same)")
-            }
-        }
-        switch type {
-        case "dense":
-            let units = try need(units, "units")
-            guard units > 0 else { throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "units must be positive") }
-            return Dense(
-                outputCount: units, activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true,
-                kernelInitializer: kernelInitializer ?? .glorotUniform, kernelRegularizer: kernelRegularizer, name: name)
-        case "batch_normalization":
-            return BatchNorm(momentum: Float(momentum ?? 0.99), epsilon: Float(epsilon ?? 0.001), center: center ?? true, scale: scale ?? true, name: name)
-        case "activation":
-            return ActivationLayer(try Self.activation(try need(activation, "activation"), layer: name), name: name)
-        case "leaky_relu":
-            return ActivationLayer(.leakyReLU(alpha: Float(alpha ?? 0.3)), name: name)
-        case "elu":
-            return ActivationLayer(.elu(alpha: Float(alpha ?? 1)), name: name)
-        case "prelu":
-            return PReLU(name: name)
-        case "dropout":
-            return Dropout(rate: Float(try need(rate, "rate")), name: name)
-        case "flatten":
-            return Flatten(name: name)
-        case "conv2d":
-            return Conv2D(
-                filters: try need(filters, "filters"), kernelSize: try pair(kernelSize, "kernel_size"),
-                strides: try pair(strides, "strides", default: (1, 1)), padding: try paddingMode(),
-                activation: try Self.activation(activation ?? "linear", layer: name), useBias: useBias ?? true,
-                kernelInitializer: kernelInitializer ?? .glorotUniform, kernelRegularizer: kernelRegularizer, name: name)
-        case "max_pooling2d":
-            let pool = try pair(poolSize, "pool_size", default: (2, 2))
-            return MaxPooling2D(poolSize: pool, strides: try pair(strides, "strides", default: pool), padding: try paddingMode(), name: name)
+            func pair(_ v: [Int]) -> (height: Int, width: Int) { (v[0], v.count == 2 ? v[1] : v[0]) }
+            return Conv2D(filters: s.filters, kernelSize: pair(s.kernelSize), strides: pair(s.strides), dilation: pair(s.dilation),
+                          groups: s.groups, padding: s.padding, activation: s.activation, useBias: s.useBias,
+                          kernelInitializer: kernelInitializer ?? .glorotUniform, kernelRegularizer: kernelRegularizer, name: name)
+        case .conv2d(let s), .separableConv2d(let s), .conv2dTranspose(let s):
+            guard s.filters > 0 else { throw fail("'filters' is required") }
         default:
-            throw ZooKitError.unsupportedLayer(name: name, type: type, reason: "the engine has no '\(type)' layer")
+            break
         }
-    }
-
-    /// A Keras activation name → the engine's activation.
-    static func activation(_ name: String, layer: String) throws -> Activation {
-        switch name {
-        case "linear", "": return .linear
-        case "relu": return .relu
-        case "elu": return .elu(alpha: 1)
-        case "selu": return .selu
-        case "sigmoid": return .sigmoid
-        case "tanh": return .tanh
-        case "softmax": return .softmax
-        case "leaky_relu": return .leakyReLU(alpha: 0.2)  // Keras 3's activation default
-        default: throw ZooKitError.unsupportedLayer(name: layer, type: "activation", reason: "activation '\(name)' is not supported")
-        }
-    }
-}
-
-extension ModelManifest {
-    /// A freshly initialized network with this architecture (variables seeded by `seed`).
-    public func buildNetwork(seed: UInt64 = 0) throws -> Sequential {
-        let layers = try architecture.map { try $0.makeLayer() }
         do {
-            return try Sequential(inputShape: input.shape, layers: layers, seed: seed)
+            switch try layer.makeLayer(name: name) {
+            case .layer(let built): return built
+            case .merge: throw fail("\(kind) takes several inputs: it is a graph node, not a layer of a chain")
+            }
         } catch let error as ZooNetError {
-            throw ZooKitError.architecture(model: name, reason: error.description)
+            throw fail(error.description)
         }
+    }
+
+    enum Key: String, CodingKey { case name, type, kind, alpha }
+
+    /// Decodes `{"name", "kind" (or schema 1's "type"), …settings}`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        name = try c.decode(String.self, forKey: .name)
+        switch try c.decodeIfPresent(String.self, forKey: .type) {
+        case "leaky_relu": layer = .activation(.leakyReLU(alpha: try c.decodeIfPresent(Float.self, forKey: .alpha) ?? 0.3))
+        case "elu": layer = .activation(.elu(alpha: try c.decodeIfPresent(Float.self, forKey: .alpha) ?? 1))
+        default: layer = try LayerConfig(from: decoder)
+        }
+    }
+
+    /// Encodes `{"name", "kind", …settings}`.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(name, forKey: .name)
+        try layer.encode(to: encoder)
     }
 }
 
 extension Array where Element == LayerSpec {
     /// The layers without their final activation, so that the network outputs logits (the
-    /// values a softmax or sigmoid would turn into probabilities): a trailing `activation`
-    /// layer is removed (if other layers remain), else the last layer's activation becomes
-    /// `linear`. Layers without weights keep their variables' names, so a network built from
-    /// the result takes the same weights.
+    /// values a softmax or sigmoid would turn into probabilities): a trailing activation layer
+    /// is removed (if other layers remain), else the last layer's activation becomes linear.
+    /// Layers without weights keep their variables' names, so a network built from the result
+    /// takes the same weights.
     public var withoutFinalActivation: [LayerSpec] {
         var specs = self
         guard let last = specs.last else { return specs }
-        if last.type == "activation", specs.count > 1 {
+        if case .activation = last.layer, specs.count > 1 {
             specs.removeLast()
-        } else if last.activation != nil {
-            specs[specs.count - 1].activation = "linear"
+        } else if last.layer.activation != nil {
+            specs[specs.count - 1].layer = last.layer.with(activation: .linear)
         }
         return specs
     }

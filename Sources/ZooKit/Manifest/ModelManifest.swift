@@ -1,10 +1,13 @@
 import Foundation
+import ZooNet
 
 /// A registry entry's manifest (`manifest.json`): what a pretrained model is,
 /// how to build it, where its weights are and how they were made.
-/// The schema is documented in `registry/README.md`; keys are snake_case.
+/// The schema is documented in `registry/README.md`; keys are snake_case. Schema 2 (what is
+/// written) stores the architecture as a graph (`NetworkDescription`); schema 1 (still read)
+/// stored a list of layers, read as a chain.
 public struct ModelManifest: Codable, Sendable, Equatable {
-    /// The schema version of this manifest (currently 1).
+    /// The schema version the manifest was read in (1 or 2); manifests are written in schema 2.
     public var schema: Int
     /// The model's registry name (letters, digits, `.`, `_`, `-`).
     public var name: String
@@ -18,20 +21,22 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var tags: [String]
     /// The license of the weights.
     public var license: String
-    /// The per-sample input shape and preprocessing.
+    /// The per-sample input shape and preprocessing (the shape is the architecture's first input's).
     public var input: InputSpec
     /// Class names, in output order.
     public var labels: [String]
-    /// The layers, in order (the input excluded).
-    public var architecture: [LayerSpec]
-    /// The name of the classifier head layer (replaced by transfer learning).
+    /// The network: inputs, nodes (name, kind, typed settings, inputs) and outputs.
+    public var architecture: NetworkDescription
+    /// The node of the classifier head (replaced by transfer learning).
     public var head: String
+    /// The node whose output a new head takes (nil: what the head takes).
+    public var cut: String?
     /// The weights file, its digest, name mapping and provenance.
     public var weights: WeightsSpec
     /// Measured metrics (`test_accuracy`, …), with how they were measured in `weights.provenance`.
     public var metrics: [String: Double]
 
-    /// A manifest of schema 1.
+    /// A manifest whose architecture is a graph.
     /// - Parameters:
     ///   - name: the registry name.
     ///   - version: the model's version.
@@ -41,16 +46,17 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     ///   - license: the weights' license.
     ///   - input: shape and preprocessing.
     ///   - labels: class names in output order.
-    ///   - architecture: the layers.
-    ///   - head: the classifier layer's name.
+    ///   - architecture: the network.
+    ///   - head: the classifier node's name.
+    ///   - cut: the node a new head goes on (nil: what the head takes).
     ///   - weights: the weights file's description.
     ///   - metrics: measured figures.
     public init(
         name: String, version: String = "1.0.0", summary: String, task: String, tags: [String] = [], license: String,
-        input: InputSpec, labels: [String], architecture: [LayerSpec], head: String, weights: WeightsSpec,
+        input: InputSpec, labels: [String], architecture: NetworkDescription, head: String, cut: String? = nil, weights: WeightsSpec,
         metrics: [String: Double] = [:]
     ) {
-        schema = 1
+        schema = 2
         self.name = name
         self.version = version
         self.summary = summary
@@ -61,8 +67,70 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         self.labels = labels
         self.architecture = architecture
         self.head = head
+        self.cut = cut
         self.weights = weights
         self.metrics = metrics
+    }
+
+    /// A manifest of a linear model: `architecture` as a chain on one input of `input.shape`.
+    /// The parameters are those of the graph form, with `architecture` the layers bottom first
+    /// and no separate cut node.
+    public init(
+        name: String, version: String = "1.0.0", summary: String, task: String, tags: [String] = [], license: String,
+        input: InputSpec, labels: [String], architecture: [LayerSpec], head: String, weights: WeightsSpec,
+        metrics: [String: Double] = [:]
+    ) {
+        self.init(name: name, version: version, summary: summary, task: task, tags: tags, license: license, input: input, labels: labels,
+                  architecture: NetworkDescription(chain: architecture, inputShape: input.shape), head: head, weights: weights, metrics: metrics)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, name, version, summary, task, tags, license, input, labels, architecture, head, cut, weights, metrics
+    }
+
+    /// Decodes schema 2, or schema 1 (its `architecture` list read as a chain on `input.shape`).
+    /// - Throws: `DecodingError` (a newer schema is a corrupted `schema`).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(Int.self, forKey: .schema)
+        guard schema == 1 || schema == 2 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .schema, in: c, debugDescription: "schema \(schema) is not one this zoo understands (1, 2): a newer zoo wrote it")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decode(String.self, forKey: .version)
+        summary = try c.decode(String.self, forKey: .summary)
+        task = try c.decode(String.self, forKey: .task)
+        tags = try c.decode([String].self, forKey: .tags)
+        license = try c.decode(String.self, forKey: .license)
+        input = try c.decode(InputSpec.self, forKey: .input)
+        labels = try c.decode([String].self, forKey: .labels)
+        architecture = schema == 1
+            ? NetworkDescription(chain: try c.decode([LayerSpec].self, forKey: .architecture), inputShape: input.shape)
+            : try c.decode(NetworkDescription.self, forKey: .architecture)
+        head = try c.decode(String.self, forKey: .head)
+        cut = try c.decodeIfPresent(String.self, forKey: .cut)
+        weights = try c.decode(WeightsSpec.self, forKey: .weights)
+        metrics = try c.decode([String: Double].self, forKey: .metrics)
+    }
+
+    /// Encodes schema 2.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(2, forKey: .schema)
+        try c.encode(name, forKey: .name)
+        try c.encode(version, forKey: .version)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(task, forKey: .task)
+        try c.encode(tags, forKey: .tags)
+        try c.encode(license, forKey: .license)
+        try c.encode(input, forKey: .input)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(architecture, forKey: .architecture)
+        try c.encode(head, forKey: .head)
+        try c.encodeIfPresent(cut, forKey: .cut)
+        try c.encode(weights, forKey: .weights)
+        try c.encode(metrics, forKey: .metrics)
     }
 }
 
@@ -238,13 +306,10 @@ public struct Provenance: Codable, Sendable, Equatable {
 }
 
 extension ModelManifest {
-    /// Decodes a manifest, naming the file and the key of any problem.
+    /// Decodes a manifest (schema 1 or 2), naming the file and the key of any problem.
     public static func decode(_ data: Data, file: String) throws -> ModelManifest {
         do {
             let manifest = try JSONDecoder().decode(ModelManifest.self, from: data)
-            guard manifest.schema == 1 else {
-                throw ZooKitError.badManifest(file: file, key: "schema", problem: "schema \(manifest.schema) is newer than this zoo understands (1)")
-            }
             try manifest.validate(file: file)
             return manifest
         } catch let error as DecodingError {
@@ -252,7 +317,7 @@ extension ModelManifest {
         }
     }
 
-    /// Pretty JSON with sorted keys, ending in a newline.
+    /// Pretty JSON with sorted keys, ending in a newline (schema 2).
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -261,22 +326,37 @@ extension ModelManifest {
         return data
     }
 
-    /// Checks what JSON decoding cannot: names, sizes, the head, the digest.
+    /// Checks what JSON decoding cannot, without building the network: names, sizes, the
+    /// graph's structure and each node's settings, the head and cut nodes, the digest.
     func validate(file: String) throws {
         func fail(_ key: String, _ problem: String) -> ZooKitError { .badManifest(file: file, key: key, problem: problem) }
         guard ModelManifest.isValidName(name) else { throw fail("name", "'\(name)' is not a valid model name (letters, digits, '.', '_', '-')") }
-        guard !architecture.isEmpty else { throw fail("architecture", "no layers") }
+        guard !architecture.nodes.isEmpty else { throw fail("architecture", "no layers") }
         guard input.shape.allSatisfy({ $0 > 0 }), !input.shape.isEmpty else { throw fail("input.shape", "\(input.shape) is not a positive shape") }
-        guard architecture.contains(where: { $0.name == head }) else { throw fail("head", "no layer named '\(head)' in the architecture") }
+        if let first = architecture.inputs.first, first.shape != input.shape {
+            throw fail("input.shape", "\(input.shape) differs from the architecture's input '\(first.name)' \(first.shape)")
+        }
+        if let (node, problem) = architecture.structuralProblem() {
+            throw fail(node.map { "architecture.nodes[\($0)]" } ?? "architecture", node.map { "node '\(architecture.nodes[$0].name)' \(problem)" } ?? problem)
+        }
+        guard architecture.hasNode(head) else { throw fail("head", "no node named '\(head)' in the architecture") }
+        if let cut, !architecture.hasNode(cut) { throw fail("cut", "no node named '\(cut)' in the architecture") }
         guard weights.sha256.count == 64, weights.sha256.allSatisfy(\.isHexDigit) else { throw fail("weights.sha256", "expected 64 hex digits") }
         guard weights.bytes >= 0 else { throw fail("weights.bytes", "negative") }
         if let problem = input.preprocessing.problem(channels: input.shape.last ?? 0) { throw fail("input.preprocessing", problem) }
         guard !weights.file.contains("/"), !weights.file.hasPrefix(".") else {
             throw fail("weights.file", "'\(weights.file)' must be a plain file name beside the manifest")
         }
-        for (index, layer) in architecture.enumerated() {
-            do { _ = try layer.makeLayer() } catch let error as ZooKitError {
-                throw fail("architecture[\(index)]", error.description)
+        for (index, node) in architecture.nodes.enumerated() {
+            do {
+                switch node.layer {
+                case .merge, .concatenate: _ = try node.layer.makeLayer(name: node.name)
+                default: _ = try LayerSpec(node.name, node.layer).makeLayer()
+                }
+            } catch let error as ZooKitError {
+                throw fail("architecture.nodes[\(index)]", error.description)
+            } catch let error as ZooNetError {
+                throw fail("architecture.nodes[\(index)]", error.description)
             }
         }
     }

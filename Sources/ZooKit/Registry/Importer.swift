@@ -87,8 +87,14 @@ public enum Importer {
             throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
         let archive = try TensorArchive.open(request.file)
-        let base = try architecture(for: request, archive: archive, registry: registry)
-        guard let inputShape = request.inputShape ?? base.inputShape else {
+        var base = try architecture(for: request, archive: archive, registry: registry)
+        if let shape = request.inputShape {
+            guard base.description.inputs.count == 1 else {
+                throw ZooKitError.invalidSetting(.inputShape, problem: "the architecture has \(base.description.inputs.count) inputs")
+            }
+            base.description.inputs[0].shape = shape
+        }
+        guard let inputShape = base.description.inputs.first?.shape else {
             throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
         }
         let fileName = URL(fileURLWithPath: request.file).lastPathComponent
@@ -100,31 +106,31 @@ public enum Importer {
             file: fileName, format: archive.format, sha256: try WeightsCache.sha256(ofFile: request.file),
             bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
         weights.url = request.url
-        let weighted = base.layers.last { $0.hasWeights }
-        let head = request.head ?? base.head ?? weighted?.name ?? base.layers.last?.name ?? ""
+        let head = request.head ?? base.head ?? base.description.defaultHead ?? base.description.nodes.last?.name ?? ""
         var manifest = ModelManifest(
             name: request.name, version: request.version,
             summary: request.summary ?? base.summary ?? "Imported from \(fileName)",
             task: request.task ?? base.task ?? "classification", tags: request.tags,
             license: request.license ?? base.license ?? "unknown",
             input: InputSpec(shape: inputShape, preprocessing: request.preprocessing ?? base.preprocessing ?? Preprocessing()),
-            labels: [], architecture: base.layers, head: head, weights: weights, metrics: request.metrics)
+            labels: [], architecture: base.description, head: head, cut: request.head == nil ? base.cut : nil,
+            weights: weights, metrics: request.metrics)
+        try manifest.validate(file: request.name)
         let network = try manifest.buildNetwork()
         let classes = network.outputShape.last ?? 0
         manifest.labels = request.labels ?? base.labels ?? (0..<classes).map(String.init)
         guard manifest.labels.count == classes else {
             throw ZooKitError.invalidSetting(.labels, problem: "names \(manifest.labels.count) classes, the network has \(classes) outputs")
         }
-        try manifest.validate(file: request.name)
         let tensors = try request.mapping.apply(to: archive, network: network)
         let plan = try WeightAssigner.plan(tensors, for: network)
         return (manifest, archive, plan.report)
     }
 
     struct BaseArchitecture {
-        var inputShape: [Int]?
-        var layers: [LayerSpec]
+        var description: NetworkDescription
         var head: String?
+        var cut: String?
         var labels: [String]?
         var summary: String?
         var task: String?
@@ -135,28 +141,35 @@ public enum Importer {
     static func architecture(for request: ImportRequest, archive: TensorArchive, registry: Registry) throws -> BaseArchitecture {
         switch request.architecture {
         case .weightsFile:
-            guard let model = try archive.kerasModel() else {
+            guard let graph = try archive.kerasGraph() else {
                 throw ZooKitError.settingRequired(.architectureSource, reason: "\(request.file) carries no architecture")
             }
-            let converted = try KerasArchitecture.layers(of: model)
-            return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
+            return try base(from: graph, inputShape: request.inputShape)
         case .like(let name):
             return base(from: try registry.entry(named: name).manifest)
         case .manifest(let manifest):
             return base(from: manifest)
         case .file(let path):
-            return try architecture(fromFile: path)
+            return try architecture(fromFile: path, inputShape: request.inputShape)
         }
     }
 
     static func base(from manifest: ModelManifest) -> BaseArchitecture {
         BaseArchitecture(
-            inputShape: manifest.input.shape, layers: manifest.architecture, head: manifest.head, labels: manifest.labels,
+            description: manifest.architecture, head: manifest.head, cut: manifest.cut, labels: manifest.labels,
             summary: nil, task: manifest.task, license: nil, preprocessing: manifest.input.preprocessing)
     }
 
+    /// A Keras model config as a graph (free input dimensions filled from `inputShape`).
+    static func base(from graph: KerasGraph, inputShape: [Int]?) throws -> BaseArchitecture {
+        if inputShape == nil, graph.inputs.contains(where: { $0.shape.contains(nil) }) {
+            throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
+        }
+        return BaseArchitecture(description: try KerasModelImporter.description(of: graph, inputShapes: inputShape.map { [$0] }))
+    }
+
     /// A manifest, a Keras config JSON, or any Keras file carrying a config.
-    static func architecture(fromFile path: String) throws -> BaseArchitecture {
+    static func architecture(fromFile path: String, inputShape: [Int]?) throws -> BaseArchitecture {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FormatError(file: path, .notFound)
         }
@@ -168,19 +181,16 @@ public enum Importer {
             } catch {
                 throw FormatError(file: path, .malformed(at: .offset(error.offset), expected: error.expected, found: error.found))
             }
-            do {
-                let model = try KerasModelConfig(json)
-                let converted = try KerasArchitecture.layers(of: model)
-                return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
-            } catch let error as KerasConfigError {
+            let graph: KerasGraph
+            do { graph = try KerasGraph(json) } catch {
                 throw ZooKitError.invalidRequest("\(path): neither a manifest nor a Keras model config (\(error))")
             }
+            return try base(from: graph, inputShape: inputShape)
         }
-        guard let model = try TensorArchive.open(path).kerasModel() else {
+        guard let graph = try TensorArchive.open(path).kerasGraph() else {
             throw ZooKitError.invalidRequest("\(path) carries no Keras model config")
         }
-        let converted = try KerasArchitecture.layers(of: model)
-        return BaseArchitecture(inputShape: converted.inputShape, layers: converted.layers)
+        return try base(from: graph, inputShape: inputShape)
     }
 
     /// What the file says about its maker: Keras files carry their version.

@@ -34,7 +34,8 @@ extension Registry {
         let classes = transfer.network.outputShape.last ?? 0
         var manifest = base
         manifest.name = name
-        manifest.architecture = transfer.specs
+        manifest.architecture = NetworkDescription(chain: transfer.specs, inputShape: transfer.inputShape)
+        manifest.cut = nil
         manifest.head = transfer.head
         manifest.labels = labels.flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map(String.init)
 

@@ -68,15 +68,23 @@ public enum Evaluation {
             labels: labels.isEmpty ? (0..<classes).map(String.init) : labels)
     }
 
-    /// A copy of `network` (same variables' values) whose last layer outputs logits: the final
-    /// activation left out (see `Array<LayerSpec>.withoutFinalActivation`).
+    /// A copy of `network` (same variables' values) whose outputs are logits: each output's
+    /// final activation left out (see ``ZooNet/NetworkDescription/withoutFinalActivation``).
     /// - Parameters:
-    ///   - specs: the layers `network` was built from.
-    ///   - inputShape: the per-sample input shape.
+    ///   - architecture: what `network` was built from.
     ///   - network: the network whose values are copied.
-    /// - Throws: ``ZooKitError/unsupportedLayer(name:type:reason:)`` if a layer does not build.
-    public static func logitsNetwork(specs: [LayerSpec], inputShape: [Int], from network: Sequential) throws -> Sequential {
-        let logits = try Sequential(inputShape: inputShape, layers: specs.withoutFinalActivation.map { try $0.makeLayer() })
+    /// - Throws: ``ZooKitError/architecture(model:reason:)`` if the copy does not build.
+    public static func logitsNetwork(architecture: NetworkDescription, from network: Network) throws -> Network {
+        let logits: Network
+        do {
+            if let layers = architecture.chainLayers {
+                logits = try Sequential(inputShape: architecture.inputs[0].shape, layers: layers.withoutFinalActivation.map { try $0.makeLayer() })
+            } else {
+                logits = try Network(description: architecture.withoutFinalActivation)
+            }
+        } catch let error as ZooNetError {
+            throw ZooKitError.architecture(model: "logits network", reason: error.description)
+        }
         try FineTuner.copyVariables(from: network, to: logits)
         return logits
     }

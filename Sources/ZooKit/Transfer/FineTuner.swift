@@ -197,7 +197,7 @@ public enum FineTuner {
     }
 
     /// Copies the values of same-named, same-shaped variables.
-    static func copyVariables(from source: Sequential, to target: Sequential) throws {
+    static func copyVariables(from source: Network, to target: Network) throws {
         for variable in target.variables {
             guard let match = try? source.variable(named: variable.name), match.shape == variable.shape else { continue }
             try variable.assign(match.values)

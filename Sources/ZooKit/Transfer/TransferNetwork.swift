@@ -48,22 +48,26 @@ public final class TransferNetwork {
     public static func build(from pretrained: PretrainedModel, options: TransferOptions) throws -> TransferNetwork {
         try options.validate()
         let manifest = pretrained.manifest
-        var specs = manifest.architecture
+        var specs = try chainLayers(of: manifest)
         var head = manifest.head
         let newHead: [LayerSpec]
         switch options.head {
         case .keep: newHead = []
-        case .new(let classes): newHead = [.dense(TransferOptions.newHeadName, units: classes, activation: "softmax")]
+        case .new(let classes): newHead = [.dense(TransferOptions.newHeadName, units: classes, activation: .softmax)]
         case .layers(let layers): newHead = layers
         }
         if !newHead.isEmpty {
             specs = try reusedLayers(of: manifest, options: options)
-            if let rate = options.dropout { specs.append(.dropout("head_dropout", rate: Double(rate))) }
+            if let rate = options.dropout { specs.append(.dropout("head_dropout", rate: rate)) }
             specs += newHead
             head = (newHead.last { $0.hasWeights } ?? newHead[newHead.count - 1]).name
         }
         if let momentum = options.batchNormMomentum {
-            for index in specs.indices where specs[index].type == "batch_normalization" { specs[index].momentum = momentum }
+            for index in specs.indices {
+                if case let .batchNormalization(_, epsilon, center, scale) = specs[index].layer {
+                    specs[index].layer = .batchNormalization(momentum: Float(momentum), epsilon: epsilon, center: center, scale: scale)
+                }
+            }
         }
         let network = try makeNetwork(specs, inputShape: manifest.input.shape, options: options, head: head)
         // Reuse every pretrained variable that still exists with the same shape.
@@ -81,7 +85,7 @@ public final class TransferNetwork {
     /// The pretrained layers a new head goes on: through `reuseThrough`, or those below the
     /// pretrained head; less `dropLayers` hidden layers (with what follows each).
     static func reusedLayers(of manifest: ModelManifest, options: TransferOptions) throws -> [LayerSpec] {
-        var specs = manifest.architecture
+        var specs = try chainLayers(of: manifest)
         if let last = options.reuseThrough {
             guard let index = specs.firstIndex(where: { $0.name == last }) else {
                 throw ZooKitError.invalidSetting(.reuseThrough, problem: "'\(last)' is not a layer of \(manifest.name) (layers: \(specs.map(\.name).joined(separator: ", ")))")
@@ -102,6 +106,15 @@ public final class TransferNetwork {
         }
         guard !specs.isEmpty else { throw ZooKitError.invalidRequest("nothing would be left of \(manifest.name) to reuse") }
         return specs
+    }
+
+    /// The layers of a linear model; a graph goes to ``GraphTransfer``.
+    static func chainLayers(of manifest: ModelManifest) throws -> [LayerSpec] {
+        guard let layers = manifest.architecture.chainLayers else {
+            throw ZooKitError.invalidRequest(
+                "\(manifest.name) is a graph, not a chain of layers: its transfer network is a GraphTransfer (zoo fine-tune --new-head N [--cut NODE])")
+        }
+        return layers
     }
 
     /// A network with these layers; the head uses the requested initializer, the hidden layers the regularizer.

@@ -1,7 +1,7 @@
 /// JSON form of `LayerConfig`: `"kind"` plus Keras' config keys (see `LayerConfig`).
 extension LayerConfig: Codable {
     enum Key: String, CodingKey {
-        case kind, units, activation, alpha, mean, variance, filters, groups, padding, momentum, epsilon, center, scale, offset, rate, axis
+        case kind, type, units, activation, alpha, mean, variance, filters, groups, padding, momentum, epsilon, center, scale, offset, rate, axis
         case axes, dims, size, interpolation, strides, keepdims, cropping
         case useBias = "use_bias", kernelSize = "kernel_size", dilationRate = "dilation_rate"
         case depthMultiplier = "depth_multiplier", outputPadding = "output_padding", noiseShape = "noise_shape"
@@ -10,10 +10,12 @@ extension LayerConfig: Codable {
     }
 
     /// Decodes `{"kind": …, settings under Keras' config keys}`; omitted settings take Keras' defaults.
+    /// `"type"` is read where `"kind"` is missing (the spelling of schema-1 manifests).
     /// - Throws: `DecodingError` for an unknown kind or a setting of the wrong type.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
-        let kind = try c.decode(String.self, forKey: .kind)
+        let kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? c.decodeIfPresent(String.self, forKey: .type)
+            ?? c.decode(String.self, forKey: .kind)
         func activation() throws -> Activation {
             let name = try c.decodeIfPresent(String.self, forKey: .activation) ?? "linear"
             do { return try Activation(name: name, alpha: try c.decodeIfPresent(Float.self, forKey: .alpha)) } catch {

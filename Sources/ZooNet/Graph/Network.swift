@@ -125,6 +125,16 @@ public class Network {
         return result
     }
 
+    /// The single-input layers of the nodes in topological order (merges, inputs and the extra
+    /// calls of shared layers excluded): the order of Keras' `model.layers` for the layers with
+    /// variables, which is what positional weight names (`layer_with_weights-3`) count.
+    public var layersInOrder: [any Layer] {
+        nodes.compactMap { node in
+            guard node.sharing == nil, case .layer(let layer) = node.operation else { return nil }
+            return layer
+        }
+    }
+
     /// Floating-point operations of one sample's forward pass in the convolutions and dense
     /// layers (2 per multiply-add; element-wise work is not counted): what GFLOP/s figures of
     /// benchmarks divide by.

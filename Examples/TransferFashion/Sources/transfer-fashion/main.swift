@@ -32,7 +32,7 @@ do {
     var transferOptions = TransferOptions()
     transferOptions.freeze = "hidden"
     let transfer = try pretrained.transfer(through: "hidden5", head: [
-        .dense("new_outputs", units: labelNames.count, activation: "softmax"),
+        .dense("new_outputs", units: labelNames.count, activation: .softmax),
     ], options: transferOptions)
     for warning in transfer.warnings { print("warning: \(warning)") }
     print("reusing \(transfer.reused.count) pretrained variables; training \(transfer.trainableNames.joined(separator: ", "))")
