@@ -35,7 +35,7 @@ extension FineTuneCommand {
             (l1 != nil, "--l1"), (l2 != nil, "--l2"), (bnMomentum != nil, "--bn-momentum"), (unfreezeAfter != nil, "--unfreeze-after"),
             (unfreezeLR != nil, "--unfreeze-lr"), (checkpoint != nil, "--checkpoint"), (resume, "--resume"),
         ]
-        flags += [(tensorboard != nil, "--tensorboard"), (saveAs != nil, "--save-as")]
+        flags += [(tensorboard != nil, "--tensorboard")]
         return flags.filter(\.0).map(\.1)
     }
 
@@ -89,11 +89,15 @@ extension FineTuneCommand {
         let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
         let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
         if let out { try transfer.network.saveWeights(to: out, metadata: ["zoo_fine_tuned_from": modelOptions.model]) }
+        if let saveAs {
+            let metrics = testReport.map { ["test_accuracy": $0.accuracy, "test_loss": $0.loss] } ?? [:]
+            try registryOptions.registry.register(transfer, as: saveAs, basedOn: pretrained.manifest, labels: classNames, metrics: metrics)
+        }
         let summary = GraphSummary(
             model: modelOptions.model, cut: transfer.cut, featureNode: transfer.featureNode, trainable: transfer.trainableNames,
             cachedFeatures: cached, trainingSamples: training.count, validationSamples: validation?.count ?? 0,
             trainingSeconds: seconds, epochs: history.map { GraphSummary.Epoch(epoch: $0.epoch, loss: $0.loss, accuracy: $0.accuracy, validationLoss: $0.validationLoss) },
-            validation: validationReport, test: testReport, out: out)
+            validation: validationReport, test: testReport, out: out, savedAs: saveAs)
         if json {
             print(try prettyJSON(summary))
             return
@@ -106,6 +110,7 @@ extension FineTuneCommand {
         if let validationReport { print("  validation accuracy \(String(format: "%.4f", validationReport.accuracy)), loss \(String(format: "%.4f", validationReport.loss))") }
         if let testReport { print("  test accuracy \(String(format: "%.4f", testReport.accuracy)), loss \(String(format: "%.4f", testReport.loss)) on \(testReport.samples) samples") }
         if let out { print("  weights written to \(out)") }
+        if let saveAs { print("  registered as \(saveAs)") }
     }
 
     /// The `--json` summary of a graph fine-tune.
@@ -128,5 +133,6 @@ extension FineTuneCommand {
         let validation: EvaluationReport?
         let test: EvaluationReport?
         let out: String?
+        let savedAs: String?
     }
 }

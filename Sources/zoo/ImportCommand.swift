@@ -67,7 +67,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The license of the weights.")
     var license: String?
 
-    @Option(help: "The classifier head layer (default: the last layer with weights).")
+    @Option(help: "The classifier head node (default: the last node with weights before the output).")
     var head: String?
 
     @Option(help: ArgumentHelp("Per-sample input shape, e.g. 784 or 28,28,1 (default: from the architecture).", valueName: "dims"))

@@ -85,6 +85,24 @@ import ZooFormat
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("cut at mobilenetv2_0.35_96/out_relu (features at new_head_pool) on 8 samples"), "\(result.stdout)")
         #expect(result.stdout.contains("test accuracy 1.0000"), "\(result.stdout)")
+        // --save-as registers the trained graph: a classifier (softmax head) whose next head goes on the pooled features.
+        let saved = try zoo(["fine-tune", "tl", "--data", data, "--new-head", "3", "--cut", "mobilenetv2_0.35_96/out_relu",
+                             "--epochs", "30", "--lr", "0.01", "--quiet", "--test", data, "--save-as", "tl-3", "--labels", "a,b,c"], registry: directory)
+        #expect(saved.status == 0, "\(saved.stderr)")
+        #expect(saved.stdout.contains("registered as tl-3"), "\(saved.stdout)")
+        let card = try #require(JSONSerialization.jsonObject(with: Data(try zoo(["show", "tl-3", "--json"], registry: directory).stdout.utf8)) as? [String: Any])
+        #expect(card["head"] as? String == "new_head")
+        #expect(card["cut"] as? String == "new_head_pool")
+        #expect(card["labels"] as? [String] == ["a", "b", "c"])
+        #expect(card["schema"] as? Int == 2)
+        #expect((card["metrics"] as? [String: Double])?["test_accuracy"] == 1)
+        let evaluated = try zoo(["evaluate", "tl-3", "--data", data], registry: directory)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        #expect(evaluated.stdout.contains("accuracy 1.0000"), "\(evaluated.stdout)")
+        let probabilities = directory.path("p.npy")
+        #expect(try zoo(["predict", "tl-3", "--input", input, "--out", probabilities], registry: directory).status == 0)
+        let p = try TensorArchive.open(probabilities).tensors[0].floats()
+        for row in 0..<(p.count / 3) { #expect(abs(p[(row * 3)..<(row * 3 + 3)].reduce(0, +) - 1) <= 1e-5) }
         // Without --cut: what the registered head takes.
         let byDefault = try zoo(["fine-tune", "tl", "--data", data, "--new-head", "3", "--epochs", "1", "--json"], registry: directory)
         #expect(byDefault.status == 0, "\(byDefault.stderr)")

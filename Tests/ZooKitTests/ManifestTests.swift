@@ -113,6 +113,27 @@ import ZooNet
         #expect(rewritten.featureNode == "flat")
     }
 
+    /// The manifest Zoo's registry shipped in schema 1 (`fashion-0to4-dnn`, as committed on
+    /// 2026-11-29) still reads, and means the same network as its schema-2 rewrite.
+    @Test func shippedSchemaOneFileReads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/zookit/manifest_schema1.json").path
+        let old = try ModelManifest.decode(try Data(contentsOf: URL(fileURLWithPath: path)), file: path)
+        #expect(old.schema == 1)
+        let layers = try #require(old.architecture.chainLayers)
+        #expect(layers.map(\.name) == ["hidden1", "hidden2", "hidden3", "hidden4", "hidden5", "outputs"])
+        #expect(layers[0] == .dense("hidden1", units: 100, activation: .elu(alpha: 1)))
+        #expect(layers[5] == .dense("outputs", units: 5, activation: .softmax))
+        #expect(try old.parameterCount() == 784 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 5 + 5)
+        let shipped = URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("registry/models/fashion-0to4-dnn/manifest.json").path
+        let new = try ModelManifest.decode(try Data(contentsOf: URL(fileURLWithPath: shipped)), file: shipped)
+        #expect(new.schema == 2)
+        var rewritten = old
+        rewritten.schema = 2
+        #expect(new == rewritten)
+    }
+
     /// A graph (a residual block, a cut node) survives the JSON round trip and builds.
     @Test func graphManifestRoundTrips() throws {
         var manifest = Self.valid()

@@ -240,6 +240,34 @@ import Testing
         #expect(again == described)
     }
 
+    /// A network described as data and built again is the same network: the residual graph,
+    /// a shared layer called twice (its second call `shares` the first), and a network cut
+    /// from another (its input is the cut node).
+    @Test func networkDescribesItself() throws {
+        let functional = try Self.residual(seed: 1)
+        let described = try functional.networkDescription()
+        let decoded = try JSONDecoder().decode(NetworkDescription.self, from: Data(Self.description.utf8))
+        #expect(Set(described.nodes.map(\.name)) == Set(decoded.nodes.map(\.name)))
+        #expect(try Network(description: described, seed: 1).snapshots == functional.snapshots)
+
+        let shared = Dense(outputCount: 3, activation: .tanh, name: "shared")
+        let x = Input(shape: [3], name: "x")
+        let y = Dense(outputCount: 2, name: "head")(Add(name: "sum")([shared(shared(x)), shared(x)]))
+        let net = try Network(inputs: [x], outputs: [y], seed: 2)
+        let sharing = try net.networkDescription()
+        #expect(sharing.nodes.filter { $0.shares == "shared" }.map(\.name) == ["shared@1", "shared@2"])
+        let rebuilt = try Network(description: sharing, seed: 9)
+        #expect(rebuilt.variables.map(\.name) == net.variables.map(\.name))
+        try rebuilt.assign(net.snapshots)
+        let input = try tensor([4, 3], seed: 3)
+        #expect(try rebuilt.predict(input) == net.predict(input))
+
+        let cut = try Network(inputs: [functional.tensor(named: "sum")], outputs: functional.outputTensors)
+        let head = try cut.networkDescription()
+        #expect(head.inputs == [.init(name: "sum", shape: [6, 6, 4])])
+        #expect(head.nodes.map(\.name) == ["pool", "head"])
+    }
+
     @Test func descriptionErrors() throws {
         func build(_ nodes: String, outputs: String = "[\"c\"]") -> String? {
             Self.graphError {

@@ -31,12 +31,48 @@ extension Registry {
         _ transfer: TransferNetwork, as name: String, basedOn base: ModelManifest, labels: [String]? = nil,
         metrics: [String: Double] = [:], force: Bool = true
     ) throws -> RegistryEntry {
-        let classes = transfer.network.outputShape.last ?? 0
         var manifest = base
-        manifest.name = name
         manifest.architecture = NetworkDescription(chain: transfer.specs, inputShape: transfer.inputShape)
-        manifest.cut = nil
         manifest.head = transfer.head
+        manifest.cut = nil
+        return try register(transfer.network, manifest: manifest, as: name, basedOn: base, labels: labels, metrics: metrics, force: force)
+    }
+
+    /// Registers a trained graph transfer network (``GraphTransfer``) as a model of the writable
+    /// registry: its graph, with the new head's activation made softmax so that the model
+    /// outputs probabilities as a classifier does (the values trained are the same), its cut
+    /// node the feature node the head was put on, its weights, labels and metrics; the rest
+    /// comes from the model it was made from.
+    /// - Parameters: as ``register(_:as:basedOn:labels:metrics:force:)-(TransferNetwork,_,_,_,_,_)``.
+    /// - Throws: as that, and `ZooKitError.architecture` for a network with a layer that has no `LayerConfig`.
+    @discardableResult
+    public func register(
+        _ transfer: GraphTransfer, as name: String, basedOn base: ModelManifest, labels: [String]? = nil,
+        metrics: [String: Double] = [:], force: Bool = true
+    ) throws -> RegistryEntry {
+        var manifest = base
+        do {
+            manifest.architecture = try transfer.network.networkDescription()
+        } catch let error as ZooNetError {
+            throw ZooKitError.architecture(model: name, reason: error.description)
+        }
+        if let index = manifest.architecture.nodes.firstIndex(where: { $0.name == transfer.head }) {
+            manifest.architecture.nodes[index].layer = manifest.architecture.nodes[index].layer.with(activation: .softmax)
+        }
+        manifest.input.shape = transfer.network.inputShape
+        manifest.head = transfer.head
+        manifest.cut = transfer.featureNode
+        return try register(transfer.network, manifest: manifest, as: name, basedOn: base, labels: labels, metrics: metrics, force: force)
+    }
+
+    /// Writes `network`'s weights (safetensors) beside `manifest` through ``Importer``.
+    private func register(
+        _ network: Network, manifest: ModelManifest, as name: String, basedOn base: ModelManifest, labels: [String]?,
+        metrics: [String: Double], force: Bool
+    ) throws -> RegistryEntry {
+        let classes = network.outputShape.last ?? 0
+        var manifest = manifest
+        manifest.name = name
         manifest.labels = labels.flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map(String.init)
 
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-register-\(UUID().uuidString)").path
@@ -47,7 +83,7 @@ extension Registry {
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let weights = staging + "/" + name + ".safetensors"
-        try transfer.network.saveWeights(to: weights, format: .safetensors, metadata: ["zoo_fine_tuned_from": base.name])
+        try network.saveWeights(to: weights, format: .safetensors, metadata: ["zoo_fine_tuned_from": base.name])
 
         var request = ImportRequest(file: weights, name: name)
         request.architecture = .manifest(manifest)

@@ -64,6 +64,8 @@ public final class GraphTransfer {
     public let featureNode: String
     /// The names of the nodes added on top of the cut, bottom first.
     public let headNodes: [String]
+    /// The new head's node (``Options/headName``), the last of ``headNodes``.
+    public var head: String { headNodes[headNodes.count - 1] }
     /// Names of the trainable variables (the head's, then the unfrozen base variables).
     public var trainableNames: [String] { network.trainableVariables.map(\.name) }
 
