@@ -268,6 +268,25 @@ import Testing
         #expect(head.nodes.map(\.name) == ["pool", "head"])
     }
 
+    /// Inference passes hold the largest step's feature maps within ¾ of the last-level cache:
+    /// MobileNetV2's 112×112 expansion (16 → 96 channels, 5.6 MB a sample) runs 4 images at a
+    /// time with a 32 MiB cache; small networks run the whole batch; the outputs do not change.
+    @Test func inferencePassesFitTheCache() throws {
+        #expect(InferenceMicroBatch.parseSize("32768K") == 32 << 20)
+        #expect(InferenceMicroBatch.parseSize("1M") == 1 << 20)
+        #expect(InferenceMicroBatch.parseSize("") == nil)
+        #expect(InferenceMicroBatch.samples(workingSetFloatsPerSample: 112 * 112 * (16 + 96), limit: 32, cacheBytes: 32 << 20) == 4)
+        #expect(InferenceMicroBatch.samples(workingSetFloatsPerSample: 112 * 112 * (16 + 96), limit: 32, cacheBytes: 1 << 20) == 1)
+        #expect(InferenceMicroBatch.samples(workingSetFloatsPerSample: 784 + 300, limit: 256, cacheBytes: 32 << 20) == 256)
+        let net = try Self.residual()
+        // The largest step: a (6·6·3 in, 6·6·4 out) or the fused b + sum (6·6·4 in, 6·6·4 addend, 6·6·4 out).
+        #expect(net.largestStepWorkingSet(net.plan(training: false)) == 3 * 36 * 4)
+        let x = try tensor([8, 6, 6, 3], seed: 7)
+        let whole = try net.predict(x)
+        let single = try net.predict(x, batchSize: 1)
+        #expect(zip(whole.scalars, single.scalars).allSatisfy { abs($0 - $1) <= 1e-6 * (1 + abs($1)) })
+    }
+
     @Test func descriptionErrors() throws {
         func build(_ nodes: String, outputs: String = "[\"c\"]") -> String? {
             Self.graphError {

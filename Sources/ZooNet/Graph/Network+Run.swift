@@ -151,11 +151,12 @@ extension Network {
             n = x.shape[0]
         }
         let plan = plan(outputs: outputs, training: false)
+        let passSize = InferenceMicroBatch.samples(workingSetFloatsPerSample: largestStepWorkingSet(plan), limit: batchSize)
         var results = outputs.map { [Float](repeating: 0, count: n * sizes[$0]) }
         var start = 0
         var preparedBatch = 0
         while start < n {
-            let b = Swift.min(batchSize, n - start)
+            let b = Swift.min(passSize, n - start)
             if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
             for (k, x) in inputs.enumerated() {
                 let size = sizes[inputIndices[k]]
@@ -172,9 +173,11 @@ extension Network {
         return try zip(outputs, results).map { o, values in try Tensor(shape: [n] + nodes[o].outputShape!, scalars: values) }
     }
 
-    /// Inference (BN uses moving statistics, dropout is off) on every sample, in batches of
-    /// `batchSize`: one tensor per network input, `[n] + inputShapes[k]`; returns one tensor
-    /// per network output, `[n] + outputShapes[k]`.
+    /// Inference (BN uses moving statistics, dropout is off) on every sample, in passes of at
+    /// most `batchSize` samples (fewer when the largest layer's feature maps for `batchSize`
+    /// samples would not fit the last-level cache, `ZOONET_CACHE_BYTES` to override): one
+    /// tensor per network input, `[n] + inputShapes[k]`; returns one tensor per network
+    /// output, `[n] + outputShapes[k]`.
     public func predict(_ inputs: [Tensor], batchSize: Int = 256) throws -> [Tensor] {
         try run(inputs, outputs: outputIndices, batchSize: batchSize)
     }
