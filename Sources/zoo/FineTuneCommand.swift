@@ -38,10 +38,10 @@ struct FineTuneCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: ArgumentHelp("Freeze the variables whose names match this regex at their start (TF scope style: 'hidden[1-4]').", valueName: "regex"))
+    @Option(help: ArgumentHelp("Freeze the variables whose names match this regex at their start (TF scope style: 'hidden[1-4]'); on a graph model, at the start of any scope, the rest of the base training.", valueName: "regex"))
     var freeze: String?
 
-    @Option(help: ArgumentHelp("Freeze every layer below this one.", valueName: "layer"))
+    @Option(help: ArgumentHelp("Freeze every layer below this one (on a graph model: this node and every node it depends on).", valueName: "layer"))
     var freezeBelow: String?
 
     @Option(help: ArgumentHelp("Replace the classifier head with a dense softmax layer of N classes.", valueName: "n"))

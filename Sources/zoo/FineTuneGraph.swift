@@ -30,7 +30,7 @@ extension FineTuneCommand {
     /// The settings the graph path does not have (yet), named by their flags.
     var settingsTheGraphPathLacks: [String] {
         var flags: [(Bool, String)] = [
-            (freeze != nil, "--freeze"), (freezeBelow != nil, "--freeze-below"), (keepHead, "--keep-head"),
+            (keepHead, "--keep-head"),
             (dropLayers != 0, "--drop-layers"), (fromScratch, "--from-scratch"), (headInit != .glorot, "--head-init"),
             (l1 != nil, "--l1"), (l2 != nil, "--l2"), (bnMomentum != nil, "--bn-momentum"), (unfreezeAfter != nil, "--unfreeze-after"),
             (unfreezeLR != nil, "--unfreeze-lr"), (checkpoint != nil, "--checkpoint"), (resume, "--resume"),
@@ -43,8 +43,8 @@ extension FineTuneCommand {
     func runGraph() throws {
         let lacking = settingsTheGraphPathLacks
         guard lacking.isEmpty else {
-            throw ValidationError("\(lacking.joined(separator: ", ")): not available for a graph model yet (it trains a new head on a cut, "
-                + "with --unfreeze from the start); see zoo fine-tune --help")
+            throw ValidationError("\(lacking.joined(separator: ", ")): not available for a graph model yet (it trains a new head on a cut, the base "
+                + "frozen or partly trained with --freeze, --freeze-below or --unfreeze from the start); see zoo fine-tune --help")
         }
         guard let classes = newHead else { throw ValidationError("a graph model needs --new-head N (the classes of the new head)") }
         let names = try labelNames()
@@ -54,7 +54,8 @@ extension FineTuneCommand {
 
         let pretrained = try modelOptions.reference.load(registry: registryOptions.registry)
         let transfer = try GraphTransfer(base: pretrained.network, options: .init(
-            classes: classes, cut: cut ?? pretrained.manifest.featureNode, dropout: dropout, unfreeze: unfreeze, seed: dataOptions.seed))
+            classes: classes, cut: cut ?? pretrained.manifest.featureNode, dropout: dropout, unfreeze: unfreeze, freeze: freeze,
+            freezeBelow: freezeBelow, seed: dataOptions.seed))
         let inputShape = transfer.network.inputShape
         let preprocessing = pretrained.manifest.input.preprocessing
         func load(_ path: String, _ split: DataLoader.Split) throws -> LabeledData {
@@ -68,7 +69,7 @@ extension FineTuneCommand {
         }
 
         // Nothing below the head trains: the base's features once, then the head alone.
-        let cached = unfreeze == nil && !noCache
+        let cached = transfer.baseIsFrozen && !noCache
         let trainer = cached ? try transfer.headNetwork() : transfer.network
         func dataset(_ data: LabeledData) throws -> Dataset {
             let inputs = try data.inputTensor()

@@ -107,5 +107,12 @@ import ZooFormat
         let byDefault = try zoo(["fine-tune", "tl", "--data", data, "--new-head", "3", "--epochs", "1", "--json"], registry: directory)
         #expect(byDefault.status == 0, "\(byDefault.stderr)")
         #expect(byDefault.stdout.contains("\"cachedFeatures\" : true"), "\(byDefault.stdout)")
+        // --freeze-below: the top of the base trains with the head (its batch norm kept frozen).
+        let partly = try zoo(["fine-tune", "tl", "--data", data, "--new-head", "3", "--epochs", "1", "--json",
+                              "--freeze-below", "mobilenetv2_0.35_96/block_15_add"], registry: directory)
+        #expect(partly.status == 0, "\(partly.stderr)")
+        #expect(partly.stdout.contains("\"cachedFeatures\" : false"), "\(partly.stdout)")
+        #expect(partly.stdout.contains("\"mobilenetv2_0.35_96/block_16_project/kernel\""))
+        #expect(!partly.stdout.contains("\"mobilenetv2_0.35_96/block_15_project/kernel\""))
     }
 }

@@ -84,6 +84,31 @@ import Testing
         #expect(Set(all.trainableNames).contains("mobilenetv2_0.35_96/Conv_1_bn/gamma"))
     }
 
+    /// `freeze` keeps what it matches frozen and trains the rest of the base; `freezeBelow`
+    /// freezes a node and everything it depends on; batch norm stays frozen either way.
+    @Test func freezeAndFreezeBelowTrainTheRestOfTheBase() throws {
+        let (base, _) = try Self.fixture()
+        let lower = try GraphTransfer(base: base, options: .init(classes: 2, cut: Self.cut, freeze: "block_([0-9]|1[0-4])_|Conv1|expanded_conv"))
+        let names = Set(lower.trainableNames)
+        #expect(names.contains("mobilenetv2_0.35_96/block_15_project/kernel"))
+        #expect(names.contains("mobilenetv2_0.35_96/Conv_1/kernel"))
+        #expect(names.contains("new_head/kernel"))
+        #expect(!names.contains("mobilenetv2_0.35_96/block_14_project/kernel"))
+        #expect(!names.contains("mobilenetv2_0.35_96/Conv1/kernel"))
+        #expect(!names.contains { $0.hasSuffix("_bn/gamma") || $0.hasSuffix("BN/gamma") })
+        #expect(!lower.baseIsFrozen)
+
+        let (base2, _) = try Self.fixture()
+        let below = try GraphTransfer(base: base2, options: .init(classes: 2, cut: Self.cut, freezeBelow: "mobilenetv2_0.35_96/block_14_add"))
+        #expect(Set(below.trainableNames) == names)
+
+        let (base3, _) = try Self.fixture()
+        #expect(try GraphTransfer(base: base3, options: .init(classes: 2, cut: Self.cut)).baseIsFrozen)
+        #expect {
+            _ = try GraphTransfer(base: base3, options: .init(classes: 2, cut: Self.cut, freezeBelow: "nowhere"))
+        } throws: { "\($0)".contains("freeze-below 'nowhere' is not a node of the network") }
+    }
+
     @Test func defaultCutIsWhatTheClassifierTakes() throws {
         let (base, _) = try Self.fixture()
         let transfer = try GraphTransfer(base: base, options: .init(classes: 7))

@@ -35,6 +35,13 @@ public final class GraphTransfer {
         /// `mobilenetv2_0.35_96/block_16_project/kernel` inside a nested base; nil: the whole
         /// base frozen.
         public var unfreeze: String?
+        /// Base variables to keep frozen while the rest of the base trains (the seed's
+        /// `--freeze`): a regex matched like `unfreeze`; nil: see `unfreeze`. With `freeze` or
+        /// `freezeBelow`, every base variable they do not name trains.
+        public var freeze: String?
+        /// A node of the base: its variables and those of every node it depends on stay frozen
+        /// (Keras' "freeze the layers below"), the rest of the base trains.
+        public var freezeBelow: String?
         /// Keep batch-normalization layers frozen (inference mode, moving statistics) even when
         /// `unfreeze` matches them, as Keras' transfer-learning guide advises.
         public var keepBatchNormFrozen: Bool
@@ -43,7 +50,10 @@ public final class GraphTransfer {
 
         /// Options with Keras' usual choices: base frozen, BN kept frozen; a logits head.
         public init(classes: Int, cut: String? = nil, dropout: Float? = nil, activation: Activation = .linear,
-                    headName: String = "new_head", unfreeze: String? = nil, keepBatchNormFrozen: Bool = true, seed: UInt64 = 0) {
+                    headName: String = "new_head", unfreeze: String? = nil, freeze: String? = nil, freezeBelow: String? = nil,
+                    keepBatchNormFrozen: Bool = true, seed: UInt64 = 0) {
+            self.freeze = freeze
+            self.freezeBelow = freezeBelow
             self.classes = classes
             self.cut = cut
             self.dropout = dropout
@@ -109,7 +119,13 @@ public final class GraphTransfer {
         self.cut = cut
         self.featureNode = featureNode
         headNodes = added
-        try freeze(unfreeze: options.unfreeze, keepBatchNormFrozen: options.keepBatchNormFrozen)
+        try freeze(options)
+    }
+
+    /// Whether only the head trains (then the base's features can be computed once).
+    public var baseIsFrozen: Bool {
+        let head = Set(headNodes)
+        return network.trainableVariables.allSatisfy { head.contains(Self.layerName(of: $0.name)) }
     }
 
     /// The base's outputs as features for the head, for `inputs` (one tensor per network input):
@@ -125,22 +141,53 @@ public final class GraphTransfer {
         try Network(inputs: [network.tensor(named: featureNode)], outputs: network.outputTensors)
     }
 
-    /// Makes the head and the base variables `unfreeze` matches trainable, the rest frozen.
-    private func freeze(unfreeze: String?, keepBatchNormFrozen: Bool) throws {
-        let head = Set(headNodes)
-        var trainable = network.variables.map(\.name).filter { head.contains(Self.layerName(of: $0)) }
-        if let unfreeze {
-            let pattern: NamePattern
-            do { pattern = try NamePattern(unfreeze) } catch {
-                throw ZooKitError.invalidRequest("unfreeze pattern '\(unfreeze)' is not a regular expression")
-            }
-            let batchNorms = Set(network.layersByName.filter { $0.value is BatchNorm }.map(\.key))
-            trainable += network.variables.map(\.name).filter { name in
-                !head.contains(Self.layerName(of: name)) && Self.matchesAnyScope(pattern, name)
-                    && !(keepBatchNormFrozen && batchNorms.contains(Self.layerName(of: name)))
+    /// Makes the head trainable, and of the base: what `unfreeze` matches, or, with `freeze` or
+    /// `freezeBelow`, everything they do not name; batch norm stays frozen if asked.
+    private func freeze(_ options: Options) throws {
+        func compile(_ text: String, _ what: String) throws -> NamePattern {
+            do { return try NamePattern(text) } catch {
+                throw ZooKitError.invalidRequest("\(what) pattern '\(text)' is not a regular expression")
             }
         }
+        let head = Set(headNodes)
+        let names = network.variables.map(\.name)
+        let batchNorms = Set(network.layersByName.filter { $0.value is BatchNorm }.map(\.key))
+        var base = Set<String>()
+        if options.freeze != nil || options.freezeBelow != nil {
+            var frozen = Set<String>()
+            if let freeze = options.freeze {
+                let pattern = try compile(freeze, "freeze")
+                frozen.formUnion(names.filter { Self.matchesAnyScope(pattern, $0) })
+            }
+            if let node = options.freezeBelow {
+                let below = try ancestors(of: node)
+                frozen.formUnion(names.filter { below.contains(Self.layerName(of: $0)) })
+            }
+            base.formUnion(names.filter { !frozen.contains($0) })
+        }
+        if let unfreeze = options.unfreeze {
+            let pattern = try compile(unfreeze, "unfreeze")
+            base.formUnion(names.filter { Self.matchesAnyScope(pattern, $0) })
+        }
+        let trainable = names.filter { name in
+            let layer = Self.layerName(of: name)
+            return head.contains(layer) || (base.contains(name) && !(options.keepBatchNormFrozen && batchNorms.contains(layer)))
+        }
         network.freeze(trainable: .exactly(trainable))
+    }
+
+    /// `node` and every node it depends on.
+    private func ancestors(of node: String) throws -> Set<String> {
+        var seen = Set<String>(), stack = [node]
+        do {
+            while let name = stack.popLast() {
+                guard seen.insert(name).inserted else { continue }
+                stack += try network.inputNames(ofNode: name)
+            }
+        } catch {
+            throw ZooKitError.invalidRequest("freeze-below '\(node)' is not a node of the network (\(Self.someNames(network)))")
+        }
+        return seen
     }
 
     /// Whether `pattern` matches at the start of `name` or right after one of its `/`.
