@@ -46,7 +46,7 @@ enum TorchStateDict {
             var values = try stored.floats()
             var shape = stored.shape
             if let permutation {
-                guard shape.count == permutation.count else { misshaped.append("\(key) \(shape)"); continue }
+                guard shape.count == permutation.count else { misshaped.append(mismatch(key, variable, layer, permutation, stored.shape)); continue }
                 (values, shape) = permute(values, shape: shape, to: permutation)
             }
             // A depthwise [kh, kw, c·m, 1] is the [kh, kw, c, m] kernel when m = 1; general m:
@@ -55,13 +55,29 @@ enum TorchStateDict {
             }
             // PyTorch's per-channel `[c]` slope is the `[1, …, 1, c]` alpha shared over the other axes.
             if layer is PReLU, shape.filter({ $0 != 1 }) == variable.shape.filter({ $0 != 1 }) { shape = variable.shape }
-            guard shape == variable.shape else { misshaped.append("\(key): \(variable.name) expects \(variable.shape), the file has \(stored.shape)"); continue }
+            guard shape == variable.shape else { misshaped.append(mismatch(key, variable, layer, permutation, stored.shape)); continue }
             try variable.assign(values)
         }
         let unexpected = archive.tensors.map(\.name).filter { !used.contains($0) && !$0.hasSuffix("num_batches_tracked") }
         guard missing.isEmpty, unexpected.isEmpty, misshaped.isEmpty else {
             throw ZooKitError.stateDictMismatch(architecture: architecture, missing: missing, unexpected: unexpected, misshaped: misshaped)
         }
+    }
+
+    /// `key: the architecture expects [PyTorch shape], the file has [shape]`, the expected
+    /// shape in PyTorch's layout (the variable's shape with the load's permutation undone).
+    static func mismatch(_ key: String, _ variable: Variable, _ layer: AnyObject, _ permutation: [Int]?, _ found: [Int]) -> String {
+        var expected = variable.shape
+        if layer is DepthwiseConv2D, expected.count == 4 {
+            expected = [expected[2] * expected[3], 1, expected[0], expected[1]]
+        } else if layer is PReLU {
+            expected = expected.filter { $0 != 1 }
+        } else if let permutation, permutation.count == expected.count {
+            var torch = expected
+            for (i, p) in permutation.enumerated() { torch[p] = expected[i] }
+            expected = torch
+        }
+        return "\(key): the architecture expects \(expected), the file has \(found)"
     }
 
     /// Transposes a row-major tensor: output axis i is input axis `permutation[i]`.
