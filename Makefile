@@ -35,8 +35,9 @@ bench: setup
 bench-net: setup
 	bash bench/net/run.sh
 
-# Every Keras Application (Keras 3 and tf-keras files made by the peers in a venv) predicted by Zoo:
-# a table of max |zoo - keras| per model (scripts/parity/README.md). OUT=dir (default .build/parity), ONLY=A,B.
+# Every Keras Application (Keras 3 and tf-keras files made by the peers in a venv) and every built-in PyTorch
+# architecture predicted by Zoo: tables of max |zoo - peer| per model (scripts/parity/README.md).
+# OUT=dir (default .build/parity), ONLY=A,B, SWEEP=keras|torch|all.
 parity: setup
 	bash scripts/parity/run.sh
 

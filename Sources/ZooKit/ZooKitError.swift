@@ -49,6 +49,10 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case checkpointOfAnotherRun(path: String, differences: [String])
     /// An invalid request that no single setting explains (data that does not fit the model, …).
     case invalidRequest(String)
+    /// A PyTorch state dict that does not fit a built-in architecture: the keys the network
+    /// needs and the file lacks, the file's keys it does not use, and `key: what the network
+    /// expects vs. what the file has` for tensors of the wrong shape.
+    case stateDictMismatch(architecture: String?, missing: [String], unexpected: [String], misshaped: [String])
 
     /// A setting of the library's option types, named in ``ZooKitError`` messages.
     ///
@@ -192,13 +196,23 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) is a checkpoint of another run\(what). Remove it, or do not set \(name(.resume))"
         case .invalidRequest(let message):
             return message
+        case let .stateDictMismatch(architecture, missing, unexpected, misshaped):
+            func list(_ keys: [String], _ limit: Int) -> String {
+                keys.prefix(limit).joined(separator: ", ") + (keys.count > limit ? ", … (\(keys.count - limit) more)" : "")
+            }
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing \(missing.count) key(s): \(list(missing, 8))") }
+            if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count) key(s): \(list(unexpected, 8))") }
+            if !misshaped.isEmpty { parts.append("wrong shape: \(misshaped.prefix(4).joined(separator: "; "))") }
+            return "the state dict does not fit \(architecture.map { "the architecture '\($0)'" } ?? "the architecture"): "
+                + parts.joined(separator: "; ")
         }
     }
 
     /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 69 download, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
-        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .architecture: 65
+        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .architecture, .stateDictMismatch: 65
         case .weightsMissing, .weightsNotFetched, .unknownModel: 66
         case .registryNotWritable: 73
         case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64

@@ -17,6 +17,13 @@ struct PredictCommand: ParsableCommand {
             A Keras model file (.keras, Keras 2 .h5) runs whatever its graph is: nested models, \
             branches, shared layers; a model with several inputs takes the tensors of --input in \
             order (a .npz), one with several outputs writes them into a .npz named by output.
+
+            A PyTorch state dict runs with --arch NAME, a built-in architecture (torchvision's \
+            resnet18…152, mobilenet_v2, mobilenet_v3_small/large, efficientnet_b0, vgg11, vgg11_bn, \
+            vgg16, squeezenet1_1, densenet121; efficientnet_lite0; facenet-pytorch's pnet, rnet, onet), \
+            built with --classes, --width-multiplier, --input-size as the PyTorch constructor would be. \
+            --input is NCHW as torch takes it; the outputs are what the module's forward returns \
+            (feature maps NCHW; several outputs: --out names a .npz holding output_0, output_1, …).
             """
     )
 
@@ -37,10 +44,16 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("node"), help: ArgumentHelp("Output this node's values instead of the model's outputs (Keras model files; repeatable): features at a cut point.", valueName: "name"))
     var nodes: [String] = []
 
+    @OptionGroup var buildOptions: ArchitectureBuildOptions
+
     @OptionGroup var registryOptions: RegistryOptions
 
     func run() throws {
         try reportingFailures {
+            if let architecture = try builtInArchitecture() {
+                try predictBuiltIn(architecture)
+                return
+            }
             if modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
                try TensorArchive.open(modelOptions.model).kerasGraph() != nil {
                 try predictKerasGraph()

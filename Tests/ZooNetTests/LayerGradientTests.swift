@@ -100,6 +100,24 @@ import Testing
         try checkGradients(net, regressionData(net, batch: 3, seed: 7), loss: .meanSquaredError)
     }
 
+    /// PyTorch `nn.PReLU(c)` on NHWC maps: one α per channel, shared over rows and columns.
+    @Test func preluSharedOverSpatialAxes() throws {
+        let net = try Sequential(inputShape: [3, 3, 2], layers: [
+            Conv2D(filters: 2, kernelSize: (2, 2), biasInitializer: .constant(-0.1)),
+            PReLU(alphaInitializer: .constant(0.2), sharedAxes: [1, 2], name: "prelu"), Flatten(), Dense(outputCount: 2),
+        ], seed: 11)
+        #expect(try net.variable(named: "prelu/alpha").shape == [1, 1, 2])
+        try checkGradients(net, regressionData(net, batch: 3, seed: 8), loss: .meanSquaredError)
+
+        let alone = try Sequential(inputShape: [2, 2, 2], layers: [PReLU(sharedAxes: [1, 2], name: "p")], seed: 1)
+        try alone.assign("p/alpha", values: [0.1, 0.5])
+        let x = try Tensor(shape: [1, 2, 2, 2], scalars: [-1, -1, 2, -2, -4, 3, -6, -8])
+        #expect(try alone.predict(x).scalars == [-0.1, -0.5, 2, -1, -0.4, 3, -0.6, -4])
+        #expect(throws: ZooNetError.self) {
+            try Sequential(inputShape: [2, 2, 2], layers: [PReLU(sharedAxes: [0, 4])], seed: 1)
+        }
+    }
+
     @Test(arguments: [(Padding.same, 1), (.same, 2), (.valid, 1), (.valid, 2)])
     func conv2D(_ padding: Padding, _ stride: Int) throws {
         let net = try Sequential(inputShape: [5, 5, 2], layers: [

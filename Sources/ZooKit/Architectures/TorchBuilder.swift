@@ -30,6 +30,39 @@ struct TorchBuilder {
     static func activation(_ x: SymbolicTensor, _ activation: Activation, _ name: String) -> SymbolicTensor {
         ActivationLayer(activation, name: name)(x)
     }
+
+    /// torchvision `Conv2dNormActivation(kernel, stride, groups)` at `prefix`: `prefix.0` conv
+    /// (padding (k − 1)/2, no bias; depthwise when `depthwise`), `prefix.1` BN, `prefix.2` the
+    /// activation (none when nil). `[h, w, c]` → `[⌈h/s⌉, ⌈w/s⌉, filters]`.
+    static func convNormActivation(_ x: SymbolicTensor, _ prefix: String, filters: Int, kernel: Int, stride: Int = 1,
+                                   depthwise: Bool = false, activation: Activation?,
+                                   epsilon: Float = 1e-5, momentum: Float = 0.1) -> SymbolicTensor {
+        let padding = (kernel - 1) / 2
+        let c = depthwise
+            ? TorchBuilder.depthwise(x, "\(prefix).0", kernel: kernel, stride: stride, padding: padding)
+            : TorchBuilder.conv(x, "\(prefix).0", filters: filters, kernel: kernel, stride: stride, padding: padding)
+        let y = TorchBuilder.batchNorm(c, "\(prefix).1", epsilon: epsilon, momentum: momentum)
+        return activation.map { TorchBuilder.activation(y, $0, "\(prefix).2") } ?? y
+    }
+
+    /// torchvision `ops.SqueezeExcitation(c, squeeze, activation, scale_activation)` at `prefix`:
+    /// s = scale(fc2(activation(fc1(avgpool(x))))) with `fc1`, `fc2` 1×1 convolutions with bias,
+    /// y = s · x. `[h, w, c]` → `[h, w, c]` (s is `[1, 1, c]`, broadcast).
+    static func squeezeExcitation(_ x: SymbolicTensor, _ prefix: String, channels: Int, squeeze: Int,
+                                  activation: Activation, scale: Activation) -> SymbolicTensor {
+        var s = GlobalAveragePooling2D(keepDims: true, name: "\(prefix).avgpool")(x)
+        s = TorchBuilder.conv(s, "\(prefix).fc1", filters: squeeze, kernel: 1, bias: true)
+        s = TorchBuilder.activation(s, activation, "\(prefix).activation")
+        s = TorchBuilder.conv(s, "\(prefix).fc2", filters: channels, kernel: 1, bias: true)
+        s = TorchBuilder.activation(s, scale, "\(prefix).scale_activation")
+        return Multiply(name: "\(prefix).mul")([s, x])
+    }
+
+    /// PyTorch `nn.PReLU(c)`: one slope per channel (the last axis), shared over all others.
+    /// Its `weight` `[c]` loads into `alpha` `[1, …, 1, c]`.
+    static func prelu(_ x: SymbolicTensor, _ name: String, rank: Int) -> SymbolicTensor {
+        PReLU(alphaInitializer: .constant(0.25), sharedAxes: Array(1..<rank), name: name)(x)
+    }
 }
 
 /// `torchvision.models._utils._make_divisible`: `v` rounded to the nearest multiple of

@@ -95,8 +95,7 @@ enum KerasLayerCatalog {
             return one(.activation(.softmax), try single())
         case "PReLU":
             let shared = c["shared_axes"]?.arrayValue?.compactMap(\.intValue) ?? []
-            guard shared.isEmpty else { throw unsupported("shared_axes \(shared)") }
-            return one(.prelu, try single())
+            return one(.prelu(sharedAxes: shared), try single())
         case "Dropout", "GaussianDropout", "AlphaDropout", "GaussianNoise", "ActivityRegularization":
             let rate = Float(c["rate"]?.doubleValue ?? 0)
             let noise = c["noise_shape"]?.arrayValue.map { $0.dropFirst().map { $0.intValue ?? 0 } }

@@ -6,7 +6,7 @@ extension LayerConfig: Codable {
         case useBias = "use_bias", kernelSize = "kernel_size", dilationRate = "dilation_rate"
         case depthMultiplier = "depth_multiplier", outputPadding = "output_padding", noiseShape = "noise_shape"
         case targetShape = "target_shape", poolSize = "pool_size", ceilMode = "ceil_mode"
-        case countIncludePad = "count_include_pad", outputSize = "output_size"
+        case countIncludePad = "count_include_pad", outputSize = "output_size", sharedAxes = "shared_axes"
     }
 
     /// Decodes `{"kind": …, settings under Keras' config keys}`; omitted settings take Keras' defaults.
@@ -80,7 +80,7 @@ extension LayerConfig: Codable {
                                   variance: try c.decodeIfPresent([Float].self, forKey: .variance))
         case "rescaling": self = .rescaling(scale: try floats(.scale, [1]), offset: try floats(.offset, [0]))
         case "activation": self = .activation(try activation())
-        case "prelu": self = .prelu
+        case "prelu": self = .prelu(sharedAxes: try c.decodeIfPresent([Int].self, forKey: .sharedAxes) ?? [])
         case "dropout":
             self = .dropout(rate: try c.decode(Float.self, forKey: .rate), noiseShape: try c.decodeIfPresent([Int].self, forKey: .noiseShape))
         case "spatial_dropout2d": self = .spatialDropout2d(rate: try c.decode(Float.self, forKey: .rate))
@@ -156,7 +156,9 @@ extension LayerConfig: Codable {
         case let .normalization(mean, variance):
             try c.encodeIfPresent(mean, forKey: .mean)
             try c.encodeIfPresent(variance, forKey: .variance)
-        case .prelu, .flatten, .merge: break
+        case .flatten, .merge: break
+        case .prelu(let sharedAxes):
+            if !sharedAxes.isEmpty { try c.encode(sharedAxes, forKey: .sharedAxes) }
         case let .rescaling(scale, offset):
             try c.encode(scale, forKey: .scale)
             try c.encode(offset, forKey: .offset)

@@ -27,8 +27,8 @@ public enum LayerConfig: Sendable, Equatable {
     case rescaling(scale: [Float], offset: [Float])
     /// Keras `Activation` and the activation layers (`ReLU`, `Softmax`, …).
     case activation(Activation)
-    /// Keras `PReLU`.
-    case prelu
+    /// Keras `PReLU(shared_axes)` (1-based per-sample axes sharing one slope; empty: none).
+    case prelu(sharedAxes: [Int])
     /// Keras `Dropout(rate, noise_shape)`.
     case dropout(rate: Float, noiseShape: [Int]?)
     /// Keras `SpatialDropout2D`: whole channels dropped.
@@ -196,7 +196,7 @@ public enum LayerConfig: Sendable, Equatable {
         case let .normalization(mean, variance): return .layer(Normalization(mean: mean, variance: variance, name: name))
         case let .rescaling(scale, offset): return .layer(Rescaling(scale: scale, offset: offset, name: name))
         case .activation(let activation): return .layer(ActivationLayer(activation, name: name))
-        case .prelu: return .layer(PReLU(name: name))
+        case .prelu(let sharedAxes): return .layer(PReLU(sharedAxes: sharedAxes, name: name))
         case let .dropout(rate, noiseShape): return .layer(Dropout(rate: rate, noiseShape: noiseShape, name: name))
         case .spatialDropout2d(let rate): return .layer(SpatialDropout2D(rate: rate, name: name))
         case .flatten: return .layer(Flatten(name: name))

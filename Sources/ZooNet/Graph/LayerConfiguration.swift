@@ -80,7 +80,7 @@ extension ActivationLayer: ConfigurableLayer {
 }
 
 extension PReLU: ConfigurableLayer {
-    public var configuration: LayerConfig { .prelu }
+    public var configuration: LayerConfig { .prelu(sharedAxes: sharedAxes) }
 }
 
 extension Dropout: ConfigurableLayer {

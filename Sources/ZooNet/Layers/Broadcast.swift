@@ -60,4 +60,17 @@ struct Broadcast {
 
     /// Whether every input already has the output's shape.
     var isTrivial: Bool { inputShapes.allSatisfy { $0 == outputShape } }
+
+    /// For every element of one output sample (row-major), the index of the element of input
+    /// `k` it reads (`[1, 1, c]` against `[h, w, c]`: `i ↦ i mod c`).
+    func elementIndices(ofInput k: Int) -> [Int] {
+        let step = strides[k].last ?? 1
+        var result: [Int] = []
+        result.reserveCapacity(outputCount)
+        for row in 0..<rowsPerSample {
+            let offset = inputOffset(k, row: row)
+            for j in 0..<rowLength { result.append(offset + j * step) }
+        }
+        return result
+    }
 }
