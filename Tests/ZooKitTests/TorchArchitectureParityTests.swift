@@ -37,19 +37,35 @@ import Testing
         let (network, architecture) = try Self.network(fixture)
         try Architecture.loadStateDict(try TensorArchive.open(base + ".pt"), into: network, architecture: architecture)
         let x = try TensorArchive.open(base + ".x.npy").tensors[0]
-        let (nhwc, shape) = TorchStateDict.permute(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
+        let (nhwc, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
         let outputs = try network.predict([try ZooNet.Tensor(shape: shape, scalars: nhwc)])
         let want = try TensorArchive.open(base + ".y.npz")
         #expect(outputs.count == want.tensors.count)
         for (k, output) in outputs.enumerated() {
             let expected = try want.tensor(named: "y\(k)")
             let (got, gotShape) = output.shape.count == 4
-                ? TorchStateDict.permute(output.scalars, shape: output.shape, to: [0, 3, 1, 2]) : (output.scalars, output.shape)
+                ? TorchParameterLayout.permuted(output.scalars, shape: output.shape, to: [0, 3, 1, 2]) : (output.scalars, output.shape)
             #expect(gotShape == expected.shape)
             let values = try expected.floats()
             let scale = 1 + (values.map(abs).max() ?? 0)
             let worst = zip(got, values).map { abs($0 - $1) }.max() ?? .infinity
             #expect(worst <= 1e-4 * scale, "\(fixture) output \(k): max |zoo − torch| = \(worst), tolerance \(1e-4 * scale)")
+        }
+    }
+
+    /// The `pytorch` name mapping (what `zoo import --layout pytorch` and `zoo assign` use) reads
+    /// the same table as the architectures' loader: the same state dict through either gives
+    /// every variable the same values (depthwise kernels, BN, Linear, PReLU slopes included).
+    @Test(arguments: ["mobilenet_v3_small", "onet"]) func nameMappingAgreesWithTheLoader(_ fixture: String) throws {
+        let archive = try TensorArchive.open(Self.directory.appendingPathComponent(fixture + ".pt").path)
+        let (loaded, architecture) = try Self.network(fixture)
+        try Architecture.loadStateDict(archive, into: loaded, architecture: architecture)
+        let (mapped, _) = try Self.network(fixture)
+        let report = try WeightAssigner.assign(try NameMapping(layout: .pytorch).apply(to: archive, network: mapped), to: mapped)
+        #expect(report.isComplete)
+        for (a, b) in zip(loaded.variables, mapped.variables) {
+            #expect(a.name == b.name && a.shape == b.shape)
+            #expect(a.values == b.values, "\(a.name)")
         }
     }
 

@@ -12,14 +12,14 @@ public enum TorchLayout {
         guard x.shape.count == 4 else {
             throw ZooKitError.invalidRequest("a PyTorch image batch is 4-D [N, C, H, W]; this tensor is \(x.shape)")
         }
-        let (values, shape) = TorchStateDict.permute(x.scalars, shape: x.shape, to: [0, 2, 3, 1])
+        let (values, shape) = TorchParameterLayout.permuted(x.scalars, shape: x.shape, to: [0, 2, 3, 1])
         return try Tensor(shape: shape, scalars: values)
     }
 
     /// `[n, h, w, c]` → `[n, c, h, w]`; tensors of any other rank unchanged.
     public static func channelsFirst(_ y: Tensor) throws -> Tensor {
         guard y.shape.count == 4 else { return y }
-        let (values, shape) = TorchStateDict.permute(y.scalars, shape: y.shape, to: [0, 3, 1, 2])
+        let (values, shape) = TorchParameterLayout.permuted(y.scalars, shape: y.shape, to: [0, 3, 1, 2])
         return try Tensor(shape: shape, scalars: values)
     }
 

@@ -133,43 +133,21 @@ extension NameMapping {
         return result
     }
 
-    /// One PyTorch parameter renamed and re-laid-out for `layer`.
+    /// One PyTorch parameter renamed and re-laid-out for `layer`, as `TorchParameterLayout`
+    /// says; a parameter the table does not know keeps its name under the layer's scope (and
+    /// the strict assignment reports it).
     static func pytorchParameter(_ tensor: StoredTensor, parameter: String, layer: any Layer) -> MappedTensor {
-        let isNorm = layer is BatchNorm
-        let variable: String = switch (parameter, isNorm, layer is PReLU) {
-        case ("weight", true, _): "gamma"
-        case ("bias", true, _): "beta"
-        case ("running_mean", _, _): "moving_mean"
-        case ("running_var", _, _): "moving_variance"
-        case ("weight", _, true): "alpha"
-        case ("weight", _, _): "kernel"
-        default: parameter
+        guard let entry = TorchParameterLayout.entry(forParameter: parameter, of: layer),
+              let target = layer.variables.first(where: { $0.name.hasSuffix("/" + entry.variable) })?.shape
+        else { return direct(tensor, name: layer.name + "/" + parameter) }
+        let name = layer.name + "/" + entry.variable
+        // A tensor whose shape does not fit keeps it (permuted when it can be), so that the assignment names both.
+        let shape = TorchParameterLayout.engineShape(of: tensor.shape, entry: entry, layer: layer, target: target) ?? tensor.shape
+        let permutation = entry.permutation.flatMap { $0.count == tensor.shape.count ? $0 : nil }
+        return MappedTensor(name: name, source: tensor.name, shape: shape, isOptimizerState: isOptimizerState(tensor)) {
+            let values = try tensor.floats()
+            return permutation.map { TorchParameterLayout.permuted(values, shape: tensor.shape, to: $0).0 } ?? values
         }
-        let name = layer.name + "/" + variable
-        let optimizer = isOptimizerState(tensor)
-        if variable == "kernel", tensor.shape.count == 2 {
-            // Linear [out, in] → Dense [in, out].
-            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
-            return MappedTensor(name: name, source: tensor.name, shape: [columns, rows], isOptimizerState: optimizer) {
-                let values = try tensor.floats()
-                var transposed = [Float](repeating: 0, count: values.count)
-                for r in 0..<rows { for c in 0..<columns { transposed[c * rows + r] = values[r * columns + c] } }
-                return transposed
-            }
-        }
-        if variable == "kernel", tensor.shape.count == 4 {
-            // Conv OIHW → HWIO.
-            let (o, i, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
-            return MappedTensor(name: name, source: tensor.name, shape: [h, w, i, o], isOptimizerState: optimizer) {
-                let values = try tensor.floats()
-                var permuted = [Float](repeating: 0, count: values.count)
-                for a in 0..<o { for b in 0..<i { for y in 0..<h { for x in 0..<w {
-                    permuted[((y * w + x) * i + b) * o + a] = values[((a * i + b) * h + y) * w + x]
-                } } } }
-                return permuted
-            }
-        }
-        return direct(tensor, name: name)
     }
 }
 
