@@ -39,14 +39,18 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case keras2H5 = "keras2-h5"
     /// A Keras 3 weights file, for `model.load_weights("w.weights.h5")`.
     case keras3WeightsH5 = "keras3-weights-h5"
+    /// A PyTorch state dict in `torch.save`'s zip format, for `torch.load(…, weights_only=True)`.
+    case pytorch
 
     /// The format for a file name's extension, if it names one:
-    /// `.npy`, `.npz`, `.safetensors`, `.weights.h5` (Keras 3), `.h5` (Keras 2), `.hdf5` (plain).
+    /// `.npy`, `.npz`, `.safetensors`, `.weights.h5` (Keras 3), `.h5` (Keras 2), `.hdf5` (plain),
+    /// `.pt` / `.pth` (PyTorch).
     public init?(pathExtensionOf path: String) {
         let lower = path.lowercased()
         let byExtension: [(String, OutputFormat)] = [
             (".npy", .npy), (".npz", .npz), (".safetensors", .safetensors),
             (".weights.h5", .keras3WeightsH5), (".h5", .keras2H5), (".hdf5", .hdf5), (".he5", .hdf5),
+            (".pt", .pytorch), (".pth", .pytorch),
         ]
         guard let match = byExtension.first(where: { lower.hasSuffix($0.0) }) else { return nil }
         self = match.1
@@ -117,6 +121,8 @@ public enum TensorWriter {
             try HDF5Writer.write(selected, to: path, layout: .keras2)
         case .keras3WeightsH5:
             try HDF5Writer.write(selected, to: path, layout: .keras3)
+        case .pytorch:
+            try PyTorchWriter.write(selected, to: path)
         }
     }
 }

@@ -21,14 +21,26 @@ final class ZipWriter {
         self.file = file
     }
 
-    /// Adds a member whose content is `parts` concatenated, stored uncompressed.
+    /// Adds a member whose content is `parts` concatenated, stored uncompressed, its data
+    /// starting at a multiple of `alignment` bytes in the file (padding in the local header's
+    /// extra field, as PyTorch's writer does, so that the data can be memory-mapped).
     /// The CRC is computed while writing and patched into the local header.
-    func addStored(name: String, parts: [UnsafeRawBufferPointer]) throws {
+    func addStored(name: String, parts: [UnsafeRawBufferPointer], alignment: Int = 1) throws {
         let size = parts.reduce(0) { $0 + $1.count }
         let offset = file.position
         let nameBytes = Array(name.utf8)
         let zip64 = size >= Self.limit32
-        try file.write(localHeader(name: nameBytes, method: 0, crc: 0, compressed: size, uncompressed: size, zip64: zip64))
+        var header = localHeader(name: nameBytes, method: 0, crc: 0, compressed: size, uncompressed: size, zip64: zip64)
+        if alignment > 1 {
+            // An extra field "FB" of filler bytes: 4 bytes of field header, then enough to reach the boundary.
+            let start = offset + header.count + 4
+            let padding = (alignment - start % alignment) % alignment
+            header += [0x46, 0x42] + UInt16(padding).littleEndianBytes + [UInt8](repeating: 0x5A, count: padding)
+            let extraLength = (zip64 ? 20 : 0) + 4 + padding
+            header[28] = UInt8(extraLength & 0xFF)
+            header[29] = UInt8(extraLength >> 8)
+        }
+        try file.write(header)
         var crc: UInt32 = 0
         for part in parts {
             crc = Deflate.crc32(part, initial: crc)
