@@ -23,7 +23,8 @@ struct PredictCommand: ParsableCommand {
             vgg16, squeezenet1_1, densenet121; efficientnet_lite0; facenet-pytorch's pnet, rnet, onet), \
             built with --classes, --width-multiplier, --input-size as the PyTorch constructor would be. \
             --input is NCHW as torch takes it; the outputs are what the module's forward returns \
-            (feature maps NCHW; several outputs: --out names a .npz holding output_0, output_1, …).
+            (feature maps NCHW; several outputs: --out names a .npz holding output_0, output_1, …; \
+            --logits changes nothing there).
             """
     )
 
@@ -41,7 +42,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Apply the model's preprocessing (e.g. scale 1/255) to the inputs first.")
     var preprocess = false
 
-    @Option(name: .customLong("node"), help: ArgumentHelp("Output this node's values instead of the model's outputs (Keras model files; repeatable): features at a cut point.", valueName: "name"))
+    @Option(name: .customLong("node"), help: ArgumentHelp("Output this node's values instead of the model's outputs (Keras model files and --arch NAME; repeatable): features at a cut point.", valueName: "name"))
     var nodes: [String] = []
 
     @OptionGroup var buildOptions: ArchitectureBuildOptions

@@ -2,7 +2,8 @@
 catalog model with the peers' own classes, randomizes it and runs it. Shared by
 make_fixtures.py (small configurations, committed) and scripts/parity/torch_archs.py (full size).
 
-Randomization, from torch.manual_seed(seed) in module order: PyTorch's own initializers, then every
+Randomization: build() runs PyTorch's own initializers after torch.manual_seed(0); randomize() then, from
+torch.manual_seed(1234), in module order, sets every
 nn.Linear weight and bias ~ U(±1/sqrt(in)) (torchvision's N(0, 0.01) would leave logits ~0.01), every
 other bias += N(0, 0.05); BatchNorm weight ~ 1 + N(0, 0.1), bias ~ N(0, 0.1); nn.PReLU slopes ~ U(0.05, 0.5).
 BatchNorm running statistics are *calibrated*: one eval-mode pass over 8 seeded calibration images
@@ -26,9 +27,11 @@ def small_vgg_cfg(cfg):
     return [v if v == "M" else v // 16 for v in cfg]
 
 
-def build(name, classes=1000, width=1.0, small=False):
-    """The torch module for catalog name `name`. small=True: the reduced configuration the
-    committed fixtures use where the full one is too large to commit (see make_fixtures.py)."""
+def build(name, classes=1000, width=1.0, small=False, seed=0):
+    """The torch module for catalog name `name`, its initializers seeded with `seed`. small=True: the
+    reduced configuration the committed fixtures use where the full one is too large to commit
+    (see make_fixtures.py)."""
+    torch.manual_seed(seed)
     tv = torchvision.models
     if name in ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"):
         return getattr(tv, name)(num_classes=classes, width_mult=width)
