@@ -98,23 +98,23 @@ public struct StoredTensor: Sendable {
     /// A float32 tensor holding a copy of `values` (C order), for writing computed weights.
     /// - Throws: `.shapeOverflow` or `.truncated` when `values` does not hold `shape`'s element count.
     public init(name: String, shape: [Int], floats values: [Float]) throws {
-        let buffer = HeapBuffer(count: values.count * MemoryLayout<Float>.stride)
-        values.withUnsafeBytes { if let base = $0.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: $0.count) } }
-        guard checkedElementCount(shape) == values.count else {
-            throw FormatError(file: name, .truncated(at: .key(name), needed: checkedElementCount(shape) ?? Int.max, available: values.count, what: "values for shape \(shape)"))
-        }
-        try self.init(name: name, dtype: .float32, shape: shape, source: .loader(byteCount: buffer.count) { buffer.bytes }, file: name)
+        try self.init(name: name, shape: shape, dtype: .float32, copying: values)
     }
 
     /// An int64 tensor holding a copy of `values` (C order), e.g. a batch norm's `num_batches_tracked`.
     /// - Throws: `.truncated` when `values` does not hold `shape`'s element count.
     public init(name: String, shape: [Int], int64s values: [Int64]) throws {
-        let buffer = HeapBuffer(count: values.count * MemoryLayout<Int64>.stride)
+        try self.init(name: name, shape: shape, dtype: .int64, copying: values)
+    }
+
+    /// A tensor of `dtype` (whose elements are `T`) holding a copy of `values`.
+    private init<T>(name: String, shape: [Int], dtype: DType, copying values: [T]) throws {
+        let buffer = HeapBuffer(count: values.count * MemoryLayout<T>.stride)
         values.withUnsafeBytes { if let base = $0.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: $0.count) } }
         guard checkedElementCount(shape) == values.count else {
             throw FormatError(file: name, .truncated(at: .key(name), needed: checkedElementCount(shape) ?? Int.max, available: values.count, what: "values for shape \(shape)"))
         }
-        try self.init(name: name, dtype: .int64, shape: shape, source: .loader(byteCount: buffer.count) { buffer.bytes }, file: name)
+        try self.init(name: name, dtype: dtype, shape: shape, source: .loader(byteCount: buffer.count) { buffer.bytes }, file: name)
     }
 
     /// Size of the tensor's elements in bytes: `elementCount · dtype.byteCount`.
