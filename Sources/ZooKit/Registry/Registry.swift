@@ -148,7 +148,7 @@ public struct RegistryEntry: Sendable {
     public func verifiedWeightsPath(verify: Bool = true) throws -> String {
         let path = weightsPath
         guard FileManager.default.fileExists(atPath: path) else {
-            if manifest.weights.url != nil { throw ZooKitError.weightsNotFetched(model: manifest.name) }
+            if manifest.weights.url != nil || manifest.weights.source != nil { throw ZooKitError.weightsNotFetched(model: manifest.name) }
             throw ZooKitError.weightsMissing(model: manifest.name, path: path)
         }
         if verify {
