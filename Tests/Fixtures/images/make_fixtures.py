@@ -6,7 +6,7 @@ Run with the peer venv (Pillow, numpy, scikit-image, torchvision):
 Pictures:
   chelsea.png  scikit-image's `chelsea` (451×300 RGB photo of a cat; CC0, Stefan van der Walt,
                per skimage.data.chelsea's notes), copied byte for byte.
-  rocket.jpg   scikit-image's `rocket` (427×640 RGB JPEG; SpaceX photo released into the public
+  rocket.jpg   scikit-image's `rocket` (640×427 RGB JPEG; SpaceX photo released into the public
                domain, per skimage.data.rocket's notes), copied byte for byte.
   The small decoder fixtures are made from one asymmetric 40×30 crop of chelsea.
 
