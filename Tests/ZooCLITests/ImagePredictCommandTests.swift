@@ -63,6 +63,30 @@ import ZooFormat
         }
     }
 
+    /// `--data DIR` in the `DIR/<class>/<picture>` layout: fine-tune a new head, register it (its
+    /// labels the folder names), evaluate it; a file that is not a picture is named (exit 65).
+    @Test func fineTuneAndEvaluateOnAFolder() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        try importCNN(directory)
+        let pets = directory.path("pets")
+        for (name, files) in [("cats", ["rgb.png", "baseline.jpg", "orientation3.jpg"]), ("dogs", ["gray.png", "palette.png", "progressive.jpg"])] {
+            try FileManager.default.createDirectory(atPath: pets + "/" + name, withIntermediateDirectories: true)
+            for file in files { try FileManager.default.copyItem(atPath: Self.fixture("images/\(file)"), toPath: pets + "/\(name)/\(file)") }
+        }
+        let tuned = try zoo(["fine-tune", "cnn", "--data", pets, "--new-head", "2", "--epochs", "2", "--quiet", "--save-as", "pets"], registry: directory)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stdout.contains("fine-tuned cnn on 6 samples"))
+        let evaluated = try zoo(["evaluate", "pets", "--data", pets], registry: directory)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        #expect(evaluated.stdout.contains("pets on 6 samples of \(pets)"))
+        #expect(evaluated.stdout.contains("0 cats") && evaluated.stdout.contains("1 dogs"))
+        let notPicture = try directory.write("pets/dogs/readme.png", Array("not a picture".utf8))
+        let refused = try zoo(["evaluate", "pets", "--data", pets], registry: directory)
+        #expect(refused.status == 65)
+        #expect(refused.stderr.hasPrefix("zoo: error: \(notPicture): unsupported image type: not PNG or JPEG"))
+    }
+
     @Test(arguments: [
         (["MISSING"], Int32(66), "no such file"),
         (["TRUNCATED"], 65, "truncated PNG image"),
