@@ -29,6 +29,7 @@ enum ImageFixtures {
     @Test(arguments: [
         ("gray.png", DecodedImage.Layout.gray), ("gray_alpha.png", .grayAlpha), ("rgb.png", .rgb), ("rgba.png", .rgba),
         ("palette.png", .rgb), ("palette_transparent.png", .rgba), ("bilevel.png", .gray), ("gray16.png", .gray), ("rgb16.png", .rgb),
+        ("interlaced.png", .rgb), ("interlaced16_rgba.png", .rgba),
     ])
     func pngMatchesPILExactly(_ name: String, _ layout: DecodedImage.Layout) throws {
         let image = try ImageReader.read(ImageFixtures.path(name))

@@ -2,8 +2,9 @@
 /// first, upright (a JPEG's EXIF orientation already applied).
 ///
 /// 16-bit PNG samples are reduced to their high byte (`v >> 8`, libpng's `png_set_strip_16`, what
-/// PIL does for 16-bit RGB and RGBA); palettes are expanded to RGB, or RGBA when the palette has
-/// transparency.
+/// PIL does for 16-bit RGB and RGBA; PIL keeps 16-bit gray as mode `I;16`, whose `convert("L")` and
+/// `convert("RGB")` clip every value above 255 to 255, which Zoo does not follow); palettes are
+/// expanded to RGB, or RGBA when the palette has transparency.
 public struct DecodedImage: Sendable, Equatable {
     /// What the samples of a pixel are.
     public enum Layout: String, Sendable, Equatable, CaseIterable {

@@ -44,19 +44,30 @@ def hwc(image):
     return a[:, :, None] if a.ndim == 2 else a
 
 
-def png_16bit(name, array):
-    """A 16-bit PNG (PIL cannot write 16-bit RGB): big-endian samples, filter 0, one IDAT."""
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def write_png(name, array, bit_depth, interlaced=False):
+    """A PNG written by hand (PIL writes neither 16-bit RGB nor Adam7): big-endian samples,
+    filter 0, one IDAT; with `interlaced`, the seven Adam7 passes."""
     h, w = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[2]
     color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    raw = b"".join(b"\x00" + array[y].astype(">u2").tobytes() for y in range(h))
+    dtype = ">u2" if bit_depth == 16 else "u1"
+    passes = ADAM7 if interlaced else [(0, 0, 1, 1)]
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        sub = array[y0::dy, x0::dx]
+        if sub.shape[0] == 0 or sub.shape[1] == 0:
+            continue
+        raw += b"".join(b"\x00" + row.astype(dtype).tobytes() for row in sub)
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     with open(path(name), "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
-        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)))
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 1 if interlaced else 0)))
         f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
         f.write(chunk(b"IEND", b""))
 
@@ -88,18 +99,24 @@ def main():
     rng = np.random.default_rng(15)
     gray16 = np.asarray(gray, dtype=np.uint16) * 257 + rng.integers(0, 200, (30, 40)).astype(np.uint16)
     rgb16 = np.asarray(rgb, dtype=np.uint16) * 257 + rng.integers(0, 200, (30, 40, 3)).astype(np.uint16)
-    png_16bit("gray16.png", gray16)
-    png_16bit("rgb16.png", rgb16)
+    write_png("gray16.png", gray16, 16)
+    write_png("rgb16.png", rgb16, 16)
+    write_png("interlaced.png", np.asarray(rgb), 8, interlaced=True)
+    write_png("interlaced16_rgba.png", np.dstack([rgb16, np.asarray(alpha, dtype=np.uint16) * 257]), 16, interlaced=True)
 
     for name in ("gray.png", "gray_alpha.png", "rgb.png", "rgba.png", "bilevel.png"):
         opened = Image.open(path(name))
         expected[name] = hwc(opened.convert("L") if opened.mode == "1" else opened)
     expected["palette.png"] = hwc(Image.open(path("palette.png")).convert("RGB"))
     expected["palette_transparent.png"] = hwc(Image.open(path("palette_transparent.png")).convert("RGBA"))
-    # PIL reads 16-bit gray exactly (mode I;16) and 16-bit RGB as its high bytes; Zoo keeps the high byte.
+    # PIL reads 16-bit gray exactly (mode I;16) and 16-bit RGB(A) as its high bytes; Zoo keeps the high byte.
+    # (PIL's convert("L"/"RGB") of I;16 clips every value above 255 to 255; Zoo does not follow that.)
     assert (np.asarray(Image.open(path("gray16.png"))) == gray16).all()
     expected["gray16.png"] = (gray16 >> 8).astype(np.uint8)[:, :, None]
     expected["rgb16.png"] = hwc(Image.open(path("rgb16.png")))
+    expected["interlaced.png"] = hwc(Image.open(path("interlaced.png")))
+    assert (expected["interlaced.png"] == np.asarray(rgb)).all()
+    expected["interlaced16_rgba.png"] = hwc(Image.open(path("interlaced16_rgba.png")))
     assert (expected["rgb16.png"] == (rgb16 >> 8)).all()
 
     # JPEGs: baseline, progressive, gray, CMYK, and every EXIF orientation of the same picture.
