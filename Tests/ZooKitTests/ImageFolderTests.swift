@@ -24,6 +24,7 @@ import ZooFormat
             "bird": [("1.png", "gray.png"), ("2.png", "palette.png"), (".DS_Store", "rgb16.png")],
         ])
         defer { try? FileManager.default.removeItem(at: root) }
+        try Data("a file beside the classes is ignored".utf8).write(to: root.appendingPathComponent("README.txt"))
         let pipeline = ImagePipeline(colors: .rgb, resize: .size(height: 8, width: 8))
         let data = try DataLoader.load(root.path, images: pipeline)
         #expect(data.classNames == ["bird", "cat", "dog"])

@@ -8,17 +8,19 @@ import ZooFormat
 /// picture, its format known by its magic bytes (PNG or JPEG); any other file is an error naming it.
 public enum ImageFolder {
     /// The most bytes the loaded floats may take (`pictures × H × W × C × 4 ≤ 2^31`, 2 GiB),
-    /// checked before any picture is decoded; pictures are decoded one at a time.
+    /// checked when the first picture gives the sample size, before any other is decoded;
+    /// pictures are decoded one at a time.
     public static let maximumBytes = 1 << 31
 
-    /// Whether `directory` has the layout: no files of its own but hidden ones, at least one subdirectory.
+    /// Whether `directory` has the layout: at least one subdirectory (not starting with `.`) and
+    /// no IDX files (`*-idx?-ubyte*`, the MNIST layout); files beside the classes are ignored.
     public static func looksLikeImageFolder(_ directory: String) -> Bool {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return false }
         var classes = 0
         for entry in entries where !entry.hasPrefix(".") {
+            if entry.contains("-idx") && entry.contains("-ubyte") { return false }
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue { classes += 1 } else { return false }
+            if FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory), isDirectory.boolValue { classes += 1 }
         }
         return classes > 0
     }
