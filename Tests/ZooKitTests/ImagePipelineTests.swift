@@ -84,7 +84,13 @@ import ZooFormat
         #expect(ImagePipeline.problem(torchvision, inputShape: [128, 128, 3]) == "crop [224, 224] differs from the input's [height, width] [128, 128]")
         #expect(ImagePipeline.problem(ImageSpec(resize: .shorterSide(200), crop: [224, 224]), inputShape: [224, 224, 3])
                 == "crop [224, 224] is larger than the resized shorter side 200")
-        #expect(ImagePipeline.problem(fixed, inputShape: [784]) == "the input [784] is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W])")
+        #expect(ImagePipeline.problem(fixed, inputShape: [784])
+                == "the input [784] is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W]; [N] with a final h × w, N = h·w or h·w·3)")
         #expect(throws: ZooKitError.self) { try ImagePipeline(input: InputSpec(shape: [784])) }
+        // A flat input (an MLP on 28×28 gray pictures) with its final size given.
+        let mlp = try ImagePipeline(input: InputSpec(shape: [784], image: ImageSpec(resize: .size(height: 28, width: 28))))
+        #expect(mlp == ImagePipeline(colors: .gray, resize: .size(height: 28, width: 28)))
+        let rgbMLP = try ImagePipeline(input: InputSpec(shape: [192], image: ImageSpec(resize: .shorterSide(10), crop: [8, 8])))
+        #expect(rgbMLP == ImagePipeline(colors: .rgb, resize: .shorterSide(10), crop: (8, 8)))
     }
 }

@@ -20,11 +20,14 @@ public struct ImagePipeline: Sendable, Equatable {
 
     /// The pipeline of a model input: its shape `[H, W, 3]`, `[H, W, 1]` or `[H, W]` picks the
     /// colors and the final size; `input.image` the resize and crop (absent: resize to `H × W`).
+    /// A flat input `[N]` (an MLP) takes pictures when `input.image` gives the final size `h × w`
+    /// (a crop, or a `[h, w]` resize) and `N` is `h·w` (gray) or `h·w·3` (RGB).
     /// - Throws: ``ZooKitError/invalidRequest(_:)`` for an input that is not an image shape, or
     ///   image settings that do not reach it.
     public init(input: InputSpec) throws {
-        guard let (height, width, channels) = Self.imageSize(input.shape) else {
-            throw ZooKitError.invalidRequest("the model's input \(input.shape) is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W]): it cannot take images")
+        guard let (height, width, channels) = Self.imageSize(input.shape, image: input.image) else {
+            throw ZooKitError.invalidRequest("the model's input \(input.shape) is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W]; "
+                + "[N] with input.image giving h × w, N = h·w or h·w·3): it cannot take images")
         }
         colors = channels == 3 ? .rgb : .gray
         if let image = input.image {
@@ -48,9 +51,19 @@ public struct ImagePipeline: Sendable, Equatable {
         self.crop = crop
     }
 
-    /// `(H, W, C)` of an image input shape `[H, W, 3]`, `[H, W, 1]` or `[H, W]` (C 1).
-    static func imageSize(_ shape: [Int]) -> (Int, Int, Int)? {
+    /// `(H, W, C)` of an image input shape `[H, W, 3]`, `[H, W, 1]` or `[H, W]` (C 1), or of a
+    /// flat `[N]` whose `image` settings end at `h × w` with `N = h·w` (C 1) or `h·w·3` (C 3).
+    static func imageSize(_ shape: [Int], image: ImageSpec?) -> (Int, Int, Int)? {
         switch shape.count {
+        case 1:
+            let final = image?.crop ?? image.flatMap { spec -> [Int]? in
+                if case .size(let h, let w)? = spec.resize { return [h, w] }
+                return nil
+            }
+            guard let final, final.count == 2 else { return nil }
+            if shape[0] == final[0] * final[1] { return (final[0], final[1], 1) }
+            if shape[0] == final[0] * final[1] * 3 { return (final[0], final[1], 3) }
+            return nil
         case 2: return (shape[0], shape[1], 1)
         case 3 where shape[2] == 1 || shape[2] == 3: return (shape[0], shape[1], shape[2])
         default: return nil
@@ -59,8 +72,8 @@ public struct ImagePipeline: Sendable, Equatable {
 
     /// The problem with `image` settings for a model input of `inputShape`, if any (the manifest's check).
     static func problem(_ image: ImageSpec, inputShape: [Int]) -> String? {
-        guard let (height, width, _) = imageSize(inputShape) else {
-            return "the input \(inputShape) is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W])"
+        guard let (height, width, _) = imageSize(inputShape, image: image) else {
+            return "the input \(inputShape) is not a picture's shape ([H, W, 3], [H, W, 1] or [H, W]; [N] with a final h × w, N = h·w or h·w·3)"
         }
         return image.problem(height: height, width: width)
     }
