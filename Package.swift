@@ -3,6 +3,8 @@
 //
 // Module rooms, one-way doors:
 //   CZlib, CLibDeflate, CHDF5 system libraries (Debian: zlib1g-dev, libdeflate-dev, libhdf5-dev)
+//   CLibPNG, CLibJPEG         image decoders (Debian: libpng-dev, libjpeg62-turbo-dev)
+//   CZooImage                 ZooFormat's PNG/JPEG calls in C: every setjmp/longjmp stays in C
 //   CDNNL                     oneDNN, the engine's compute backend (Debian: libdnnl-dev)
 //   COpenBLAS                 OpenBLAS, only for the engine benchmark's comparison (libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
@@ -40,6 +42,12 @@ let package = Package(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
             name: "CDNNL", path: "Sources/CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(
@@ -47,9 +55,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         // The libhdf5 helper process's entry (a load-time constructor), memfd, process_vm_readv.
         .target(name: "CZooHelper"),
+        // PNG and JPEG decoding: libpng's and libjpeg's longjmp error handling never crosses Swift frames.
+        .target(name: "CZooImage", dependencies: ["CLibPNG", "CLibJPEG"]),
         .target(
             name: "ZooFormat",
-            dependencies: ["CZlib", "CLibDeflate", "CHDF5", "CZooHelper", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CZlib", "CLibDeflate", "CHDF5", "CZooHelper", "CZooImage", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CZooKernels", linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "ZooNet", dependencies: ["CDNNL", "CZooKernels"]),
         .target(

@@ -5,6 +5,8 @@ set -euo pipefail
 
 # dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets/fashion-mnist (the demo and some tests).
 packages=(pkg-config zlib1g-dev libdeflate-dev libhdf5-dev libdnnl-dev libopenblas-dev dataset-fashion-mnist)
+# libpng and libjpeg(-turbo): the image decoders (zoo predict on pictures, image folders).
+packages+=(libpng-dev libjpeg62-turbo-dev)
 # libhdf5 filter plugins (h5py's LZF; LZ4 and bzip2; Blosc), loaded by Zoo from their directory;
 # liblzf1 because Debian's LZF plugin does not link the library it needs (Zoo preloads it).
 packages+=(hdf5-plugin-lzf liblzf1 hdf5-filter-plugin hdf5-filter-plugin-blosc-serial)

@@ -6,7 +6,7 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Evaluate a model on labeled data: accuracy, loss, per-class accuracy, confusion matrix.",
-        discussion: "DATA as for fine-tune (a directory of IDX files is read as its t10k test split). The model's preprocessing is applied."
+        discussion: "DATA as for fine-tune (a directory of IDX files is read as its t10k test split; a DIR/<class>/<picture> folder goes through the model's image settings, classes in sorted order). The model's preprocessing is applied."
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -30,7 +30,8 @@ struct EvaluateCommand: ParsableCommand {
                 throw ZooKitError.invalidRequest("--split must be test or train")
             }
             let model = try modelOptions.reference.load(registry: registryOptions.registry)
-            let raw = try DataLoader.load(data, split: which).preprocessed(model.manifest.input.preprocessing)
+            let images = try? ImagePipeline(input: model.manifest.input)  // for a folder of pictures
+            let raw = try DataLoader.load(data, split: which, images: images).preprocessed(model.manifest.input.preprocessing)
             let data = try dataOptions.selection.apply(to: raw).training
             let labels = dataOptions.classes == nil ? model.manifest.labels : dataOptions.labels(from: model.manifest.labels)
             let report = try Evaluation.evaluate(model.network, on: data, labels: labels)

@@ -11,7 +11,9 @@ struct FineTuneCommand: ParsableCommand {
         discussion: """
             DATA is a directory of IDX files (the MNIST layout, e.g. /usr/share/datasets/fashion-mnist: \
             train-* for --data, t10k-* for --test), an IDX images file, a tensor file with x and y, or a CSV \
-            (label first). The model's preprocessing (e.g. scale 1/255) is applied to every data set.
+            (label first), or a folder of pictures DIR/<class>/<picture> (PNG or JPEG; classes in sorted order, \
+            named by their folders; each picture resized and cropped as the model's input.image says, else to its \
+            input size). The model's preprocessing (e.g. scale 1/255) is applied to every data set.
             The seed's exercise:
               zoo fine-tune fashion-0to4-dnn --data /usr/share/datasets/fashion-mnist --test /usr/share/datasets/fashion-mnist \\
                 --classes 5-9 --per-class 100 --val-per-class 30 --new-head 5 --freeze 'hidden[1-5]' --patience 20
@@ -242,12 +244,13 @@ struct FineTuneCommand: ParsableCommand {
             let registry = registryOptions.registry
             let pretrained = try modelOptions.reference.load(registry: registry)
             let preprocessing = pretrained.manifest.input.preprocessing
-            let all = try DataLoader.load(data, split: .train).preprocessed(preprocessing)
+            let images = try? ImagePipeline(input: pretrained.manifest.input)  // for a folder of pictures
+            let all = try DataLoader.load(data, split: .train, images: images).preprocessed(preprocessing)
             var (training, validation) = try dataOptions.selection.apply(to: all)
             if let val {
-                validation = try dataOptions.filterOnly.apply(to: DataLoader.load(val, split: .train).preprocessed(preprocessing)).training
+                validation = try dataOptions.filterOnly.apply(to: DataLoader.load(val, split: .train, images: images).preprocessed(preprocessing)).training
             }
-            let testData = try test.map { try dataOptions.filterOnly.apply(to: DataLoader.load($0, split: .test).preprocessed(preprocessing)).training }
+            let testData = try test.map { try dataOptions.filterOnly.apply(to: DataLoader.load($0, split: .test, images: images).preprocessed(preprocessing)).training }
 
             let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
             for warning in transfer.warnings { printWarning(warning.message(naming: flag(for:))) }
@@ -260,7 +263,7 @@ struct FineTuneCommand: ParsableCommand {
             let warnings = transfer.warnings.map { $0.message(naming: flag(for:)) }
             for warning in warnings.dropFirst(shown) { printWarning(warning) }
 
-            let labels = names ?? (newHead == nil ? pretrained.manifest.labels : dataOptions.labels(from: []))
+            let labels = names ?? (newHead == nil ? pretrained.manifest.labels : dataOptions.labels(from: all.classNames ?? []))
             let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: labels) }
             if let out {

@@ -58,8 +58,12 @@ extension FineTuneCommand {
             freezeBelow: freezeBelow, seed: dataOptions.seed))
         let inputShape = transfer.network.inputShape
         let preprocessing = pretrained.manifest.input.preprocessing
+        let images = try? ImagePipeline(input: pretrained.manifest.input)  // for a folder of pictures
+        var classFolders: [String]?
         func load(_ path: String, _ split: DataLoader.Split) throws -> LabeledData {
-            try DataLoader.load(path, split: split).preprocessed(preprocessing).reshaped(to: inputShape)
+            let data = try DataLoader.load(path, split: split, images: images)
+            if classFolders == nil { classFolders = data.classNames }
+            return try data.preprocessed(preprocessing).reshaped(to: inputShape)
         }
         var (training, validation) = try dataOptions.selection.apply(to: load(data, .train))
         if let val { validation = try dataOptions.filterOnly.apply(to: load(val, .train)).training }
@@ -86,7 +90,7 @@ extension FineTuneCommand {
                                       epochs: epochs, batchSize: batchSize, shuffleSeed: dataOptions.seed, callbacks: callbacks, progress: progress)
         let seconds = Date().timeIntervalSince(started)
 
-        let classNames = names ?? dataOptions.labels(from: [])
+        let classNames = names ?? dataOptions.labels(from: classFolders ?? [])
         let validationReport = try validation.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
         let testReport = try testData.map { try Evaluation.evaluate(transfer.network, on: $0, labels: classNames, outputsLogits: true) }
         if let out { try transfer.network.saveWeights(to: out, metadata: ["zoo_fine_tuned_from": modelOptions.model]) }

@@ -39,6 +39,7 @@ extension PredictCommand {
     func predictBuiltIn(_ architecture: Architecture) throws {
         if preprocess { throw ZooKitError.invalidRequest("--preprocess needs a registered model; give --arch \(architecture.rawValue) its inputs preprocessed") }
         if modelOptions.like != nil { throw ZooKitError.invalidRequest("--arch \(architecture.rawValue) and --like exclude each other") }
+        guard let input, let out else { throw ValidationError("--arch \(architecture.rawValue) takes --input FILE and --out FILE") }
         let weights = try TensorArchive.open(modelOptions.model)
         let archive = try TensorArchive.open(input)
         guard let stored = archive.tensors.first else { throw ZooKitError.invalidRequest("\(input) holds no tensor") }

@@ -7,9 +7,17 @@ import ZooNet
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run a model on inputs from a tensor file and write its outputs as .npy.",
+        abstract: "Run a model on pictures (top-k labels) or on inputs from a tensor file (outputs written as .npy).",
         discussion: """
-            The inputs are the first tensor of --input (any readable format), shaped [N] + the model's \
+            Pictures: PICTURE... are PNG or JPEG files (known by their bytes, not their names) or directories \
+            of them (their files in sorted order). Each is decoded upright (a JPEG's EXIF orientation applied), \
+            converted to RGB (gray for a 1-channel model), resized with PIL's antialiased bilinear filter and \
+            center-cropped as the manifest's input.image says (else resized to the input's height × width), \
+            then the model's preprocessing is applied. Per picture, the --top K labels with their output values \
+            (softmax probabilities) are printed, or JSON with --json:
+              zoo predict efficientnet-lite0 cat.jpg dog.png photos/ --top 5
+
+            Tensors: the inputs are the first tensor of --input (any readable format), shaped [N] + the model's \
             input shape or any shape with the same element count per sample ([N, 28, 28] for a [784] \
             model). Outputs are what the last layer gives (softmax probabilities); --logits gives the \
             values before the final activation. The manifest's preprocessing is applied only with --preprocess.
@@ -30,11 +38,20 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: ArgumentHelp("The inputs.", valueName: "file"))
-    var input: String
+    @Argument(help: ArgumentHelp("Pictures (PNG, JPEG) or directories of them, instead of --input.", valueName: "picture"))
+    var pictures: [String] = []
 
-    @Option(help: ArgumentHelp("Where to write the outputs (.npy).", valueName: "file"))
-    var out: String
+    @Option(help: ArgumentHelp("The inputs (a tensor file).", valueName: "file"))
+    var input: String?
+
+    @Option(help: ArgumentHelp("Where to write the outputs (.npy), with --input.", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Labels printed per picture.", valueName: "k"))
+    var top = 5
+
+    @Flag(help: "Print the pictures' top labels as JSON.")
+    var json = false
 
     @Flag(help: "Output the values before the final activation.")
     var logits = false
@@ -49,12 +66,27 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var registryOptions: RegistryOptions
 
+    func validate() throws {
+        if pictures.isEmpty {
+            guard input != nil, out != nil else { throw ValidationError("give pictures, or --input FILE and --out FILE") }
+        } else {
+            guard input == nil, out == nil else { throw ValidationError("pictures and --input/--out do not go together") }
+            guard top > 0 else { throw ValidationError("--top must be positive, not \(top)") }
+            guard nodes.isEmpty, !preprocess else { throw ValidationError("--node and --preprocess are for --input (pictures are always preprocessed)") }
+        }
+    }
+
     func run() throws {
         try reportingFailures {
+            if !pictures.isEmpty {
+                try predictPictures()
+                return
+            }
             if let architecture = try builtInArchitecture() {
                 try predictBuiltIn(architecture)
                 return
             }
+            guard let input, let out else { return }
             if modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
                try TensorArchive.open(modelOptions.model).kerasGraph() != nil {
                 try predictKerasGraph()
@@ -80,6 +112,7 @@ struct PredictCommand: ParsableCommand {
     /// per model input (`--input` holds them in order), one output per model output, `--out` a
     /// `.npz` when there are several.
     private func predictKerasGraph() throws {
+        guard let input, let out else { return }
         if preprocess { throw ZooKitError.invalidRequest("--preprocess needs a registered model (a file has no manifest)") }
         let (network, _) = try KerasModelImporter.load(modelOptions.model, logits: logits)
         let archive = try TensorArchive.open(input)
@@ -105,5 +138,25 @@ struct PredictCommand: ParsableCommand {
         let described = outputs.count == 1
             ? shapeText(outputs[0].shape) : zip(names, outputs).map { "\($0) \(shapeText($1.shape))" }.joined(separator: ", ")
         print("wrote \(described) \(logits ? "logits" : "outputs") to \(out)")
+    }
+
+    /// Pictures through the model's image settings and preprocessing, the top labels of each.
+    private func predictPictures() throws {
+        let model = try modelOptions.reference.load(registry: registryOptions.registry)
+        let files = try PictureClassifier.expand(pictures)
+        let network = logits
+            ? try Evaluation.logitsNetwork(architecture: model.manifest.architecture, from: model.network)
+            : model.network
+        let predictions = try PictureClassifier.predict(files: files, model: model, network: network, top: top)
+        if json {
+            print(try prettyJSON(predictions))
+            return
+        }
+        for prediction in predictions {
+            print(prediction.file)
+            for (rank, entry) in prediction.top.enumerated() {
+                print("  \(rank + 1)  \(String(format: "%.4f", entry.probability))  \(entry.label)")
+            }
+        }
     }
 }

@@ -62,6 +62,15 @@ public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConv
         /// Memory for `what` could not be allocated (more than this machine has, or than the
         /// process may use): the file claims more data than can be held.
         case outOfMemory(what: String, bytes: Int)
+        /// An image file Zoo does not decode (`kind` names it: `a GIF image`, `a 12-bit JPEG`).
+        case unsupportedImage(kind: String)
+        /// A PNG or JPEG whose data the decoder refuses (`format` `PNG`/`JPEG`; `detail` is the library's message).
+        case corruptImage(format: String, detail: String)
+        /// A PNG or JPEG that ends before its image data does.
+        case truncatedImage(format: String, detail: String)
+        /// A header announcing more pixels than Zoo decodes: `width × height × 4` bytes over `limit`
+        /// (refused before anything is allocated).
+        case imageTooLarge(width: Int, height: Int, limit: Int)
     }
 
     /// The path of the file, as the user gave it.
@@ -134,6 +143,15 @@ public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConv
             return "cannot allocate \(bytes) bytes for \(what) (more than this machine's memory or the process's limit)"
         case .libraryFailed(let library, let path, let detail):
             return "\(library) failed on malformed input while reading '\(path)' (\(detail))"
+        case .unsupportedImage(let kind):
+            return "unsupported image type: \(kind) (Zoo decodes PNG and JPEG)"
+        case .corruptImage(let format, let detail):
+            return "corrupt \(format) image: \(detail)"
+        case .truncatedImage(let format, let detail):
+            return "truncated \(format) image: \(detail)"
+        case .imageTooLarge(let width, let height, let limit):
+            return "the header announces a \(width)×\(height) image: \(width)·\(height)·4 bytes is more than Zoo's limit of \(limit) bytes per image"
+                + " (refused before decoding)"
         }
     }
 }

@@ -3,6 +3,8 @@ import ZooFormat
 
 /// Loads labeled data sets:
 ///
+/// - a directory of pictures in the `DIR/<class>/<file>` layout (``ImageFolder``; PNG and JPEG),
+///   each through an ``ImagePipeline`` (the model's: `images`);
 /// - a directory of IDX files in the MNIST layout (`train-images-idx3-ubyte[.gz]`,
 ///   `train-labels-idx1-ubyte[.gz]`, `t10k-…`), e.g. `/usr/share/datasets/fashion-mnist`;
 ///   `split` picks `train` or `t10k`;
@@ -22,15 +24,24 @@ public enum DataLoader {
     /// - Parameters:
     ///   - path: a directory, an IDX images file, a tensor file or a CSV.
     ///   - split: which half of an IDX directory.
+    ///   - images: what the pictures of an image folder go through (nil: image folders are refused).
     /// - Returns: the samples as read (pixels 0…255; apply ``LabeledData/preprocessed(_:)``).
-    /// - Throws: `FormatError` for missing or malformed files, ``ZooKitError/invalidRequest(_:)``
-    ///   for labels missing, not integers, or not one per sample.
-    public static func load(_ path: String, split: Split = .train) throws -> LabeledData {
+    /// - Throws: `FormatError` for missing or malformed files (a picture named), ``ZooKitError/invalidRequest(_:)``
+    ///   for labels missing, not integers, or not one per sample, or an image folder without `images`.
+    public static func load(_ path: String, split: Split = .train, images: ImagePipeline? = nil) throws -> LabeledData {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FormatError(file: path, .notFound)
         }
-        if isDirectory.boolValue { return try idxDirectory(path, split: split) }
+        if isDirectory.boolValue {
+            if ImageFolder.looksLikeImageFolder(path) {
+                guard let images else {
+                    throw ZooKitError.invalidRequest("\(path): a folder of pictures needs a model whose input is a picture ([H, W, C])")
+                }
+                return try ImageFolder.load(path, pipeline: images)
+            }
+            return try idxDirectory(path, split: split)
+        }
         if path.lowercased().hasSuffix(".csv") { return try csv(path) }
         let archive = try TensorArchive.open(path)
         if archive.format == .idx {

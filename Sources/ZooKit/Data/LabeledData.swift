@@ -11,6 +11,9 @@ public struct LabeledData: Sendable {
     public var labels: [Int]
     /// Where the data came from, for messages.
     public var source: String
+    /// The names of the classes by number, when the data names them (an image folder's
+    /// subdirectories); nil otherwise.
+    public var classNames: [String]?
 
     /// Labeled samples.
     /// - Parameters:
@@ -36,7 +39,9 @@ public struct LabeledData: Sendable {
         var values = [Float]()
         values.reserveCapacity(indices.count * size)
         for index in indices { values.append(contentsOf: inputs[index * size..<(index + 1) * size]) }
-        return LabeledData(inputs: values, sampleShape: sampleShape, labels: indices.map { labels[$0] }, source: source)
+        var subset = LabeledData(inputs: values, sampleShape: sampleShape, labels: indices.map { labels[$0] }, source: source)
+        subset.classNames = classNames
+        return subset
     }
 
     /// Only the samples of `classes`, relabelled 0…N−1 in that order (a test set for a new head).

@@ -140,11 +140,15 @@ public struct InputSpec: Codable, Sendable, Equatable {
     public var shape: [Int]
     /// What to do to raw inputs before the first layer.
     public var preprocessing: Preprocessing
+    /// How a picture is resized and cropped to `shape` before `preprocessing` (nil: resized
+    /// straight to the shape's height × width); see ``ImageSpec``.
+    public var image: ImageSpec?
 
-    /// An input of `shape` (per sample), with `preprocessing`.
-    public init(shape: [Int], preprocessing: Preprocessing = Preprocessing()) {
+    /// An input of `shape` (per sample), with `preprocessing` and, for pictures, `image`.
+    public init(shape: [Int], preprocessing: Preprocessing = Preprocessing(), image: ImageSpec? = nil) {
         self.shape = shape
         self.preprocessing = preprocessing
+        self.image = image
     }
 }
 
@@ -393,6 +397,7 @@ extension ModelManifest {
         if let problem = weights.source?.problem { throw fail("weights.source", problem) }
         if weights.source != nil, weights.url != nil { throw fail("weights.source", "a file comes from a url or a pip package, not both") }
         if let problem = input.preprocessing.problem(channels: input.shape.last ?? 0) { throw fail("input.preprocessing", problem) }
+        if let image = input.image, let problem = ImagePipeline.problem(image, inputShape: input.shape) { throw fail("input.image", problem) }
         guard !weights.file.contains("/"), !weights.file.hasPrefix(".") else {
             throw fail("weights.file", "'\(weights.file)' must be a plain file name beside the manifest")
         }
