@@ -43,7 +43,13 @@ extension Registry {
     /// outputs probabilities as a classifier does (the values trained are the same), its cut
     /// node the feature node the head was put on, its weights, labels and metrics; the rest
     /// comes from the model it was made from.
-    /// - Parameters: as ``register(_:as:basedOn:labels:metrics:force:)-(TransferNetwork,_,_,_,_,_)``.
+    /// - Parameters:
+    ///   - transfer: the trained graph transfer network.
+    ///   - name: the new model's name (letters, digits, `.`, `_`, `-`).
+    ///   - base: the manifest of the pretrained model it was made from.
+    ///   - labels: the class names, one per output (nil or a count that does not fit: the output numbers).
+    ///   - metrics: measured figures to record.
+    ///   - force: replace a model of the same name (default).
     /// - Throws: as that, and `ZooKitError.architecture` for a network with a layer that has no `LayerConfig`.
     @discardableResult
     public func register(

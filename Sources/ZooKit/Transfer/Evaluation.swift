@@ -69,7 +69,7 @@ public enum Evaluation {
     }
 
     /// A copy of `network` (same variables' values) whose outputs are logits: each output's
-    /// final activation left out (see ``ZooNet/NetworkDescription/withoutFinalActivation``).
+    /// final activation left out (see `NetworkDescription.withoutFinalActivation`).
     /// - Parameters:
     ///   - architecture: what `network` was built from.
     ///   - network: the network whose values are copied.
