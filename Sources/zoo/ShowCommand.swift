@@ -29,7 +29,8 @@ struct ShowCommand: ParsableCommand {
                 "\(manifest.name) \(manifest.version): \(manifest.summary)",
                 "  task:          \(manifest.task)" + (manifest.tags.isEmpty ? "" : " (tags: \(manifest.tags.joined(separator: ", ")))"),
                 "  input:         \(shapeText(manifest.input.shape)), preprocessing x·\(manifest.input.preprocessing.scale) + \(manifest.input.preprocessing.offset)",
-                "  labels:        \(manifest.labels.joined(separator: ", "))",
+                "  labels:        " + (manifest.labels.count <= 12 ? manifest.labels.joined(separator: ", ")
+                    : manifest.labels.prefix(8).joined(separator: ", ") + ", … (\(manifest.labels.count) in all; --json lists them)"),
                 "  parameters:    \(formatCount(try manifest.parameterCount()))",
                 "  architecture:",
             ]

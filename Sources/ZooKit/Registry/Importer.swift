@@ -43,6 +43,11 @@ public struct ImportRequest: Sendable {
     public var inputShape: [Int]?
     /// The input preprocessing (default: from the source, else none).
     public var preprocessing: Preprocessing?
+    /// How pictures become inputs: resize, center crop (default: from the source, else none).
+    public var image: ImageSpec?
+    /// The architecture outputs logits (a PyTorch classifier): make its output a softmax, so that
+    /// the model gives probabilities as the registry's classifiers do (`--logits` still gives the logits).
+    public var outputSoftmax = false
     /// Measured figures to record.
     public var metrics: [String: Double] = [:]
     /// Who made the weights (default: what the file says, Keras files carry their version).
@@ -97,6 +102,9 @@ public enum Importer {
             }
             base.description.inputs[0].shape = shape
         }
+        if request.outputSoftmax {
+            try addSoftmax(to: &base.description)
+        }
         guard let inputShape = base.description.inputs.first?.shape else {
             throw ZooKitError.settingRequired(.inputShape, reason: "the architecture does not say its input shape")
         }
@@ -116,7 +124,8 @@ public enum Importer {
             summary: request.summary ?? base.summary ?? "Imported from \(fileName)",
             task: request.task ?? base.task ?? "classification", tags: request.tags,
             license: request.license ?? base.license ?? "unknown",
-            input: InputSpec(shape: inputShape, preprocessing: request.preprocessing ?? base.preprocessing ?? Preprocessing()),
+            input: InputSpec(shape: inputShape, preprocessing: request.preprocessing ?? base.preprocessing ?? Preprocessing(),
+                             image: request.image ?? base.image),
             labels: [], architecture: base.description, head: head, cut: request.head == nil ? base.cut : nil,
             weights: weights, metrics: request.metrics)
         try manifest.validate(file: request.name)
@@ -131,6 +140,24 @@ public enum Importer {
         return (manifest, archive, plan.report)
     }
 
+    /// The output node's own activation made softmax, or a softmax node after it.
+    static func addSoftmax(to description: inout NetworkDescription) throws {
+        guard description.outputs.count == 1, let index = description.nodes.firstIndex(where: { $0.name == description.outputs[0] }) else {
+            throw ZooKitError.invalidRequest("a softmax output needs a network with one output")
+        }
+        let node = description.nodes[index]
+        switch node.layer.activation {
+        case .linear?:
+            description.nodes[index].layer = node.layer.with(activation: .softmax)
+        case .softmax?:
+            break
+        default:
+            let name = node.name + "_softmax"
+            description.nodes.append(.init(name: name, layer: .activation(.softmax), inputs: [node.name]))
+            description.outputs = [name]
+        }
+    }
+
     struct BaseArchitecture {
         var description: NetworkDescription
         var head: String?
@@ -140,6 +167,7 @@ public enum Importer {
         var task: String?
         var license: String?
         var preprocessing: Preprocessing?
+        var image: ImageSpec?
     }
 
     static func architecture(for request: ImportRequest, archive: TensorArchive, registry: Registry) throws -> BaseArchitecture {
@@ -164,7 +192,7 @@ public enum Importer {
     static func base(from manifest: ModelManifest) -> BaseArchitecture {
         BaseArchitecture(
             description: manifest.architecture, head: manifest.head, cut: manifest.cut, labels: manifest.labels,
-            summary: nil, task: manifest.task, license: nil, preprocessing: manifest.input.preprocessing)
+            summary: nil, task: manifest.task, license: nil, preprocessing: manifest.input.preprocessing, image: manifest.input.image)
     }
 
     /// A Keras model config as a graph (free input dimensions filled from `inputShape`).
