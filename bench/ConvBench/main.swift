@@ -6,7 +6,8 @@
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
 //
-// ZOONET_BENCH_CHUNK=k runs each inference batch as micro-batches of k images (`predict(_:batchSize:)`).
+// ZOONET_BENCH_CHUNK=k caps the images per inference pass at k (`predict(_:batchSize:)`; by default the
+// engine picks the pass from the cache size, `Network.inferencePassSize`); MEMORY counts one pass's activations.
 //
 // Output (tab-separated): `RESULT zoonet <config> <images/s>`; `FLOPS zoonet <config>
 // <GFLOP/s> <% of PEAK>` (forward convolution and dense FLOP only); `MEMORY zoonet <config>
@@ -113,7 +114,7 @@ for (model, architecture, batch) in inference where wanted("\(model) b\(batch)")
     print("RESULT\tzoonet\t\(config)\t\(String(format: "%.2f", rate))")
     print("FLOPS\tzoonet\t\(config)\t\(String(format: "%.1f", gflops))\t\(String(format: "%.0f", 100 * gflops / peak))")
     print("MEMORY\tzoonet\t\(config)\t\(String(format: "%.0f", peakRSSMiB()))\t\(String(format: "%.1f", Double(weights) * 4 / 1_048_576))"
-          + "\t\(String(format: "%.1f", Double(activations * batch) * 4 / 1_048_576))")
+          + "\t\(String(format: "%.1f", Double(activations * net.inferencePassSize(batchSize: chunk)) * 4 / 1_048_576))")
     fflush(nil)
 }
 

@@ -35,6 +35,13 @@ enum InferenceMicroBatch {
 }
 
 extension Network {
+    /// How many samples `predict(_:batchSize:)` runs through the network at once for this
+    /// batch size: at most `batchSize`, fewer when the largest step's feature maps would not fit
+    /// ¾ of the last-level cache (inference activations then take this many samples' worth).
+    public func inferencePassSize(batchSize: Int) -> Int {
+        InferenceMicroBatch.samples(workingSetFloatsPerSample: largestStepWorkingSet(plan(training: false)), limit: batchSize)
+    }
+
     /// Per sample, the most floats one step of `plan` reads and writes (its inputs and output).
     func largestStepWorkingSet(_ plan: ExecutionPlan) -> Int {
         plan.steps.map { step in
