@@ -19,6 +19,9 @@ import Testing
         switch fixture {
         case "resnet18_w8":
             return (try ResNet.build(block: .basic, layers: [2, 2, 2, 2], classes: 5, inputSize: 48, width: 8), .resnet18, "torchconvert")
+        case "vgg11_bn_small32":
+            let configuration = VGG.configurationA.map { $0.map { $0 / 16 } }
+            return (try VGG.build(configuration: configuration, batchNorm: true, classes: 5, inputSize: 32, hidden: 32), .vgg11BN, "torchconvert")
         case "mobilenet_v2_035":
             return (try Architecture.mobilenetV2.build(classes: 5, widthMultiplier: 0.35, inputSize: 48), .mobilenetV2, "torchconvert")
         default:
@@ -40,7 +43,7 @@ import Testing
     }
 
     static let cases: [(String, KerasModelFormat)] = ["resnet18_w8", "mobilenet_v2_035", "squeezenet1_1", "pnet", "onet", "efficientnet_b0_w025",
-                                                       "vgg11_bn_small", "densenet_small"].flatMap { [($0, .keras3), ($0, .keras2H5)] }
+                                                       "vgg11_bn_small", "vgg11_bn_small32", "densenet_small", "mobilenet_v3_small"].flatMap { [($0, .keras3), ($0, .keras2H5)] }
         .filter { $0 != ("vgg11_bn_small", .keras2H5) }
 
     @Test(arguments: cases) func readsBackAndPredictsLikePyTorch(_ fixture: String, _ format: KerasModelFormat) throws {
@@ -108,5 +111,14 @@ import Testing
         let y = Add(name: "add")([a, b])
         let graph = try KerasExportGraph(network: try Network(inputs: [x], outputs: [y]), version: .keras3)
         #expect(graph.order.map { graph.layers[$0].name } == ["input", "b0", "a", "b", "add"])
+    }
+
+    /// tf-keras layer names are TensorFlow scope names: a leading `_` (EfficientNet-Lite's
+    /// `_conv_stem`) gets a `.` in front, other characters outside the set become `-`.
+    @Test func namesLayersAsTfKerasAllows() {
+        #expect(KerasExportGraph.tfKerasName("_conv_stem") == "._conv_stem")
+        #expect(KerasExportGraph.tfKerasName("_blocks.3._bn0") == "._blocks.3._bn0")
+        #expect(KerasExportGraph.tfKerasName("features.0.0") == "features.0.0")
+        #expect(KerasExportGraph.tfKerasName("block#1") == "block-1")
     }
 }

@@ -53,12 +53,19 @@ struct KerasExportGraph {
             names.insert(candidate)
             return candidate
         }
-        names.formUnion(description.inputs.map(\.name))
-        names.formUnion(description.nodes.map(\.name))
+        // Engine names → Keras names (unchanged for Keras 3; tf-keras' scope rule, see `tfKerasName`).
+        var renamed: [String: String] = [:]
+        for name in description.inputs.map(\.name) + description.nodes.map(\.name) {
+            renamed[name] = version == .keras3 ? name : Self.tfKerasName(name)
+        }
+        names.formUnion(renamed.values)
+        guard names.count == renamed.count else {
+            throw ZooKitError.invalidRequest("node names collide once made valid tf-keras scope names: write Keras 3 (.keras) instead")
+        }
         for input in description.inputs {
             refs[input.name] = Ref(layer: layers.count, call: 0)
             inputs.append(refs[input.name]!)
-            layers.append(Layer(name: input.name, className: "InputLayer", settings: [], calls: [Call(inputs: [], outputShape: input.shape)]))
+            layers.append(Layer(name: renamed[input.name]!, className: "InputLayer", settings: [], calls: [Call(inputs: [], outputShape: input.shape)]))
         }
         let engineLayers = network.layersByName
         var mainLayer: [String: Int] = [:]
@@ -88,14 +95,15 @@ struct KerasExportGraph {
                     stepRefs.append(Ref(layer: shared, call: layers[shared].calls.count - 1))
                     continue
                 }
-                var layer = Layer(name: step.suffix.isEmpty ? node.name : unique(node.name + step.suffix), className: step.className,
+                let kerasName = renamed[node.name]!
+                var layer = Layer(name: step.suffix.isEmpty ? kerasName : unique(kerasName + step.suffix), className: step.className,
                                   settings: step.settings, takesList: step.takesList, calls: [call])
                 if step.suffix.isEmpty {
                     mainLayer[node.name] = layers.count
                     let variables = (engineLayers[node.name] as? any ZooNet.Layer)?.variables ?? []
                     let rank = { (v: Variable) in Self.variableOrder.firstIndex(of: String(v.name.split(separator: "/").last ?? "")) ?? 99 }
                     layer.weights = try variables.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
-                        .map { try StoredTensor($0.element) }
+                        .map { try StoredTensor($0.element.snapshot, name: kerasName + "/" + ($0.element.name.split(separator: "/").last.map(String.init) ?? "")) }
                 }
                 stepRefs.append(Ref(layer: layers.count, call: 0))
                 layers.append(layer)
@@ -104,6 +112,19 @@ struct KerasExportGraph {
         }
         guard problems.isEmpty else { throw ZooKitError.notKerasExpressible(target: version.rawValue, UnsupportedLayers(problems)) }
         outputs = description.outputs.map { refs[$0]! }
+    }
+
+    /// A valid tf-keras layer name for an engine name: TensorFlow scopes match
+    /// `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`, so a name starting otherwise (`_conv_stem`, from the
+    /// EfficientNet-Lite port) gets a `.` in front (`._conv_stem`), and other characters outside
+    /// the set (`#` of a helper node, a space) become `-`. Keras 3 takes every name as it is.
+    static func tfKerasName(_ name: String) -> String {
+        func allowed(_ c: Character, first: Bool) -> Bool {
+            c.isASCII && (c.isLetter || c.isNumber || c == "." || (!first && "_>-\\".contains(c)))
+        }
+        var result = String(name.map { allowed($0, first: false) ? $0 : "-" })
+        if let first = name.first, !allowed(first, first: true) { result = "." + result }
+        return result
     }
 
     /// The layers in Keras' order: deepest first (depth = the longest path to an output),

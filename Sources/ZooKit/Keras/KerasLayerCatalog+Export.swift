@@ -245,17 +245,19 @@ extension KerasLayerCatalog {
         case .elu(let alpha):
             return [step("ELU", [("alpha", float(alpha))], .input(0))]
         case .hardSigmoid, .hardSigmoidKeras2, .hardSwish:
-            // clip(a·x + b, 0, 1) = ReLU(max 1) of Rescaling(a, b): a = 1/6, b = 1/2 (Keras 3's
-            // relu6(x + 3)/6) or a = 0.2, b = 0.5 (tf-keras'); hard swish multiplies by x.
-            let scale = activation == .hardSigmoidKeras2 ? 0.2 : 1.0 / 6
-            let clip = [("max_value", JSONValue.double(1)), ("negative_slope", .double(0)), ("threshold", .double(0))]
+            // clip(a·x + 1/2, 0, 1) = relu6(6a·x + 3) / 6: Rescaling(6a, 3), ReLU(max_value=6),
+            // Rescaling(1/6), with a = 1/6 (Keras 3's and PyTorch's hardsigmoid, relu6(x + 3)/6)
+            // or 0.2 (tf-keras'); hard swish multiplies by x. (ReLU(max_value=6) is also what Zoo
+            // reads back; it has no clip at other values.)
+            let slope = activation == .hardSigmoidKeras2 ? 1.2 : 1
+            let relu6 = [("max_value", JSONValue.double(6)), ("negative_slope", .double(0)), ("threshold", .double(0))]
+            let gate = [step("Rescaling", [("scale", .double(slope)), ("offset", .double(3))], .input(0), suffix: "_shift"),
+                        step("ReLU", relu6, .step(0), suffix: "_relu6"),
+                        step("Rescaling", [("scale", .double(1.0 / 6)), ("offset", .double(0))], .step(1), suffix: activation == .hardSwish ? "_gate" : "")]
             if activation == .hardSwish {
-                return [step("Rescaling", [("scale", .double(scale)), ("offset", .double(0.5))], .input(0), suffix: "_scale"),
-                        step("ReLU", clip, .step(0), suffix: "_gate"),
-                        KerasExportStep(suffix: "", className: "Multiply", settings: [], inputs: [.input(0), .step(1)], takesList: true, outputShape: shape)]
+                return gate + [KerasExportStep(suffix: "", className: "Multiply", settings: [], inputs: [.input(0), .step(2)], takesList: true, outputShape: shape)]
             }
-            return [step("Rescaling", [("scale", .double(scale)), ("offset", .double(0.5))], .input(0), suffix: "_scale"),
-                    step("ReLU", clip, .step(0))]
+            return gate
         default:
             throw Unsupported(className: layer.kind, reason: "activation '\(activation.name)' has no \(version.rawValue) equivalent")
         }

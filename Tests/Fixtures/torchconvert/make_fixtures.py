@@ -14,7 +14,10 @@ stem of 8 channels instead of 64 (stages 8, 16, 32, 64; torchvision's resnet18 i
 too large to commit); module paths are resnet18's. mobilenet_v2_035: torchvision mobilenet_v2
 (width_mult=0.35). Both 5 classes, 48 × 48 inputs (stride-2 convolutions on odd sizes: 3 → 2).
 Zoo builds them as ResNet.build(width: 8) and Architecture.mobilenetV2.build(classes: 5,
-widthMultiplier: 0.35, inputSize: 48).
+widthMultiplier: 0.35, inputSize: 48). vgg11_bn_small32: ../torcharch's small vgg11_bn (channels / 16,
+hidden 32) at 32 × 32, where AdaptiveAvgPool2d((7, 7)) takes a 1 × 1 map (a nearest upsampling,
+which tf-keras can express; at 64 × 64 its uneven 2 × 2 → 7 × 7 windows need Keras 3's
+AdaptiveAveragePooling2D).
 """
 import os
 import sys
@@ -49,15 +52,17 @@ class NarrowResNet(torchvision.models.resnet.ResNet):
         self.fc = nn.Linear(base * 8, num_classes)
 
 
+# stem: (module, input side)
 CONFIGS = {
-    "resnet18_w8": lambda: NarrowResNet([2, 2, 2, 2], 8, 5),
-    "mobilenet_v2_035": lambda: torchvision.models.mobilenet_v2(num_classes=5, width_mult=0.35),
+    "resnet18_w8": (lambda: NarrowResNet([2, 2, 2, 2], 8, 5), 48),
+    "mobilenet_v2_035": (lambda: torchvision.models.mobilenet_v2(num_classes=5, width_mult=0.35), 48),
+    "vgg11_bn_small32": (lambda: torcharch.build("vgg11_bn", classes=5, small=True), 32),
 }
-SIZE = 48
 
 
 def main():
-    for stem, make in CONFIGS.items():
+    for stem, (make, SIZE) in CONFIGS.items():
+        torch.manual_seed(3)  # PyTorch's initializers run in the constructor
         model = make()
         torch.manual_seed(7)
         torcharch.randomize(model, torch.randn(8, 3, SIZE, SIZE), half=True)
