@@ -13,6 +13,9 @@ resnet18_w8: torchvision's ResNet forward, BasicBlock and _make_layer with block
 stem of 8 channels instead of 64 (stages 8, 16, 32, 64; torchvision's resnet18 is 11.7M parameters,
 too large to commit); module paths are resnet18's. mobilenet_v2_035: torchvision mobilenet_v2
 (width_mult=0.35). Both 5 classes, 48 × 48 inputs (stride-2 convolutions on odd sizes: 3 → 2).
+log_softmax.keras: a tiny Keras 3 model ending in Activation("log_softmax"), which tf-keras has no
+activation for: `zoo convert log_softmax.keras out.h5` must refuse it (exit 65) and write nothing.
+
 Zoo builds them as ResNet.build(width: 8) and Architecture.mobilenetV2.build(classes: 5,
 widthMultiplier: 0.35, inputSize: 48). vgg11_bn_small32: ../torcharch's small vgg11_bn (channels / 16,
 hidden 32) at 32 × 32, where AdaptiveAvgPool2d((7, 7)) takes a 1 × 1 map (a nearest upsampling,
@@ -75,5 +78,17 @@ def main():
         print(f"{stem}: params {torcharch.count(model)}, outputs {[y.shape for y in ys]}, max|y| {max(float(np.abs(y).max()) for y in ys):.3g}")
 
 
+def keras_fixture():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    keras.utils.set_random_seed(5)
+    x = keras.Input((4, 4, 3), name="image")
+    y = keras.layers.Conv2D(3, 1, name="conv")(x)
+    y = keras.layers.GlobalAveragePooling2D(name="pool")(y)
+    y = keras.layers.Activation("log_softmax", name="log_probabilities")(y)
+    keras.Model(x, y, name="log_softmax").save(os.path.join(HERE, "log_softmax.keras"))
+
+
 if __name__ == "__main__":
+    keras_fixture()
     main()
