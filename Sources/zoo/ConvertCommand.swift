@@ -128,6 +128,7 @@ extension ConvertCommand {
             }
             return (try KerasModelImporter.load(input).network, stem)
         }
+        guard !input.contains("/"), !input.contains(".") else { return nil }  // a missing file: the tensor path reports it
         return (try ModelReference(input).load(registry: registryOptions.registry).network, input)
     }
 }

@@ -38,7 +38,8 @@ struct KerasExportStep {
 /// window did not already have) before a `valid` pooling; `AdaptiveAvgPool2d` is a global or
 /// plain average pooling, or a nearest upsampling, when the sizes allow.
 extension KerasLayerCatalog {
-    /// The steps of one node, the step with suffix "" last-but-helpers (it carries the variables).
+    /// The Keras layer calls of one node, in dependency order: exactly one step has the suffix
+    /// "" (it gets the node's name and variables); the last step's output is the node's output.
     /// - Parameters:
     ///   - layer: the node's layer.
     ///   - inputShapes: per-sample shapes of its inputs.
