@@ -13,7 +13,8 @@ struct ConvertCommand: ParsableCommand {
             --input-size as torchvision's constructor takes them), a registered model, or a \
             Keras model file — OUT.keras is a Keras 3 model (keras.models.load_model) and \
             OUT.h5 a tf-keras full model (tf_keras.models.load_model), both computing what \
-            MODEL computes (NHWC: a PyTorch model's NCHW input and feature maps transposed). \
+            MODEL computes (NHWC: a PyTorch model's NCHW input and feature maps transposed; \
+            the input is [s, s, 3] with s from --input-size). \
             PyTorch's symmetric padding becomes ZeroPadding2D + "valid", ceil-mode max pooling \
             an edge-repeating pad, AdaptiveAvgPool2d a global/plain average pooling or an \
             upsampling; a layer the target Keras cannot express is refused, naming it (exit 65).

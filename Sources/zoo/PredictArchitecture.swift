@@ -10,7 +10,7 @@ struct ArchitectureBuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --arch NAME: the width multiplier (width_mult) of mobilenet_v2/v3.", valueName: "alpha"))
     var widthMultiplier: Double?
 
-    @Option(help: ArgumentHelp("With --arch NAME: the input side (default: the --input's).", valueName: "pixels"))
+    @Option(help: ArgumentHelp("With --arch NAME: the input side (predict: default the --input's; convert: default the architecture's, 224, pnet 12, rnet 24, onet 48).", valueName: "pixels"))
     var inputSize: Int?
 
     var isSet: Bool { classes != nil || widthMultiplier != nil || inputSize != nil }

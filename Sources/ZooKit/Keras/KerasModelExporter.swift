@@ -38,7 +38,7 @@ public enum KerasModelExporter {
     ///   - format: Keras 3 `.keras` or tf-keras `.h5`.
     /// - Returns: the number of Keras layers written (inputs and helper layers included).
     /// - Throws: `ZooKitError.notKerasExpressible` naming every layer the target Keras cannot
-    ///   express and why; `ZooNetError.graph` for a custom layer; ``FormatError`` when the file
+    ///   express and why; `ZooNetError.graph` for a custom layer; `FormatError` when the file
     ///   cannot be written.
     @discardableResult
     public static func write(_ network: Network, name: String = "model", to path: String, format: KerasModelFormat) throws -> Int {

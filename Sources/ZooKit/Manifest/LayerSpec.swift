@@ -2,7 +2,7 @@ import ZooNet
 
 /// One layer of a chain: its name (the scope of its variables, `hidden1` → `hidden1/kernel`)
 /// and its kind with typed settings, a `LayerConfig` (the engine's one catalog of layer kinds).
-/// The layers of a linear model (``NetworkDescription/chainLayers``), the head layers
+/// The layers of a linear model (`NetworkDescription.chainLayers`), the head layers
 /// ``TransferOptions/Head/layers(_:)`` takes, and the `architecture` list of a schema-1 manifest.
 ///
 /// JSON: the node form of a schema-2 manifest without `inputs`, `{"name": "hidden1", "kind":
