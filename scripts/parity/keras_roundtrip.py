@@ -45,6 +45,7 @@ def make(directory, names, zoo):
     import torcharch
     for name in names:
         options, size, width = MAKE[name]
+        torch.manual_seed(3)  # PyTorch's initializers run in the constructor (torch seeds itself randomly at startup)
         model = torcharch.build(name, classes=5, width=width)
         torch.manual_seed(7)
         torcharch.randomize(model, torch.randn(8, 3, size, size))
