@@ -25,6 +25,23 @@ import ZooFormat
         }
     }
 
+    /// A registered model (its manifest's architecture and its weights) converts, and the
+    /// Keras file predicts what the registered model predicts.
+    @Test func writesARegisteredModel() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let out = directory.path("fashion.h5")
+        let result = try ZooBinary.run(["convert", "fashion-0to4-dnn", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let x = directory.path("x.npy")
+        try NPYWriter.write(try StoredTensor(name: "x", shape: [2, 784], floats: (0..<1568).map { Float($0 % 97) / 97 }), to: x)
+        #expect(try ZooBinary.run(["predict", "fashion-0to4-dnn", "--input", x, "--out", directory.path("want.npy")]).status == 0)
+        #expect(try ZooBinary.run(["predict", out, "--input", x, "--out", directory.path("got.npy")]).status == 0)
+        let want = try TensorArchive.open(directory.path("want.npy")).tensors[0].floats()
+        let got = try TensorArchive.open(directory.path("got.npy")).tensors[0].floats()
+        #expect(want.count == 10 && zip(got, want).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+
     /// A Keras model file converts too; a layer tf-keras cannot express (log_softmax) is refused
     /// with exit 65, naming it, and no file is written.
     @Test func refusesWhatTfKerasCannotExpress() throws {
