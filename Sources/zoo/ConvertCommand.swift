@@ -1,21 +1,35 @@
 import ArgumentParser
-import ZooFormat
+import Foundation
+import ZooKit
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5 or PyTorch .pt.",
+        abstract: "Convert a model to a Keras model file or a PyTorch state dict, or a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5 or .pt.",
         discussion: """
-            The output format comes from OUT's extension (.npy, .npz, .safetensors, \
-            .weights.h5 for Keras 3, .h5 for Keras 2 / tf-keras, .hdf5 for plain HDF5, \
-            .pt / .pth for a PyTorch state dict that torch.load(weights_only=True) reads), \
-            or --to. With --layout pytorch, INPUT is a model (a registered name or a Keras \
-            model file) and its variables are written with PyTorch's names (layer.weight, \
-            bn.running_var, …) and layouts (OIHW kernels, [out, in] Linear weights), ready \
-            for load_state_dict of the matching torch module. Keras outputs load with model.load_weights() for the same \
-            architecture when tensors are named layer/weight. The output is written \
-            to a temporary file and renamed into place, so an interrupted run never leaves \
-            a partial file. Examples:
+            Whole models: when MODEL carries an architecture — a PyTorch state dict with \
+            --arch NAME (a built-in architecture: resnet18, mobilenet_v2, vgg11_bn, \
+            squeezenet1_1, efficientnet_lite0, pnet, …, with --classes, --width-multiplier, \
+            --input-size as torchvision's constructor takes them), a registered model, or a \
+            Keras model file — OUT.keras is a Keras 3 model (keras.models.load_model) and \
+            OUT.h5 a tf-keras full model (tf_keras.models.load_model), both computing what \
+            MODEL computes (NHWC: a PyTorch model's NCHW input and feature maps transposed; \
+            the input is [s, s, 3] with s from --input-size). \
+            PyTorch's symmetric padding becomes ZeroPadding2D + "valid", ceil-mode max pooling \
+            an edge-repeating pad, AdaptiveAvgPool2d a global/plain average pooling or an \
+            upsampling; a layer the target Keras cannot express is refused, naming it (exit 65). \
+            With --layout pytorch, OUT (.pt) is the model's state dict with PyTorch's names \
+            (layer.weight, bn.running_var, bn.num_batches_tracked, …) and layouts (OIHW \
+            kernels, [out, in] Linear weights), for load_state_dict of the matching torch module.
+
+            Tensors: otherwise the output format comes from OUT's extension (.npy, .npz, \
+            .safetensors, .weights.h5 for Keras 3, .h5 for Keras 2 / tf-keras, .hdf5 for \
+            plain HDF5, .pt / .pth for what torch.load(weights_only=True) reads), or --to (which always converts tensors only). Keras weights files \
+            load with model.load_weights() for the same architecture when tensors are named \
+            layer/weight. Every output is written to a temporary file and renamed into place, \
+            so an interrupted or failed run never leaves a partial file. Examples:
+              zoo convert resnet18.pt --arch resnet18 resnet18.keras
+              zoo convert w.pt --arch mobilenet_v2 --width-multiplier 0.35 --classes 5 m.h5
               zoo convert model.npz model.safetensors
               zoo convert w.safetensors w.npz --rename '^dense_(\\d+)/=layer\\1/' --dtype float16
               zoo convert w.safetensors kernel.npy --only '^hidden1/kernel$'
@@ -23,7 +37,7 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The input weights file, in any format Zoo reads.")
+    @Argument(help: "The input: a weights file in any format Zoo reads, a Keras model file, or a registered model.")
     var input: String
 
     @Argument(help: "The output file.")
@@ -44,14 +58,19 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Deflate .npz members, as np.savez_compressed.")
     var compress = false
 
-    @Option(help: ArgumentHelp("pytorch: INPUT is a model (a registered name or a Keras model file); write its variables as a PyTorch state dict, with PyTorch's names and layouts.", valueName: "layout"))
+    @Option(help: ArgumentHelp("pytorch: INPUT is a model (a registered name, a Keras model file, or a state dict with --arch NAME); write its variables as a PyTorch state dict, with PyTorch's names and layouts.", valueName: "layout"))
     var layout: ModelLayout?
+
+    @Option(help: ArgumentHelp("The architecture of a weights-only MODEL, written as a whole Keras model (.keras / .h5): a built-in PyTorch architecture name (resnet18, mobilenet_v2, …), a Keras model file, a Keras config JSON or a manifest.", valueName: "name|file"))
+    var arch: String?
+
+    @OptionGroup var buildOptions: ArchitectureBuildOptions
 
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
-        if to == nil && OutputFormat(pathExtensionOf: output) == nil {
-            throw ValidationError("cannot tell the output format from '\(output)': name it .npy, .npz, .safetensors, .h5, .weights.h5, .hdf5 or .pt, or pass --to")
+        if to == nil && OutputFormat(pathExtensionOf: output) == nil && KerasModelFormat(pathExtensionOf: output) == nil {
+            throw ValidationError("cannot tell the output format from '\(output)': name it .keras, .npy, .npz, .safetensors, .h5, .weights.h5, .hdf5 or .pt, or pass --to")
         }
         if dtype != "keep", DType(name: dtype)?.isFloatingPoint != true {
             throw ValidationError("--dtype must be float32, float16, bfloat16, float64 or keep, not '\(dtype)'")
@@ -60,11 +79,20 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard let format = to ?? OutputFormat(pathExtensionOf: output) else { throw ExitCode(64) }
             if layout == .pytorch {
-                try convertModelToPyTorch(format: format)
+                try convertModelToPyTorch(format: to ?? OutputFormat(pathExtensionOf: output) ?? .pytorch)
                 return
             }
+            if let network = try modelToConvert() {
+                guard let format = KerasModelFormat(pathExtensionOf: output) else {
+                    throw ZooKitError.invalidRequest("a whole model is written as a Keras 3 .keras or a tf-keras .h5 file, not '\(output)'")
+                }
+                let name = network.name
+                let count = try KerasModelExporter.write(network.network, name: name, to: output, format: format)
+                print("wrote \(name) as a \(format.version.rawValue) model (\(count) layers, \(network.network.variables.count) variables) to \(output)")
+                return
+            }
+            guard let format = to ?? OutputFormat(pathExtensionOf: output) else { throw ExitCode(64) }
             let options = ConvertOptions(
                 renames: try renames.map { rule throws(TensorRuleError) in try TensorRenameRule(rule) },
                 only: try only.map { pattern throws(TensorRuleError) in try TensorFilter(pattern) },
@@ -76,6 +104,44 @@ struct ConvertCommand: ParsableCommand {
             let bytes = written.reduce(0) { $0 + $1.byteCount }
             print("wrote \(written.count) tensor\(written.count == 1 ? "" : "s") (\(formatBytes(bytes))) to \(output) (\(format.rawValue))")
         }
+    }
+}
+
+extension ConvertCommand {
+    /// The network to write as a Keras model, with its name; nil for a tensor conversion
+    /// (`--to` given, an output that is not `.keras` / `.h5`, or a weights file without `--arch`).
+    /// - Throws: `ZooKitError` for an unknown architecture (64), a state dict that does not
+    ///   fit it (65), `--arch` with an output that cannot hold a model (64).
+    func modelToConvert() throws -> (network: Network, name: String)? {
+        let kerasOutput = to == nil ? KerasModelFormat(pathExtensionOf: output) : nil
+        if let architecture = try resolveBuiltInArchitecture(arch, options: buildOptions) {
+            guard kerasOutput != nil else {
+                throw ZooKitError.invalidRequest("--arch \(architecture.rawValue) builds a whole model: name the output .keras (Keras 3) or .h5 (tf-keras)")
+            }
+            let network = try architecture.build(classes: buildOptions.classes, widthMultiplier: buildOptions.widthMultiplier ?? 1,
+                                                 inputSize: buildOptions.inputSize)
+            try Architecture.loadStateDict(try TensorArchive.open(input), into: network, architecture: architecture)
+            return (network, architecture.rawValue)
+        }
+        guard kerasOutput != nil else {
+            if arch != nil { throw ZooKitError.invalidRequest("--arch builds a whole model: name the output .keras (Keras 3) or .h5 (tf-keras)") }
+            return nil
+        }
+        let stem = String(input.split(separator: "/").last ?? "model").split(separator: ".").first.map(String.init) ?? "model"
+        if let arch {
+            return (try ModelReference(input, arch: arch).load(registry: registryOptions.registry).network, stem)
+        }
+        if FileManager.default.fileExists(atPath: input) {
+            guard try TensorArchive.open(input).kerasGraph() != nil else {
+                if KerasModelFormat(pathExtensionOf: output) == .keras3 {
+                    throw ZooKitError.invalidRequest("\(input) holds weights only: give --arch NAME (a built-in architecture) or a file with the architecture to write a .keras model")
+                }
+                return nil  // weights → a Keras 2 weights .h5, as before
+            }
+            return (try KerasModelImporter.load(input).network, stem)
+        }
+        guard !input.contains("/"), !input.contains(".") else { return nil }  // a missing file: the tensor path reports it
+        return (try ModelReference(input).load(registry: registryOptions.registry).network, input)
     }
 }
 

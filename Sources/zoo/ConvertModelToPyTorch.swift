@@ -1,6 +1,7 @@
 import ArgumentParser
 import ZooFormat
 import ZooKit
+import ZooNet
 
 /// The layouts `zoo convert --layout` writes a model's variables in.
 enum ModelLayout: String, ExpressibleByArgument, CaseIterable {
@@ -15,15 +16,24 @@ extension ConvertCommand {
         guard renames.isEmpty, only == nil, dtype == "keep" else {
             throw ValidationError("--layout pytorch writes the whole model: --rename, --only and --dtype do not apply")
         }
-        let model = try ModelReference(input).load(registry: registryOptions.registry)
-        let (tensors, untranslated) = try TorchStateDictExport.tensors(of: model.network)
+        let (network, name): (Network, String)
+        if let architecture = try resolveBuiltInArchitecture(arch, options: buildOptions) {
+            network = try architecture.build(classes: buildOptions.classes, widthMultiplier: buildOptions.widthMultiplier ?? 1,
+                                             inputSize: buildOptions.inputSize)
+            try Architecture.loadStateDict(try TensorArchive.open(input), into: network, architecture: architecture)
+            name = architecture.rawValue
+        } else {
+            let model = try ModelReference(input, arch: arch).load(registry: registryOptions.registry)
+            (network, name) = (model.network, model.manifest.name)
+        }
+        let (tensors, untranslated) = try TorchStateDictExport.tensors(of: network)
         if !untranslated.isEmpty {
             printWarning("\(untranslated.count) variable\(untranslated.count == 1 ? "" : "s") of layers PyTorch has no parameters for, written as they are: "
                 + untranslated.prefix(4).joined(separator: ", ") + (untranslated.count > 4 ? ", …" : ""))
         }
         try TensorWriter.write(tensors, to: output, format: format, compress: compress)
         let bytes = tensors.reduce(0) { $0 + $1.byteCount }
-        print("wrote \(tensors.count) tensor\(tensors.count == 1 ? "" : "s") (\(formatBytes(bytes))) of \(model.manifest.name) to \(output) "
+        print("wrote \(tensors.count) tensor\(tensors.count == 1 ? "" : "s") (\(formatBytes(bytes))) of \(name) to \(output) "
             + "(\(format.rawValue), PyTorch names and layouts)")
     }
 }

@@ -10,27 +10,32 @@ struct ArchitectureBuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --arch NAME: the width multiplier (width_mult) of mobilenet_v2/v3.", valueName: "alpha"))
     var widthMultiplier: Double?
 
-    @Option(help: ArgumentHelp("With --arch NAME: the input side (default: the --input's).", valueName: "pixels"))
+    @Option(help: ArgumentHelp("With --arch NAME: the input side (predict: default the --input's; convert: default the architecture's, 224, pnet 12, rnet 24, onet 48).", valueName: "pixels"))
     var inputSize: Int?
 
     var isSet: Bool { classes != nil || widthMultiplier != nil || inputSize != nil }
 }
 
+/// The built-in architecture `--arch` names, nil when `--arch` is absent or an existing file (or
+/// looks like a path: it has a `/` or a `.`), so the file path handles it.
+/// - Throws: `ZooKitError.invalidRequest` (exit 64) for an unknown name, listing the known
+///   ones, and for build options given without a built-in architecture.
+func resolveBuiltInArchitecture(_ arch: String?, options: ArchitectureBuildOptions) throws -> Architecture? {
+    guard let arch, !FileManager.default.fileExists(atPath: arch), !arch.contains("/"), !arch.contains(".") else {
+        if options.isSet { throw ZooKitError.invalidRequest("--classes, --width-multiplier and --input-size need --arch NAME of a built-in architecture") }
+        return nil
+    }
+    guard let architecture = Architecture(rawValue: arch) else {
+        throw ZooKitError.invalidRequest("--arch '\(arch)' is neither a file nor a built-in architecture; the built-in ones are "
+                                         + Architecture.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    return architecture
+}
+
 extension PredictCommand {
-    /// The built-in architecture `--arch` names, nil when `--arch` is absent or an existing
-    /// file (or looks like a path: it has a `/` or a `.`), so the file path handles it.
-    /// - Throws: `ZooKitError.invalidRequest` (exit 64) for an unknown name, listing the known
-    ///   ones, and for build options given without a built-in architecture.
+    /// The built-in architecture `--arch` names (see the free function).
     func builtInArchitecture() throws -> Architecture? {
-        guard let arch = modelOptions.arch, !FileManager.default.fileExists(atPath: arch), !arch.contains("/"), !arch.contains(".") else {
-            if buildOptions.isSet { throw ZooKitError.invalidRequest("--classes, --width-multiplier and --input-size need --arch NAME of a built-in architecture") }
-            return nil
-        }
-        guard let architecture = Architecture(rawValue: arch) else {
-            throw ZooKitError.invalidRequest("--arch '\(arch)' is neither a file nor a built-in architecture; the built-in ones are "
-                                             + Architecture.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return architecture
+        try resolveBuiltInArchitecture(modelOptions.arch, options: buildOptions)
     }
 
     /// `zoo predict W.pt --arch NAME`: builds the architecture, loads the PyTorch state dict

@@ -24,6 +24,16 @@ public enum HDF5Writer {
         case keras2
         /// Keras 3's `save_weights("w.weights.h5")` layout.
         case keras3
+        /// The `model.weights.h5` member of a Keras 3 `.keras` file: every layer of the model
+        /// (weightless ones too), in Keras' layer order, at `layers/CLASS[_N]/vars/I`
+        /// (`CLASS` the snake-case Keras class, `N` counting that class in this order), and
+        /// `vars/@name` the model's name. The tensors of `layers` are ignored.
+        case keras3Model(name: String, layers: [KerasLayerWeights])
+        /// A tf-keras full-model `.h5` (what `tf_keras.models.load_model` reads): the model
+        /// config JSON in `@model_config` (a variable-length string), the weighted layers in
+        /// Keras' order under `/model_weights` (`@layer_names`, `LAYER/@weight_names`,
+        /// `LAYER/LAYER/WEIGHT:0`). The tensors of `layers` are ignored.
+        case keras2Model(config: String, layers: [KerasLayerWeights])
     }
 
     /// Writes `tensors` to `path` in `layout`, atomically (a temporary file, then a rename).
@@ -48,6 +58,8 @@ public enum HDF5Writer {
                 case .plain: try writer.writePlain(tensors, metadata: metadata)
                 case .keras2: try writer.writeKeras2(tensors)
                 case .keras3: try writer.writeKeras3(tensors)
+                case let .keras3Model(name, layers): try writer.writeKeras3Model(name: name, layers: layers)
+                case let .keras2Model(config, layers): try writer.writeKeras2Model(config: config, layers: layers)
                 }
                 try HDF5.check("H5Fflush", H5Fflush(file.id, H5F_SCOPE_GLOBAL))
             }
@@ -127,6 +139,57 @@ public enum HDF5Writer {
                     try writeDataset(tensor, at: "\(group)/vars/\(index)")
                 }
             }
+        }
+
+        func writeKeras3Model(name: String, layers: [KerasLayerWeights]) throws {
+            var counters: [String: Int] = [:]
+            try createGroup("/layers")
+            for layer in layers {
+                let className = Keras3Naming.snakeCase(layer.className)
+                let counter = counters[className, default: 0]
+                counters[className] = counter + 1
+                let group = "/layers/" + (counter == 0 ? className : "\(className)_\(counter)")
+                try createGroup(group + "/vars")
+                try writeStrings([layer.name], named: "name", on: group + "/vars", scalar: true)
+                for (index, tensor) in layer.weights.enumerated() {
+                    try writeDataset(tensor, at: "\(group)/vars/\(index)")
+                }
+            }
+            try createGroup("/vars")
+            try writeStrings([name], named: "name", on: "/vars", scalar: true)
+        }
+
+        func writeKeras2Model(config: String, layers: [KerasLayerWeights]) throws {
+            try writeVariableString(config, named: "model_config", on: "/")
+            for object in ["/", "/model_weights"] {
+                if object != "/" { try createGroup(object) }
+                try writeStrings(["tensorflow"], named: "backend", on: object, scalar: true)
+                try writeStrings(["2.15.0"], named: "keras_version", on: object, scalar: true)
+            }
+            let weighted = layers.filter { !$0.weights.isEmpty }
+            try writeStrings(weighted.map(\.name), named: "layer_names", on: "/model_weights")
+            for layer in weighted {
+                let group = "/model_weights/" + layer.name
+                try createGroup(group)
+                try writeStrings(layer.weights.map { $0.name + ":0" }, named: "weight_names", on: group)
+                for tensor in layer.weights {
+                    try writeDataset(tensor, at: "\(group)/\(tensor.name):0")
+                }
+            }
+        }
+
+        /// A scalar variable-length UTF-8 string attribute (h5py's `str`), which has no 64 KiB limit.
+        private func writeVariableString(_ value: String, named name: String, on objectPath: String) throws {
+            let type = try HDF5Handle.open("zoo_h5t_variable_string") { zoo_h5t_variable_string() }
+            let space = try HDF5Handle.open("H5Screate") { H5Screate(H5S_SCALAR) }
+            let attribute = try HDF5Handle.open("H5Acreate_by_name(\(name))") {
+                H5Acreate_by_name(file.id, objectPath, name, type.id, space.id, zoo_h5p_default(), zoo_h5p_default(), zoo_h5p_default())
+            }
+            let status = value.withCString { text -> herr_t in
+                var pointer: UnsafePointer<CChar>? = text
+                return withUnsafePointer(to: &pointer) { H5Awrite(attribute.id, type.id, $0) }
+            }
+            try HDF5.check("H5Awrite(\(name))", status)
         }
 
         /// Tensors grouped by layer (the name up to its last `/`), layers in first-seen order.
@@ -238,6 +301,32 @@ enum Keras3Naming {
         if names == ["alpha"] { return "p_re_lu" }
         if names == ["embeddings"] { return "embedding" }
         return "layer"
+    }
+
+    /// Keras 3's `naming.to_snake_case`: `Conv2D` → `conv2d`, `PReLU` → `p_re_lu`,
+    /// `BatchNormalization` → `batch_normalization`, `ZeroPadding2D` → `zero_padding2d`.
+    static func snakeCase(_ name: String) -> String {
+        // re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name), then re.sub("([a-z])([A-Z])", r"\1_\2", …), lower().
+        let characters = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+        var first: [Character] = []
+        var i = 0
+        while i < characters.count {
+            if i > 0, characters[i].isUppercase, i + 1 < characters.count, characters[i + 1].isLowercase {
+                first.append("_")
+                first.append(characters[i])
+                i += 1
+                while i < characters.count, characters[i].isLowercase { first.append(characters[i]); i += 1 }
+                continue
+            }
+            first.append(characters[i])
+            i += 1
+        }
+        var result = ""
+        for (k, c) in first.enumerated() {
+            if k > 0, c.isUppercase, first[k - 1].isLowercase, first[k - 1].isASCII { result.append("_") }
+            result.append(c)
+        }
+        return result.lowercased()
     }
 
     /// Keras' own variable order within a layer.

@@ -110,7 +110,10 @@ public enum Architecture: String, CaseIterable, Sendable {
     }
 
     /// Loads a PyTorch state dict of this architecture into `network` (built by `build`).
-    /// - Parameter architecture: the architecture the network was built as, named in the error.
+    /// - Parameters:
+    ///   - archive: the state dict (`.pt`, `.pth`, safetensors, `.npz`).
+    ///   - network: the network `build` made.
+    ///   - architecture: the architecture the network was built as, named in the error.
     /// - Throws: `ZooKitError.stateDictMismatch` naming missing, unexpected and mis-shaped keys.
     public static func loadStateDict(_ archive: TensorArchive, into network: Network, architecture: Architecture? = nil) throws {
         try TorchStateDict.load(archive, into: network, layers: network.layersByName, architecture: architecture?.rawValue)

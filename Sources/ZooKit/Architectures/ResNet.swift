@@ -7,16 +7,17 @@ enum ResNet {
     enum Block { case basic, bottleneck }
 
     /// `resnet18` [2, 2, 2, 2] basic, `resnet34` [3, 4, 6, 3] basic, `resnet50` [3, 4, 6, 3]
-    /// bottleneck, `resnet101` [3, 4, 23, 3], `resnet152` [3, 8, 36, 3].
-    static func build(block: Block, layers: [Int], classes: Int, inputSize: Int = 224) throws -> Network {
+    /// bottleneck, `resnet101` [3, 4, 23, 3], `resnet152` [3, 8, 36, 3]. `width` is the stem's
+    /// channels (64 in torchvision; stage s has width·2ˢ), smaller for the conversion fixtures.
+    static func build(block: Block, layers: [Int], classes: Int, inputSize: Int = 224, width base: Int = 64) throws -> Network {
         let x = Input(shape: [inputSize, inputSize, 3], name: "input")
-        var y = TorchBuilder.conv(x, "conv1", filters: 64, kernel: 7, stride: 2, padding: 3)
+        var y = TorchBuilder.conv(x, "conv1", filters: base, kernel: 7, stride: 2, padding: 3)
         y = TorchBuilder.activation(TorchBuilder.batchNorm(y, "bn1"), .relu, "relu")
         y = MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .symmetric(1), name: "maxpool")(y)
-        var channels = 64
+        var channels = base
         let expansion = block == .basic ? 1 : 4
         for (stage, count) in layers.enumerated() {
-            let width = 64 << stage
+            let width = base << stage
             for index in 0..<count {
                 let stride = stage > 0 && index == 0 ? 2 : 1
                 let prefix = "layer\(stage + 1).\(index)"

@@ -25,7 +25,10 @@ public enum TorchLayout {
 
     /// Runs `network` (an `Architecture` build) on an NCHW batch `[n, 3, s, s]` and returns the
     /// outputs in `forward`'s order, feature maps as NCHW `[n, c, h, w]`.
-    /// - Parameter nodes: nodes whose values to return instead of the outputs (nil: the outputs).
+    /// - Parameters:
+    ///   - network: the network, input `[s, s, 3]`.
+    ///   - x: the batch, NCHW `[n, 3, s, s]`.
+    ///   - nodes: nodes whose values to return instead of the outputs (nil: the outputs).
     /// - Throws: `ZooKitError.invalidRequest` when the batch does not fit the network's
     ///   `[s, s, 3]` input (naming both shapes); engine errors otherwise.
     public static func predict(_ network: Network, nchw x: Tensor, nodes: [String]? = nil) throws -> [Tensor] {

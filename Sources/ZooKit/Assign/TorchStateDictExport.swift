@@ -3,7 +3,8 @@ import ZooNet
 
 /// A network's variables as a PyTorch `state_dict`: the inverse of the `pytorch` name mapping,
 /// from the same table (`TorchParameterLayout`). Layer `X`'s variable `v` becomes `X.p`
-/// (a nested model's `/` becomes `.`, as module paths), in PyTorch's layout (HWIO → OIHW,
+/// (a nested model's `/` becomes `.`, as module paths; the `.` Zoo's tf-keras writer puts before a
+/// leading `_` is dropped), in PyTorch's layout (HWIO → OIHW,
 /// `[in, out]` → `[out, in]`, a depthwise `[kh, kw, c, m]` → `[c·m, 1, kh, kw]`, a PReLU's
 /// `[1, …, 1, c]` → `[c]`); every batch norm also gets `X.num_batches_tracked` (int64, 0), which
 /// `load_state_dict(strict=True)` expects. Tensors come in the network's variable order.
@@ -16,7 +17,10 @@ public enum TorchStateDictExport {
         var untranslated: [String] = []
         let variables = Dictionary(network.variables.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for layer in network.layersInOrder where !layer.variables.isEmpty {
-            let module = layer.name.replacingOccurrences(of: "/", with: ".")
+            // tf-keras refuses names starting with `_`, so Zoo's tf-keras writer puts a `.` before them
+            // (`._conv_stem`); a module path never starts with `.`.
+            var module = layer.name.replacingOccurrences(of: "/", with: ".")
+            if module.hasPrefix(".") { module.removeFirst() }
             for variable in layer.variables where variables[variable.name] === variable {
                 let leaf = String(variable.name[variable.name.index(after: variable.name.lastIndex(of: "/") ?? variable.name.startIndex)...])
                 guard let entry = TorchParameterLayout.entry(forVariable: leaf, of: layer) else {

@@ -126,6 +126,8 @@ enum KerasLayerCatalog {
             s.strides = try pair(c["strides"], node)
             s.padding = try padding(c["padding"], node)
             return one(node.className == "MaxPooling2D" ? .maxPooling2d(s) : .averagePooling2d(s), try single())
+        case "AdaptiveAveragePooling2D":  // Keras 3.11+: PyTorch's windows ⌊i·h/o⌋ ..< ⌈(i + 1)·h/o⌉
+            return one(.adaptiveAveragePooling2d(outputSize: try pair(c["output_size"], node) ?? [1, 1]), try single())
         case "GlobalAveragePooling2D":
             return one(.globalAveragePooling2d(keepDims: c["keepdims"]?.boolValue ?? false), try single())
         case "GlobalMaxPooling2D":
