@@ -8,6 +8,10 @@ module, and the module's outputs against the source framework's.
     python scripts/parity/torch_export_check.py seed Tests/Fixtures/keras/seed_k2_model.h5 /tmp/seed.pt
     # a torchvision architecture: Zoo's .pt against the state dict it came from (same module, same input)
     python scripts/parity/torch_export_check.py torchvision resnet18 original.pt zoo.pt
+    # the whole round trip for torchvision resnet18 and mobilenet_v2 (random weights, random BN statistics):
+    # torch .pt -> zoo convert --arch -> .keras -> zoo convert --layout pytorch -> .pt -> torch strict load,
+    # its outputs against Keras 3's on the .keras file
+    python scripts/parity/torch_export_check.py keras-roundtrip .build/release/zoo
 """
 import os
 import sys
@@ -50,8 +54,45 @@ def torchvision_arch(name, original, pt_file):
     return getattr(torchvision.models, name)().eval(), pt_file, x, want
 
 
+def keras_roundtrip(zoo):
+    import subprocess
+    import tempfile
+    import torchvision
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    failed = False
+    for name, kwargs, flags in [("resnet18", {"num_classes": 5}, ["--classes", "5"]),
+                                ("mobilenet_v2", {"num_classes": 5, "width_mult": 0.35}, ["--classes", "5", "--width-multiplier", "0.35"])]:
+        torch.manual_seed(0)
+        module = getattr(torchvision.models, name)(**kwargs).eval()
+        with torch.no_grad():
+            for m in module.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.normal_(0, 0.1)
+                    m.running_var.uniform_(0.5, 1.5)
+                    m.weight.normal_(1, 0.1)
+                    m.bias.normal_(0, 0.1)
+        with tempfile.TemporaryDirectory() as folder:
+            original, model, back = (os.path.join(folder, f) for f in ("original.pt", "model.keras", "back.pt"))
+            torch.save(module.state_dict(), original)
+            subprocess.run([zoo, "convert", original, "--arch", name, *flags, "--input-size", "64", model], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([zoo, "convert", model, back, "--layout", "pytorch"], check=True, stdout=subprocess.DEVNULL)
+            x = np.random.default_rng(1).standard_normal((2, 64, 64, 3)).astype(np.float32)
+            want = np.asarray(keras.models.load_model(model, compile=False).predict(x, verbose=0))
+            fresh = getattr(torchvision.models, name)(**kwargs).eval()
+            result = fresh.load_state_dict(torch.load(back, weights_only=True), strict=True)
+            with torch.no_grad():
+                got = fresh(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+        error, tolerance = float(np.abs(got - want).max()), 1e-4 * (1 + float(np.abs(want).max()))
+        failed |= error > tolerance
+        print(f"{name}: .pt -> .keras -> .pt: {result}; max |torch - keras| = {error:.3g} ({'pass' if error <= tolerance else 'FAIL'}, tolerance {tolerance:.3g})")
+    sys.exit(1 if failed else 0)
+
+
 def main():
     kind = sys.argv[1]
+    if kind == "keras-roundtrip":
+        keras_roundtrip(sys.argv[2])
     module, pt_file, x, want = seed(*sys.argv[2:4]) if kind == "seed" else torchvision_arch(*sys.argv[2:5])
     state = torch.load(pt_file, weights_only=True)
     torch.load(pt_file, weights_only=True, mmap=True)
