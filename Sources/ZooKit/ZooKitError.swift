@@ -31,7 +31,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case download(url: String, reason: String)
     /// Weights neither beside the manifest nor cached, and no URL to fetch them from.
     case weightsMissing(model: String, path: String)
-    /// Weights with a URL that have not been downloaded yet (``Fetcher/fetch(_:progress:)`` downloads them).
+    /// Weights with a URL or a pip source that have not been fetched yet (``Fetcher/fetch(_:progress:pip:)`` downloads them).
     case weightsNotFetched(model: String)
     /// A registry folder that cannot be written.
     case registryNotWritable(path: String, reason: String)

@@ -144,7 +144,7 @@ public struct RegistryEntry: Sendable {
 
     /// The weights file, its SHA-256 checked against the manifest (the digest of a
     /// file is remembered per path, size and modification time, so it is computed once).
-    /// - Throws: ``ZooKitError/weightsNotFetched(model:)`` (``Fetcher/fetch(_:progress:)`` downloads them), ``ZooKitError/weightsMissing(model:path:)``, ``ZooKitError/digestMismatch(file:expected:found:)``.
+    /// - Throws: ``ZooKitError/weightsNotFetched(model:)`` (``Fetcher/fetch(_:progress:pip:)`` downloads them), ``ZooKitError/weightsMissing(model:path:)``, ``ZooKitError/digestMismatch(file:expected:found:)``.
     public func verifiedWeightsPath(verify: Bool = true) throws -> String {
         let path = weightsPath
         guard FileManager.default.fileExists(atPath: path) else {
