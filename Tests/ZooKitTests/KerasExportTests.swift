@@ -51,21 +51,7 @@ import Testing
         defer { if ProcessInfo.processInfo.environment["ZOO_KERAS_EXPORT_DIR"] == nil { try? FileManager.default.removeItem(atPath: path) } }
         let (network, report) = try KerasModelImporter.load(path)
         #expect(report.isComplete)
-        let x = try TensorArchive.open(base + ".x.npy").tensors[0]
-        let (nhwc, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
-        let outputs = try network.predict([try ZooNet.Tensor(shape: shape, scalars: nhwc)])
-        let want = try TensorArchive.open(base + ".y.npz")
-        #expect(outputs.count == want.tensors.count)
-        for (k, output) in outputs.enumerated() {
-            let expected = try want.tensor(named: "y\(k)")
-            let (got, gotShape) = output.shape.count == 4
-                ? TorchParameterLayout.permuted(output.scalars, shape: output.shape, to: [0, 3, 1, 2]) : (output.scalars, output.shape)
-            #expect(gotShape == expected.shape)
-            let values = try expected.floats()
-            let scale = 1 + (values.map(abs).max() ?? 0)
-            let worst = zip(got, values).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(worst <= 1e-4 * scale, "\(fixture) \(format) output \(k): max |keras file − torch| = \(worst)")
-        }
+        try TorchArchitectureParityTests.expectPredictsLikePyTorch(network, fixture: base, label: "\(fixture) \(format) (read back)")
     }
 
     /// PyTorch's symmetric stride-2 padding becomes ZeroPadding2D + valid, ceil-mode max pooling

@@ -130,14 +130,6 @@ import ZooNet
         #expect(entry.manifest.architecture.chainLayers == nil)
         #expect(!FileManager.default.fileExists(atPath: entry.directory + "/onet.pt"))  // fetched with pip, not copied
         let model = try PretrainedModel.load(manifest: entry.manifest, weights: TensorArchive.open(fixture + ".pt"))
-        let x = try TensorArchive.open(fixture + ".x.npy").tensors[0]
-        let (nhwc, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
-        let outputs = try model.network.predict([try ZooNet.Tensor(shape: shape, scalars: nhwc)])
-        let want = try TensorArchive.open(fixture + ".y.npz")
-        for (k, output) in outputs.enumerated() {
-            let values = try want.tensor(named: "y\(k)").floats()
-            let worst = zip(output.scalars, values).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(worst <= 1e-4 * (1 + (values.map(abs).max() ?? 0)), "output \(k): \(worst)")
-        }
+        try TorchArchitectureParityTests.expectPredictsLikePyTorch(model.network, fixture: fixture, label: "registered onet")
     }
 }

@@ -36,6 +36,13 @@ import Testing
         let base = Self.directory.appendingPathComponent(fixture).path
         let (network, architecture) = try Self.network(fixture)
         try Architecture.loadStateDict(try TensorArchive.open(base + ".pt"), into: network, architecture: architecture)
+        try Self.expectPredictsLikePyTorch(network, fixture: base, label: fixture)
+    }
+
+    /// Runs `network` on the fixture's NCHW input (`FIXTURE.x.npy`, transposed to NHWC) and checks
+    /// every output (4-D ones transposed back to NCHW) against `FIXTURE.y.npz`'s `y0`, `y1`, … to
+    /// `1e-4 · (1 + max|want|)`.
+    static func expectPredictsLikePyTorch(_ network: Network, fixture base: String, label: String) throws {
         let x = try TensorArchive.open(base + ".x.npy").tensors[0]
         let (nhwc, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: [0, 2, 3, 1])
         let outputs = try network.predict([try ZooNet.Tensor(shape: shape, scalars: nhwc)])
@@ -49,7 +56,7 @@ import Testing
             let values = try expected.floats()
             let scale = 1 + (values.map(abs).max() ?? 0)
             let worst = zip(got, values).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(worst <= 1e-4 * scale, "\(fixture) output \(k): max |zoo − torch| = \(worst), tolerance \(1e-4 * scale)")
+            #expect(worst <= 1e-4 * scale, "\(label) output \(k): max |zoo − torch| = \(worst), tolerance \(1e-4 * scale)")
         }
     }
 
