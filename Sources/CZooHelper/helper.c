@@ -10,6 +10,10 @@
 
 int zoo_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 
+int zoo_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
 int zoo_punch_hole(int fd, long long offset, long long length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
 }

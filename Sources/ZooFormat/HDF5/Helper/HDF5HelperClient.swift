@@ -207,6 +207,8 @@ final class HDF5HelperClient: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, childSocket, 3)
         posix_spawn_file_actions_adddup2(&actions, childArena, 4)
+        // Nothing else of ours: an inherited libhdf5 file would keep its flock lock in the helper.
+        _ = zoo_spawn_close_from(&actions, 5)
         // Its crashes are reported here; the Swift runtime's backtrace of one is not for the user.
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
