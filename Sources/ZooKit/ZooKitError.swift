@@ -54,8 +54,9 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidRequest(String)
     /// A PyTorch state dict that does not fit a built-in architecture: the keys the network
     /// needs and the file lacks, the file's keys it does not use, and `key: what the network
-    /// expects vs. what the file has` for tensors of the wrong shape.
-    case stateDictMismatch(architecture: String?, missing: [String], unexpected: [String], misshaped: [String])
+    /// expects vs. what the file has` for tensors of the wrong shape; `matches`: the catalog
+    /// architecture whose keys the file has, when it is another one.
+    case stateDictMismatch(architecture: String?, missing: [String], unexpected: [String], misshaped: [String], matches: String? = nil)
 
     /// A setting of the library's option types, named in ``ZooKitError`` messages.
     ///
@@ -201,7 +202,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) is a checkpoint of another run\(what). Remove it, or do not set \(name(.resume))"
         case .invalidRequest(let message):
             return message
-        case let .stateDictMismatch(architecture, missing, unexpected, misshaped):
+        case let .stateDictMismatch(architecture, missing, unexpected, misshaped, matches):
             func list(_ keys: [String], _ limit: Int) -> String {
                 keys.prefix(limit).joined(separator: ", ") + (keys.count > limit ? ", … (\(keys.count - limit) more)" : "")
             }
@@ -210,7 +211,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count) key(s): \(list(unexpected, 8))") }
             if !misshaped.isEmpty { parts.append("wrong shape: \(misshaped.prefix(4).joined(separator: "; "))") }
             return "the state dict does not fit \(architecture.map { "the architecture '\($0)'" } ?? "the architecture"): "
-                + parts.joined(separator: "; ")
+                + parts.joined(separator: "; ") + (matches.map { "; its keys are those of '\($0)' (--arch \($0))" } ?? "")
         }
     }
 

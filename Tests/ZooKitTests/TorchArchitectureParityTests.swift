@@ -85,7 +85,7 @@ import Testing
             try Architecture.loadStateDict(archive, into: network, architecture: .onet)
             Issue.record("rnet's state dict loaded into onet")
         } catch let error as ZooKitError {
-            guard case let .stateDictMismatch(architecture, missing, unexpected, misshaped) = error else {
+            guard case let .stateDictMismatch(architecture, missing, unexpected, misshaped, matches) = error else {
                 Issue.record("unexpected error \(error)")
                 return
             }
@@ -97,6 +97,21 @@ import Testing
             let message = error.description
             #expect(message.hasPrefix("the state dict does not fit the architecture 'onet': missing "))
             #expect(message.contains("unexpected ") && message.contains("dense5_1.weight"))
+            #expect(matches == "rnet")
+            #expect(message.hasSuffix("; its keys are those of 'rnet' (--arch rnet)"))
         }
+    }
+
+    /// The key sets the suggestion compares (each architecture built at its smallest size with
+    /// the same names) are the peers' own: the fixtures' state dicts, made by torchvision and
+    /// facenet-pytorch at other widths, are recognized exactly.
+    @Test(arguments: [("mobilenet_v3_small", Architecture.mobilenetV3Small), ("mobilenet_v3_large", .mobilenetV3Large),
+                      ("efficientnet_b0_w025", .efficientnetB0), ("squeezenet1_1", .squeezenet1_1), ("vgg11_bn_small", .vgg11BN),
+                      ("vgg16_small", .vgg16), ("pnet", .pnet), ("onet", .onet)])
+    func stateDictKeysAreRecognized(_ fixture: String, _ architecture: Architecture) throws {
+        let keys = Set(try TensorArchive.open(Self.directory.appendingPathComponent(fixture + ".pt").path).tensors.map(\.name))
+        #expect(try architecture.stateDictKeys() == keys)
+        let match = try #require(Architecture.matching(keys: keys))
+        #expect(match.architecture == architecture && match.share == 1)
     }
 }

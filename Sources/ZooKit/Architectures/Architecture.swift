@@ -114,8 +114,15 @@ public enum Architecture: String, CaseIterable, Sendable {
     ///   - archive: the state dict (`.pt`, `.pth`, safetensors, `.npz`).
     ///   - network: the network `build` made.
     ///   - architecture: the architecture the network was built as, named in the error.
-    /// - Throws: `ZooKitError.stateDictMismatch` naming missing, unexpected and mis-shaped keys.
+    /// - Throws: `ZooKitError.stateDictMismatch` naming missing, unexpected and mis-shaped keys,
+    ///   and the catalog architecture the file's keys are, if it is another one.
     public static func loadStateDict(_ archive: TensorArchive, into network: Network, architecture: Architecture? = nil) throws {
-        try TorchStateDict.load(archive, into: network, layers: network.layersByName, architecture: architecture?.rawValue)
+        do {
+            try TorchStateDict.load(archive, into: network, layers: network.layersByName, architecture: architecture?.rawValue)
+        } catch let ZooKitError.stateDictMismatch(name, missing, unexpected, misshaped, _) where !missing.isEmpty || !unexpected.isEmpty {
+            let keys = Set(archive.tensors.map(\.name))
+            let match = matching(keys: keys).flatMap { $0.architecture == architecture ? nil : $0.architecture.rawValue }
+            throw ZooKitError.stateDictMismatch(architecture: name, missing: missing, unexpected: unexpected, misshaped: misshaped, matches: match)
+        }
     }
 }
