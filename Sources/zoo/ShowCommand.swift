@@ -28,7 +28,7 @@ struct ShowCommand: ParsableCommand {
             var lines = [
                 "\(manifest.name) \(manifest.version): \(manifest.summary)",
                 "  task:          \(manifest.task)" + (manifest.tags.isEmpty ? "" : " (tags: \(manifest.tags.joined(separator: ", ")))"),
-                "  input:         \(shapeText(manifest.input.shape)), preprocessing x·\(manifest.input.preprocessing.scale) + \(manifest.input.preprocessing.offset)",
+                "  input:         \(shapeText(manifest.input.shape)), " + inputText(manifest.input),
                 "  labels:        " + (manifest.labels.count <= 12 ? manifest.labels.joined(separator: ", ")
                     : manifest.labels.prefix(8).joined(separator: ", ") + ", … (\(manifest.labels.count) in all; --json lists them)"),
                 "  parameters:    \(formatCount(try manifest.parameterCount()))",
@@ -90,5 +90,32 @@ extension ShowCommand {
             return "\(key) \(text.replacingOccurrences(of: "\"", with: ""))"
         }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+}
+
+extension ShowCommand {
+    /// `pictures: resize 256, center crop 224; preprocessing: BGR, x·0.0078 − 0.99, (x − mean) / std per channel`.
+    func inputText(_ input: InputSpec) -> String {
+        var parts: [String] = []
+        if let image = input.image {
+            var steps: [String] = []
+            switch image.resize {
+            case .shorterSide(let side)?: steps.append("shorter side to \(side)")
+            case .size(let height, let width)?: steps.append("resize to \(height)×\(width)")
+            case nil: break
+            }
+            if let crop = image.crop { steps.append("center crop \(crop.map(String.init).joined(separator: "×"))") }
+            if !steps.isEmpty { parts.append("pictures: " + steps.joined(separator: ", ")) }
+        }
+        let p = input.preprocessing
+        var steps: [String] = []
+        if p.channelOrder == .bgr { steps.append("RGB → BGR") }
+        if p.scale != 1 || p.offset != 0 {
+            steps.append("x·\(p.scale)" + (p.offset == 0 ? "" : (p.offset < 0 ? " − \(-p.offset)" : " + \(p.offset)")))
+        }
+        if let mean = p.mean { steps.append("− mean \(mean)") }
+        if let std = p.std { steps.append("÷ std \(std)") }
+        parts.append("preprocessing " + (steps.isEmpty ? "none" : steps.joined(separator: ", ")))
+        return parts.joined(separator: "; ")
     }
 }
