@@ -47,9 +47,10 @@ public struct ModelReference: Sendable {
         if let arch { request.architecture = .file(arch) }
         if let like { request.architecture = .like(like) }
         if let mapping { request.mapping = mapping }
-        let prepared = try Importer.prepare(request, registry: registry)
-        var manifest = prepared.manifest
+        let built = try Importer.build(request, registry: registry)
+        var manifest = built.manifest
         manifest.name = URL(fileURLWithPath: reference).deletingPathExtension().lastPathComponent
-        return try PretrainedModel.load(manifest: manifest, weights: prepared.weights, options: options)
+        let report = try WeightAssigner.assign(built.tensors, to: built.network, options: options)
+        return PretrainedModel(manifest: manifest, network: built.network, report: report)
     }
 }

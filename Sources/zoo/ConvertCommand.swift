@@ -118,10 +118,7 @@ extension ConvertCommand {
             guard kerasOutput != nil else {
                 throw ZooKitError.invalidRequest("--arch \(architecture.rawValue) builds a whole model: name the output .keras (Keras 3) or .h5 (tf-keras)")
             }
-            let network = try architecture.build(classes: buildOptions.classes, widthMultiplier: buildOptions.widthMultiplier ?? 1,
-                                                 inputSize: buildOptions.inputSize)
-            try Architecture.loadStateDict(try TensorArchive.open(input), into: network, architecture: architecture)
-            return (network, architecture.rawValue)
+            return (try buildOptions.loadedNetwork(architecture, stateDict: try TensorArchive.open(input)), architecture.rawValue)
         }
         guard kerasOutput != nil else {
             if arch != nil { throw ZooKitError.invalidRequest("--arch builds a whole model: name the output .keras (Keras 3) or .h5 (tf-keras)") }

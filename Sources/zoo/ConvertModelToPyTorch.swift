@@ -18,9 +18,7 @@ extension ConvertCommand {
         }
         let (network, name): (Network, String)
         if let architecture = try resolveBuiltInArchitecture(arch, options: buildOptions) {
-            network = try architecture.build(classes: buildOptions.classes, widthMultiplier: buildOptions.widthMultiplier ?? 1,
-                                             inputSize: buildOptions.inputSize)
-            try Architecture.loadStateDict(try TensorArchive.open(input), into: network, architecture: architecture)
+            network = try buildOptions.loadedNetwork(architecture, stateDict: try TensorArchive.open(input))
             name = architecture.rawValue
         } else {
             let model = try ModelReference(input, arch: arch).load(registry: registryOptions.registry)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooKit
+import ZooNet
 
 /// How to build a built-in architecture named by `--arch` (the PyTorch constructor's options).
 struct ArchitectureBuildOptions: ParsableArguments {
@@ -14,6 +15,14 @@ struct ArchitectureBuildOptions: ParsableArguments {
     var inputSize: Int?
 
     var isSet: Bool { classes != nil || widthMultiplier != nil || inputSize != nil }
+
+    /// `architecture` built with these options (`inputSize` when `--input-size` is not given)
+    /// and the PyTorch state dict `weights` loaded into it, strictly.
+    func loadedNetwork(_ architecture: Architecture, stateDict weights: TensorArchive, inputSize fallback: Int? = nil) throws -> Network {
+        let network = try architecture.build(classes: classes, widthMultiplier: widthMultiplier ?? 1, inputSize: inputSize ?? fallback)
+        try Architecture.loadStateDict(weights, into: network, architecture: architecture)
+        return network
+    }
 }
 
 /// The built-in architecture `--arch` names, nil when `--arch` is absent or an existing file (or
@@ -55,9 +64,8 @@ extension PredictCommand {
         guard height == width else {
             throw ZooKitError.invalidRequest("\(input): the built-in architectures take square images, this batch is \(height) × \(width)")
         }
-        let size = buildOptions.inputSize ?? (architecture.hasVariableInputSize ? height : architecture.defaultInputSize)
-        let network = try architecture.build(classes: buildOptions.classes, widthMultiplier: buildOptions.widthMultiplier ?? 1, inputSize: size)
-        try Architecture.loadStateDict(weights, into: network, architecture: architecture)
+        let network = try buildOptions.loadedNetwork(architecture, stateDict: weights,
+                                                     inputSize: architecture.hasVariableInputSize ? height : architecture.defaultInputSize)
         let outputs = try TorchLayout.predict(network, nchw: try ZooNet.Tensor(stored), nodes: nodes.isEmpty ? nil : nodes)
         let names = outputs.indices.map { "output_\($0)" }
         if out.hasSuffix(".npz") {

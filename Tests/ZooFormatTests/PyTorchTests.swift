@@ -32,7 +32,7 @@ enum TorchFixture {
     static func members(_ name: String) throws -> [(String, [UInt8])] {
         let file = try MappedFile(path: path(name))
         let directory = try ZipDirectory(ByteReader(file.bytes, file: file.path))
-        return try directory.entries.map { ($0.name, try PyTorchZipReader.bytes(of: $0, in: file).copied()) }
+        return try directory.entries.map { ($0.name, try $0.bytes(in: file).copied()) }
     }
 
     /// Writes a zip of `members` (deflating those named in `deflate`) to a scratch file.

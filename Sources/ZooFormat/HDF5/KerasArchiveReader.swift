@@ -22,13 +22,7 @@ enum KerasArchiveReader {
         directory.registerStoredMembers(of: file)
         func member(_ name: String) throws -> TensorBytes? {
             guard let entry = directory.entries.first(where: { $0.name == name }) else { return nil }
-            let data = TensorBytes(file: file, offset: entry.dataOffset, count: entry.compressedSize)
-            switch entry.method {
-            case .stored: return try StoredTensor.verifiedView(file, offset: entry.dataOffset, count: entry.compressedSize)
-            case .deflated:
-                try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: name)
-                return try Deflate.inflate(data.buffer, outputCount: entry.uncompressedSize, crc: entry.crc32, file: file.path, member: name)
-            }
+            return try entry.bytes(in: file)
         }
         var config: JSONValue?
         if let bytes = try member("config.json") {

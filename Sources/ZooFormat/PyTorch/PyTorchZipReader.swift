@@ -38,7 +38,7 @@ enum PyTorchZipReader {
         var byteOrder = ByteOrder.little
         var metadata: [String: String] = [:]
         if let entry = members[root + "byteorder"] {
-            let text = String(decoding: try bytes(of: entry, in: file).copied(), as: UTF8.self).trimmingWhitespace
+            let text = String(decoding: try entry.bytes(in: file).copied(), as: UTF8.self).trimmingWhitespace
             switch text {
             case "little": byteOrder = .little
             case "big": byteOrder = .big
@@ -47,10 +47,10 @@ enum PyTorchZipReader {
         }
         metadata["byteorder"] = byteOrder.rawValue
         if let entry = members[root + "version"] ?? members[root + ".data/version"], entry.uncompressedSize <= 64 {
-            metadata["archive_version"] = String(decoding: try bytes(of: entry, in: file).copied(), as: UTF8.self).trimmingWhitespace
+            metadata["archive_version"] = String(decoding: try entry.bytes(in: file).copied(), as: UTF8.self).trimmingWhitespace
         }
 
-        let pickleBytes = try bytes(of: pickle, in: file)
+        let pickleBytes = try pickle.bytes(in: file)
         let flattened = try pickleBytes.withUnsafeBytes { buffer in
             let reader = ByteReader(buffer, file: file.path, member: pickle.name)
             let result = try PickleMachine.load(reader, host: TorchPickleHost(file: file.path))
@@ -73,30 +73,12 @@ enum PyTorchZipReader {
             case .stored:
                 storage = .mapped(file, offset: entry.dataOffset, count: entry.uncompressedSize)
             case .deflated:
-                try checkRatio(entry, file)
-                storage = .loader(count: entry.uncompressedSize) { try bytes(of: entry, in: file) }
+                try entry.checkRatio(file)
+                storage = .loader(count: entry.uncompressedSize) { try entry.bytes(in: file) }
             }
             tensors.append(try TorchTensorBuilder.tensor(name: name, ref, storage: storage, byteOrder: byteOrder, file: file.path, path: memberName))
         }
         return TensorArchive(file: file.path, format: .pytorch, metadata: metadata, tensors: tensors)
-    }
-
-    private static func checkRatio(_ entry: ZipDirectory.Entry, _ file: MappedFile) throws {
-        try Deflate.checkSize(entry.uncompressedSize, from: entry.compressedSize, file: file.path, member: entry.name)
-    }
-
-    /// A member's bytes, CRC-checked: a view when stored, inflated when deflated.
-    static func bytes(of entry: ZipDirectory.Entry, in file: MappedFile) throws -> TensorBytes {
-        switch entry.method {
-        case .stored:
-            return try StoredTensor.verifiedView(file, offset: entry.dataOffset, count: entry.uncompressedSize)
-        case .deflated:
-            try checkRatio(entry, file)
-            let member = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset..<entry.dataOffset + entry.compressedSize])
-            return try withExtendedLifetime(file) {
-                try Deflate.inflate(member, outputCount: entry.uncompressedSize, crc: entry.crc32, file: file.path, member: entry.name)
-            }
-        }
     }
 }
 

@@ -23,7 +23,7 @@ public enum ZipExtraction {
                 at: .key(name), expected: "a member named \(name)",
                 found: "\(names.count) members: " + names.prefix(6).joined(separator: ", ") + (names.count > 6 ? ", …" : "")))
         }
-        let bytes = try PyTorchZipReader.bytes(of: entry, in: file)
+        let bytes = try entry.bytes(in: file)
         try withExtendedLifetime(file) {
             let output = try AtomicFile(destination: destination)
             try bytes.withUnsafeBytes { try output.write($0) }

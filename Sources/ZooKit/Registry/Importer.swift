@@ -91,6 +91,16 @@ public enum Importer {
     /// The manifest an import would write, the opened weights and the assignment report; writes nothing.
     /// - Throws: as `run(_:registry:)`, except that an incomplete assignment is reported, not thrown.
     public static func prepare(_ request: ImportRequest, registry: Registry) throws -> (manifest: ModelManifest, weights: TensorArchive, report: AssignmentReport) {
+        let built = try build(request, registry: registry)
+        let plan = try WeightAssigner.plan(built.tensors, for: built.network)
+        return (built.manifest, built.weights, plan.report)
+    }
+
+    /// The manifest an import would write, the opened weights, the network built from it and the
+    /// weights' tensors mapped onto it (not assigned): what `prepare` reports on and what
+    /// loading a model file assigns, the network built once.
+    static func build(_ request: ImportRequest, registry: Registry) throws
+        -> (manifest: ModelManifest, weights: TensorArchive, network: Network, tensors: [MappedTensor]) {
         guard ModelManifest.isValidName(request.name) else {
             throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
@@ -135,9 +145,7 @@ public enum Importer {
         guard manifest.labels.count == classes else {
             throw ZooKitError.invalidSetting(.labels, problem: "names \(manifest.labels.count) classes, the network has \(classes) outputs")
         }
-        let tensors = try request.mapping.apply(to: archive, network: network)
-        let plan = try WeightAssigner.plan(tensors, for: network)
-        return (manifest, archive, plan.report)
+        return (manifest, archive, network, try request.mapping.apply(to: archive, network: network))
     }
 
     /// The output node's own activation made softmax, or a softmax node after it.
