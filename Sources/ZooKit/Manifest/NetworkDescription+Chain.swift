@@ -61,6 +61,30 @@ extension NetworkDescription {
         return nil
     }
 
+    /// The output that `head` leads to: `head` itself, or the output reached from it through
+    /// nodes without variables that take one input (a softmax after the classifier). With several
+    /// outputs (MTCNN's box regression, landmarks and face probability) this is the one a
+    /// classifier's labels describe.
+    public func output(reachedFrom head: String) -> String? {
+        let byName = Dictionary(nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return outputs.first { output in
+            var name = output
+            var seen = Set<String>()
+            while name != head, let node = byName[name], !node.layer.hasVariables, node.inputs.count == 1, seen.insert(name).inserted {
+                name = node.inputs[0]
+            }
+            return name == head
+        }
+    }
+
+    /// The description with `output` moved to the front of `outputs` (the classifier output every
+    /// command reads first); the other outputs keep their order.
+    public func withFirstOutput(_ output: String) -> NetworkDescription {
+        var description = self
+        description.outputs = [output] + outputs.filter { $0 != output }
+        return description
+    }
+
     /// Whether a node (not an input) has this name.
     public func hasNode(_ name: String) -> Bool { nodes.contains { $0.name == name } }
 

@@ -129,6 +129,13 @@ public enum Importer {
         weights.url = request.url
         weights.source = request.source
         let head = request.head ?? base.head ?? base.description.defaultHead ?? base.description.nodes.last?.name ?? ""
+        if base.description.outputs.count > 1 {
+            // Several outputs: the head's is the classifier output, read first by every command.
+            guard let output = base.description.output(reachedFrom: head) else {
+                throw ZooKitError.invalidSetting(.classifierHead, problem: "'\(head)' leads to none of the outputs (\(base.description.outputs.joined(separator: ", ")))")
+            }
+            base.description = base.description.withFirstOutput(output)
+        }
         var manifest = ModelManifest(
             name: request.name, version: request.version,
             summary: request.summary ?? base.summary ?? "Imported from \(fileName)",

@@ -42,7 +42,7 @@ public enum Evaluation {
         if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
             throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for \(classes) classes")
         }
-        let outputs = try network.predict(try data.reshaped(to: network.inputShape).inputTensor()).scalars
+        let outputs = try network.predictFirstOutput(try data.reshaped(to: network.inputShape).inputTensor()).scalars
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var lossSum = 0.0
         for (index, label) in data.labels.enumerated() {

@@ -182,6 +182,12 @@ extension Network {
         try run(inputs, outputs: outputIndices, batchSize: batchSize)
     }
 
+    /// Inference of the first output only, for a network with one input (a classifier's
+    /// probabilities; a detector's other outputs are not computed).
+    public func predictFirstOutput(_ x: Tensor, batchSize: Int = 256) throws -> Tensor {
+        try run([x], outputs: [outputIndices[0]], batchSize: batchSize)[0]
+    }
+
     /// Inference for a network with one input and one output.
     public func predict(_ x: Tensor, batchSize: Int = 256) throws -> Tensor {
         guard outputIndices.count == 1 else {

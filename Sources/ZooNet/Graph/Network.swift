@@ -102,6 +102,8 @@ public class Network {
     public var inputShape: [Int] { inputShapes[0] }
     /// The first output's per-sample shape (`[classes]` for a classifier).
     public var outputShape: [Int] { outputShapes[0] }
+    /// The names of the output nodes, in order.
+    public var outputNames: [String] { outputIndices.map { nodes[$0].name } }
 
     /// Node names in topological order (inputs first).
     public var nodeNames: [String] { nodes.map(\.name) }
