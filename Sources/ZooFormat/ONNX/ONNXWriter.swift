@@ -6,7 +6,12 @@
 /// file `NAME.onnx` holds the graph and, for each tensor of at least `minimumExternalBytes`,
 /// a location (`NAME.onnx.data`, beside it), an offset (a multiple of 4096, the alignment the
 /// proto recommends so the data can be mapped) and a length. Both files are written atomically
-/// (a temporary file renamed into place), the data file first.
+/// (a temporary file renamed into place), the data file first. A tensor's `external` (where it
+/// was read from) is not reused: its bytes are written where this writer puts them.
+///
+/// Fields `ONNXModel` does not keep (training info, functions, nodes' `metadata_props`, doc
+/// strings of nodes and tensors) are not written; a model from the TorchScript exporter is
+/// rewritten byte for byte.
 public enum ONNXWriter {
     /// The largest protobuf message: 2 GB − 1 bytes (2³¹ − 1).
     public static let protobufLimit = Int(Int32.max)
