@@ -1,0 +1,137 @@
+"""Checks the ONNX files `zoo convert` writes, with the real peers, and records what the Swift test compares.
+
+Run from the repository root after `swift build --product zoo` (ZOO=path overrides .build/debug/zoo):
+    /work/venv/peers/bin/python Tests/Fixtures/onnxexport/check_onnx.py
+Needs onnx (pip install onnx; 1.23.2 here) and onnxruntime (1.32) in the peer venv.
+
+For every model in CASES and every (layout, opset) in its combinations it runs
+    zoo convert SRC OUT.onnx ARGS --opset N [--channels-first]
+into a temporary folder, then
+  - onnx.checker.check_model(OUT, full_check=True) (type and shape inference included),
+  - ONNX Runtime (CPU, all graph optimizations off so the file's own operators run) on the fixture's input,
+    NHWC, or NCHW for --channels-first (maps in the outputs come back in the same layout),
+  - compares ORT's outputs with the peer's (Keras' or PyTorch's, from the fixture's npz) as a cross-check.
+It writes next to itself:
+  expected.json     per combination: the SHA-256 of the file zoo wrote, its size, node count, the checker's
+                    verdict, ORT's max |ORT - peer| and the peer's max |y|
+  ort_outputs.npz   ORT's outputs, keys "<model>.<layout>.<opset>.y<k>" (float32, as ORT returns them)
+The Swift test (ONNXExportTests) writes the same files in memory, checks that their SHA-256 equals the one
+recorded here (so the file it writes is the file the checker and ORT validated) and that Zoo's own
+prediction equals ORT's stored outputs to 1e-4 (1 + max|y|).
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+ZOO = os.environ.get("ZOO", os.path.join(ROOT, ".build", "debug", "zoo"))
+FIX = os.path.join(ROOT, "Tests", "Fixtures")
+
+BASE = [("nhwc", 17), ("nchw", 17), ("nhwc", 13), ("nchw", 13)]
+EXTRA = BASE + [("nhwc", 14), ("nchw", 18), ("nhwc", 20), ("nchw", 21)]
+
+# name: (source, extra convert args, input loader, input layout, reference loader (list of y), combinations)
+def npz_x(path, key="x"):
+    return lambda: np.load(path)[key]
+
+
+def npz_ys(path):
+    def load():
+        data = np.load(path)
+        return [data[k] for k in sorted((k for k in data.files if k.startswith("y")), key=lambda k: (len(k), k))]
+    return load
+
+
+CASES = {
+    "small_graph": (f"{HERE}/small_graph.keras", [], lambda: np.load(f"{HERE}/small_graph.x.npy"), "nhwc",
+                    npz_ys(f"{HERE}/small_graph.y.npz"), EXTRA),
+    "ops": (f"{FIX}/kerasapps/ops.keras", [], npz_x(f"{FIX}/kerasapps/ops.npz"), "nhwc",
+            npz_ys(f"{FIX}/kerasapps/ops.npz"), EXTRA),
+    "mobilenetv2_a035": (f"{FIX}/kerasapps/mobilenetv2_a035.keras", [], npz_x(f"{FIX}/kerasapps/mobilenetv2_a035.npz"), "nhwc",
+                         npz_ys(f"{FIX}/kerasapps/mobilenetv2_a035.npz"), BASE),
+    "mobilenetv3small_a075": (f"{FIX}/kerasapps/mobilenetv3small_a075.keras", [],
+                              npz_x(f"{FIX}/kerasapps/mobilenetv3small_a075.npz"), "nhwc",
+                              npz_ys(f"{FIX}/kerasapps/mobilenetv3small_a075.npz"), BASE),
+    "mobilenet_v3_small": (f"{FIX}/torcharch/mobilenet_v3_small.pt",
+                           ["--arch", "mobilenet_v3_small", "--classes", "5", "--width-multiplier", "0.25", "--input-size", "48"],
+                           lambda: np.load(f"{FIX}/torcharch/mobilenet_v3_small.x.npy"), "nchw",
+                           npz_ys(f"{FIX}/torcharch/mobilenet_v3_small.y.npz"), BASE),
+    "squeezenet1_1": (f"{FIX}/torcharch/squeezenet1_1.pt", ["--arch", "squeezenet1_1", "--classes", "5", "--input-size", "48"],
+                      lambda: np.load(f"{FIX}/torcharch/squeezenet1_1.x.npy"), "nchw",
+                      npz_ys(f"{FIX}/torcharch/squeezenet1_1.y.npz"), BASE),
+    "pnet": (f"{FIX}/torcharch/pnet.pt", ["--arch", "pnet", "--input-size", "31"],
+             lambda: np.load(f"{FIX}/torcharch/pnet.x.npy"), "nchw", npz_ys(f"{FIX}/torcharch/pnet.y.npz"), BASE),
+}
+
+
+def to_layout(a, have, want):
+    if a.ndim != 4 or have == want:
+        return a
+    return a.transpose(0, 3, 1, 2) if want == "nchw" else a.transpose(0, 2, 3, 1)
+
+
+def main():
+    only = set(sys.argv[1:])
+    expected, outputs = {}, {}
+    failures = 0
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (source, args, load_x, x_layout, load_ys, combos) in CASES.items():
+            if only and name not in only:
+                continue
+            x, ys = load_x().astype(np.float32), load_ys()
+            for layout, opset in combos:
+                key = f"{name}.{layout}.{opset}"
+                path = os.path.join(tmp, key + ".onnx")
+                command = [ZOO, "convert", source, path, *args, "--opset", str(opset)] + (["--channels-first"] if layout == "nchw" else [])
+                run = subprocess.run(command, capture_output=True, text=True)
+                if run.returncode != 0:
+                    print(f"{key}: zoo convert failed ({run.returncode}): {run.stderr.strip()}")
+                    failures += 1
+                    continue
+                data = open(path, "rb").read()
+                model = onnx.load(path)
+                try:
+                    onnx.checker.check_model(path, full_check=True)
+                    verdict = "ok"
+                except Exception as error:  # noqa: BLE001 (report every checker failure)
+                    verdict = f"failed: {error}"
+                    failures += 1
+                session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+                got = session.run(None, {session.get_inputs()[0].name: to_layout(x, x_layout, layout)})
+                worst, scale = 0.0, 0.0
+                for k, (g, want) in enumerate(zip(got, ys)):
+                    outputs[f"{key}.y{k}"] = g.astype(np.float32)
+                    g_peer = to_layout(g, layout, x_layout)
+                    if g_peer.shape != want.shape:
+                        print(f"{key}: output {k} shape {g_peer.shape}, the peer's {want.shape}")
+                        failures += 1
+                        continue
+                    worst = max(worst, float(np.abs(g_peer - want).max()))
+                    scale = max(scale, float(np.abs(want).max()))
+                expected[key] = {
+                    "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "nodes": len(model.graph.node),
+                    "ir_version": model.ir_version, "checker": verdict, "ort_vs_peer_max_abs": worst, "peer_max_abs": scale,
+                    "metadata": {p.key: p.value for p in model.metadata_props},
+                }
+                print(f"{key}: {len(data)} bytes, {len(model.graph.node)} nodes, checker {verdict}, "
+                      f"max|ORT - peer| {worst:.3g} (max|y| {scale:.3g})")
+    with open(os.path.join(HERE, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write("\n")
+    np.savez(os.path.join(HERE, "ort_outputs.npz"), **outputs)
+    print(f"{len(expected)} files checked, {failures} failures")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
