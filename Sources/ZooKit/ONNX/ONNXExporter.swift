@@ -73,7 +73,9 @@ public enum ONNXExporter {
         do {
             description = try network.networkDescription()
         } catch {
-            throw ZooKitError.notONNXExpressible(UnsupportedLayers(customLayers(of: network)))
+            let custom = customLayers(of: network)
+            guard !custom.isEmpty else { throw error }
+            throw ZooKitError.notONNXExpressible(UnsupportedLayers(custom))
         }
         var builder = ONNXGraphBuilder(opset: options.opset)
         builder.reserve(description.inputs.map(\.name) + description.nodes.map(\.name))

@@ -1,7 +1,7 @@
 """Checks the ONNX files `zoo convert` writes, with the real peers, and records what the Swift test compares.
 
 Run from the repository root after `swift build --product zoo` (ZOO=path overrides .build/debug/zoo):
-    /work/venv/peers/bin/python Tests/Fixtures/onnxexport/check_onnx.py
+    /work/venv/peers/bin/python Tests/Fixtures/onnxexport/check_onnx.py [MODEL ...]   (default: every model)
 Needs onnx (pip install onnx; 1.23.2 here) and onnxruntime (1.32) in the peer venv.
 
 For every model in CASES and every (layout, opset) in its combinations it runs
@@ -79,8 +79,12 @@ def to_layout(a, have, want):
 
 
 def main():
-    only = set(sys.argv[1:])
+    only = set(sys.argv[1:])  # model names: re-check only these, keeping the others' records
     expected, outputs = {}, {}
+    if only and os.path.exists(os.path.join(HERE, "expected.json")):
+        expected = {k: v for k, v in json.load(open(os.path.join(HERE, "expected.json"))).items() if k.split(".")[0] not in only}
+        stored = np.load(os.path.join(HERE, "ort_outputs.npz"))
+        outputs = {k: stored[k] for k in stored.files if k.split(".")[0] not in only}
     failures = 0
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
