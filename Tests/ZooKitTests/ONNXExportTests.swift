@@ -28,48 +28,54 @@ import Testing
         return (try? JSONDecoder().decode([String: Expected].self, from: data)) ?? [:]
     }()
 
-    static let models = ["small_graph", "ops", "mobilenetv2_a035", "mobilenetv3small_a075", "mobilenet_v3_small", "squeezenet1_1", "pnet"]
+    static let models = ["small_graph", "ops", "mobilenetv2_a035", "mobilenetv3small_a075", "mobilenet_v3_small", "squeezenet1_1", "pnet",
+                         "mobilenet_v3_large", "onet", "rnet", "mobilenet_a025", "nested", "nested_sequential", "multi_io", "shared",
+                         "operators", "operators_extra", "app_layers", "fer"]
 
-    /// A model as `zoo convert` loads it, with the options it writes and the fixture's input (NHWC).
+    /// A model as `zoo convert` loads it, with the options it writes and the fixture's inputs (NHWC).
     struct Loaded {
         var network: Network
         var name: String
         var labels: [String] = []
         var input: InputSpec?
-        var x: ZooNet.Tensor
+        var xs: [ZooNet.Tensor]
     }
 
     /// Loads `model` the way `zoo convert` does: a Keras file through `ModelReference` (a
     /// manifest: labels and preprocessing), a state dict into its built-in architecture.
     static func load(_ model: String) throws -> Loaded {
-        func nhwc(_ path: String, key: String? = nil, fromNCHW: Bool) throws -> ZooNet.Tensor {
-            let archive = try TensorArchive.open(path)
-            let stored = try key.map { try archive.tensor(named: $0) } ?? archive.tensors[0]
+        func tensor(_ stored: StoredTensor, fromNCHW: Bool) throws -> ZooNet.Tensor {
             let (values, shape) = fromNCHW ? TorchParameterLayout.permuted(try stored.floats(), shape: stored.shape, to: [0, 2, 3, 1])
                                            : (try stored.floats(), stored.shape)
             return try ZooNet.Tensor(shape: shape, scalars: values)
         }
-        func keras(_ path: String, x: ZooNet.Tensor) throws -> Loaded {
+        func keras(_ path: String, inputs: String) throws -> Loaded {
             let registry = try TemporaryRegistry()
             defer { registry.remove() }
             let loaded = try ModelReference(path).load(registry: registry.registry)
-            return Loaded(network: loaded.network, name: loaded.manifest.name, labels: loaded.manifest.labels, input: loaded.manifest.input, x: x)
+            let archive = try TensorArchive.open(inputs)
+            // x, or x0, x1, … in the model's input order (a .npy: its one array).
+            let names = archive.tensors.map(\.name).filter { $0 == "x" || $0.hasPrefix("x") && Int($0.dropFirst()) != nil }
+                .sorted { ($0.count, $0) < ($1.count, $1) }
+            let xs = try (names.isEmpty ? archive.tensors : names.map { try archive.tensor(named: $0) }).map { try tensor($0, fromNCHW: false) }
+            return Loaded(network: loaded.network, name: loaded.manifest.name, labels: loaded.manifest.labels, input: loaded.manifest.input, xs: xs)
         }
-        func torch(_ stem: String, _ architecture: Architecture, classes: Int?, width: Double = 1, size: Int) throws -> Loaded {
+        func torch(_ stem: String, _ architecture: Architecture, classes: Int?, width: Double = 1, size: Int?) throws -> Loaded {
             let base = fixtures + "/torcharch/" + stem
             let network = try architecture.build(classes: classes, widthMultiplier: width, inputSize: size)
             try Architecture.loadStateDict(try TensorArchive.open(base + ".pt"), into: network, architecture: architecture)
-            return Loaded(network: network, name: architecture.rawValue, x: try nhwc(base + ".x.npy", fromNCHW: true))
+            return Loaded(network: network, name: architecture.rawValue, xs: [try tensor(try TensorArchive.open(base + ".x.npy").tensors[0], fromNCHW: true)])
         }
         switch model {
-        case "small_graph":
-            return try keras(directory + "/small_graph.keras", x: try nhwc(directory + "/small_graph.x.npy", fromNCHW: false))
-        case "ops", "mobilenetv2_a035", "mobilenetv3small_a075":
-            let base = fixtures + "/kerasapps/" + model
-            return try keras(base + ".keras", x: try nhwc(base + ".npz", key: "x", fromNCHW: false))
+        case "small_graph": return try keras(directory + "/small_graph.keras", inputs: directory + "/small_graph.x.npy")
         case "mobilenet_v3_small": return try torch(model, .mobilenetV3Small, classes: 5, width: 0.25, size: 48)
+        case "mobilenet_v3_large": return try torch(model, .mobilenetV3Large, classes: 5, width: 0.25, size: 48)
         case "squeezenet1_1": return try torch(model, .squeezenet1_1, classes: 5, size: 48)
-        default: return try torch("pnet", .pnet, classes: nil, size: 31)
+        case "pnet": return try torch(model, .pnet, classes: nil, size: 31)
+        case "onet": return try torch(model, .onet, classes: nil, size: nil)
+        case "rnet": return try torch(model, .rnet, classes: nil, size: nil)
+        case "fer": return try keras(fixtures + "/kerasapps/fer/emotion_model.hdf5", inputs: fixtures + "/kerasapps/fer/emotion_model.npz")
+        default: return try keras(fixtures + "/kerasapps/\(model).keras", inputs: fixtures + "/kerasapps/\(model).npz")
         }
     }
 
@@ -88,7 +94,7 @@ import Testing
         let combinations = Self.expected.keys.filter { $0.hasPrefix(model + ".") }.sorted()
         #expect(!combinations.isEmpty, "no combination of \(model) in expected.json: run check_onnx.py")
         let loaded = try Self.load(model)
-        let zoo = try loaded.network.predict([loaded.x])
+        let zoo = try loaded.network.predict(loaded.xs)
         let ort = try TensorArchive.open(Self.directory + "/ort_outputs.npz")
         for key in combinations {
             let parts = key.split(separator: ".")

@@ -38,9 +38,16 @@ FIX = os.path.join(ROOT, "Tests", "Fixtures")
 BASE = [("nhwc", 17), ("nchw", 17), ("nhwc", 13), ("nchw", 13)]
 EXTRA = BASE + [("nhwc", 14), ("nchw", 18), ("nhwc", 20), ("nchw", 21)]
 
-# name: (source, extra convert args, input loader, input layout, reference loader (list of y), combinations)
-def npz_x(path, key="x"):
-    return lambda: np.load(path)[key]
+SMALL = [("nhwc", 17), ("nchw", 13)]
+
+
+def npz_xs(path):
+    """The inputs of a fixture npz: x, or x0, x1, … in the model's input order."""
+    def load():
+        data = np.load(path)
+        keys = ["x"] if "x" in data.files else sorted((k for k in data.files if k.startswith("x")), key=lambda k: (len(k), k))
+        return [data[k] for k in keys]
+    return load
 
 
 def npz_ys(path):
@@ -50,25 +57,48 @@ def npz_ys(path):
     return load
 
 
+def npy_x(path):
+    return lambda: [np.load(path)]
+
+
+def keras_app(stem, combos):
+    """A model of Tests/Fixtures/kerasapps (its npz holds the inputs and Keras' outputs)."""
+    source = f"{FIX}/kerasapps/{stem}" + ("" if "." in stem else ".keras")
+    npz = f"{FIX}/kerasapps/{stem.split('.')[0]}.npz"
+    return (source, [], npz_xs(npz), "nhwc", npz_ys(npz), combos)
+
+
+def torch_arch(stem, args, combos):
+    """A state dict of Tests/Fixtures/torcharch with the `--arch` options that build its network."""
+    base = f"{FIX}/torcharch/{stem}"
+    return (base + ".pt", args, npy_x(base + ".x.npy"), "nchw", npz_ys(base + ".y.npz"), combos)
+
+
+# name: (source, extra convert args, inputs loader, input layout, peer outputs loader, combinations)
 CASES = {
-    "small_graph": (f"{HERE}/small_graph.keras", [], lambda: np.load(f"{HERE}/small_graph.x.npy"), "nhwc",
+    "small_graph": (f"{HERE}/small_graph.keras", [], npy_x(f"{HERE}/small_graph.x.npy"), "nhwc",
                     npz_ys(f"{HERE}/small_graph.y.npz"), EXTRA),
-    "ops": (f"{FIX}/kerasapps/ops.keras", [], npz_x(f"{FIX}/kerasapps/ops.npz"), "nhwc",
-            npz_ys(f"{FIX}/kerasapps/ops.npz"), EXTRA),
-    "mobilenetv2_a035": (f"{FIX}/kerasapps/mobilenetv2_a035.keras", [], npz_x(f"{FIX}/kerasapps/mobilenetv2_a035.npz"), "nhwc",
-                         npz_ys(f"{FIX}/kerasapps/mobilenetv2_a035.npz"), BASE),
-    "mobilenetv3small_a075": (f"{FIX}/kerasapps/mobilenetv3small_a075.keras", [],
-                              npz_x(f"{FIX}/kerasapps/mobilenetv3small_a075.npz"), "nhwc",
-                              npz_ys(f"{FIX}/kerasapps/mobilenetv3small_a075.npz"), BASE),
-    "mobilenet_v3_small": (f"{FIX}/torcharch/mobilenet_v3_small.pt",
-                           ["--arch", "mobilenet_v3_small", "--classes", "5", "--width-multiplier", "0.25", "--input-size", "48"],
-                           lambda: np.load(f"{FIX}/torcharch/mobilenet_v3_small.x.npy"), "nchw",
-                           npz_ys(f"{FIX}/torcharch/mobilenet_v3_small.y.npz"), BASE),
-    "squeezenet1_1": (f"{FIX}/torcharch/squeezenet1_1.pt", ["--arch", "squeezenet1_1", "--classes", "5", "--input-size", "48"],
-                      lambda: np.load(f"{FIX}/torcharch/squeezenet1_1.x.npy"), "nchw",
-                      npz_ys(f"{FIX}/torcharch/squeezenet1_1.y.npz"), BASE),
-    "pnet": (f"{FIX}/torcharch/pnet.pt", ["--arch", "pnet", "--input-size", "31"],
-             lambda: np.load(f"{FIX}/torcharch/pnet.x.npy"), "nchw", npz_ys(f"{FIX}/torcharch/pnet.y.npz"), BASE),
+    "ops": keras_app("ops", EXTRA),
+    "mobilenetv2_a035": keras_app("mobilenetv2_a035", BASE),
+    "mobilenetv3small_a075": keras_app("mobilenetv3small_a075", BASE),
+    "mobilenet_v3_small": torch_arch("mobilenet_v3_small", ["--arch", "mobilenet_v3_small", "--classes", "5",
+                                                            "--width-multiplier", "0.25", "--input-size", "48"], BASE),
+    "squeezenet1_1": torch_arch("squeezenet1_1", ["--arch", "squeezenet1_1", "--classes", "5", "--input-size", "48"], BASE),
+    "pnet": torch_arch("pnet", ["--arch", "pnet", "--input-size", "31"], BASE),
+    # One NHWC file at the default opset and one NCHW file at 13 for the other fixtures the CLI can load.
+    "mobilenet_v3_large": torch_arch("mobilenet_v3_large", ["--arch", "mobilenet_v3_large", "--classes", "5",
+                                                            "--width-multiplier", "0.25", "--input-size", "48"], SMALL),
+    "onet": torch_arch("onet", ["--arch", "onet"], SMALL),
+    "rnet": torch_arch("rnet", ["--arch", "rnet"], SMALL),
+    "mobilenet_a025": keras_app("mobilenet_a025", SMALL),
+    "nested": keras_app("nested", SMALL),
+    "nested_sequential": keras_app("nested_sequential", SMALL),
+    "multi_io": keras_app("multi_io", SMALL),
+    "shared": keras_app("shared", SMALL),
+    "operators": keras_app("operators", SMALL),
+    "operators_extra": keras_app("operators_extra", SMALL),
+    "app_layers": keras_app("app_layers", SMALL),
+    "fer": keras_app("fer/emotion_model.hdf5", SMALL),
 }
 
 
@@ -92,7 +122,7 @@ def main():
         for name, (source, args, load_x, x_layout, load_ys, combos) in CASES.items():
             if only and name not in only:
                 continue
-            x, ys = load_x().astype(np.float32), load_ys()
+            xs, ys = [x.astype(np.float32) for x in load_x()], load_ys()
             for layout, opset in combos:
                 key = f"{name}.{layout}.{opset}"
                 path = os.path.join(tmp, key + ".onnx")
@@ -111,7 +141,7 @@ def main():
                     verdict = f"failed: {error}"
                     failures += 1
                 session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-                got = session.run(None, {session.get_inputs()[0].name: to_layout(x, x_layout, layout)})
+                got = session.run(None, {i.name: to_layout(x, x_layout, layout) for i, x in zip(session.get_inputs(), xs)})
                 worst, scale = 0.0, 0.0
                 for k, (g, want) in enumerate(zip(got, ys)):
                     outputs[f"{key}.y{k}"] = g.astype(np.float32)
