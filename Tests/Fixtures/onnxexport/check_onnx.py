@@ -1,7 +1,10 @@
 """Checks the ONNX files `zoo convert` writes, with the real peers, and records what the Swift test compares.
 
 Run from the repository root after `swift build --product zoo` (ZOO=path overrides .build/debug/zoo):
-    /work/venv/peers/bin/python Tests/Fixtures/onnxexport/check_onnx.py [MODEL ...]   (default: every model)
+    ZOO_ONNX_EXPORT_DIR=/tmp/onnxw swift test --filter ONNXExportTests   (writes the files of the models
+        the command line cannot build, see CASES)
+    /work/venv/peers/bin/python Tests/Fixtures/onnxexport/check_onnx.py --written /tmp/onnxw [MODEL ...]
+        (default: every model)
 Needs onnx (pip install onnx; 1.23.2 here) and onnxruntime (1.32) in the peer venv.
 
 For every model in CASES and every (layout, opset) in its combinations it runs
@@ -99,6 +102,11 @@ CASES = {
     "operators_extra": keras_app("operators_extra", SMALL),
     "app_layers": keras_app("app_layers", SMALL),
     "fer": keras_app("fer/emotion_model.hdf5", SMALL),
+    # Configurations the command line cannot build (custom widths): the files ONNXExportTests wrote (--written DIR).
+    "vgg11_bn_small": torch_arch("vgg11_bn_small", None, SMALL),
+    "vgg16_small": torch_arch("vgg16_small", None, SMALL),
+    "densenet_small": torch_arch("densenet_small", None, SMALL),
+    "efficientnet_b0_w025": torch_arch("efficientnet_b0_w025", None, SMALL),
 }
 
 
@@ -109,7 +117,13 @@ def to_layout(a, have, want):
 
 
 def main():
-    only = set(sys.argv[1:])  # model names: re-check only these, keeping the others' records
+    arguments = sys.argv[1:]
+    written = None
+    if "--written" in arguments:
+        k = arguments.index("--written")
+        written = os.path.abspath(arguments[k + 1])
+        del arguments[k:k + 2]
+    only = set(arguments)  # model names: re-check only these, keeping the others' records
     expected, outputs = {}, {}
     if only and os.path.exists(os.path.join(HERE, "expected.json")):
         expected = {k: v for k, v in json.load(open(os.path.join(HERE, "expected.json"))).items() if k.split(".")[0] not in only}
@@ -125,13 +139,20 @@ def main():
             xs, ys = [x.astype(np.float32) for x in load_x()], load_ys()
             for layout, opset in combos:
                 key = f"{name}.{layout}.{opset}"
-                path = os.path.join(tmp, key + ".onnx")
-                command = [ZOO, "convert", source, path, *args, "--opset", str(opset)] + (["--channels-first"] if layout == "nchw" else [])
-                run = subprocess.run(command, capture_output=True, text=True)
-                if run.returncode != 0:
-                    print(f"{key}: zoo convert failed ({run.returncode}): {run.stderr.strip()}")
-                    failures += 1
-                    continue
+                if args is None:  # written by ONNXExportTests
+                    if written is None:
+                        print(f"{key}: skipped (give --written DIR, the ZOO_ONNX_EXPORT_DIR of the Swift test)")
+                        failures += 1
+                        continue
+                    path = os.path.join(written, key + ".onnx")
+                else:
+                    path = os.path.join(tmp, key + ".onnx")
+                    command = [ZOO, "convert", source, path, *args, "--opset", str(opset)] + (["--channels-first"] if layout == "nchw" else [])
+                    run = subprocess.run(command, capture_output=True, text=True)
+                    if run.returncode != 0:
+                        print(f"{key}: zoo convert failed ({run.returncode}): {run.stderr.strip()}")
+                        failures += 1
+                        continue
                 data = open(path, "rb").read()
                 model = onnx.load(path)
                 try:
