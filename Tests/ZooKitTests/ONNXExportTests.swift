@@ -113,6 +113,29 @@ import Testing
         try Self.expectMatchesRecords(loaded, keys: ["\(fixture).nhwc.17", "\(fixture).nchw.13"])
     }
 
+    /// PyTorch's pooling conventions on a 10 × 8 map (kernel 3, stride 2, padding 1, ceil mode,
+    /// whose last window overhangs the padding on both axes): average with `count_include_pad`
+    /// (ONNX: the declared pads as zeros, then an average over the rest), max, and average
+    /// without it. The peer is `torch.nn.functional` in `check_onnx.py`; the input is written
+    /// beside the files (`pooling_conventions.x.npy`) in generation mode.
+    @Test func writesPyTorchPoolingConventions() throws {
+        let input = Input(shape: [10, 8, 3], name: "x")
+        let padding = Padding.symmetric(1)
+        let outputs = [
+            AveragePooling2D(poolSize: (3, 3), strides: (2, 2), padding: padding, ceilMode: true, countIncludePad: true, name: "avg_include_pad")(input),
+            MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: padding, ceilMode: true, name: "max")(input),
+            AveragePooling2D(poolSize: (3, 3), strides: (2, 2), padding: padding, ceilMode: true, countIncludePad: false, name: "avg_exclude_pad")(input),
+        ]
+        let network = try Network(inputs: [input], outputs: outputs)
+        let x = try ZooNet.Tensor(shape: [2, 10, 8, 3], scalars: (0..<480).map { Float(sin(Double($0) * 0.37) * 2 + 0.5) })
+        if let kept = ProcessInfo.processInfo.environment["ZOO_ONNX_EXPORT_DIR"] {
+            try NPYWriter.write(try StoredTensor(name: "x", shape: x.shape, floats: x.scalars), to: kept + "/pooling_conventions.x.npy")
+        }
+        #expect(try network.shape(ofNode: "avg_include_pad") == [6, 5, 3])  // ceil mode: one more row and column
+        try Self.expectMatchesRecords(Loaded(network: network, name: "pooling_conventions", xs: [x]),
+                                      keys: ["pooling_conventions.nhwc.17", "pooling_conventions.nchw.13"])
+    }
+
     /// For each `MODEL.LAYOUT.OPSET` key: the file written now has the recorded SHA-256 and a
     /// checker verdict "ok", and Zoo's prediction equals ORT's recorded outputs to
     /// `1e-4 · (1 + max|y|)`. With `ZOO_ONNX_EXPORT_DIR` set the files are only written there.

@@ -107,7 +107,22 @@ CASES = {
     "vgg16_small": torch_arch("vgg16_small", None, SMALL),
     "densenet_small": torch_arch("densenet_small", None, SMALL),
     "efficientnet_b0_w025": torch_arch("efficientnet_b0_w025", None, SMALL),
+    # PyTorch's pooling conventions (ceil mode overhanging the padding, count_include_pad), a network the Swift
+    # test builds and writes with its input; the peer is torch.nn.functional on the same input.
+    "pooling_conventions": (None, None, lambda: [np.load(os.path.join(WRITTEN[0], "pooling_conventions.x.npy"))], "nhwc",
+                            lambda: torch_pools(np.load(os.path.join(WRITTEN[0], "pooling_conventions.x.npy"))), SMALL),
 }
+WRITTEN = [None]
+
+
+def torch_pools(x):
+    """avg (count_include_pad), max, avg (not) of kernel 3, stride 2, padding 1, ceil mode, NHWC in and out."""
+    import torch
+    import torch.nn.functional as F
+    t = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    ys = [F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=True), F.max_pool2d(t, 3, 2, 1, ceil_mode=True),
+          F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False)]
+    return [y.numpy().transpose(0, 2, 3, 1) for y in ys]
 
 
 def to_layout(a, have, want):
@@ -122,6 +137,7 @@ def main():
     if "--written" in arguments:
         k = arguments.index("--written")
         written = os.path.abspath(arguments[k + 1])
+        WRITTEN[0] = written
         del arguments[k:k + 2]
     only = set(arguments)  # model names: re-check only these, keeping the others' records
     expected, outputs = {}, {}
@@ -136,14 +152,14 @@ def main():
         for name, (source, args, load_x, x_layout, load_ys, combos) in CASES.items():
             if only and name not in only:
                 continue
+            if args is None and written is None:
+                print(f"{name}: skipped (give --written DIR, the ZOO_ONNX_EXPORT_DIR of the Swift test)")
+                failures += 1
+                continue
             xs, ys = [x.astype(np.float32) for x in load_x()], load_ys()
             for layout, opset in combos:
                 key = f"{name}.{layout}.{opset}"
                 if args is None:  # written by ONNXExportTests
-                    if written is None:
-                        print(f"{key}: skipped (give --written DIR, the ZOO_ONNX_EXPORT_DIR of the Swift test)")
-                        failures += 1
-                        continue
                     path = os.path.join(written, key + ".onnx")
                 else:
                     path = os.path.join(tmp, key + ".onnx")
