@@ -136,6 +136,27 @@ import Testing
                                       keys: ["pooling_conventions.nhwc.17", "pooling_conventions.nchw.13"])
     }
 
+    /// Every activation on a 4 × 5 × 6 map (softmax and log-softmax over the channels, which
+    /// NCHW puts on axis 1), at the opsets where their forms change: HardSwish (14), Mish (18),
+    /// Gelu exact and tanh (20). The peer is `torch.nn.functional` in `check_onnx.py`.
+    static let activations: [Activation] = [
+        .relu, .relu6, .leakyReLU(alpha: 0.2), .elu(alpha: 0.7), .selu, .sigmoid, .tanh, .softmax, .logSoftmax, .hardSigmoid,
+        .hardSigmoidKeras2, .hardSwish, .swish, .gelu(approximate: false), .gelu(approximate: true), .softplus, .softsign, .mish, .exponential,
+    ]
+
+    @Test func writesEveryActivation() throws {
+        let input = Input(shape: [4, 5, 6], name: "x")
+        let outputs = Self.activations.enumerated().map { k, activation in ActivationLayer(activation, name: "activation_\(k)")(input) }
+        let network = try Network(inputs: [input], outputs: outputs)
+        let x = try ZooNet.Tensor(shape: [2, 4, 5, 6], scalars: (0..<240).map { Float(sin(Double($0) * 0.61) * 4.5) })
+        if let kept = ProcessInfo.processInfo.environment["ZOO_ONNX_EXPORT_DIR"] {
+            try NPYWriter.write(try StoredTensor(name: "x", shape: x.shape, floats: x.scalars), to: kept + "/activations.x.npy")
+        }
+        try Self.expectMatchesRecords(Loaded(network: network, name: "activations", xs: [x]),
+                                      keys: ["activations.nhwc.13", "activations.nchw.14", "activations.nhwc.17", "activations.nchw.18",
+                                             "activations.nhwc.20", "activations.nchw.21"])
+    }
+
     /// For each `MODEL.LAYOUT.OPSET` key: the file written now has the recorded SHA-256 and a
     /// checker verdict "ok", and Zoo's prediction equals ORT's recorded outputs to
     /// `1e-4 · (1 + max|y|)`. With `ZOO_ONNX_EXPORT_DIR` set the files are only written there.

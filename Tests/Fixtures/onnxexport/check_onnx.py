@@ -111,8 +111,23 @@ CASES = {
     # test builds and writes with its input; the peer is torch.nn.functional on the same input.
     "pooling_conventions": (None, None, lambda: [np.load(os.path.join(WRITTEN[0], "pooling_conventions.x.npy"))], "nhwc",
                             lambda: torch_pools(np.load(os.path.join(WRITTEN[0], "pooling_conventions.x.npy"))), SMALL),
+    # Every activation (ONNXExportTests.activations) on a map, at the opsets where their ONNX forms change.
+    "activations": (None, None, lambda: [np.load(os.path.join(WRITTEN[0], "activations.x.npy"))], "nhwc",
+                    lambda: torch_activations(np.load(os.path.join(WRITTEN[0], "activations.x.npy"))),
+                    [("nhwc", 13), ("nchw", 14), ("nhwc", 17), ("nchw", 18), ("nhwc", 20), ("nchw", 21)]),
 }
 WRITTEN = [None]
+
+
+def torch_activations(x):
+    """ONNXExportTests.activations in its order, channels last."""
+    import torch
+    import torch.nn.functional as F
+    t = torch.from_numpy(x)
+    ys = [F.relu(t), F.relu6(t), F.leaky_relu(t, 0.2), F.elu(t, 0.7), F.selu(t), torch.sigmoid(t), torch.tanh(t),
+          F.softmax(t, -1), F.log_softmax(t, -1), F.hardsigmoid(t), torch.clamp(0.2 * t + 0.5, 0, 1), F.hardswish(t),
+          F.silu(t), F.gelu(t), F.gelu(t, approximate="tanh"), F.softplus(t), F.softsign(t), F.mish(t), torch.exp(t)]
+    return [y.numpy() for y in ys]
 
 
 def torch_pools(x):
