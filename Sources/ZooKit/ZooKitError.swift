@@ -21,6 +21,9 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Layers of a network that no layer of the target Keras can express (`target` is
     /// `Keras 3` or `tf-keras`), grouped by the engine's layer kind.
     case notKerasExpressible(target: String, UnsupportedLayers)
+    /// Layers of a network with no ONNX form (custom layers, settings ONNX cannot express),
+    /// grouped by the engine's layer kind.
+    case notONNXExpressible(UnsupportedLayers)
     /// The architecture does not build (shapes).
     case architecture(model: String, reason: String)
     /// A file whose SHA-256 differs from the manifest's.
@@ -172,6 +175,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return layers.description
         case .notKerasExpressible(let target, let layers):
             return "the network cannot be written as a \(target) model: " + layers.description
+        case .notONNXExpressible(let layers):
+            return "the network cannot be written as an ONNX model: " + layers.description
         case .architecture(let model, let reason):
             return "\(model): the architecture does not build: \(reason)"
         case .digestMismatch(let file, let expected, let found):
@@ -220,7 +225,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 69 download, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
-        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .notKerasExpressible, .architecture, .stateDictMismatch: 65
+        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .notKerasExpressible, .notONNXExpressible, .architecture, .stateDictMismatch: 65
         case .weightsMissing, .weightsNotFetched, .unknownModel: 66
         case .registryNotWritable: 73
         case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64

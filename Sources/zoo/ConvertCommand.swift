@@ -36,6 +36,15 @@ struct ConvertCommand: ParsableCommand {
               zoo convert w.safetensors w.npz --rename '^dense_(\\d+)/=layer\\1/' --dtype float16
               zoo convert w.safetensors kernel.npy --only '^hidden1/kernel$'
               zoo convert fashion-0to4-dnn fashion.pt --layout pytorch
+
+            ONNX: when MODEL is a whole model (a state dict with --arch NAME, a registered model or \
+            a Keras model file), OUT.onnx is an ONNX model that ONNX Runtime runs (opset 17, \
+            or --opset 13…21), inference mode; image inputs and map outputs NHWC as in Zoo and \
+            Keras, or NCHW with --channels-first (PyTorch's layout); the manifest's labels and \
+            preprocessing in its metadata (zoo.labels, zoo.preprocessing). A layer with no ONNX \
+            form is refused, naming it (exit 65). Examples:
+              zoo convert model.keras model.onnx
+              zoo convert resnet18.pt --arch resnet18 resnet18.onnx --channels-first --opset 13
             """
     )
 
@@ -66,6 +75,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The architecture of a weights-only MODEL, written as a whole Keras model (.keras / .h5): a built-in PyTorch architecture name (resnet18, mobilenet_v2, …), a Keras model file, a Keras config JSON or a manifest.", valueName: "name|file"))
     var arch: String?
 
+    @Option(help: ArgumentHelp("OUT.onnx: the ONNX opset, 13…21 (default 17).", valueName: "n"))
+    var opset: Int?
+
+    @Flag(help: "OUT.onnx: NCHW image inputs and map outputs (PyTorch's layout) instead of NHWC.")
+    var channelsFirst = false
+
     @OptionGroup var buildOptions: ArchitectureBuildOptions
 
     @OptionGroup var registryOptions: RegistryOptions
@@ -74,6 +89,9 @@ struct ConvertCommand: ParsableCommand {
         if to == nil && OutputFormat(pathExtensionOf: output) == nil && KerasModelFormat(pathExtensionOf: output) == nil {
             throw ValidationError("cannot tell the output format from '\(output)': name it .keras, .npy, .npz, .safetensors, .h5, .weights.h5, .hdf5, .pt or .onnx, or pass --to")
         }
+        if !writesONNX && (opset != nil || channelsFirst) {
+            throw ValidationError("--opset and --channels-first apply to an .onnx output")
+        }
         if dtype != "keep", DType(name: dtype)?.isFloatingPoint != true {
             throw ValidationError("--dtype must be float32, float16, bfloat16, float64 or keep, not '\(dtype)'")
         }
@@ -81,6 +99,13 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if writesONNX, try convertsWholeModelToONNX() {
+                try convertModelToONNX()
+                return
+            }
+            if opset != nil || channelsFirst {
+                throw ValidationError("--opset and --channels-first apply to a whole model written as .onnx (a model file, a registered model, or --arch)")
+            }
             if layout == .pytorch {
                 try convertModelToPyTorch(format: to ?? OutputFormat(pathExtensionOf: output) ?? .pytorch)
                 return
