@@ -1,4 +1,5 @@
-/// Decides a file's format from its first bytes, never from its name.
+/// Decides a file's format from its first bytes; only ONNX, which has no magic, is known by
+/// its structure, with the name `*.onnx` as a last hint for a damaged model.
 public enum FormatDetector {
     /// The format of a mapped file.
     /// - Throws: `.empty` for a 0-byte file, `.unknownFormat` with the first bytes otherwise.
@@ -17,9 +18,12 @@ public enum FormatDetector {
         if HDF5Reader.superblockOffset(bytes) != nil { return .hdf5 }
         // A TensorFlow .index (an SSTable) is known by the magic ending its footer.
         if SSTable.hasMagic(bytes) { return .tfCheckpoint }
+        // ONNX: a whole protobuf ModelProto (checked before safetensors' weaker test).
+        if ONNXReader.looksLikeModel(bytes) { return .onnx }
         // safetensors: an 8-byte little-endian header length, then '{'.
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") { return .safetensors }
         if IDXReader.looksLikeIDX(bytes) { return .idx }
+        if ONNXReader.isNamedLikeModel(file) { return .onnx }
         throw FormatError(file: file.path, .unknownFormat(found: Array(head.prefix(8))))
     }
 }

@@ -114,7 +114,7 @@ public struct FormatError: Error, Sendable, Equatable, Codable, CustomStringConv
             return "the file is empty (0 bytes)"
         case .unknownFormat(let found):
             return "not a tensor file Zoo reads: found \(hex(found)) at offset 0"
-                + " (expected the magic of .npy, .npz, safetensors, HDF5, .keras, PyTorch, a TensorFlow .index or IDX)"
+                + " (expected the magic of .npy, .npz, safetensors, HDF5, .keras, PyTorch, a TensorFlow .index, IDX, or an ONNX ModelProto)"
         case .truncated(let at, let needed, let available, let what):
             return "truncated \(at): \(what) needs \(needed) bytes, only \(available) remain"
         case .malformed(let at, let expected, let found):

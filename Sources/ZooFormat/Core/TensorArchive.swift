@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The file formats Zoo reads, each detected by its magic bytes.
+/// The file formats Zoo reads, each detected by its magic bytes (ONNX by its structure).
 public enum TensorFileFormat: String, Sendable, CaseIterable, Codable {
     /// NumPy `.npy`: one array (`np.save`).
     case npy
@@ -24,6 +24,8 @@ public enum TensorFileFormat: String, Sendable, CaseIterable, Codable {
     case tfCheckpoint = "tf-checkpoint"
     /// A PyTorch `torch.save` file (zip or legacy format).
     case pytorch
+    /// An ONNX model (`.onnx`): its graph's initializers (see `ONNXReader`).
+    case onnx
 
     /// The name printed by `zoo inspect` and used by `--to`.
     public var name: String { rawValue }
@@ -109,6 +111,7 @@ public struct TensorArchive: Sendable {
         case .idx: return try IDXReader.open(file)
         case .pytorch:
             return file.bytes.starts(with: PyTorchLegacyReader.magic) ? try PyTorchLegacyReader.open(file) : try PyTorchZipReader.open(file)
+        case .onnx: return try ONNXReader.open(file)
         }
     }
 }

@@ -294,6 +294,16 @@ public struct ONNXTensor: Sendable {
     public var tensor: StoredTensor
     /// Where an external tensor's bytes are (`external_data`: location, offset, length), if it is one.
     public var external: External?
+    /// `data_type` as the file stores it: `dataType.rawValue`, except for the element types
+    /// `ONNXDataType` has no case for (the float8 types 17–20 and 24, the packed 4-bit 21–23
+    /// and 2-bit 25–26), where `dataType` is `.undefined` and this keeps the number, so the
+    /// tensor is written back as it was read. Such a `tensor` has an opaque dtype
+    /// (`float8_e4m3fn`, …); a packed type's is its bytes, shape `[⌈count / 2⌉]` (`int4x2`)
+    /// or `[⌈count / 4⌉]` (`int2x4`), while `dims` stays the ONNX shape.
+    public var dataTypeNumber: Int32
+    /// A `STRING` tensor's elements (`string_data`, C order); empty for other types. `tensor`
+    /// is then a placeholder of `dims` with the opaque dtype `string` of 0 bytes per element.
+    public var strings: [[UInt8]] = []
 
     /// A tensor `name` of `tensor`'s elements, dtype and shape.
     /// - Throws: `FormatError.cannotRepresent` for an opaque dtype.
@@ -306,6 +316,7 @@ public struct ONNXTensor: Sendable {
         self.dims = tensor.shape
         self.tensor = tensor
         self.external = external
+        self.dataTypeNumber = type.rawValue
     }
 
     /// `external_data` of a tensor stored outside the model file.

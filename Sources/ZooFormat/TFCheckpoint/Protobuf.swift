@@ -15,6 +15,8 @@ struct ProtoReader {
     /// What is being decoded, for messages (`the index entry 'hidden1/kernel'`).
     let context: String
     private(set) var position = 0
+    /// Where `bytes` starts in the file, added to positions in messages (0: offsets within `context`).
+    var origin = 0
 
     init(_ bytes: UnsafeRawBufferPointer, file: String, context: String) {
         self.bytes = bytes
@@ -25,7 +27,7 @@ struct ProtoReader {
     var isAtEnd: Bool { position >= bytes.count }
 
     func malformed(_ expected: String, _ found: String) -> FormatError {
-        FormatError(file: file, .malformed(at: .offsetIn(context, position), expected: expected, found: found))
+        FormatError(file: file, .malformed(at: .offsetIn(context, origin + position), expected: expected, found: found))
     }
 
     /// The next field's number and wire type, or nil at the end of the message.

@@ -6,7 +6,7 @@
 /// order, and leave out proto3 fields that hold their default (zero, empty), as the reference
 /// encoders do, so the bytes equal Python's `SerializeToString()`.
 struct ProtoWriter {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
 
     /// Base-128 varint, least significant group first.
     mutating func varint(_ value: UInt64) {
