@@ -301,13 +301,10 @@ final class ONNXGraphConversion {
         return unique
     }
 
-    /// `base` made a valid, unused engine name: `/features/features.0/Conv` → `features.0.conv`.
+    /// `base` made a valid, unused engine name (letters, digits, `.`, `_`, `-`; `_1`, `_2`, … when taken).
     func uniqueName(_ base: String) -> String {
-        let parts = base.split(separator: "/").map(String.init)
-        var name = parts.count >= 2 ? parts.suffix(2).joined(separator: ".") : (parts.first ?? "node")
-        if parts.count >= 2, let last = parts.last { name = parts[parts.count - 2] + "." + last.lowercased() }
-        name = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") ? $0 : "_" })
-        while name.hasPrefix(".") || name.hasPrefix("-") { name.removeFirst() }
+        var name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") ? $0 : "_" })
+        while name.hasPrefix(".") || name.hasPrefix("-") || name.hasPrefix("_") { name.removeFirst() }
         if name.isEmpty { name = "node" }
         var candidate = name, k = 1
         while usedNames.contains(candidate) { candidate = "\(name)_\(k)"; k += 1 }
@@ -315,11 +312,23 @@ final class ONNXGraphConversion {
         return candidate
     }
 
-    /// The engine name for `node`: its weight's module path (`features.0.0.weight` → `features.0.0`),
-    /// else its ONNX name, else its first output's.
+    /// The engine name for `node`: its weight's module path (`features.0.0.weight` → `features.0.0`);
+    /// else the module path of the TorchScript exporter's scoped name
+    /// (`/features/features.1/block/block.0/block.0.0/Conv` → `features.1.block.0.0`), with the
+    /// operator for nodes without weights (`features.0.2.relu`); else the node's name or first output.
     func engineName(_ node: ONNXNode, weight: ONNXConstant? = nil) -> String {
         if let source = weight?.source, source.hasSuffix(".weight"), !source.hasPrefix("onnx::") {
             return String(source.dropLast(".weight".count))
+        }
+        let parts = node.name.split(separator: "/").map(String.init)
+        if node.name.hasPrefix("/"), parts.count >= 2 {
+            var path: [String] = [], previous = ""
+            for part in parts.dropLast() {
+                if !previous.isEmpty, part.hasPrefix(previous + ".") { path.append(String(part.dropFirst(previous.count + 1))) } else { path.append(part) }
+                previous = part
+            }
+            let module = path.joined(separator: ".")
+            return weight != nil ? module : module + "." + parts.last!.split(separator: "_").first!.lowercased()
         }
         return node.name.isEmpty ? (node.outputs.first ?? node.opType) : node.name
     }

@@ -60,9 +60,9 @@ public enum ONNXGraphImporter {
         return (network, imported, report)
     }
 
-    /// Whether `path` names an ONNX model: a `.onnx` file (ONNX files have no magic bytes).
+    /// Whether `path` is an ONNX model file (as `TensorArchive` detects formats: by structure).
     public static func isONNXFile(_ path: String) -> Bool {
-        path.lowercased().hasSuffix(".onnx") && FileManager.default.fileExists(atPath: path)
+        FileManager.default.fileExists(atPath: path) && (try? TensorArchive.open(path))?.format == .onnx
     }
 }
 
