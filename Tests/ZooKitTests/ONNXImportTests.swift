@@ -3,9 +3,10 @@ import Testing
 @testable import ZooKit
 
 /// ONNX models on the engine (`ONNXGraphImporter`): torchvision models exported by
-/// `torch.onnx.export` (TorchScript exporter at opsets 13 and 17, dynamo exporter at 18)
-/// predict like ONNX Runtime 1.32 to `1e-4 · (1 + max|want|)` (fixtures by
-/// `Tests/Fixtures/onnximport/make_fixtures.py`); graphs built here check the errors.
+/// `torch.onnx.export` (TorchScript exporter at opsets 13 and 17, dynamo exporter at 18) and a
+/// Keras Application converted by tf2onnx predict like ONNX Runtime 1.32 to
+/// `1e-4 · (1 + max|want|)` (fixtures by `Tests/Fixtures/onnximport/make_fixtures.py` and
+/// `make_keras_fixtures.py`); graphs built here and small fixture graphs check the errors.
 @Suite struct ONNXImportTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/onnximport").path
 
@@ -13,7 +14,7 @@ import Testing
         "mobilenet_v3_large.opset13", "mobilenet_v3_large.opset18", "mobilenet_v2_w025.opset17",
         "efficientnet_b0_w025.opset13", "efficientnet_b0_w025.opset17",
         "densenet_small.opset13", "densenet_small.opset17", "densenet_small.opset18",
-        "onet.opset13", "onet.opset17",
+        "onet.opset13", "onet.opset17", "keras_mobilenet_v2.opset13",
     ]
 
     @Test(arguments: fixtures) func predictsLikeONNXRuntime(_ fixture: String) throws {
@@ -27,24 +28,73 @@ import Testing
 
     /// The largest |zoo − ort| over every output, and 1 + max|ort|.
     static func maximumError(_ network: Network, _ imported: ONNXImportedNetwork, input: String, want: String) throws -> (error: Float, scale: Float) {
-        let x = try TensorArchive.open(input).tensors[0]
-        let order = imported.inputOrders[0]
-        let (values, shape) = TorchParameterLayout.permuted(try x.floats(), shape: x.shape, to: order)
-        let outputs = try network.predict([try ZooNet.Tensor(shape: shape, scalars: values)])
+        let x = try ZooNet.Tensor(TensorArchive.open(input).tensors[0])
+        let outputs = try imported.predict(network, onnxInputs: [x])
         let expected = try TensorArchive.open(want)
         #expect(outputs.count == expected.tensors.count)
         var error: Float = 0, scale: Float = 1
         for (k, output) in outputs.enumerated() {
-            var back = [Int](repeating: 0, count: output.shape.count)
-            for (engineAxis, onnxAxis) in imported.outputOrders[k].enumerated() { back[onnxAxis] = engineAxis }
-            let (got, gotShape) = TorchParameterLayout.permuted(output.scalars, shape: output.shape, to: back)
             let reference = try expected.tensor(named: "y\(k)")
-            #expect(gotShape == reference.shape)
+            #expect(output.shape == reference.shape)
             let want = try reference.floats()
             scale = max(scale, 1 + (want.map(abs).max() ?? 0))
-            error = max(error, zip(got, want).map { abs($0 - $1) }.max() ?? .infinity)
+            error = max(error, zip(output.scalars, want).map { abs($0 - $1) }.max() ?? .infinity)
         }
         return (error, scale)
+    }
+
+    /// A tf2onnx graph takes NHWC images (a Transpose to NCHW first): the engine input stays NHWC.
+    @Test func channelsLastInputsStayChannelsLast() throws {
+        let imported = try ONNXGraphImporter.convert(ONNXReader.read(Self.directory + "/keras_mobilenet_v2.opset13.onnx"))
+        #expect(imported.inputOrders == [[0, 1, 2, 3]])
+        #expect(imported.description.inputs[0].shape == [48, 48, 3])
+        #expect(!imported.description.nodes.contains { $0.layer.kind == "permute" })
+    }
+
+    /// Registered: `zoo import model.onnx` keeps the file (format `onnx`) and the graph; loading
+    /// the entry reads the weights through the graph again and predicts the same.
+    @Test func importedModelsLoadFromTheRegistry() throws {
+        let registry = try TemporaryRegistry()
+        defer { registry.remove() }
+        let path = Self.directory + "/onet.opset13.onnx"
+        let (entry, report) = try Importer.run(ImportRequest(file: path, name: "onet-onnx"), registry: registry.registry)
+        #expect(report.isComplete)
+        #expect(entry.manifest.weights.format == .onnx)
+        #expect(entry.manifest.weights.provenance.framework == "pytorch")
+        #expect(entry.manifest.input.shape == [48, 48, 3])
+        let model = try PretrainedModel.load(entry)
+        let (network, imported, _) = try ONNXGraphImporter.load(path)
+        let x = try ZooNet.Tensor(TensorArchive.open(Self.directory + "/onet.x.npy").tensors[0])
+        let direct = try imported.predict(network, onnxInputs: [x])
+        let registered = try imported.predict(model.network, onnxInputs: [x])
+        #expect(direct.map(\.scalars) == registered.map(\.scalars))
+    }
+
+    /// `zoo.labels` and `zoo.preprocessing` in metadata_props become the manifest's labels and
+    /// input settings.
+    @Test func zooMetadataGivesLabelsAndPreprocessing() throws {
+        let registry = try TemporaryRegistry()
+        defer { registry.remove() }
+        let (entry, _) = try Importer.run(ImportRequest(file: Self.directory + "/labeled.onnx", name: "labeled"), registry: registry.registry)
+        #expect(entry.manifest.labels == ["cat", "dog", "eel"])
+        #expect(entry.manifest.input.preprocessing == Preprocessing(scale: 1 / 255.0))
+        #expect(entry.manifest.architecture.nodes.map(\.layer.kind) == ["conv2d", "global_average_pooling2d", "flatten", "dense", "activation"])
+    }
+
+    /// The fixture graphs Zoo must refuse: the unsupported operators listed once, grouped, in
+    /// graph order (Erf below an LRN too: an operator Zoo has no conversion for); a cycle.
+    @Test func fixtureGraphsAreRefusedWithTypedErrors() throws {
+        let unsupported = try ONNXReader.read(Self.directory + "/unsupported.onnx")
+        #expect(throws: ZooKitError.unsupportedONNXOps(UnsupportedONNXOps(opset: 17, [
+            ("Erf", "erf1", "no engine layer computes it"), ("LRN", "lrn", "no engine layer computes it"),
+            ("Erf", "erf2", "no engine layer computes it"), ("TopK", "topk", "no engine layer computes it"),
+        ]))) { try ONNXGraphImporter.convert(unsupported) }
+        #expect(UnsupportedONNXOps(opset: 17, [("Erf", "erf1", "r"), ("LRN", "lrn", "r"), ("Erf", "erf2", "r")]).description
+                == "unsupported ONNX ops: Erf (opset 17) ×2 at nodes erf1, erf2: r; LRN ×1 at node lrn: r")
+        let cycle = try ONNXReader.read(Self.directory + "/cycle.onnx")
+        #expect(throws: ZooKitError.invalidONNXGraph(nodes: ["p", "q", "r"], problem: "the graph has a cycle through 3 nodes")) {
+            try ONNXGraphImporter.convert(cycle)
+        }
     }
 
     // MARK: Graphs built here
@@ -100,8 +150,8 @@ import Testing
         #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 }, "\(got) vs \(want)")
     }
 
-    /// Every unsupported node is listed once, grouped by operator, with the opset; the nodes
-    /// downstream of them are not.
+    /// Every unsupported node is listed once, grouped by operator, with the opset; a supported
+    /// node downstream of one (the Relu) is not.
     @Test func unsupportedOpsAreListedOnceGrouped() throws {
         let m = Self.model([
             ONNXNode(name: "a", opType: "Foo", inputs: ["x"], outputs: ["a"]),
@@ -118,8 +168,8 @@ import Testing
             Issue.record("expected unsupportedONNXOps")
         } catch ZooKitError.unsupportedONNXOps(let ops) {
             #expect(ops.groups.map(\.op) == ["Foo", "Bar", "Clip"])
-            #expect(ops.groups[0].nodes == ["a", "b"])
-            #expect(ops.description.hasPrefix("unsupported ONNX ops: Foo (opset 17) ×2 at nodes a, b: no engine layer computes it; Bar ×1 at node d"))
+            #expect(ops.groups[0].nodes == ["a", "b", "c"])
+            #expect(ops.description.hasPrefix("unsupported ONNX ops: Foo (opset 17) ×3 at nodes a, b, c: no engine layer computes it; Bar ×1 at node d"))
             #expect(ops.description.contains("Clip ×1 at node e: clip to [-1.0, 1.0]"))
             #expect(ZooKitError.unsupportedONNXOps(ops).exitCode == 65)
         }

@@ -49,7 +49,9 @@ extension ONNXGraphConversion {
     /// the engine's `reshape` (or `flatten`) of x in ONNX order.
     func reshaped(_ x: ONNXRuntimeValue, to shape: [Int], node: ONNXNode) throws -> ONNXRuntimeValue {
         if shape == x.shape { return x }
-        let input = reorder(x, to: Array(0..<x.rank), for: engineName(node))
+        // The engine's elements are already in ONNX order when only axes of size 1 are out of place.
+        let nonUnit = x.order.filter { x.shape[$0] != 1 }
+        let input = nonUnit == nonUnit.sorted() ? x : reorder(x, to: Array(0..<x.rank), for: engineName(node))
         let perSample = Array(shape.dropFirst())
         let layer: LayerConfig = perSample.count == 1 ? .flatten : .reshape(perSample)
         let name = emit(layer, inputs: [input.node], name: engineName(node))

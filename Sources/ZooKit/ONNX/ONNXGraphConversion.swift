@@ -22,7 +22,7 @@ final class ONNXGraphConversion {
     var nodeIndex: [String: Int] = [:]
     var usedNames: Set<String> = []
     var weights: [ONNXImportedWeight] = []
-    var unsupported: [(op: String, node: String, reason: String)] = []
+    var unsupported: [(index: Int, op: String, node: String, reason: String)] = []
     /// The batch size the graph's input fixes, if it does (a `Reshape` to `[2, -1]` keeps the batch then).
     var staticBatch: Int?
     /// The ONNX values some node or graph output takes.
@@ -52,7 +52,8 @@ final class ONNXGraphConversion {
             convert(graph.nodes[index], index: index)
         }
         if !unsupported.isEmpty {
-            throw ZooKitError.unsupportedONNXOps(UnsupportedONNXOps(opset: model.defaultOpset, unsupported))
+            let inGraphOrder = unsupported.sorted { $0.index < $1.index }.map { ($0.op, $0.node, $0.reason) }
+            throw ZooKitError.unsupportedONNXOps(UnsupportedONNXOps(opset: model.defaultOpset, inGraphOrder))
         }
         var outputs: [String] = [], outputOrders: [[Int]] = []
         for info in graph.outputs {
@@ -177,14 +178,20 @@ final class ONNXGraphConversion {
     // MARK: Dispatch
 
     /// Converts one node: folded when its inputs are constants, converted to engine layers
-    /// otherwise; problems are collected, the node's outputs marked failed.
+    /// otherwise; problems are collected, the node's outputs marked failed. Downstream of a
+    /// failed node, only operators Zoo has no conversion for are collected (a supported one
+    /// may fail only because of what it was given).
     func convert(_ node: ONNXNode, index: Int) {
         let inputs: [ONNXImportValue?] = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+        let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         if inputs.contains(where: { if case .failed? = $0 { true } else { false } }) {
+            // Downstream of a problem: only operators Zoo has no conversion for at all are listed.
+            if !ONNXGraphConversion.runtimeOps.contains(op), !ONNXConstantFolding.ops.contains(op) {
+                unsupported.append((index, op, label(of: index), node.domain.isEmpty ? "no engine layer computes it" : "an operator of domain '\(node.domain)'"))
+            }
             for output in node.outputs { values[output] = .failed }
             return
         }
-        let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         do {
             let constants = inputs.compactMap { value -> ONNXConstant? in if case .constant(let c)? = value { c } else { nil } }
             let results: [ONNXImportValue]
@@ -213,10 +220,10 @@ final class ONNXGraphConversion {
                 }
             }
         } catch let error as ONNXUnsupported {
-            unsupported.append((op, label(of: index), error.reason))
+            unsupported.append((index, op, label(of: index), error.reason))
             for output in node.outputs { values[output] = .failed }
         } catch {
-            unsupported.append((op, label(of: index), "\(error)"))
+            unsupported.append((index, op, label(of: index), "\(error)"))
             for output in node.outputs { values[output] = .failed }
         }
     }

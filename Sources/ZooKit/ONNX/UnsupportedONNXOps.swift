@@ -2,8 +2,8 @@
 /// message: `unsupported ONNX ops: NonMaxSuppression (opset 17) ×3 at nodes a, b, c: no engine
 /// layer computes it; Resize ×1 at node r: coordinate_transformation_mode 'align_corners'`.
 ///
-/// Every node is listed once, in graph order; the nodes that only take the outputs of an
-/// unsupported node are not listed (their problem is upstream).
+/// Every node is listed once, in graph order; a node of an operator Zoo converts that only takes
+/// the outputs of an unsupported node is not listed (its problem is upstream).
 public struct UnsupportedONNXOps: Sendable, Equatable, CustomStringConvertible {
     /// The nodes of one operator.
     public struct Group: Sendable, Equatable {

@@ -14,6 +14,11 @@ and BN-calibrated by ../torcharch/torcharch.py, eval mode) and each export it wr
   NAME.x.npy         the input, 2 seeded N(0, 1) images, NCHW float32
   NAME.opsetK.y.npz  ONNX Runtime's outputs (CPUExecutionProvider) in graph order: y0, y1, …
 It prints, per file, the size, the op types and the largest |ORT − torch| (the exporter's own error).
+It also writes, with onnx.helper, small graphs:
+  unsupported.onnx   Conv → Erf → LRN → Erf, and TopK (opset 17): Erf ×2, LRN ×1 and TopK ×1 unsupported
+  cycle.onnx         two Relu nodes taking each other's output (written unchecked: the checker refuses it)
+  labeled.onnx       Conv → GlobalAveragePool → Flatten → Gemm → Softmax (3 classes) whose metadata_props
+                     carry Zoo's zoo.labels and zoo.preprocessing (as `zoo convert --to onnx` writes them)
 """
 import os
 import sys
@@ -53,7 +58,53 @@ def export(model, x, path, opset):
                           external_data=False)
 
 
+def small_graph_fixtures():
+    from onnx import TensorProto, helper, numpy_helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, 8, 2])
+    w = numpy_helper.from_array(np.full((4, 3, 3, 3), 0.1, np.float32), "w")
+    k = numpy_helper.from_array(np.array([2], np.int64), "k")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Erf", ["c"], ["e1"], name="erf1"),
+        helper.make_node("LRN", ["e1"], ["l"], name="lrn", size=3),
+        helper.make_node("Erf", ["l"], ["e2"], name="erf2"),
+        helper.make_node("TopK", ["c", "k"], ["y", "i"], name="topk"),
+    ]
+    graph = helper.make_graph(nodes, "unsupported", [x], [y, helper.make_tensor_value_info("e2", TensorProto.FLOAT, ["batch", 4, 8, 8])], [w, k])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_fixtures.py")
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, "unsupported.onnx"))
+    cycle = helper.make_graph([
+        helper.make_node("Relu", ["b"], ["a"], name="p"),
+        helper.make_node("Relu", ["a"], ["b"], name="q"),
+        helper.make_node("Add", ["x", "b"], ["y"], name="r"),
+    ], "cycle", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 8, 8])])
+    onnx.save(helper.make_model(cycle, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(HERE, "cycle.onnx"))
+    rng = np.random.default_rng(5)
+    labeled = helper.make_graph([
+        helper.make_node("Conv", ["x", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["c"], ["g"], name="pool"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["z"], name="fc", transB=1),
+        helper.make_node("Softmax", ["z"], ["y"], name="softmax", axis=1),
+    ], "labeled", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])], [
+        numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "cw"),
+        numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "cb"),
+        numpy_helper.from_array(rng.standard_normal((3, 4)).astype(np.float32), "fw"),
+        numpy_helper.from_array(rng.standard_normal(3).astype(np.float32), "fb"),
+    ])
+    model = helper.make_model(labeled, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_fixtures.py")
+    helper.set_model_props(model, {
+        "zoo.labels": '["cat", "dog", "eel"]',
+        "zoo.preprocessing": '{"shape": [8, 8, 3], "preprocessing": {"scale": 0.00392156862745098, "offset": 0}}',
+    })
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, "labeled.onnx"))
+
+
 def main():
+    small_graph_fixtures()
     only = set(sys.argv[1:]) - {"--all"}
     for stem, name, classes, width, size, small, opsets in CONFIGS + (EXTRA if "--all" in sys.argv else []):
         if only and stem not in only:
