@@ -14,7 +14,7 @@ import Testing
         "mobilenet_v3_large.opset13", "mobilenet_v3_large.opset18", "mobilenet_v2_w025.opset17",
         "efficientnet_b0_w025.opset13", "efficientnet_b0_w025.opset17",
         "densenet_small.opset13", "densenet_small.opset17", "densenet_small.opset18",
-        "onet.opset13", "onet.opset17", "keras_mobilenet_v2.opset13",
+        "onet.opset13", "onet.opset17", "keras_mobilenet_v2.opset13", "keras3_mobilenet_v2.opset15",
     ]
 
     @Test(arguments: fixtures) func predictsLikeONNXRuntime(_ fixture: String) throws {

@@ -12,15 +12,25 @@ tf2onnx converts tf.keras (Keras 2) models, so TF_USE_LEGACY_KERAS=1 selects tf-
                                     the stride-2 depthwise convolutions with explicit Pad nodes)
   keras_mobilenet_v2.x.npy          the input, 2 seeded N(0, 1) images, NHWC float32
   keras_mobilenet_v2.opset13.y.npz  ONNX Runtime's output y0 (the softmax probabilities)
-It prints the largest |ORT − Keras|.
+  keras3_mobilenet_v2.opset15.onnx  the same architecture in Keras 3.15 (TensorFlow backend), randomized the same
+                                    way, written by Keras 3's own `model.export(path, format="onnx")` (tf2onnx
+                                    inside, opset 15: BN left as Mul/Add by constants); its .x.npy and .y.npz
+It prints the largest |ORT − Keras|. Keras 3 runs in a second process (TF_USE_LEGACY_KERAS must be unset there).
 """
 import os
+import subprocess
+import sys
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
+KERAS3 = "--keras3" in sys.argv
+if not KERAS3:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+else:
+    os.environ.pop("TF_USE_LEGACY_KERAS", None)
+    os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import tensorflow as tf  # noqa: E402
-import tf2onnx  # noqa: E402
+import tf2onnx  # noqa: E402,F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,7 +56,28 @@ def randomize(model, rng):
             layer.set_weights(weights)
 
 
+def keras3():
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(input_shape=(48, 48, 3), alpha=0.35, weights=None, classes=5)
+    randomize(model, np.random.default_rng(1234))
+    x = np.random.default_rng(11).standard_normal((2, 48, 48, 3)).astype(np.float32)
+    want = np.asarray(model(x, training=False))
+    stem = "keras3_mobilenet_v2"
+    path = os.path.join(HERE, f"{stem}.opset15.onnx")
+    model.export(path, format="onnx")
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.save(os.path.join(HERE, f"{stem}.x.npy"), x)
+    np.savez(os.path.join(HERE, f"{stem}.opset15.y.npz"), y0=y)
+    print(f"{stem}: {os.path.getsize(path) / 1e6:.2f} MB, |ort - keras| {float(np.abs(y - want).max()):.2e}, "
+          f"max y {float(y.max()):.3f}, outputs {y.shape}")
+
+
 def main():
+    if KERAS3:
+        keras3()
+        return
     tf.keras.utils.set_random_seed(0)
     model = tf.keras.applications.MobileNetV2(input_shape=(48, 48, 3), alpha=0.35, weights=None, classes=5)
     randomize(model, np.random.default_rng(1234))
@@ -62,6 +93,7 @@ def main():
     np.savez(os.path.join(HERE, f"{stem}.opset13.y.npz"), y0=y)
     print(f"{stem}: {os.path.getsize(path) / 1e6:.2f} MB, |ort - keras| {float(np.abs(y - want).max()):.2e}, "
           f"max y {float(y.max()):.3f}, outputs {y.shape}")
+    subprocess.run([sys.executable, os.path.abspath(__file__), "--keras3"], check=True)
 
 
 if __name__ == "__main__":
