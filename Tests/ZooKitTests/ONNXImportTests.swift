@@ -217,4 +217,25 @@ import Testing
         #expect(imported.description.nodes.map(\.layer) == [.activation(.relu6), .activation(.swish), .permute([3, 1, 2]), .flatten])
         #expect(imported.outputOrders == [[0, 1]])
     }
+    /// Sizes from the file are bounded before any arithmetic: huge strides, scales, pads and
+    /// reshape targets are typed errors, not overflow traps or huge allocations.
+    @Test func hugeSettingsAreRefusedNotTrapped() throws {
+        let huge = Int64(1) << 60
+        let m = Self.model([
+            ONNXNode(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"], attributes: [ONNXAttribute(name: "strides", .ints([huge, huge]))]),
+            ONNXNode(name: "up", opType: "Resize", inputs: ["x", "", "scales"], outputs: ["u"]),
+            ONNXNode(name: "pad", opType: "Pad", inputs: ["x", "pads"], outputs: ["p"]),
+            ONNXNode(name: "reshape", opType: "Reshape", inputs: ["x", "target"], outputs: ["r"]),
+            ONNXNode(name: "group", opType: "Conv", inputs: ["x", "w"], outputs: ["g"], attributes: [ONNXAttribute(name: "group", .int(huge))]),
+            ONNXNode(name: "sum", opType: "Sum", inputs: ["c", "u", "p", "r", "g"], outputs: ["y"]),
+        ], initializers: [try Self.weight("w", [2, 3, 3, 3]), try ONNXTensor(name: "scales", StoredTensor(name: "scales", shape: [4], floats: [1, 1, 1e18, 1e18])),
+                          try Self.ints("pads", [0, 0, huge, huge, 0, 0, huge, huge]), try Self.ints("target", [-1, huge, huge, 3])], outputs: ["y"])
+        do {
+            _ = try ONNXGraphImporter.convert(m)
+            Issue.record("expected unsupportedONNXOps")
+        } catch ZooKitError.unsupportedONNXOps(let ops) {
+            #expect(ops.groups.map(\.op) == ["Conv", "Resize", "Pad", "Reshape"])
+            #expect(ops.groups[0].nodes == ["conv", "group"])
+        }
+    }
 }

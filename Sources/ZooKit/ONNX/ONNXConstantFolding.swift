@@ -180,11 +180,11 @@ struct ONNXConstantFolding {
         var dims = target.enumerated().map { k, d in d == 0 && !allowZero && k < shape.count ? shape[k] : d }
         let count = shape.reduce(1, *)
         if let free = dims.firstIndex(of: -1) {
-            let known = dims.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
-            guard known > 0, count % known == 0 else { throw ONNXUnsupported("target \(target) for \(count) values") }
+            let others = dims.enumerated().filter { $0.offset != free }.map(\.element)
+            guard let known = checkedElementCount(others), known > 0, count % known == 0 else { throw ONNXUnsupported("target \(target) for \(count) values") }
             dims[free] = count / known
         }
-        guard dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) == count else { throw ONNXUnsupported("target \(target) for \(count) values") }
+        guard checkedElementCount(dims) == count else { throw ONNXUnsupported("target \(target) for \(count) values") }
         return dims
     }
 

@@ -14,7 +14,7 @@ extension ONNXGraphConversion {
         let group = Int(node.attribute("group")?.int ?? 1)
         let (o, i, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
         let channels = x.shape[1]
-        guard group >= 1, i * group == channels, o % group == 0 else {
+        guard group >= 1, group <= channels, i * group == channels, o % group == 0 else {
             throw ONNXUnsupported("weight \(w.shape) with group \(group) does not fit \(channels) input channels")
         }
         if let b, b.count != o { throw ONNXUnsupported("bias of \(b.count) values for \(o) filters") }
@@ -52,8 +52,8 @@ extension ONNXGraphConversion {
     func windowSteps(_ node: ONNXNode) throws -> (strides: [Int], dilations: [Int]) {
         let strides = node.attribute("strides")?.ints?.map { Int($0) } ?? [1, 1]
         let dilations = node.attribute("dilations")?.ints?.map { Int($0) } ?? [1, 1]
-        guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ $0 >= 1 }) else {
-            throw ONNXUnsupported("strides \(strides), dilations \(dilations): expected two positive values each")
+        guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ (1...ONNXShapeFolding.largestStep).contains($0) }) else {
+            throw ONNXUnsupported("strides \(strides), dilations \(dilations): expected two values in 1…\(ONNXShapeFolding.largestStep) each")
         }
         return (strides, dilations)
     }
@@ -66,7 +66,9 @@ extension ONNXGraphConversion {
         switch autoPad {
         case "NOTSET":
             let pads = node.attribute("pads")?.ints?.map { Int($0) } ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw ONNXUnsupported("pads \(pads): expected four values ≥ 0") }
+            guard pads.count == 4, pads.allSatisfy({ (0...ONNXShapeFolding.largestStep).contains($0) }) else {
+                throw ONNXUnsupported("pads \(pads): expected four values in 0…\(ONNXShapeFolding.largestStep)")
+            }
             (before, after) = ([pads[0], pads[1]], [pads[2], pads[3]])
         case "VALID":
             break
@@ -183,8 +185,9 @@ extension ONNXGraphConversion {
     func pooling(_ node: ONNXNode, _ inputs: [ONNXImportValue?]) throws -> ONNXRuntimeValue {
         let x = try runtime(inputs, 0, node)
         guard x.rank == 4 else { throw ONNXUnsupported("\(max(x.rank - 2, 0))-D pooling; the engine's is 2-D") }
-        guard let kernel = node.attribute("kernel_shape")?.ints?.map({ Int($0) }), kernel.count == 2 else {
-            throw ONNXUnsupported("kernel_shape missing or not two values")
+        guard let kernel = node.attribute("kernel_shape")?.ints?.map({ Int(clamping: $0) }), kernel.count == 2,
+              kernel.allSatisfy({ (1...ONNXShapeFolding.largestStep).contains($0) }) else {
+            throw ONNXUnsupported("kernel_shape missing or not two values in 1…\(ONNXShapeFolding.largestStep)")
         }
         let (strides, dilations) = try windowSteps(node)
         guard dilations == [1, 1] else { throw ONNXUnsupported("dilations \(dilations)") }
@@ -242,7 +245,7 @@ extension ONNXGraphConversion {
             }
             pads = full
         }
-        guard x.rank == 4, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0 else {
+        guard x.rank == 4, pads.count == 8, pads.allSatisfy({ abs($0) <= ONNXShapeFolding.largestStep }), pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0 else {
             throw ONNXUnsupported("pads \(pads); Zoo pads the spatial axes of 4-D maps")
         }
         let input = reorder(x, to: [0, 2, 3, 1], for: engineName(node))
@@ -274,7 +277,8 @@ extension ONNXGraphConversion {
             }
         }
         guard factors.count == 4, factors[0] == 1, factors[1] == 1,
-              let sh = Int(exactly: factors[2]), let sw = Int(exactly: factors[3]), sh >= 1, sw >= 1 else {
+              factors.allSatisfy({ $0 >= 1 && $0 <= Double(ONNXShapeFolding.largestStep) }),
+              let sh = Int(exactly: factors[2]), let sw = Int(exactly: factors[3]) else {
             throw ONNXUnsupported("scales \(factors); Zoo resizes H and W by integer factors")
         }
         let mode = node.attribute("mode")?.string ?? "nearest"

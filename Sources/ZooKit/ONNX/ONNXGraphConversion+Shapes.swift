@@ -27,19 +27,19 @@ extension ONNXGraphConversion {
         var dims = target.enumerated().map { k, d in d == 0 && !allowZero && k < x.rank ? x.shape[k] : d }
         let rest = Array(dims.dropFirst())
         let keepsBatch = dims[0] == ONNXShapeFolding.batch || (first == staticBatch && staticBatch != nil)
-            || (first == -1 && !rest.contains(-1) && rest.reduce(1, *) == perSample)
+            || (first == -1 && checkedElementCount(rest) == perSample)
         guard keepsBatch, !rest.contains(ONNXShapeFolding.batch) else {
             throw ONNXUnsupported("the target shape \(target.map { $0 == ONNXShapeFolding.batch ? "N" : String($0) }) does not keep the batch as axis 0")
         }
         dims[0] = ONNXShapeFolding.batch
         if let free = rest.firstIndex(of: -1) {
-            let known = rest.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
-            guard known > 0, perSample % known == 0, rest.filter({ $0 == -1 }).count == 1 else {
+            let others = rest.enumerated().filter { $0.offset != free }.map(\.element)
+            guard let known = checkedElementCount(others), known > 0, perSample % known == 0 else {
                 throw ONNXUnsupported("the target shape \(target) does not fit \(perSample) values per sample")
             }
             dims[free + 1] = perSample / known
         }
-        guard dims.dropFirst().allSatisfy({ $0 > 0 }), dims.dropFirst().reduce(1, *) == perSample else {
+        guard dims.dropFirst().allSatisfy({ $0 > 0 }), checkedElementCount(Array(dims.dropFirst())) == perSample else {
             throw ONNXUnsupported("the target shape \(target) does not fit \(perSample) values per sample")
         }
         return try reshaped(x, to: dims, node: node)

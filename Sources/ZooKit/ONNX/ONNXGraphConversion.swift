@@ -104,7 +104,8 @@ final class ONNXGraphConversion {
             }
         }
         let shape = [ONNXShapeFolding.batch] + dims.dropFirst().map { $0! }
-        guard shape.dropFirst().allSatisfy({ $0 > 0 }) else {
+        guard shape.dropFirst().allSatisfy({ $0 > 0 }), let count = checkedElementCount(Array(shape.dropFirst())),
+              count <= ONNXShapeFolding.largestSample else {
             throw ZooKitError.invalidRequest("ONNX input '\(info.name)' has the shape \(shape.dropFirst()) besides the batch")
         }
         // NCHW unless the graph's first step turns it into NCHW (a channels-last export).
@@ -209,6 +210,11 @@ final class ONNXGraphConversion {
                 throw ONNXUnsupported("only folded when its inputs are constants; here they are computed")
             } else {
                 throw ONNXUnsupported(node.domain.isEmpty ? "no engine layer computes it" : "an operator of domain '\(node.domain)'")
+            }
+            for case .runtime(let value) in results {
+                guard let count = checkedElementCount(Array(value.shape.dropFirst())), count <= ONNXShapeFolding.largestSample else {
+                    throw ONNXUnsupported("its output of shape \(value.shape.dropFirst()) per sample is larger than Zoo handles (2³² elements)")
+                }
             }
             for (k, output) in node.outputs.enumerated() where !output.isEmpty {
                 if k < results.count {

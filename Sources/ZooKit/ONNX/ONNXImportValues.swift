@@ -66,9 +66,11 @@ struct ONNXConstant: Sendable {
         return try stored.floats()
     }
 
-    /// The elements as integers (shapes, axes, pads).
+    /// The elements as integers (shapes, axes, pads), clamped to ±2⁴² (beyond any size Zoo
+    /// handles, so that sums of them cannot overflow).
     func ints() throws -> [Int] {
-        try values().map { Int(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? Int.min : Int.max) }
+        let limit = Double(ONNXShapeFolding.largestInteger)
+        return try values().map { Int(min(max($0.rounded(.towardZero), -limit), limit)) }
     }
 
     /// The single element of a scalar or one-element tensor.
@@ -109,6 +111,13 @@ enum ONNXShapeFolding {
     /// The size every runtime value's axis 0 has while shapes are folded: a marker (2⁴⁰) that
     /// `Shape` passes on and `Reshape` recognizes as "the batch", whatever the batch size.
     static let batch = 1 << 40
+    /// Integers read from constants are clamped to ±this (2⁴²).
+    static let largestInteger = 1 << 42
+    /// The most elements a computed tensor may have per sample (2³²): larger graphs are refused
+    /// before any size arithmetic could overflow.
+    static let largestSample = 1 << 32
+    /// The largest stride, dilation, window or resize factor accepted (2¹⁶).
+    static let largestStep = 1 << 16
 }
 
 /// ONNX axis arithmetic.
