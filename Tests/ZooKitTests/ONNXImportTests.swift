@@ -198,12 +198,16 @@ import Testing
     }
 
     /// The shape chain of `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat → Reshape)
-    /// folds with the batch free; `x * sigmoid(x)` becomes one swish; Clip(0, 6) relu6.
+    /// folds with the batch free; `x * sigmoid(x)` becomes one swish, `tanh(softplus(x)) * x` one
+    /// mish; Clip(0, 6) relu6.
     @Test func shapeChainsFoldAndActivationsFuse() throws {
         let m = Self.model([
             ONNXNode(name: "clip", opType: "Clip", inputs: ["x", "zero", "six"], outputs: ["c"]),
             ONNXNode(name: "sig", opType: "Sigmoid", inputs: ["c"], outputs: ["s"]),
-            ONNXNode(name: "mul", opType: "Mul", inputs: ["c", "s"], outputs: ["m"]),
+            ONNXNode(name: "mul", opType: "Mul", inputs: ["c", "s"], outputs: ["m0"]),
+            ONNXNode(name: "softplus", opType: "Softplus", inputs: ["m0"], outputs: ["sp"]),
+            ONNXNode(name: "tanh", opType: "Tanh", inputs: ["sp"], outputs: ["t"]),
+            ONNXNode(name: "mish", opType: "Mul", inputs: ["t", "m0"], outputs: ["m"]),
             ONNXNode(name: "shape", opType: "Shape", inputs: ["m"], outputs: ["sh"]),
             ONNXNode(name: "gather", opType: "Gather", inputs: ["sh", "i0"], outputs: ["n"], attributes: [ONNXAttribute(name: "axis", .int(0))]),
             ONNXNode(name: "unsq", opType: "Unsqueeze", inputs: ["n", "ax0"], outputs: ["n1"]),
@@ -214,7 +218,7 @@ import Testing
                           try ONNXTensor(name: "i0", StoredTensor(name: "i0", shape: [], int64s: [0])),
                           try Self.ints("ax0", [0]), try Self.ints("minus1", [-1])], outputs: ["y"])
         let imported = try ONNXGraphImporter.convert(m)
-        #expect(imported.description.nodes.map(\.layer) == [.activation(.relu6), .activation(.swish), .permute([3, 1, 2]), .flatten])
+        #expect(imported.description.nodes.map(\.layer) == [.activation(.relu6), .activation(.swish), .activation(.mish), .permute([3, 1, 2]), .flatten])
         #expect(imported.outputOrders == [[0, 1]])
     }
     /// Sizes from the file are bounded before any arithmetic: huge strides, scales, pads and

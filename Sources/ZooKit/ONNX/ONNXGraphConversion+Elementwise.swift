@@ -2,7 +2,8 @@ import ZooFormat
 import ZooNet
 
 /// The element-wise ONNX operators: activations, softmax, arithmetic with constants or between
-/// computed tensors (with the `x·σ(x)` → swish and `x·hard_sigmoid(x)` → hard swish fusions), `Concat`.
+/// computed tensors (with the `x·σ(x)` → swish, `x·hard_sigmoid(x)` → hard swish and
+/// `x·tanh(softplus(x))` → mish fusions), `Concat`.
 extension ONNXGraphConversion {
     /// The unary activations: an `activation` node, same shape and layout.
     func activation(_ node: ONNXNode, _ inputs: [ONNXImportValue?]) throws -> ONNXRuntimeValue {
@@ -127,7 +128,8 @@ extension ONNXGraphConversion {
             }
         }
         if node.opType == "Mul", operands.count == 2,
-           let (x, activation) = fusedGating(operands[0], operands[1]) ?? fusedGating(operands[1], operands[0]) {
+           let (x, activation) = fusedGating(operands[0], operands[1]) ?? fusedGating(operands[1], operands[0])
+            ?? fusedMish(operands[0], operands[1]) ?? fusedMish(operands[1], operands[0]) {
             var output = x
             output.node = emit(.activation(activation), inputs: [x.node], name: engineName(node))
             return output
@@ -156,6 +158,14 @@ extension ONNXGraphConversion {
         case .hardSigmoid: return (b, .hardSwish)
         default: return nil
         }
+    }
+
+    /// `tanh(softplus(x)) · x` (how exporters write Mish before opset 18): mish of x, when `a` is that gate of `b`.
+    func fusedMish(_ a: ONNXRuntimeValue, _ b: ONNXRuntimeValue) -> (x: ONNXRuntimeValue, activation: Activation)? {
+        guard let outer = nodeIndex[a.node], case .activation(.tanh) = nodes[outer].layer, let inner = nodes[outer].inputs.first,
+              let index = nodeIndex[inner], case .activation(.softplus) = nodes[index].layer, nodes[index].inputs == [b.node],
+              a.order == b.order, a.shape == b.shape else { return nil }
+        return (b, .mish)
     }
 
     /// `Concat` of computed tensors along `axis` (not the batch): `concatenate` along the engine
