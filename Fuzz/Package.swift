@@ -8,7 +8,7 @@
 // Each target is one file calling `FuzzEntryPoints.run(.parser, bytes)` (Sources/ZooFormat/Fuzzing).
 import PackageDescription
 
-let parsers = ["npy", "zip", "safetensors", "json", "pickle", "sstable", "tfbundle", "idx", "keras-config", "hdf5", "keras", "gzip"]
+let parsers = ["npy", "zip", "safetensors", "json", "pickle", "sstable", "tfbundle", "idx", "keras-config", "hdf5", "keras", "gzip", "onnx"]
 
 let package = Package(
     name: "ZooFuzz",

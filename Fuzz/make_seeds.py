@@ -63,6 +63,8 @@ for path in sorted((fixtures / "integrity").glob("*.h5")) if (fixtures / "integr
     if "hang" in path.name:
         continue  # libhdf5 never returns on it: every run would wait for the helper's timeout
     put("hdf5", path.name, path.read_bytes())
+for path in sorted((fixtures / "onnx").rglob("*.onnx")):
+    put("onnx", str(path.relative_to(fixtures / "onnx")), path.read_bytes())
 put("gzip", "npy.gz", gzip.compress((fixtures / "arrays" / "npy_v1.npy").read_bytes(), mtime=0)[2:])
 
 # TensorFlow bundle protos: the values of the index tables' entries, found by a tiny

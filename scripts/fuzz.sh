@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"npy zip safetensors json pickle sstable tfbundle idx keras-config hdf5 keras gzip"}
+targets=${FUZZ_TARGETS:-"npy zip safetensors json pickle sstable tfbundle idx keras-config hdf5 keras gzip onnx"}
 swift=${SWIFT:-swift}
 
 for target in $targets; do

@@ -5,7 +5,7 @@ import ZooKit
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a model to a Keras model file or a PyTorch state dict, or a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5 or .pt.",
+        abstract: "Convert a model to a Keras model file or a PyTorch state dict, or a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5, .pt or .onnx.",
         discussion: """
             Whole models: when MODEL carries an architecture — a PyTorch state dict with \
             --arch NAME (a built-in architecture: resnet18, mobilenet_v2, vgg11_bn, \
@@ -24,7 +24,9 @@ struct ConvertCommand: ParsableCommand {
 
             Tensors: otherwise the output format comes from OUT's extension (.npy, .npz, \
             .safetensors, .weights.h5 for Keras 3, .h5 for Keras 2 / tf-keras, .hdf5 for \
-            plain HDF5, .pt / .pth for what torch.load(weights_only=True) reads), or --to (which always converts tensors only). Keras weights files \
+            plain HDF5, .pt / .pth for what torch.load(weights_only=True) reads, .onnx for an \
+            ONNX file of the tensors alone: initializers that are also the graph's outputs, no \
+            nodes), or --to (which always converts tensors only). Keras weights files \
             load with model.load_weights() for the same architecture when tensors are named \
             layer/weight. Every output is written to a temporary file and renamed into place, \
             so an interrupted or failed run never leaves a partial file. Examples:
@@ -43,7 +45,7 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "The output file.")
     var output: String
 
-    @Option(help: "Output format: npy, npz, safetensors, keras2-h5, keras3-weights-h5, hdf5 or pytorch (default: from OUT's extension).")
+    @Option(help: "Output format: npy, npz, safetensors, keras2-h5, keras3-weights-h5, hdf5, pytorch or onnx (default: from OUT's extension).")
     var to: OutputFormat?
 
     @Option(name: .customLong("rename"), help: ArgumentHelp("Rename tensors with REGEX=REPLACEMENT ($1 or \\1 for groups); repeatable, applied in order.", valueName: "rule"))
@@ -70,7 +72,7 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         if to == nil && OutputFormat(pathExtensionOf: output) == nil && KerasModelFormat(pathExtensionOf: output) == nil {
-            throw ValidationError("cannot tell the output format from '\(output)': name it .keras, .npy, .npz, .safetensors, .h5, .weights.h5, .hdf5 or .pt, or pass --to")
+            throw ValidationError("cannot tell the output format from '\(output)': name it .keras, .npy, .npz, .safetensors, .h5, .weights.h5, .hdf5, .pt or .onnx, or pass --to")
         }
         if dtype != "keep", DType(name: dtype)?.isFloatingPoint != true {
             throw ValidationError("--dtype must be float32, float16, bfloat16, float64 or keep, not '\(dtype)'")

@@ -36,6 +36,10 @@ public enum FuzzEntryPoints {
         case keras
         /// gzip wrapper around any format.
         case gzip
+        /// ONNX models: the protobuf walk of detection, `ONNXReader` (tensors, graphs, attributes,
+        /// external data locations against a directory that does not exist), the archive of
+        /// initializers, and `ONNXWriter` on what was read (which must read back).
+        case onnx
     }
 
     /// Runs `parser` on `bytes`. Typed errors are expected; anything else escapes.
@@ -87,6 +91,15 @@ public enum FuzzEntryPoints {
                 try readEverything(openFile(bytes, "fuzz.keras"))
             case .gzip:
                 try readEverything(openFile([0x1F, 0x8B] + Array(bytes.prefix(1 << 20)), "fuzz.gz"))
+            case .onnx:
+                _ = ONNXReader.looksLikeModel(bytes)
+                let file = try inMemory(bytes, "fuzz.onnx")
+                let model = try ONNXReader.read(file, externalDataDirectory: "/nonexistent-zoo-fuzz")
+                if let encoded = try? ONNXWriter.encode(model) {
+                    let again = try? encoded.withUnsafeBytes { try ONNXReader.read(inMemory($0, "fuzz-again.onnx"), externalDataDirectory: nil) }
+                    precondition(again != nil, "ONNXWriter wrote a model ONNXReader refuses")
+                }
+                try readEverything(ONNXReader.archive(of: model, file: file.path))
             }
         } catch is FormatError {
         } catch {

@@ -15,6 +15,15 @@ struct ONNXDecoder {
     let file: MappedFile
     /// Where external data is found.
     let external: ONNXExternalFiles
+    /// What is left of the items a model may have.
+    let budget: ONNXItemBudget
+
+    /// A decoder of `file` allowed `maximumItems` items.
+    init(file: MappedFile, external: ONNXExternalFiles, maximumItems: Int = ONNXItemBudget.maximumItems) {
+        self.file = file
+        self.external = external
+        budget = ONNXItemBudget(maximumItems)
+    }
 
     /// The `ModelProto` that is the whole file.
     func model() throws -> ONNXModel {
@@ -35,6 +44,7 @@ struct ONNXDecoder {
                 hasGraph = true
             case 8:
                 try reader.require(field, 2, "ModelProto.opset_import")
+                try budget.spend(reader)
                 var entry = try reader.embedded("opset_import[\(model.opsetImports.count)]")
                 var opset = ONNXOperatorSet(version: 0)
                 while let inner = try entry.nextField() {
@@ -47,6 +57,7 @@ struct ONNXDecoder {
                 model.opsetImports.append(opset)
             case 14:
                 try reader.require(field, 2, "ModelProto.metadata_props")
+                try budget.spend(reader)
                 var entry = try reader.embedded("metadata_props[\(model.metadataProps.count)]")
                 model.metadataProps.append(try stringPair(&entry))
             default: try reader.skip(field.wireType)
@@ -70,11 +81,13 @@ struct ONNXDecoder {
             case 1:
                 try reader.require(field, 2, "GraphProto.node")
                 let nodeKey = "\(key).node[\(graph.nodes.count)]"
+                try budget.spend(reader)
                 graph.nodes.append(try node(try reader.embedded(nodeKey), key: nodeKey, depth: depth))
             case 2: graph.name = try reader.string(field, "GraphProto.name")
             case 5:
                 try reader.require(field, 2, "GraphProto.initializer")
                 let tensorKey = "\(key).initializer[\(graph.initializers.count)]"
+                try budget.spend(reader)
                 graph.initializers.append(try tensor(try reader.embedded(tensorKey), key: tensorKey))
             case 10: graph.docString = try reader.string(field, "GraphProto.doc_string")
             case 11: graph.inputs.append(try valueInfo(&reader, field, key: "\(key).input[\(graph.inputs.count)]"))
@@ -92,13 +105,18 @@ struct ONNXDecoder {
         var node = ONNXNode(opType: "", inputs: [], outputs: [])
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: node.inputs.append(try reader.string(field, "NodeProto.input"))
-            case 2: node.outputs.append(try reader.string(field, "NodeProto.output"))
+            case 1:
+                try budget.spend(reader)
+                node.inputs.append(try reader.string(field, "NodeProto.input"))
+            case 2:
+                try budget.spend(reader)
+                node.outputs.append(try reader.string(field, "NodeProto.output"))
             case 3: node.name = try reader.string(field, "NodeProto.name")
             case 4: node.opType = try reader.string(field, "NodeProto.op_type")
             case 5:
                 try reader.require(field, 2, "NodeProto.attribute")
                 let attributeKey = "\(key).attribute[\(node.attributes.count)]"
+                try budget.spend(reader)
                 node.attributes.append(try attribute(try reader.embedded(attributeKey), key: attributeKey, depth: depth))
             case 7: node.domain = try reader.string(field, "NodeProto.domain")
             default: try reader.skip(field.wireType)
@@ -137,17 +155,25 @@ struct ONNXDecoder {
                 try reader.require(field, 2, "AttributeProto.g")
                 (graph, inferred) = (try self.graph(try reader.embedded(key + ".g"), key: key + ".g", depth: depth + 1), 5)
             case 7:
-                try reader.repeated(field, element: 5, "AttributeProto.floats") { floats.append(Float(bitPattern: try $0.fixed32())) }
+                try reader.repeated(field, element: 5, "AttributeProto.floats") {
+                    try budget.spend($0)
+                    floats.append(Float(bitPattern: try $0.fixed32()))
+                }
                 inferred = 6
             case 8:
-                try reader.repeated(field, element: 0, "AttributeProto.ints") { ints.append(Int64(bitPattern: try $0.varint())) }
+                try reader.repeated(field, element: 0, "AttributeProto.ints") {
+                    try budget.spend($0)
+                    ints.append(Int64(bitPattern: try $0.varint()))
+                }
                 inferred = 7
             case 9:
+                try budget.spend(reader)
                 strings.append(try reader.byteArray(field, "AttributeProto.strings"))
                 inferred = 8
             case 10:
                 try reader.require(field, 2, "AttributeProto.tensors")
                 let tensorKey = "\(key).tensors[\(tensors.count)]"
+                try budget.spend(reader)
                 tensors.append(try self.tensor(try reader.embedded(tensorKey), key: tensorKey))
                 inferred = 9
             default: try reader.skip(field.wireType)
@@ -180,6 +206,7 @@ struct ONNXDecoder {
     /// A `ValueInfoProto` field: name, and the tensor type's element type and shape if it has one.
     func valueInfo(_ reader: inout ProtoReader, _ field: (number: Int, wireType: Int), key: String) throws -> ONNXValueInfo {
         try reader.require(field, 2, "GraphProto value info")
+        try budget.spend(reader)
         var body = try reader.embedded(key)
         var info = ONNXValueInfo(name: "", elementType: .undefined, shape: nil)
         while let field = try body.nextField() {
@@ -221,6 +248,7 @@ struct ONNXDecoder {
                 continue
             }
             try reader.require(field, 2, "TensorShapeProto.dim")
+            try budget.spend(reader)
             var dim = try reader.embedded(reader.context)
             var dimension = ONNXDimension.unknown
             while let inner = try dim.nextField() {
@@ -235,5 +263,27 @@ struct ONNXDecoder {
             dimensions.append(dimension)
         }
         return dimensions
+    }
+}
+
+/// A bound on the items of one model (nodes, attributes, tensors, value infos, names, list
+/// elements, shape dimensions), so that no file, however repetitive, makes the decoded model
+/// much larger than real ones: 2²³ items, about 1 GB of decoded structure at most; the largest
+/// published models have some 10⁵.
+final class ONNXItemBudget {
+    /// The items a model may have.
+    static let maximumItems = 1 << 23
+    private let limit: Int
+    private var used = 0
+
+    init(_ limit: Int) { self.limit = limit }
+
+    /// Counts one item read at `reader`'s position.
+    /// - Throws: `.malformed` once more than the limit have been read.
+    func spend(_ reader: ProtoReader) throws {
+        used += 1
+        guard used <= limit else {
+            throw reader.malformed("at most \(limit) nodes, attributes, tensors, value infos, names and list elements in the model", "more")
+        }
     }
 }

@@ -32,7 +32,7 @@ public enum ONNXReader {
     }
 
     /// Reads the model in `file`, its external data relative to `externalDataDirectory` (nil refuses it).
-    static func read(_ file: MappedFile, externalDataDirectory: String?) throws -> ONNXModel {
-        try ONNXDecoder(file: file, external: ONNXExternalFiles(model: file.path, directory: externalDataDirectory)).model()
+    static func read(_ file: MappedFile, externalDataDirectory: String?, maximumItems: Int = ONNXItemBudget.maximumItems) throws -> ONNXModel {
+        try ONNXDecoder(file: file, external: ONNXExternalFiles(model: file.path, directory: externalDataDirectory), maximumItems: maximumItems).model()
     }
 }

@@ -44,6 +44,7 @@ extension ONNXDecoder {
                 let fieldName = "TensorProto." + ONNXElementLayout.fieldNames[field.number]!
                 typedCounts[field.number, default: 0] += try reader.countRepeated(field, element: ONNXElementLayout.fieldWireTypes[field.number]!, fieldName)
             case 6:
+                try budget.spend(reader)
                 try reader.require(field, 2, "TensorProto.string_data")
                 try reader.skip(2)
                 typedCounts[6, default: 0] += 1
@@ -53,6 +54,7 @@ extension ONNXDecoder {
                 let bytes = try reader.lengthDelimited()
                 raw = (reader.fileOffset - bytes.count, bytes.count)
             case 13:
+                try budget.spend(reader)
                 try reader.require(field, 2, "TensorProto.external_data")
                 var entry = try reader.embedded(key + ".external_data")
                 entries.append(try stringPair(&entry))

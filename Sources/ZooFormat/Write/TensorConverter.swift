@@ -41,16 +41,18 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case keras3WeightsH5 = "keras3-weights-h5"
     /// A PyTorch state dict in `torch.save`'s zip format, for `torch.load(…, weights_only=True)`.
     case pytorch
+    /// An ONNX file of the tensors alone (initializers, no nodes: `ONNXModel(weights:)`).
+    case onnx
 
     /// The format for a file name's extension, if it names one:
     /// `.npy`, `.npz`, `.safetensors`, `.weights.h5` (Keras 3), `.h5` (Keras 2), `.hdf5` (plain),
-    /// `.pt` / `.pth` (PyTorch).
+    /// `.pt` / `.pth` (PyTorch), `.onnx` (tensors only).
     public init?(pathExtensionOf path: String) {
         let lower = path.lowercased()
         let byExtension: [(String, OutputFormat)] = [
             (".npy", .npy), (".npz", .npz), (".safetensors", .safetensors),
             (".weights.h5", .keras3WeightsH5), (".h5", .keras2H5), (".hdf5", .hdf5), (".he5", .hdf5),
-            (".pt", .pytorch), (".pth", .pytorch),
+            (".pt", .pytorch), (".pth", .pytorch), (".onnx", .onnx),
         ]
         guard let match = byExtension.first(where: { lower.hasSuffix($0.0) }) else { return nil }
         self = match.1
@@ -81,7 +83,7 @@ extension TensorArchive {
     /// Metadata worth carrying into another file: without the keys that
     /// describe this file's own layout.
     var portableMetadata: [String: String] {
-        metadata.filter { !["keras_layout", "skipped_members"].contains($0.key) }
+        metadata.filter { !["keras_layout", "skipped_members", "ir_version", "opset_import", "graph_name"].contains($0.key) }
     }
 
     /// Writes the converted tensors to `path` atomically and returns them.
@@ -101,7 +103,7 @@ public enum TensorWriter {
     ///   - selected: the tensors (exactly one for `.npy`).
     ///   - path: the file to write.
     ///   - format: the output format.
-    ///   - metadata: string pairs, where the format has a place for them (safetensors, plain HDF5).
+    ///   - metadata: string pairs, where the format has a place for them (safetensors, plain HDF5, ONNX's metadata_props).
     ///   - compress: deflate `.npz` members.
     /// - Throws: `.cannotRepresent` when `.npy` is asked for with other than one tensor, or a dtype the format lacks.
     public static func write(_ selected: [StoredTensor], to path: String, format: OutputFormat, metadata: [String: String] = [:], compress: Bool = false) throws {
@@ -123,6 +125,8 @@ public enum TensorWriter {
             try HDF5Writer.write(selected, to: path, layout: .keras3)
         case .pytorch:
             try PyTorchWriter.write(selected, to: path)
+        case .onnx:
+            try ONNXWriter.write(ONNXModel(weights: selected, metadata: metadata), to: path)
         }
     }
 }
