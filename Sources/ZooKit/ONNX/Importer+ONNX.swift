@@ -6,10 +6,13 @@ import ZooFormat
 /// in the layout its node needs), so `weights.mapping` is not used.
 extension Importer {
     /// The ONNX conversion of `request.file` when it is an ONNX model whose own graph is the
-    /// architecture; nil for other files and architecture sources.
+    /// architecture; nil for other files and architecture sources, and for ONNX files of tensors
+    /// only (initializers, no nodes: `zoo convert`'s tensor files).
     static func onnxImport(_ request: ImportRequest, archive: TensorArchive) throws -> ONNXImportedNetwork? {
         guard archive.format == .onnx, case .weightsFile = request.architecture else { return nil }
-        return try ONNXGraphImporter.convert(ONNXReader.read(request.file), inputShapes: request.inputShape.map { [$0] })
+        let model = try ONNXReader.read(request.file)
+        guard !model.graph.nodes.isEmpty else { return nil }
+        return try ONNXGraphImporter.convert(model, inputShapes: request.inputShape.map { [$0] })
     }
 
     /// A converted ONNX graph as an import's base: its labels and input settings from the

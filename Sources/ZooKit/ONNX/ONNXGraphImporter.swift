@@ -60,9 +60,11 @@ public enum ONNXGraphImporter {
         return (network, imported, report)
     }
 
-    /// Whether `path` is an ONNX model file (as `TensorArchive` detects formats: by structure).
+    /// Whether `path` is an ONNX model (as `TensorArchive` detects formats: by structure) whose
+    /// graph has nodes; an ONNX file of tensors only (`zoo convert`'s) is not one.
     public static func isONNXFile(_ path: String) -> Bool {
-        FileManager.default.fileExists(atPath: path) && (try? TensorArchive.open(path))?.format == .onnx
+        guard FileManager.default.fileExists(atPath: path), (try? TensorArchive.open(path))?.format == .onnx else { return false }
+        return (try? ONNXReader.read(path))?.graph.nodes.isEmpty == false
     }
 }
 
