@@ -26,12 +26,12 @@ struct ONNXConstantFolding {
     /// The node's outputs.
     func fold(_ inputs: [ONNXConstant?]) throws -> [ONNXConstant] {
         func input(_ k: Int) throws -> ONNXConstant {
-            guard let value = inputs[safe: k] ?? nil else { throw ONNXUnsupported("input \(k) is missing") }
+            guard let value = inputs[safe: k] ?? nil else { throw ONNXImportUnsupported("input \(k) is missing") }
             return value
         }
         func make(_ shape: [Int], _ values: [Double], type: ONNXDataType) throws -> ONNXConstant {
             guard values.count <= ONNXConstantFolding.maximumElements else {
-                throw ONNXUnsupported("a constant of \(values.count) elements (Zoo folds at most \(ONNXConstantFolding.maximumElements))")
+                throw ONNXImportUnsupported("a constant of \(values.count) elements (Zoo folds at most \(ONNXConstantFolding.maximumElements))")
             }
             return ONNXConstant(shape: shape, type: type, values: values, source: name)
         }
@@ -48,7 +48,7 @@ struct ONNXConstantFolding {
         case "Size": return [try make([], [Double(try input(0).count)], type: .int64)]
         case "Cast":
             let x = try input(0)
-            guard let to = ONNXDataType(rawValue: Int32(node.attribute("to")?.int ?? 1)) else { throw ONNXUnsupported("cast to an unknown type") }
+            guard let to = ONNXDataType(rawValue: Int32(node.attribute("to")?.int ?? 1)) else { throw ONNXImportUnsupported("cast to an unknown type") }
             let values = try x.values()
             let converted: [Double]
             switch to {
@@ -62,7 +62,7 @@ struct ONNXConstantFolding {
             let shape: [Int]
             if node.opType == "Flatten" {
                 let axis = Int(node.attribute("axis")?.int ?? 1)
-                guard let a = axis.normalizedAxis(rank: x.shape.count + 1) else { throw ONNXUnsupported("axis \(axis)") }
+                guard let a = axis.normalizedAxis(rank: x.shape.count + 1) else { throw ONNXImportUnsupported("axis \(axis)") }
                 shape = [x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)]
             } else {
                 shape = try reshapeTarget(try input(1).ints(), of: x.shape)
@@ -73,7 +73,7 @@ struct ONNXConstantFolding {
             let axes = opset < 13 ? node.attribute("axes")?.ints?.map { Int($0) } : try inputs[safe: 1].flatMap { $0 }?.ints()
             var shape = x.shape
             if node.opType == "Unsqueeze" {
-                guard let axes else { throw ONNXUnsupported("no axes") }
+                guard let axes else { throw ONNXImportUnsupported("no axes") }
                 let rank = shape.count + axes.count
                 for axis in axes.compactMap({ $0.normalizedAxis(rank: rank) }).sorted() { shape.insert(1, at: min(axis, shape.count)) }
             } else {
@@ -83,10 +83,10 @@ struct ONNXConstantFolding {
             return [try make(shape, try x.values(), type: x.type)]
         case "Concat":
             let parts = inputs.compactMap { $0 }
-            guard let first = parts.first else { throw ONNXUnsupported("no inputs") }
+            guard let first = parts.first else { throw ONNXImportUnsupported("no inputs") }
             let given = Int(node.attribute("axis")?.int ?? 0)
             guard let axis = given.normalizedAxis(rank: first.shape.count),
-                  parts.allSatisfy({ $0.shape.count == first.shape.count }) else { throw ONNXUnsupported("axis \(given)") }
+                  parts.allSatisfy({ $0.shape.count == first.shape.count }) else { throw ONNXImportUnsupported("axis \(given)") }
             let outer = first.shape[..<axis].reduce(1, *)
             var values: [Double] = [], shape = first.shape
             shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
@@ -101,9 +101,9 @@ struct ONNXConstantFolding {
         case "Gather":
             let data = try input(0), indices = try input(1)
             let given = Int(node.attribute("axis")?.int ?? 0)
-            guard let axis = given.normalizedAxis(rank: data.shape.count) else { throw ONNXUnsupported("axis \(given)") }
+            guard let axis = given.normalizedAxis(rank: data.shape.count) else { throw ONNXImportUnsupported("axis \(given)") }
             let picks = try indices.ints().map { $0 < 0 ? $0 + data.shape[axis] : $0 }
-            guard picks.allSatisfy({ (0..<data.shape[axis]).contains($0) }) else { throw ONNXUnsupported("indices out of range") }
+            guard picks.allSatisfy({ (0..<data.shape[axis]).contains($0) }) else { throw ONNXImportUnsupported("indices out of range") }
             let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
             let source = try data.values()
             var values: [Double] = []
@@ -114,21 +114,21 @@ struct ONNXConstantFolding {
         case "Transpose":
             let x = try input(0)
             let perm = node.attribute("perm")?.ints?.map { Int($0) } ?? Array((0..<x.shape.count).reversed())
-            guard perm.sorted() == Array(0..<x.shape.count) else { throw ONNXUnsupported("perm \(perm)") }
+            guard perm.sorted() == Array(0..<x.shape.count) else { throw ONNXImportUnsupported("perm \(perm)") }
             return [try make(perm.map { x.shape[$0] }, select(try x.values(), shape: x.shape, perm: perm), type: x.type)]
         case "ConstantOfShape":
             let shape = try input(0).ints()
             guard shape.allSatisfy({ $0 >= 0 }), let count = checkedElementCount(shape), count <= ONNXConstantFolding.maximumElements else {
-                throw ONNXUnsupported("shape \(shape)")
+                throw ONNXImportUnsupported("shape \(shape)")
             }
             let value = try node.attribute("value")?.tensor.map { try ONNXConstant($0).values().first ?? 0 } ?? 0
             let type = node.attribute("value")?.tensor?.dataType ?? .float
             return [try make(shape, [Double](repeating: value, count: count), type: type)]
         case "Range":
             let (start, limit, delta) = (try input(0).scalar() ?? 0, try input(1).scalar() ?? 0, try input(2).scalar() ?? 1)
-            guard delta != 0 else { throw ONNXUnsupported("delta 0") }
+            guard delta != 0 else { throw ONNXImportUnsupported("delta 0") }
             let count = max(Int(((limit - start) / delta).rounded(.up)), 0)
-            guard count <= ONNXConstantFolding.maximumElements else { throw ONNXUnsupported("\(count) elements") }
+            guard count <= ONNXConstantFolding.maximumElements else { throw ONNXImportUnsupported("\(count) elements") }
             return [try make([count], (0..<count).map { start + Double($0) * delta }, type: try input(0).type)]
         case "Expand":
             let x = try input(0), target = try input(1).ints()
@@ -171,7 +171,7 @@ struct ONNXConstantFolding {
             default: continue
             }
         }
-        throw ONNXUnsupported("a Constant without a value Zoo reads (value, value_float(s), value_int(s))")
+        throw ONNXImportUnsupported("a Constant without a value Zoo reads (value, value_float(s), value_int(s))")
     }
 
     /// A `Reshape` target resolved against `shape` (0 copies, −1 inferred).
@@ -181,16 +181,16 @@ struct ONNXConstantFolding {
         let count = shape.reduce(1, *)
         if let free = dims.firstIndex(of: -1) {
             let others = dims.enumerated().filter { $0.offset != free }.map(\.element)
-            guard let known = checkedElementCount(others), known > 0, count % known == 0 else { throw ONNXUnsupported("target \(target) for \(count) values") }
+            guard let known = checkedElementCount(others), known > 0, count % known == 0 else { throw ONNXImportUnsupported("target \(target) for \(count) values") }
             dims[free] = count / known
         }
-        guard checkedElementCount(dims) == count else { throw ONNXUnsupported("target \(target) for \(count) values") }
+        guard checkedElementCount(dims) == count else { throw ONNXImportUnsupported("target \(target) for \(count) values") }
         return dims
     }
 
     /// `Slice` (starts, ends, axes, steps: inputs from opset 10, attributes before), clamped as ONNX says.
     func slice(_ inputs: [ONNXConstant?], make: ([Int], [Double], ONNXDataType) throws -> ONNXConstant) throws -> ONNXConstant {
-        guard let x = inputs.first ?? nil else { throw ONNXUnsupported("no data") }
+        guard let x = inputs.first ?? nil else { throw ONNXImportUnsupported("no data") }
         let rank = x.shape.count
         let starts: [Int], ends: [Int], axes: [Int], steps: [Int]
         if opset < 10 {
@@ -204,10 +204,10 @@ struct ONNXConstantFolding {
             axes = try inputs[safe: 3]??.ints() ?? Array(0..<starts.count)
             steps = try inputs[safe: 4]??.ints() ?? [Int](repeating: 1, count: starts.count)
         }
-        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else { throw ONNXUnsupported("starts, ends, axes and steps of different lengths") }
+        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else { throw ONNXImportUnsupported("starts, ends, axes and steps of different lengths") }
         var picks = x.shape.map { Array(0..<$0) }
         for (k, given) in axes.enumerated() {
-            guard let axis = given.normalizedAxis(rank: rank), steps[k] != 0 else { throw ONNXUnsupported("axis \(given), step \(steps[k])") }
+            guard let axis = given.normalizedAxis(rank: rank), steps[k] != 0 else { throw ONNXImportUnsupported("axis \(given), step \(steps[k])") }
             let size = x.shape[axis], step = steps[k]
             func resolve(_ v: Int, _ low: Int, _ high: Int) -> Int { min(max(v < 0 ? v + size : v, low), high) }
             let (start, end) = step > 0 ? (resolve(starts[k], 0, size), resolve(ends[k], 0, size)) : (resolve(starts[k], 0, size - 1), resolve(ends[k], -1, size - 1))
@@ -224,7 +224,7 @@ struct ONNXConstantFolding {
     /// Element-wise binary arithmetic with NumPy broadcasting (`Add`, `Sub`, `Mul`, `Div`, `Equal`,
     /// `Min`, `Max`); integer division truncates.
     func binary(_ operands: [ONNXConstant], make: ([Int], [Double], ONNXDataType) throws -> ONNXConstant) throws -> ONNXConstant {
-        guard let first = operands.first, operands.count >= 2 || ["Min", "Max"].contains(node.opType) else { throw ONNXUnsupported("inputs missing") }
+        guard let first = operands.first, operands.count >= 2 || ["Min", "Max"].contains(node.opType) else { throw ONNXImportUnsupported("inputs missing") }
         var shape = first.shape
         for operand in operands.dropFirst() { shape = try broadcastShape(shape, operand.shape) }
         var result = try broadcast(try first.values(), from: first.shape, to: shape)
@@ -250,7 +250,7 @@ struct ONNXConstantFolding {
         let rank = max(a.count, b.count)
         let (pa, pb) = ([Int](repeating: 1, count: rank - a.count) + a, [Int](repeating: 1, count: rank - b.count) + b)
         return try (0..<rank).map { d in
-            guard pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1 else { throw ONNXUnsupported("shapes \(a) and \(b) do not broadcast") }
+            guard pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1 else { throw ONNXImportUnsupported("shapes \(a) and \(b) do not broadcast") }
             return pa[d] == 1 ? pb[d] : pa[d]
         }
     }
@@ -258,7 +258,7 @@ struct ONNXConstantFolding {
     /// `values` of `shape` repeated to `target` (NumPy broadcasting).
     func broadcast(_ values: [Double], from shape: [Int], to target: [Int]) throws -> [Double] {
         if shape == target { return values }
-        guard let count = checkedElementCount(target), count <= ONNXConstantFolding.maximumElements else { throw ONNXUnsupported("a constant of shape \(target)") }
+        guard let count = checkedElementCount(target), count <= ONNXConstantFolding.maximumElements else { throw ONNXImportUnsupported("a constant of shape \(target)") }
         let padded = [Int](repeating: 1, count: target.count - shape.count) + shape
         var strides = [Int](repeating: 0, count: target.count), step = 1
         for d in stride(from: target.count - 1, through: 0, by: -1) {

@@ -31,17 +31,17 @@ extension ONNXGraphConversion {
         case "Selu":
             let gamma = node.attribute("gamma")?.float ?? 1.05070102
             guard near(alpha ?? 1.67326319, 1.67326319), near(gamma, 1.05070102) else {
-                throw ONNXUnsupported("alpha \(alpha ?? 1.67326319), gamma \(gamma): the engine's SELU has the standard constants")
+                throw ONNXImportUnsupported("alpha \(alpha ?? 1.67326319), gamma \(gamma): the engine's SELU has the standard constants")
             }
             return .selu
         case "HardSigmoid":
             let (a, b) = (alpha ?? 0.2, node.attribute("beta")?.float ?? 0.5)
             if near(a, 1 / 6), near(b, 0.5) { return .hardSigmoid }
             if near(a, 0.2), near(b, 0.5) { return .hardSigmoidKeras2 }
-            throw ONNXUnsupported("alpha \(a), beta \(b): Zoo has clip(x/6 + 1/2, 0, 1) and clip(0.2x + 1/2, 0, 1)")
+            throw ONNXImportUnsupported("alpha \(a), beta \(b): Zoo has clip(x/6 + 1/2, 0, 1) and clip(0.2x + 1/2, 0, 1)")
         case "Gelu":
             let approximate = node.attribute("approximate")?.string ?? "none"
-            guard approximate == "none" || approximate == "tanh" else { throw ONNXUnsupported("approximate '\(approximate)'") }
+            guard approximate == "none" || approximate == "tanh" else { throw ONNXImportUnsupported("approximate '\(approximate)'") }
             return .gelu(approximate: approximate == "tanh")
         case "Clip":
             let (low, high): (Double?, Double?) = opset < 11
@@ -49,9 +49,9 @@ extension ONNXGraphConversion {
                 : (try constant(inputs, 1, "min")?.scalar(), try constant(inputs, 2, "max")?.scalar())
             if low == 0, high == 6 { return .relu6 }
             if low == 0, high == nil || high! >= 3.4e38 { return .relu }
-            throw ONNXUnsupported("clip to [\(low.map { "\($0)" } ?? "-inf"), \(high.map { "\($0)" } ?? "inf")]; Zoo has [0, 6] (relu6) and [0, inf) (relu)")
+            throw ONNXImportUnsupported("clip to [\(low.map { "\($0)" } ?? "-inf"), \(high.map { "\($0)" } ?? "inf")]; Zoo has [0, 6] (relu6) and [0, inf) (relu)")
         default:
-            throw ONNXUnsupported("no engine layer computes it")
+            throw ONNXImportUnsupported("no engine layer computes it")
         }
     }
 
@@ -61,10 +61,10 @@ extension ONNXGraphConversion {
     func softmax(_ node: ONNXNode, _ inputs: [ONNXImportValue?]) throws -> ONNXRuntimeValue {
         let x = try runtime(inputs, 0, node)
         let given = Int(node.attribute("axis")?.int ?? (opset < 13 ? 1 : -1))
-        guard var axis = given.normalizedAxis(rank: x.rank), axis > 0 else { throw ONNXUnsupported("axis \(given) of a rank-\(x.rank) input") }
+        guard var axis = given.normalizedAxis(rank: x.rank), axis > 0 else { throw ONNXImportUnsupported("axis \(given) of a rank-\(x.rank) input") }
         if opset < 13, axis < x.rank - 1 {
             guard x.shape[(axis + 1)...].allSatisfy({ $0 == 1 }) else {
-                throw ONNXUnsupported("axis \(axis) before opset 13 (a softmax over the flattened axes \(axis)…)")
+                throw ONNXImportUnsupported("axis \(axis) before opset 13 (a softmax over the flattened axes \(axis)…)")
             }
         }
         if opset < 13 { axis = x.shape.indices.last { x.shape[$0] != 1 && $0 >= axis } ?? axis }
@@ -81,18 +81,18 @@ extension ONNXGraphConversion {
         let present = inputs.compactMap { $0 }
         let computed = present.compactMap { value -> ONNXRuntimeValue? in if case .runtime(let v) = value { v } else { nil } }
         if computed.count == present.count { return try merge(node, computed) }
-        guard present.count == 2, computed.count == 1 else { throw ONNXUnsupported("\(present.count - computed.count) constant inputs with \(computed.count) computed ones") }
+        guard present.count == 2, computed.count == 1 else { throw ONNXImportUnsupported("\(present.count - computed.count) constant inputs with \(computed.count) computed ones") }
         let x = computed[0]
         let constantFirst: Bool
         let c: ONNXConstant
         if case .constant(let first) = present[0] { (c, constantFirst) = (first, true) } else if case .constant(let second) = present[1] {
             (c, constantFirst) = (second, false)
-        } else { throw ONNXUnsupported("unexpected inputs") }
-        guard c.shape.count <= x.rank else { throw ONNXUnsupported("a constant of rank \(c.shape.count) broadcast to rank \(x.rank)") }
+        } else { throw ONNXImportUnsupported("unexpected inputs") }
+        guard c.shape.count <= x.rank else { throw ONNXImportUnsupported("a constant of rank \(c.shape.count) broadcast to rank \(x.rank)") }
         let full = [Int](repeating: 1, count: x.rank - c.shape.count) + c.shape
         let varying = full.indices.filter { full[$0] != 1 }
         guard varying.allSatisfy({ $0 > 0 && full[$0] == x.shape[$0] }), varying.count <= 1 else {
-            throw ONNXUnsupported("a constant of shape \(c.shape) with a [\(x.shape.dropFirst().map(String.init).joined(separator: ", "))] tensor; Zoo takes a scalar or one value per channel")
+            throw ONNXImportUnsupported("a constant of shape \(c.shape) with a [\(x.shape.dropFirst().map(String.init).joined(separator: ", "))] tensor; Zoo takes a scalar or one value per channel")
         }
         var input = x
         if let axis = varying.first, x.order.last != axis { input = reorder(x, to: x.order.filter { $0 != axis } + [axis], for: engineName(node)) }
@@ -104,9 +104,9 @@ extension ONNXGraphConversion {
         case ("Sub", true): (scale, offset) = ([-1], values)
         case ("Mul", _): (scale, offset) = (values, [0])
         case ("Div", false):
-            guard !values.contains(0) else { throw ONNXUnsupported("a division by zero") }
+            guard !values.contains(0) else { throw ONNXImportUnsupported("a division by zero") }
             (scale, offset) = (values.map { 1 / $0 }, [0])
-        default: throw ONNXUnsupported("\(node.opType) of a constant by a computed tensor")
+        default: throw ONNXImportUnsupported("\(node.opType) of a constant by a computed tensor")
         }
         input.node = emit(.rescaling(scale: scale, offset: offset), inputs: [input.node], name: engineName(node))
         return input
@@ -114,16 +114,16 @@ extension ONNXGraphConversion {
 
     /// The merge layers between computed tensors of one rank, in the first one's layout.
     func merge(_ node: ONNXNode, _ operands: [ONNXRuntimeValue]) throws -> ONNXRuntimeValue {
-        guard let first = operands.first else { throw ONNXUnsupported("no input") }
+        guard let first = operands.first else { throw ONNXImportUnsupported("no input") }
         if operands.count == 1 { return first }
         guard operands.allSatisfy({ $0.rank == first.rank }) else {
-            throw ONNXUnsupported("inputs of ranks \(operands.map(\.rank)); Zoo broadcasts tensors of one rank")
+            throw ONNXImportUnsupported("inputs of ranks \(operands.map(\.rank)); Zoo broadcasts tensors of one rank")
         }
         var shape = first.shape
         for operand in operands.dropFirst() {
             for axis in 1..<shape.count {
                 let (a, b) = (shape[axis], operand.shape[axis])
-                guard a == b || a == 1 || b == 1 else { throw ONNXUnsupported("shapes \(operands.map { Array($0.shape.dropFirst()) }) do not broadcast") }
+                guard a == b || a == 1 || b == 1 else { throw ONNXImportUnsupported("shapes \(operands.map { Array($0.shape.dropFirst()) }) do not broadcast") }
                 shape[axis] = max(a, b)
             }
         }
@@ -141,7 +141,7 @@ extension ONNXGraphConversion {
         case "Mul": operation = .multiply
         case "Max": operation = .maximum
         case "Min": operation = .minimum
-        default: throw ONNXUnsupported("\(node.opType) of two computed tensors")
+        default: throw ONNXImportUnsupported("\(node.opType) of two computed tensors")
         }
         let aligned = operands.map { reorder($0, to: first.order, for: engineName(node)) }
         let name = emit(.merge(operation), inputs: aligned.map(\.node), name: engineName(node))
@@ -175,13 +175,13 @@ extension ONNXGraphConversion {
             switch value {
             case .runtime(let v)?: return v
             case nil: return nil
-            default: throw ONNXUnsupported("a concatenation of constants with computed tensors")
+            default: throw ONNXImportUnsupported("a concatenation of constants with computed tensors")
             }
         }
-        guard let first = operands.first else { throw ONNXUnsupported("no input") }
+        guard let first = operands.first else { throw ONNXImportUnsupported("no input") }
         let given = Int(node.attribute("axis")?.int ?? 1)
-        guard let axis = given.normalizedAxis(rank: first.rank), axis > 0 else { throw ONNXUnsupported("axis \(given) (the batch)") }
-        guard operands.allSatisfy({ $0.rank == first.rank }) else { throw ONNXUnsupported("inputs of ranks \(operands.map(\.rank))") }
+        guard let axis = given.normalizedAxis(rank: first.rank), axis > 0 else { throw ONNXImportUnsupported("axis \(given) (the batch)") }
+        guard operands.allSatisfy({ $0.rank == first.rank }) else { throw ONNXImportUnsupported("inputs of ranks \(operands.map(\.rank))") }
         if operands.count == 1 { return first }
         let aligned = operands.map { reorder($0, to: first.order, for: engineName(node)) }
         var shape = first.shape

@@ -3,7 +3,7 @@ import ZooFormat
 import ZooNet
 
 /// Why one node cannot be converted (collected, then reported grouped by operator).
-struct ONNXUnsupported: Error {
+struct ONNXImportUnsupported: Error {
     let reason: String
     init(_ reason: String) { self.reason = reason }
 }
@@ -89,9 +89,7 @@ final class ONNXGraphConversion {
             guard rank == given.count + 1 else {
                 throw ZooKitError.invalidSetting(.inputShape, problem: "\(given) has \(given.count) axes; ONNX input '\(info.name)' has \(rank - 1) besides the batch")
             }
-            let users = model.graph.nodes.filter { $0.inputs.contains(info.name) }
-            let channelsLast = !users.isEmpty && users.allSatisfy { $0.opType == "Transpose" && $0.attribute("perm")?.ints == [0, 3, 1, 2] }
-            dims = [nil] + (rank == 4 && !channelsLast ? [given[2], given[0], given[1]] : given)
+            dims = [nil] + (rank == 4 && !isChannelsLast(info.name, dims: nil) ? [given[2], given[0], given[1]] : given)
         } else {
             guard let shape = info.shape, !shape.isEmpty else {
                 throw ZooKitError.settingRequired(.inputShape, reason: "ONNX input '\(info.name)' has no recorded shape")
@@ -108,13 +106,29 @@ final class ONNXGraphConversion {
               count <= ONNXShapeFolding.largestSample else {
             throw ZooKitError.invalidRequest("ONNX input '\(info.name)' has the shape \(shape.dropFirst()) besides the batch")
         }
-        // NCHW unless the graph's first step turns it into NCHW (a channels-last export).
-        let users = model.graph.nodes.filter { $0.inputs.contains(info.name) }
-        let channelsLast = !users.isEmpty && users.allSatisfy { $0.opType == "Transpose" && $0.attribute("perm")?.ints == [0, 3, 1, 2] }
-        let order = shape.count == 4 && !channelsLast ? [0, 2, 3, 1] : Array(0..<shape.count)
+        let order = shape.count == 4 && !isChannelsLast(info.name, dims: Array(shape.dropFirst())) ? [0, 2, 3, 1] : Array(0..<shape.count)
         let name = uniqueName(info.name.isEmpty ? "input" : info.name)
         let value = ONNXRuntimeValue(node: name, shape: shape, order: order)
         return (.init(name: name, shape: value.engineShape), value)
+    }
+
+    /// Whether a 4-D input is NHWC rather than NCHW: the element-wise steps from it (scalings,
+    /// activations) end in `Transpose(perm = [0, 3, 1, 2])` (tf2onnx, Keras 3, `zoo convert`
+    /// without `--channels-first`), or Zoo's `zoo.preprocessing` metadata gives its shape
+    /// `[h, w, c]` as `dims` (and not as `[c, h, w]`).
+    func isChannelsLast(_ input: String, dims: [Int]?) -> Bool {
+        let elementwise: Set<String> = ["Mul", "Add", "Sub", "Div", "Identity", "Cast", "Relu", "Clip", "Sigmoid", "Tanh"]
+        var frontier = [input], seen = Set<String>(), ends: [ONNXNode] = []
+        while let value = frontier.popLast(), seen.insert(value).inserted, seen.count < 64 {
+            for user in model.graph.nodes where user.inputs.contains(value) {
+                if elementwise.contains(user.opType) { frontier += user.outputs } else { ends.append(user) }
+            }
+        }
+        if !ends.isEmpty, ends.allSatisfy({ $0.opType == "Transpose" && $0.attribute("perm")?.ints == [0, 3, 1, 2] }) { return true }
+        if let dims, let shape = try? metadataInput()?.shape, shape.count == 3 {
+            return dims == shape && dims != [shape[2], shape[0], shape[1]]
+        }
+        return false
     }
 
     // MARK: Order
@@ -207,25 +221,25 @@ final class ONNXGraphConversion {
             } else if ONNXGraphConversion.runtimeOps.contains(op) {
                 results = try convertRuntime(node, inputs: inputs)
             } else if ONNXConstantFolding.ops.contains(op) {
-                throw ONNXUnsupported("only folded when its inputs are constants; here they are computed")
+                throw ONNXImportUnsupported("only folded when its inputs are constants; here they are computed")
             } else {
-                throw ONNXUnsupported(node.domain.isEmpty ? "no engine layer computes it" : "an operator of domain '\(node.domain)'")
+                throw ONNXImportUnsupported(node.domain.isEmpty ? "no engine layer computes it" : "an operator of domain '\(node.domain)'")
             }
             for case .runtime(let value) in results {
                 guard let count = checkedElementCount(Array(value.shape.dropFirst())), count <= ONNXShapeFolding.largestSample else {
-                    throw ONNXUnsupported("its output of shape \(value.shape.dropFirst()) per sample is larger than Zoo handles (2³² elements)")
+                    throw ONNXImportUnsupported("its output of shape \(value.shape.dropFirst()) per sample is larger than Zoo handles (2³² elements)")
                 }
             }
             for (k, output) in node.outputs.enumerated() where !output.isEmpty {
                 if k < results.count {
                     values[output] = results[k]
                 } else if consumed.contains(output) {
-                    throw ONNXUnsupported("its output \(k) ('\(output)') is used; Zoo computes only the first \(results.count)")
+                    throw ONNXImportUnsupported("its output \(k) ('\(output)') is used; Zoo computes only the first \(results.count)")
                 } else {
                     values[output] = .failed
                 }
             }
-        } catch let error as ONNXUnsupported {
+        } catch let error as ONNXImportUnsupported {
             unsupported.append((index, op, label(of: index), error.reason))
             for output in node.outputs { values[output] = .failed }
         } catch {
@@ -264,7 +278,7 @@ final class ONNXGraphConversion {
         case "Dropout", "Identity": return [.runtime(try runtime(inputs, 0, node))]
         case "Cast":
             let to = node.attribute("to")?.int ?? 1
-            guard to == Int64(ONNXDataType.float.rawValue) else { throw ONNXUnsupported("casts a computed tensor to type \(to); the engine computes float32") }
+            guard to == Int64(ONNXDataType.float.rawValue) else { throw ONNXImportUnsupported("casts a computed tensor to type \(to); the engine computes float32") }
             return [.runtime(try runtime(inputs, 0, node))]
         case "Pad": return [.runtime(try pad(node, inputs))]
         case "Resize", "Upsample": return [.runtime(try resize(node, inputs))]
@@ -277,7 +291,7 @@ final class ONNXGraphConversion {
     /// Input `k`, which must be computed.
     func runtime(_ inputs: [ONNXImportValue?], _ k: Int, _ node: ONNXNode) throws -> ONNXRuntimeValue {
         guard case .runtime(let value)? = inputs[safe: k] ?? nil else {
-            throw ONNXUnsupported("input \(k) must be a computed tensor")
+            throw ONNXImportUnsupported("input \(k) must be a computed tensor")
         }
         return value
     }
@@ -287,13 +301,13 @@ final class ONNXGraphConversion {
         switch inputs[safe: k] ?? nil {
         case .constant(let c)?: return c
         case nil: return nil
-        default: throw ONNXUnsupported("its \(what) (input \(k)) is computed; Zoo needs a constant")
+        default: throw ONNXImportUnsupported("its \(what) (input \(k)) is computed; Zoo needs a constant")
         }
     }
 
     /// Input `k`, a required constant.
     func requiredConstant(_ inputs: [ONNXImportValue?], _ k: Int, _ what: String) throws -> ONNXConstant {
-        guard let c = try constant(inputs, k, what) else { throw ONNXUnsupported("its \(what) (input \(k)) is missing") }
+        guard let c = try constant(inputs, k, what) else { throw ONNXImportUnsupported("its \(what) (input \(k)) is missing") }
         return c
     }
 
