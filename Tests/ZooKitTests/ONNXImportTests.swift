@@ -49,6 +49,17 @@ import Testing
         #expect(imported.inputOrders == [[0, 1, 2, 3]])
         #expect(imported.description.inputs[0].shape == [48, 48, 3])
         #expect(!imported.description.nodes.contains { $0.layer.kind == "permute" })
+        // A scaling before the Transpose (Zoo's own NHWC exports with preprocessing) does not hide it.
+        let scaled = Self.model([
+            ONNXNode(name: "scale", opType: "Mul", inputs: ["x", "k"], outputs: ["s"]),
+            ONNXNode(name: "nchw", opType: "Transpose", inputs: ["s"], outputs: ["t"], attributes: [ONNXAttribute(name: "perm", .ints([0, 3, 1, 2]))]),
+            ONNXNode(name: "conv", opType: "Conv", inputs: ["t", "w"], outputs: ["y"]),
+        ], initializers: [try ONNXTensor(name: "k", StoredTensor(name: "k", shape: [], floats: [0.5])), try Self.weight("w", [2, 3, 3, 3])],
+           outputs: ["y"], input: [.symbol("batch"), .value(6), .value(6), .value(3)])
+        let nhwc = try ONNXGraphImporter.convert(scaled)
+        #expect(nhwc.inputOrders == [[0, 1, 2, 3]])
+        #expect(nhwc.description.inputs[0].shape == [6, 6, 3])
+        #expect(nhwc.description.nodes.map(\.layer.kind) == ["rescaling", "conv2d"])
     }
 
     /// Registered: `zoo import model.onnx` keeps the file (format `onnx`) and the graph; loading
