@@ -36,7 +36,10 @@ public final class PretrainedModel {
     /// through the manifest's name mapping.
     public static func load(manifest: ModelManifest, weights: TensorArchive, options: AssignmentOptions = AssignmentOptions(), seed: UInt64 = 0) throws -> PretrainedModel {
         let network = try manifest.buildNetwork(seed: seed)
-        let tensors = try manifest.weights.mapping.apply(to: weights, network: network)
+        // A registered ONNX model's weights are read through its graph; other ONNX files are tensors.
+        let tensors = manifest.weights.format == .onnx && weights.format == .onnx
+            ? try Importer.onnxWeights(weights.file, inputShape: manifest.input.shape)
+            : try manifest.weights.mapping.apply(to: weights, network: network)
         let report = try WeightAssigner.assign(tensors, to: network, options: options)
         return PretrainedModel(manifest: manifest, network: network, report: report)
     }

@@ -26,6 +26,10 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case notONNXExpressible(UnsupportedLayers)
     /// The architecture does not build (shapes).
     case architecture(model: String, reason: String)
+    /// ONNX nodes that cannot become engine layers, grouped by operator.
+    case unsupportedONNXOps(UnsupportedONNXOps)
+    /// An ONNX graph that is not a valid graph (a cycle, a value no node makes), naming the nodes.
+    case invalidONNXGraph(nodes: [String], problem: String)
     /// A file whose SHA-256 differs from the manifest's.
     case digestMismatch(file: String, expected: String, found: String)
     /// Weights that do not fit the network, with the report.
@@ -179,6 +183,11 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the network cannot be written as an ONNX model: " + layers.description
         case .architecture(let model, let reason):
             return "\(model): the architecture does not build: \(reason)"
+        case .unsupportedONNXOps(let ops):
+            return ops.description
+        case .invalidONNXGraph(let nodes, let problem):
+            let named = nodes.prefix(8).joined(separator: ", ") + (nodes.count > 8 ? ", …" : "")
+            return "invalid ONNX graph: \(problem) (node\(nodes.count == 1 ? "" : "s") \(named))"
         case .digestMismatch(let file, let expected, let found):
             return "\(file): SHA-256 mismatch: the manifest says \(expected), the file has \(found)"
         case .assignmentFailed(let report):
@@ -225,7 +234,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The house exit codes: 65 malformed input, 66 missing input, 73 unwritable, 64 usage, 69 download, 1 otherwise.
     public var exitCode: Int32 {
         switch self {
-        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .notKerasExpressible, .notONNXExpressible, .architecture, .stateDictMismatch: 65
+        case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .notKerasExpressible, .notONNXExpressible,
+             .architecture, .stateDictMismatch, .unsupportedONNXOps, .invalidONNXGraph: 65
         case .weightsMissing, .weightsNotFetched, .unknownModel: 66
         case .registryNotWritable: 73
         case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64

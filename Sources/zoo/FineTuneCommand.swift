@@ -232,7 +232,7 @@ struct FineTuneCommand: ParsableCommand {
                 try runGraph()
                 return
             }
-            if cut != nil { throw ValidationError("--cut needs a registered model or a Keras model file (.keras, or a Keras 2 .h5 with its model config)") }
+            if cut != nil { throw ValidationError("--cut needs a registered model, a Keras model file (.keras, or a Keras 2 .h5 with its model config) or an ONNX model") }
             // Every setting is checked before anything is loaded or trained.
             let transferOptions = transferOptions
             let fineTune = fineTuneOptions

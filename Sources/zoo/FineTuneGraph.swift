@@ -16,6 +16,10 @@ extension FineTuneCommand {
     /// of layers (decided from the manifest or the Keras config alone, before loading weights).
     func usesGraphPath() throws -> Bool {
         guard modelOptions.arch == nil, modelOptions.like == nil else { return cut != nil }
+        if ONNXGraphImporter.isONNXFile(modelOptions.model) {
+            if cut != nil { return true }
+            return try ONNXGraphImporter.convert(ONNXReader.read(modelOptions.model)).description.chainLayers == nil
+        }
         if FileManager.default.fileExists(atPath: modelOptions.model) {
             guard let graph = try TensorArchive.open(modelOptions.model).kerasGraph() else { return false }
             if cut != nil { return true }

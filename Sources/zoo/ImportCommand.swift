@@ -25,7 +25,8 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Register a weights file (any readable format) as a model of your registry.",
         discussion: """
-            The architecture comes from the file (a Keras full-model .h5 or .keras), from --arch \
+            The architecture comes from the file (a Keras full-model .h5 or .keras, an ONNX model: its graph \
+            converted, labels and preprocessing from Zoo's metadata when present), from --arch \
             (a Keras model file, a Keras config JSON, a manifest, or a built-in architecture such as \
             resnet18 or efficientnet_lite0) or from --like (a registered model). Every variable of the network must get a tensor of the right shape, or nothing \
             is written. The entry (manifest.json and a copy of the weights) is written atomically \

@@ -3,7 +3,7 @@ import ZooKit
 
 /// MODEL as `fine-tune`, `evaluate` and `predict` take it.
 struct ModelOptions: ParsableArguments {
-    @Argument(help: "A registered model, or a weights file (a Keras full-model .h5 or .keras carries its architecture; other files need --arch or --like).")
+    @Argument(help: "A registered model, or a weights file (a Keras full-model .h5, .keras or an ONNX .onnx carries its architecture; other files need --arch or --like).")
     var model: String
 
     @Option(help: ArgumentHelp("Architecture for a weights-only MODEL file: a Keras model file, a Keras config JSON or a manifest; for predict also a built-in PyTorch architecture name (resnet18, mobilenet_v3_small, vgg11_bn, pnet, …).", valueName: "file|name"))

@@ -27,6 +27,11 @@ struct PredictCommand: ParsableCommand {
             branches, shared layers; a model with several inputs takes the tensors of --input in \
             order (a .npz), one with several outputs writes them into a .npz named by output.
 
+            An ONNX model (.onnx) runs its graph converted to Zoo's layers (opsets 11–21: convolutions, \
+            Gemm/MatMul, batch norm, pooling, activations, Add/Mul/Concat, Flatten/Reshape/Transpose, Resize, \
+            Pad, shape computations folded); --input is in the ONNX model's layout (NCHW for torch exports), \
+            the outputs are the graph's in its layout, several into a .npz named by output.
+
             A PyTorch state dict runs with --arch NAME, a built-in architecture (torchvision's \
             resnet18…152, mobilenet_v2, mobilenet_v3_small/large, efficientnet_b0, vgg11, vgg11_bn, \
             vgg16, squeezenet1_1, densenet121; efficientnet_lite0; facenet-pytorch's pnet, rnet, onet), \
@@ -88,6 +93,10 @@ struct PredictCommand: ParsableCommand {
                 return
             }
             guard let input, let out else { return }
+            if modelOptions.arch == nil, modelOptions.like == nil, ONNXGraphImporter.isONNXFile(modelOptions.model) {
+                try predictONNXGraph(input: input, out: out)
+                return
+            }
             if modelOptions.arch == nil, modelOptions.like == nil, FileManager.default.fileExists(atPath: modelOptions.model),
                try TensorArchive.open(modelOptions.model).kerasGraph() != nil {
                 try predictKerasGraph()

@@ -105,7 +105,9 @@ public enum Importer {
             throw ZooKitError.invalidSetting(.name, problem: "'\(request.name)' is not a valid model name (letters, digits, '.', '_', '-')")
         }
         let archive = try TensorArchive.open(request.file)
-        var base = try architecture(for: request, archive: archive, registry: registry)
+        // An ONNX model carries its graph: its weights are read through it (layouts per node).
+        let onnx = try onnxImport(request, archive: archive)
+        var base = try onnx.map(base(from:)) ?? architecture(for: request, archive: archive, registry: registry)
         if let shape = request.inputShape {
             guard base.description.inputs.count == 1 else {
                 throw ZooKitError.invalidSetting(.inputShape, problem: "the architecture has \(base.description.inputs.count) inputs")
@@ -122,10 +124,10 @@ public enum Importer {
         guard !fileName.hasPrefix("."), fileName != "manifest.json" else {
             throw ZooKitError.invalidRequest("the weights file name '\(fileName)' is reserved")
         }
-        let provenance = request.provenance ?? defaultProvenance(archive)
+        let provenance = request.provenance ?? onnx.map(provenance(of:)) ?? defaultProvenance(archive)
         var weights = WeightsSpec(
             file: fileName, format: archive.format, sha256: try WeightsCache.sha256(ofFile: request.file),
-            bytes: try fileSize(request.file), mapping: request.mapping, provenance: provenance)
+            bytes: try fileSize(request.file), mapping: onnx == nil ? request.mapping : NameMapping(layout: .none), provenance: provenance)
         weights.url = request.url
         weights.source = request.source
         let head = request.head ?? base.head ?? base.description.defaultHead ?? base.description.nodes.last?.name ?? ""
@@ -152,7 +154,7 @@ public enum Importer {
         guard manifest.labels.count == classes else {
             throw ZooKitError.invalidSetting(.labels, problem: "names \(manifest.labels.count) classes, the network has \(classes) outputs")
         }
-        return (manifest, archive, network, try request.mapping.apply(to: archive, network: network))
+        return (manifest, archive, network, try onnx?.mappedTensors() ?? request.mapping.apply(to: archive, network: network))
     }
 
     /// The output node's own activation made softmax, or a softmax node after it.
