@@ -29,6 +29,8 @@ final class ONNXGraphConversion {
     var consumed: Set<String> = []
 
     init(model: ONNXModel, inputShapes: [[Int]]?) {
+        var model = model
+        model.graph = ONNXGeluFusion.fused(model.graph)
         self.model = model
         self.inputShapes = inputShapes
         opset = Int(model.defaultOpset ?? 21)
