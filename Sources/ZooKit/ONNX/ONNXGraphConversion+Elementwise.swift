@@ -76,7 +76,7 @@ extension ONNXGraphConversion {
 
     /// `Add`, `Sub`, `Mul`, `Div` with a constant: a `rescaling` (x·scale + offset, the constant a
     /// scalar or one value per channel of the engine's last axis); between computed tensors
-    /// (and `Sum`, `Max`, `Min`): the merge layers, with NumPy broadcasting of size-1 axes.
+    /// (and `Sum`, `Mean`, `Max`, `Min`): the merge layers, with NumPy broadcasting of size-1 axes.
     func elementwise(_ node: ONNXNode, _ inputs: [ONNXImportValue?]) throws -> ONNXRuntimeValue {
         let present = inputs.compactMap { $0 }
         let computed = present.compactMap { value -> ONNXRuntimeValue? in if case .runtime(let v) = value { v } else { nil } }
@@ -137,6 +137,7 @@ extension ONNXGraphConversion {
         let operation: ElementwiseMerge.Operation
         switch node.opType {
         case "Add", "Sum": operation = .add
+        case "Mean": operation = .average
         case "Sub": operation = .subtract
         case "Mul": operation = .multiply
         case "Max": operation = .maximum

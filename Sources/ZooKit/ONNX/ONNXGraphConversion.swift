@@ -252,11 +252,11 @@ final class ONNXGraphConversion {
 
     /// The operators converted to engine layers when an input is computed.
     static let runtimeOps = [
-        "Conv", "Gemm", "MatMul", "BatchNormalization", "PRelu",
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "PRelu",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax",
         "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Softplus", "Softsign",
         "Gelu", "Mish", "Exp", "Softmax", "LogSoftmax",
-        "Add", "Sub", "Mul", "Div", "Concat", "Sum", "Max", "Min",
+        "Add", "Sub", "Mul", "Div", "Concat", "Sum", "Mean", "Max", "Min", "Slice",
         "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
         "Dropout", "Identity", "Cast", "Pad", "Resize", "Upsample",
     ]
@@ -264,6 +264,8 @@ final class ONNXGraphConversion {
     func convertRuntime(_ node: ONNXNode, inputs: [ONNXImportValue?]) throws -> [ONNXImportValue] {
         switch node.opType {
         case "Conv": return [.runtime(try convolution(node, inputs))]
+        case "ConvTranspose": return [.runtime(try convolutionTranspose(node, inputs))]
+        case "LayerNormalization": return [.runtime(try layerNormalization(node, inputs))]
         case "Gemm": return [.runtime(try gemm(node, inputs))]
         case "MatMul": return [.runtime(try matMul(node, inputs))]
         case "BatchNormalization": return [.runtime(try batchNormalization(node, inputs))]
@@ -271,7 +273,8 @@ final class ONNXGraphConversion {
         case "MaxPool", "AveragePool": return [.runtime(try pooling(node, inputs))]
         case "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax": return [.runtime(try globalPooling(node, inputs))]
         case "Softmax", "LogSoftmax": return [.runtime(try softmax(node, inputs))]
-        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min": return [.runtime(try elementwise(node, inputs))]
+        case "Add", "Sub", "Mul", "Div", "Sum", "Mean", "Max", "Min": return [.runtime(try elementwise(node, inputs))]
+        case "Slice": return [.runtime(try crop(node, inputs))]
         case "Concat": return [.runtime(try concat(node, inputs))]
         case "Flatten": return [.runtime(try flatten(node, inputs))]
         case "Reshape": return [.runtime(try reshape(node, inputs))]
