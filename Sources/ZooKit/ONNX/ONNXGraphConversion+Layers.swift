@@ -58,6 +58,15 @@ extension ONNXGraphConversion {
         return (strides, dilations)
     }
 
+    /// `pads` `[top, left, bottom, right]` (default zeros) as (before, after) per spatial axis.
+    func declaredPads(_ node: ONNXNode) throws -> (before: [Int], after: [Int]) {
+        let pads = node.attribute("pads")?.ints?.map { Int($0) } ?? [0, 0, 0, 0]
+        guard pads.count == 4, pads.allSatisfy({ (0...ONNXShapeFolding.largestStep).contains($0) }) else {
+            throw ONNXImportUnsupported("pads \(pads): expected four values in 0…\(ONNXShapeFolding.largestStep)")
+        }
+        return ([pads[0], pads[1]], [pads[2], pads[3]])
+    }
+
     /// The engine padding of `pads` / `auto_pad` over an `input` (H, W) map, and the output (H, W).
     func windowPadding(_ node: ONNXNode, input: [Int], kernel: [Int], strides: [Int], dilations: [Int], ceilMode: Bool = false) throws
         -> (config: Padding, output: [Int]) {
@@ -65,11 +74,7 @@ extension ONNXGraphConversion {
         var before = [0, 0], after = [0, 0]
         switch autoPad {
         case "NOTSET":
-            let pads = node.attribute("pads")?.ints?.map { Int($0) } ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ (0...ONNXShapeFolding.largestStep).contains($0) }) else {
-                throw ONNXImportUnsupported("pads \(pads): expected four values in 0…\(ONNXShapeFolding.largestStep)")
-            }
-            (before, after) = ([pads[0], pads[1]], [pads[2], pads[3]])
+            (before, after) = try declaredPads(node)
         case "VALID":
             break
         case "SAME_UPPER", "SAME_LOWER":

@@ -29,11 +29,7 @@ extension ONNXGraphConversion {
         var before = [0, 0], after = [0, 0]
         switch node.attribute("auto_pad")?.string ?? "NOTSET" {
         case "NOTSET":
-            let pads = node.attribute("pads")?.ints?.map { Int($0) } ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ (0...ONNXShapeFolding.largestStep).contains($0) }) else {
-                throw ONNXImportUnsupported("pads \(pads): expected four values in 0…\(ONNXShapeFolding.largestStep)")
-            }
-            (before, after) = ([pads[0], pads[1]], [pads[2], pads[3]])
+            (before, after) = try declaredPads(node)
         case "VALID":
             break
         case let mode where mode == "SAME_UPPER" || mode == "SAME_LOWER":
