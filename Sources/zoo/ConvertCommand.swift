@@ -5,13 +5,13 @@ import ZooKit
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a model to a Keras model file or a PyTorch state dict, or a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5, .pt or .onnx.",
+        abstract: "Convert a model to a Keras model file, an ONNX model or a PyTorch state dict, or a weights file to .npy, .npz, .safetensors, Keras .h5 / .weights.h5, HDF5, .pt or .onnx.",
         discussion: """
             Whole models: when MODEL carries an architecture — a PyTorch state dict with \
             --arch NAME (a built-in architecture: resnet18, mobilenet_v2, vgg11_bn, \
             squeezenet1_1, efficientnet_lite0, pnet, …, with --classes, --width-multiplier, \
-            --input-size as torchvision's constructor takes them), a registered model, or a \
-            Keras model file — OUT.keras is a Keras 3 model (keras.models.load_model) and \
+            --input-size as torchvision's constructor takes them), a registered model, a \
+            Keras model file or an ONNX model — OUT.keras is a Keras 3 model (keras.models.load_model) and \
             OUT.h5 a tf-keras full model (tf_keras.models.load_model), both computing what \
             MODEL computes (NHWC: a PyTorch model's NCHW input and feature maps transposed; \
             the input is [s, s, 3] with s from --input-size). \
@@ -37,8 +37,8 @@ struct ConvertCommand: ParsableCommand {
               zoo convert w.safetensors kernel.npy --only '^hidden1/kernel$'
               zoo convert fashion-0to4-dnn fashion.pt --layout pytorch
 
-            ONNX: when MODEL is a whole model (a state dict with --arch NAME, a registered model or \
-            a Keras model file), OUT.onnx is an ONNX model that ONNX Runtime runs (opset 17, \
+            ONNX: when MODEL is a whole model (a state dict with --arch NAME, a registered model, \
+            a Keras model file or an ONNX model), OUT.onnx is an ONNX model that ONNX Runtime runs (opset 17, \
             or --opset 13…21), inference mode; image inputs and map outputs NHWC as in Zoo and \
             Keras, or NCHW with --channels-first (PyTorch's layout); the manifest's labels and \
             preprocessing in its metadata (zoo.labels, zoo.preprocessing). A layer with no ONNX \
@@ -48,7 +48,7 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The input: a weights file in any format Zoo reads, a Keras model file, or a registered model.")
+    @Argument(help: "The input: a weights file in any format Zoo reads, a Keras model file, an ONNX model, or a registered model.")
     var input: String
 
     @Argument(help: "The output file.")
@@ -135,7 +135,8 @@ struct ConvertCommand: ParsableCommand {
 }
 
 extension ConvertCommand {
-    /// The network to write as a Keras model, with its name; nil for a tensor conversion
+    /// The network to write as a Keras model (from a state dict with `--arch`, a registered model, a
+    /// Keras model file or an ONNX model), with its name; nil for a tensor conversion
     /// (`--to` given, an output that is not `.keras` / `.h5`, or a weights file without `--arch`).
     /// - Throws: `ZooKitError` for an unknown architecture (64), a state dict that does not
     ///   fit it (65), `--arch` with an output that cannot hold a model (64).
@@ -156,6 +157,9 @@ extension ConvertCommand {
             return (try ModelReference(input, arch: arch).load(registry: registryOptions.registry).network, stem)
         }
         if FileManager.default.fileExists(atPath: input) {
+            if ONNXGraphImporter.isONNXFile(input) {  // an ONNX model (its graph converted)
+                return (try ModelReference(input).load(registry: registryOptions.registry).network, stem)
+            }
             guard try TensorArchive.open(input).kerasGraph() != nil else {
                 if KerasModelFormat(pathExtensionOf: output) == .keras3 {
                     throw ZooKitError.invalidRequest("\(input) holds weights only: give --arch NAME (a built-in architecture) or a file with the architecture to write a .keras model")

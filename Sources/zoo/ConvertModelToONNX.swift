@@ -9,12 +9,12 @@ extension ConvertCommand {
     var writesONNX: Bool { to == nil && output.lowercased().hasSuffix(".onnx") }
 
     /// Whether MODEL is a whole model to write as an ONNX graph: a state dict with `--arch`, a
-    /// registered model's name, or a Keras model file. A weights file without an architecture
-    /// becomes an ONNX file of its tensors alone (the tensor conversion).
+    /// registered model's name, a Keras model file or an ONNX model. A weights file without an
+    /// architecture becomes an ONNX file of its tensors alone (the tensor conversion).
     func convertsWholeModelToONNX() throws -> Bool {
         if arch != nil || buildOptions.isSet { return true }
         guard FileManager.default.fileExists(atPath: input) else { return !input.contains("/") && !input.contains(".") }
-        return try TensorArchive.open(input).kerasGraph() != nil
+        return try TensorArchive.open(input).kerasGraph() != nil || ONNXGraphImporter.isONNXFile(input)
     }
 
     /// `zoo convert MODEL out.onnx [--opset N] [--channels-first]`: the whole model as an ONNX
