@@ -41,8 +41,8 @@ import ZooFormat
         (["--image-size", "64"], "another image size needs a registered model"),
     ])
     func optionErrors(_ extra: [String], _ message: String) throws {
-        let result = try ZooBinary.run(["fine-tune", Self.mobileNet, "--data", Self.idx, "--new-head", "2", "--epochs", "3",
-                                        "--cut", "mobilenetv2_0.35_96/out_relu"] + extra)
+        let result = try ZooBinary.run(["fine-tune", Self.mobileNet, "--data", Self.idx, "--classes", "9,0", "--new-head", "2", "--epochs", "3",
+                                        "--cut", "out_relu"] + extra)
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
