@@ -36,7 +36,7 @@ run() {
         start=$(date +%s.%N)
         "$zoo" fine-tune "$@" "${common[@]}" --seed "$seed"
         end=$(date +%s.%N)
-        echo "wall $(echo "$end - $start" | bc)"
+        awk -v a="$start" -v b="$end" 'BEGIN { printf "wall %.3f\n", b - a }'
     done | awk -v label="$label" '
         BEGIN { n = 0 }
         /^fine-tuned/ { for (i = 1; i <= NF; i++) if ($i == "s," || $i == "s") seconds[n] = $(i - 1) }

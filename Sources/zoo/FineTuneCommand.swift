@@ -25,12 +25,12 @@ struct FineTuneCommand: ParsableCommand {
             those blocks too from the start, or the book's recipe: --unfreeze-after N trains the head alone for N \
             epochs, then --unfreeze's blocks too at --unfreeze-lr (batch norm stays in inference mode, as in \
             Keras' recipe; in each phase the frozen part's outputs are computed once). DATA must have the model's \
-            input shape (a model file has no preprocessing), or be picture arrays (IDX, .npy [N, H, W(, C)] of \
+            input shape (a model file has no preprocessing), or be picture arrays (IDX, or a tensor file's x: [N, H, W(, C)] \
             integers 0-255) for a registered picture model: the selected samples only are resized straight to its \
             input H×W with PIL's bilinear filter (gray replicated to RGB), then preprocessed. --image-size S builds a \
             registered picture model for S×S inputs. The second edition's recipe on Fashion-MNIST:
-              zoo fine-tune efficientnet-lite0 --image-size 128 --cut _avg_pooling --data /usr/share/datasets/fashion-mnist \
-                --test /usr/share/datasets/fashion-mnist --test-per-class 100 --per-class 100 --new-head 10 \
+              zoo fine-tune efficientnet-lite0 --image-size 128 --cut _avg_pooling --data /usr/share/datasets/fashion-mnist \\
+                --test /usr/share/datasets/fashion-mnist --test-per-class 100 --per-class 100 --new-head 10 \\
                 --epochs 20 --unfreeze-after 10 --unfreeze '_blocks\\.15\\.|_conv_head' --lr 0.001 --unfreeze-lr 0.0001
               zoo fine-tune MobileNetV2.keras --data train.npz --test test.npz --new-head 5 --cut out_relu
             """

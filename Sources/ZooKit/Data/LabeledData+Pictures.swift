@@ -2,7 +2,7 @@ import ZooFormat
 
 extension LabeledData {
     /// Whether the samples look like pictures an ``ImagePipeline`` can take: `[H, W]`,
-    /// `[H, W, 1]` (gray) or `[H, W, 3]` (RGB), as IDX and `.npy` image arrays store them.
+    /// `[H, W, 1]` (gray) or `[H, W, 3]` (RGB), as IDX files and image arrays store them.
     public var samplesArePictures: Bool {
         switch sampleShape.count {
         case 2: sampleShape.allSatisfy { $0 > 0 }
@@ -11,8 +11,8 @@ extension LabeledData {
         }
     }
 
-    /// Every sample, an 8-bit picture stored as an array (Fashion-MNIST's `28 × 28`, an `.npy`
-    /// of `[N, H, W, 3]`), through `pipeline` as a picture file would go: gray replicated to
+    /// Every sample, an 8-bit picture stored as an array (Fashion-MNIST's `28 × 28`, a tensor
+    /// file's `x` of `[N, H, W, 3]`), through `pipeline` as a picture file would go: gray replicated to
     /// RGB (PIL's `convert("RGB")`) or RGB to luminance for a gray model, resized with PIL's
     /// antialiased bilinear filter (``BilinearResampler``), center-cropped; floats 0…255 out,
     /// `sampleShape` `[h, w, C]`. Only the samples given are converted: select first
