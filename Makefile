@@ -1,6 +1,6 @@
 # Zoo: two commands do everything on a fresh machine.
 #   make demo   install what is missing, build, run the seed chapter's transfer experiment, then the second
-#               edition's transfer recipe on EfficientNet-Lite0 (one seed: RECIPE_SEEDS="0 1 2" for the README's)
+#               edition's transfer recipe on EfficientNet-Lite0 (seeds 0 1 2; RECIPE_SEEDS=0 for one)
 #   make test   install what is missing, build, run every test and the library example
 #   make docs   the DocC documentation of ZooFormat, ZooNet and ZooKit (warnings are errors,
 #               every public symbol documented); archives in .build/plugins/Swift-DocC/outputs
@@ -14,7 +14,7 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product zoo
 
-RECIPE_SEEDS ?= 0
+RECIPE_SEEDS ?= 0 1 2
 
 demo: build
 	bash scripts/seed_experiment.sh
