@@ -1,5 +1,6 @@
 # Zoo: two commands do everything on a fresh machine.
-#   make demo   install what is missing, build, run the seed chapter's transfer experiment
+#   make demo   install what is missing, build, run the seed chapter's transfer experiment, then the second
+#               edition's transfer recipe on EfficientNet-Lite0 (seeds 0 1 2; RECIPE_SEEDS=0 for one)
 #   make test   install what is missing, build, run every test and the library example
 #   make docs   the DocC documentation of ZooFormat, ZooNet and ZooKit (warnings are errors,
 #               every public symbol documented); archives in .build/plugins/Swift-DocC/outputs
@@ -13,8 +14,11 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product zoo
 
+RECIPE_SEEDS ?= 0 1 2
+
 demo: build
 	bash scripts/seed_experiment.sh
+	SEEDS="$(RECIPE_SEEDS)" bash scripts/transfer_recipe.sh
 
 formats-demo: build
 	bash scripts/formats_demo.sh

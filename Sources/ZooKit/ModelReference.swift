@@ -15,6 +15,9 @@ public struct ModelReference: Sendable {
     public var mapping: NameMapping?
     /// Check a registered model's weights against the manifest's SHA-256.
     public var verify = true
+    /// Build a registered picture model for `imageSize × imageSize` inputs
+    /// (``ModelManifest/withImageSize(_:)``); nil: its own input size.
+    public var imageSize: Int?
 
     /// A reference to a registered model or a file.
     /// - Parameters:
@@ -39,10 +42,14 @@ public struct ModelReference: Sendable {
             let entry = try registry.entry(named: reference)
             var manifest = entry.manifest
             if let mapping { manifest.weights.mapping = mapping }
+            if let imageSize { manifest = try manifest.withImageSize(imageSize) }
             let path = try entry.verifiedWeightsPath(verify: verify)
             return try PretrainedModel.load(manifest: manifest, weights: TensorArchive.open(path), options: options)
         }
         guard isFile else { throw FormatError(file: reference, .notFound) }
+        if imageSize != nil {
+            throw ZooKitError.invalidRequest("\(reference): another image size needs a registered model (its manifest gives the input and the picture settings)")
+        }
         var request = ImportRequest(file: reference, name: "file")
         if let arch { request.architecture = .file(arch) }
         if let like { request.architecture = .like(like) }

@@ -22,7 +22,16 @@ struct FineTuneCommand: ParsableCommand {
             manifest's cut node, else what its classifier takes; a feature map gets global average pooling), gets a \
             new head of --new-head N classes, and trains with its base frozen (batch norm in inference mode) — the \
             base's features computed once — or with --unfreeze 'block_16|Conv_1' (matched at any scope) training \
-            those blocks too. DATA must have the model's input shape (a model file has no preprocessing):
+            those blocks too from the start, or the book's recipe: --unfreeze-after N trains the head alone for N \
+            epochs, then --unfreeze's blocks too at --unfreeze-lr (batch norm stays in inference mode, as in \
+            Keras' recipe; in each phase the frozen part's outputs are computed once). DATA must have the model's \
+            input shape (a model file has no preprocessing), or be picture arrays (IDX, or a tensor file's x: [N, H, W(, C)] \
+            integers 0-255) for a registered picture model: the selected samples only are resized straight to its \
+            input H×W with PIL's bilinear filter (gray replicated to RGB), then preprocessed. --image-size S builds a \
+            registered picture model for S×S inputs. The second edition's recipe on Fashion-MNIST:
+              zoo fine-tune efficientnet-lite0 --image-size 128 --cut _avg_pooling --data /usr/share/datasets/fashion-mnist \\
+                --test /usr/share/datasets/fashion-mnist --test-per-class 100 --per-class 100 --new-head 10 \\
+                --epochs 20 --unfreeze-after 10 --unfreeze '_blocks\\.15\\.|_conv_head' --lr 0.001 --unfreeze-lr 0.0001
               zoo fine-tune MobileNetV2.keras --data train.npz --test test.npz --new-head 5 --cut out_relu
             """
     )
@@ -39,6 +48,12 @@ struct FineTuneCommand: ParsableCommand {
     var test: String?
 
     @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: ArgumentHelp("Test on the first N samples of each class of --test (in file order, the same for every seed).", valueName: "n"))
+    var testPerClass: Int?
+
+    @Option(help: ArgumentHelp("Registered picture models: build the network for S×S pictures instead of its input size (a fully convolutional base with global pooling, e.g. EfficientNet-Lite0 at 128); picture arrays and image folders are resized to it.", valueName: "s"))
+    var imageSize: Int?
 
     @Option(help: ArgumentHelp("Freeze the variables whose names match this regex at their start (TF scope style: 'hidden[1-4]'); on a graph model, at the start of any scope, the rest of the base training.", valueName: "regex"))
     var freeze: String?
@@ -115,10 +130,10 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Momentum of every batch-normalization layer.")
     var bnMomentum: Double?
 
-    @Option(help: ArgumentHelp("After N epochs, unfreeze (the topmost frozen hidden layer, or --unfreeze) and go on.", valueName: "n"))
+    @Option(help: ArgumentHelp("After N epochs, unfreeze (the topmost frozen hidden layer, or --unfreeze; a graph model needs --unfreeze) and go on.", valueName: "n"))
     var unfreezeAfter: Int?
 
-    @Option(help: ArgumentHelp("Variables to unfreeze after --unfreeze-after (regex at the start of names); for a graph model, trained from the start (matched at the start of any scope).", valueName: "regex"))
+    @Option(help: ArgumentHelp("Variables to unfreeze after --unfreeze-after (regex at the start of names); for a graph model matched at the start of any scope, batch norm left frozen, trained from the start without --unfreeze-after.", valueName: "regex"))
     var unfreeze: String?
 
     @Option(help: ArgumentHelp("Learning rate of the phase after --unfreeze-after (default: --lr).", valueName: "rate"))
@@ -157,6 +172,11 @@ struct FineTuneCommand: ParsableCommand {
         if newHead != nil && keepHead { throw ValidationError("pass --new-head or --keep-head, not both") }
         if histograms && tensorboard == nil { throw ValidationError("--histograms needs --tensorboard") }
         if let out, OutputFormat(pathExtensionOf: out) == nil { throw ValidationError("--out: name the file .safetensors, .npz, .h5, .weights.h5 or .hdf5") }
+        if let testPerClass, testPerClass < 1 { throw ValidationError("--test-per-class must be at least 1, not \(testPerClass)") }
+        if testPerClass != nil && test == nil { throw ValidationError("--test-per-class needs --test") }
+        if let imageSize, imageSize < 1 || imageSize > ModelManifest.maximumImageSize {
+            throw ValidationError("--image-size must be in 1…\(ModelManifest.maximumImageSize), not \(imageSize)")
+        }
     }
 
     struct Summary: Encodable {
@@ -217,6 +237,11 @@ struct FineTuneCommand: ParsableCommand {
         return options
     }
 
+    /// The test samples `--test-per-class` keeps (all without it).
+    func testSubset(_ data: LabeledData) throws -> LabeledData {
+        try testPerClass.map { try data.firstPerClass($0) } ?? data
+    }
+
     /// `--labels` split at commas, checked against `--new-head`'s class count.
     func labelNames() throws -> [String]? {
         let names = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -233,6 +258,7 @@ struct FineTuneCommand: ParsableCommand {
                 return
             }
             if cut != nil { throw ValidationError("--cut needs a registered model, a Keras model file (.keras, or a Keras 2 .h5 with its model config) or an ONNX model") }
+            if imageSize != nil { throw ValidationError("--image-size needs a registered picture model whose architecture is a graph") }
             // Every setting is checked before anything is loaded or trained.
             let transferOptions = transferOptions
             let fineTune = fineTuneOptions
@@ -250,7 +276,7 @@ struct FineTuneCommand: ParsableCommand {
             if let val {
                 validation = try dataOptions.filterOnly.apply(to: DataLoader.load(val, split: .train, images: images).preprocessed(preprocessing)).training
             }
-            let testData = try test.map { try dataOptions.filterOnly.apply(to: DataLoader.load($0, split: .test, images: images).preprocessed(preprocessing)).training }
+            let testData = try test.map { try testSubset(dataOptions.filterOnly.apply(to: DataLoader.load($0, split: .test, images: images).preprocessed(preprocessing)).training) }
 
             let transfer = try TransferNetwork.build(from: pretrained, options: transferOptions)
             for warning in transfer.warnings { printWarning(warning.message(naming: flag(for:))) }

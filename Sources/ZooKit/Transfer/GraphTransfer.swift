@@ -74,6 +74,8 @@ public final class GraphTransfer {
     public let featureNode: String
     /// The names of the nodes added on top of the cut, bottom first.
     public let headNodes: [String]
+    /// The options the transfer was built with.
+    public let options: Options
     /// The new head's node (``Options/headName``), the last of ``headNodes``.
     public var head: String { headNodes[headNodes.count - 1] }
     /// Names of the trainable variables (the head's, then the unfrozen base variables).
@@ -118,6 +120,7 @@ public final class GraphTransfer {
         }
         self.cut = cut
         self.featureNode = featureNode
+        self.options = options
         headNodes = added
         try freeze(options)
     }
@@ -175,6 +178,38 @@ public final class GraphTransfer {
         }
         network.freeze(trainable: .exactly(trainable))
     }
+
+    /// The variables trainable now, plus the base variables `pattern` matches (at the start of
+    /// any scope, like ``Options/unfreeze``; batch normalization left frozen when
+    /// ``Options/keepBatchNormFrozen``): the book's second phase, unfreezing the top blocks.
+    /// Nothing changes until ``setTrainable(_:)``.
+    /// - Throws: ``ZooKitError/invalidRequest(_:)`` when `pattern` does not compile or matches no
+    ///   variable that could train.
+    public func trainableNames(unfreezing pattern: String) throws -> [String] {
+        let compiled: NamePattern
+        do { compiled = try NamePattern(pattern) } catch {
+            throw ZooKitError.invalidRequest("unfreeze pattern '\(pattern)' is not a regular expression")
+        }
+        let batchNorms = Set(network.layersByName.filter { $0.value is BatchNorm }.map(\.key))
+        let current = Set(trainableNames)
+        let added = network.variables.map(\.name).filter { name in
+            !current.contains(name) && Self.matchesAnyScope(compiled, name)
+                && !(options.keepBatchNormFrozen && batchNorms.contains(Self.layerName(of: name)))
+        }
+        guard !added.isEmpty else {
+            throw ZooKitError.invalidRequest("unfreeze pattern '\(pattern)' matches no frozen variable of the base (\(Self.someNames(network)))")
+        }
+        let unfrozen = current.union(added)
+        return network.variables.map(\.name).filter { unfrozen.contains($0) }
+    }
+
+    /// Makes exactly the variables `names` trainable, everything else frozen.
+    public func setTrainable(_ names: [String]) {
+        network.freeze(trainable: .exactly(names))
+    }
+
+    /// `scope/kernel` → `scope`: the node a variable belongs to.
+    public static func node(ofVariable name: String) -> String { layerName(of: name) }
 
     /// `node` and every node it depends on.
     private func ancestors(of node: String) throws -> Set<String> {
