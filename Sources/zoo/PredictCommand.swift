@@ -138,7 +138,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     /// One output as `.npy` (named `outputs`), several into the `.npz` `out` named by output.
-    private func write(_ outputs: [ZooNet.Tensor], names: [String], to out: String) throws {
+    func write(_ outputs: [ZooNet.Tensor], names: [String], to out: String) throws {
         if outputs.count == 1 {
             try NPYWriter.write(try StoredTensor(name: "outputs", outputs[0]), to: out)
         } else {

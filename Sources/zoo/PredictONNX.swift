@@ -26,16 +26,6 @@ extension PredictCommand {
             let data = LabeledData(inputs: x.scalars, sampleShape: Array(x.shape.dropFirst()), labels: [Int](repeating: 0, count: x.shape[0]), source: input)
             return try ZooNet.Tensor(shape: x.shape, scalars: data.preprocessed(preprocessing).inputs)
         }
-        let outputs = try zip(imported.outputNames, results).map { try StoredTensor(name: $0, $1) }
-        if outputs.count == 1 {
-            try NPYWriter.write(outputs[0], to: out)
-        } else {
-            guard out.hasSuffix(".npz") else {
-                throw ZooKitError.invalidRequest("the model has \(outputs.count) outputs (\(imported.outputNames.joined(separator: ", "))): give --out a .npz")
-            }
-            try NPZWriter.write(outputs, to: out)
-        }
-        let described = outputs.count == 1 ? shapeText(outputs[0].shape) : outputs.map { "\($0.name) \(shapeText($0.shape))" }.joined(separator: ", ")
-        print("wrote \(described) \(logits ? "logits" : "outputs") to \(out)")
+        try write(results, names: imported.outputNames, to: out)
     }
 }
