@@ -24,6 +24,13 @@ public enum ONNXReader {
         try read(MappedFile(path: path))
     }
 
+    /// The model at `path` when the file is ONNX by its structure (as `TensorArchive.open` tells
+    /// formats apart) and reads as one; nil for any other file, a missing or a damaged one.
+    public static func modelIfONNX(at path: String) -> ONNXModel? {
+        guard let file = try? MappedFile(path: path), (try? FormatDetector.detect(file)) == .onnx else { return nil }
+        return try? read(file)
+    }
+
     /// Reads the model in `file`; external data is looked for in the directory of `file.path`
     /// (and refused for bytes held in memory).
     /// - Throws: `FormatError` for anything that is not a well-formed ONNX model.

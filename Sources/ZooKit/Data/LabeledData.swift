@@ -92,3 +92,13 @@ public struct LabeledData: Sendable {
         try Tensor(shape: [count] + sampleShape, scalars: inputs)
     }
 }
+
+extension LabeledData {
+    /// Checks that every label names one of a head's `classes` outputs (0..<classes).
+    /// - Throws: ``ZooKitError/invalidRequest(_:)`` naming the data and the first label out of range.
+    func checkLabels(forHeadOf classes: Int) throws {
+        if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+            throw ZooKitError.invalidRequest("\(source): label \(bad) is out of range for a head of \(classes) classes")
+        }
+    }
+}

@@ -63,8 +63,7 @@ public enum ONNXGraphImporter {
     /// Whether `path` is an ONNX model (as `TensorArchive` detects formats: by structure) whose
     /// graph has nodes; an ONNX file of tensors only (`zoo convert`'s) is not one.
     public static func isONNXFile(_ path: String) -> Bool {
-        guard FileManager.default.fileExists(atPath: path), (try? TensorArchive.open(path))?.format == .onnx else { return false }
-        return (try? ONNXReader.read(path))?.graph.nodes.isEmpty == false
+        ONNXReader.modelIfONNX(at: path)?.graph.nodes.isEmpty == false
     }
 }
 

@@ -36,11 +36,7 @@ public enum FineTuner {
         let fingerprint = RunFingerprint(transfer: transfer, training: training, validation: validation, options: options)
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
-        for data in [training] + (validation.map { [$0] } ?? []) {
-            if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
-                throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for a head of \(classes) classes")
-            }
-        }
+        for data in [training] + (validation.map { [$0] } ?? []) { try data.checkLabels(forHeadOf: classes) }
         let trainSet = try training.reshaped(to: network.inputShape)
         let validationSet = try validation?.reshaped(to: network.inputShape)
         var result = FineTuneResult()

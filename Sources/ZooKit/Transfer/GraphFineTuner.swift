@@ -102,11 +102,7 @@ public enum GraphFineTuner {
         try options.validate()
         let network = transfer.network
         let classes = network.outputShape.last ?? 0
-        for data in [training] + (validation.map { [$0] } ?? []) {
-            if let bad = data.labels.first(where: { $0 < 0 || $0 >= classes }) {
-                throw ZooKitError.invalidRequest("\(data.source): label \(bad) is out of range for a head of \(classes) classes")
-            }
-        }
+        for data in [training] + (validation.map { [$0] } ?? []) { try data.checkLabels(forHeadOf: classes) }
         struct Phase { let number: Int; let names: [String]; let epochs: Range<Int>; let learningRate: Float }
         let first = options.unfreezeAfter ?? options.epochs
         var phases = [Phase(number: 1, names: transfer.trainableNames, epochs: 0..<first, learningRate: options.optimizer.learningRate)]
