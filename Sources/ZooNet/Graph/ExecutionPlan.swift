@@ -313,9 +313,11 @@ struct ExecutionPlan {
         while nodes.count > 1, case .layer(let l) = network.nodes[nodes[nodes.count - 1]].operation, l is any InferenceIdentity {
             nodes.removeLast()
         }
-        guard nodes.count > 1,
+        // A convolution alone is a step of its own only when it may run as Winograd (the layer
+        // runs it as oneDNN's direct convolution otherwise, as a one-node step would).
+        guard nodes.count > 1 || WinogradConvolution.supports(convolution.convolutionShape!),
               let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
-                                                second: second) else { return nil }
+                                                second: second, winogradScratch: network.winogradScratch) else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
     }
 }

@@ -32,6 +32,9 @@ extension DepthwiseConv2D: SingleConvolution {
 ///   primitive runs (the plan gives the output the addend's buffer when the add is its last
 ///   use, so no copy is made).
 /// The folded weights are recomputed when any of the variables changes (their versions).
+/// A 3×3 stride-1 convolution whose activations are clamps (none, ReLU, ReLU6) runs as
+/// Winograd F(2×2, 3×3) at the batch sizes where that pays (`WinogradConvolution`), as one
+/// pass with the same bias, activations and residual add.
 final class FusedConvolution {
     let convolution: any SingleConvolution
     let shape: ConvolutionShape
@@ -46,8 +49,11 @@ final class FusedConvolution {
     private let bias = FloatBuffer(count: 0)
     private var foldedVersions: [Int] = []
     private var foldCount = 0
+    /// The Winograd form of the step, when the convolution and activations allow it.
+    private let winograd: WinogradConvolution?
 
-    init(convolution: any SingleConvolution, batchNorm: BatchNorm?, first: Activation, sum: Bool, second: Activation) throws {
+    init(convolution: any SingleConvolution, batchNorm: BatchNorm?, first: Activation, sum: Bool, second: Activation,
+         winogradScratch: WinogradScratch? = nil) throws {
         guard let shape = convolution.convolutionShape else {
             throw ZooNetError.invalidArgument("fusing a convolution that is not built")
         }
@@ -64,12 +70,34 @@ final class FusedConvolution {
         ops = second.postOps ?? []
         for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
         attributes = first == .linear && !sum && second == .linear ? nil : attr
+        if let winogradScratch, WinogradConvolution.supports(shape), FusedConvolution.clamp(first) != nil,
+           FusedConvolution.clamp(second) != nil {
+            winograd = WinogradConvolution(shape: shape, scratch: winogradScratch)
+        } else {
+            winograd = nil
+        }
+    }
+
+    /// An activation as the clamp `min(max(x, lower), upper)`, if it is one.
+    static func clamp(_ activation: Activation) -> (lower: Float, upper: Float)? {
+        switch activation {
+        case .linear: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .relu6: return (0, 6)
+        default: return nil
+        }
+    }
+
+    /// Whether the step runs as Winograd at `batch` samples with the current thread count.
+    func usesWinograd(batch: Int) -> Bool {
+        winograd != nil && WinogradConvolution.pays(for: shape, batch: batch, threads: WorkerPool.shared.width)
     }
 
     /// Whether these activations can be fused (oneDNN has them as post-ops).
     static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
 
     func prepare(batch: Int) throws {
+        if usesWinograd(batch: batch) { return }
         if let existing = primitives[batch] { current = existing; return }
         let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false,
                                              hasBias: batchNorm != nil || convolution.biasVariable != nil, postOps: attributes)
@@ -107,6 +135,19 @@ final class FusedConvolution {
 
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
+        if let winograd, usesWinograd(batch: batch), let w = convolution.kernelVariable,
+           let first = FusedConvolution.clamp(first), let second = FusedConvolution.clamp(second) {
+            if batchNorm != nil {
+                fold()
+                winograd.run(x, kernel: kernel.pointer, version: foldCount, bias: bias.pointer, first: first, sum: sum,
+                             second: second, into: y, batch: batch)
+            } else {
+                winograd.run(x, kernel: w.value.pointer, version: w.version,
+                             bias: convolution.biasVariable.map { UnsafePointer($0.value.pointer) }, first: first, sum: sum,
+                             second: second, into: y, batch: batch)
+            }
+            return
+        }
         if current?.batch != batch {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }

@@ -34,6 +34,8 @@ public class Network {
     let activationBuffers = BufferPool()
     let gradientBuffers = BufferPool()
     let scratchBuffers = BufferPool()
+    /// The Winograd convolutions' transform blocks (one step runs at a time).
+    let winogradScratch = WinogradScratch()
     /// Per node: pointer arrays handed to merge layers (allocated once).
     let inputPointers: [UnsafeMutableBufferPointer<UnsafePointer<Float>>]
     let inputGradientPointers: [UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>]

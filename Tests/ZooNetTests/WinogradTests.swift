@@ -1,0 +1,163 @@
+import CZooKernels
+import Foundation
+import Testing
+@testable import ZooNet
+
+/// Winograd F(2×2, 3×3): the transforms against a direct convolution in double (padding on
+/// any side, channel counts that are not multiples of 8, maps whose last tile overhangs, the
+/// bias / clamp / residual epilogue), the AVX2 and portable transforms bit for bit, and
+/// networks whose fused steps take the Winograd path against the same networks node by node.
+@Suite struct WinogradTests {
+    struct Case {
+        var batch: Int, height: Int, width: Int, channels: Int, filters: Int
+        var pads: (top: Int, bottom: Int, left: Int, right: Int)
+        var bias: Bool
+        var first: (lower: Float, upper: Float)
+        var sum: Bool
+        var second: (lower: Float, upper: Float)
+
+        var shape: ConvolutionShape {
+            var s = ConvolutionShape()
+            s.inputHeight = height; s.inputWidth = width; s.inputChannels = channels
+            s.outputHeight = height + pads.top + pads.bottom - 2; s.outputWidth = width + pads.left + pads.right - 2
+            s.outputChannels = filters
+            s.kernelHeight = 3; s.kernelWidth = 3
+            s.padTop = pads.top; s.padBottom = pads.bottom; s.padLeft = pads.left; s.padRight = pads.right
+            return s
+        }
+    }
+
+    static let none: (lower: Float, upper: Float) = (-.infinity, .infinity)
+    static let cases: [Case] = [
+        // TF same on an odd map (the last tile row and column overhang), bias, ReLU.
+        Case(batch: 2, height: 7, width: 9, channels: 20, filters: 24, pads: (1, 1, 1, 1), bias: true,
+             first: (0, .infinity), sum: false, second: none),
+        // valid, no bias, linear, 17 filters (an AVX2 block of 16 and a tail of 1).
+        Case(batch: 1, height: 8, width: 6, channels: 16, filters: 17, pads: (0, 0, 0, 0), bias: false,
+             first: none, sum: false, second: none),
+        // explicit asymmetric pads, 9 channels, a residual add between ReLU6 and ReLU.
+        Case(batch: 3, height: 6, width: 5, channels: 9, filters: 8, pads: (0, 2, 2, 0), bias: true,
+             first: (0, 6), sum: true, second: (0, .infinity)),
+    ]
+
+    /// y[n, i, j, k] = Σ x[n, i + a − top, j + b − left, c]·w[a, b, c, k] in double, then the epilogue.
+    static func reference(_ c: Case, x: [Float], w: [Float], b: [Float], addend: [Float]) -> [Float] {
+        let s = c.shape
+        var y = [Float](repeating: 0, count: c.batch * s.outputHeight * s.outputWidth * c.filters)
+        for n in 0..<c.batch {
+            for i in 0..<s.outputHeight {
+                for j in 0..<s.outputWidth {
+                    for k in 0..<c.filters {
+                        var total = 0.0
+                        for a in 0..<3 {
+                            for bb in 0..<3 {
+                                let yy = i + a - c.pads.top, xx = j + bb - c.pads.left
+                                guard yy >= 0, yy < c.height, xx >= 0, xx < c.width else { continue }
+                                for ch in 0..<c.channels {
+                                    total += Double(x[((n * c.height + yy) * c.width + xx) * c.channels + ch])
+                                        * Double(w[((a * 3 + bb) * c.channels + ch) * c.filters + k])
+                                }
+                            }
+                        }
+                        let index = ((n * s.outputHeight + i) * s.outputWidth + j) * c.filters + k
+                        var value = Swift.min(Swift.max(Float(total) + (c.bias ? b[k] : 0), c.first.lower), c.first.upper)
+                        if c.sum { value = Swift.min(Swift.max(value + addend[index], c.second.lower), c.second.upper) }
+                        y[index] = value
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    static func run(_ c: Case, x: [Float], w: [Float], b: [Float], addend: [Float]) -> [Float] {
+        let winograd = WinogradConvolution(shape: c.shape, scratch: WinogradScratch())
+        var y = addend
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                b.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        winograd.run(xp.baseAddress!, kernel: wp.baseAddress!, version: 0, bias: c.bias ? bp.baseAddress! : nil,
+                                     first: c.first, sum: c.sum, second: c.second, into: yp.baseAddress!, batch: c.batch)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    @Test(arguments: 0..<cases.count) func matchesTheDirectConvolutionInDouble(index: Int) throws {
+        let c = Self.cases[index], s = c.shape
+        let x = randomValues(c.batch * c.height * c.width * c.channels, seed: 1)
+        let w = randomValues(9 * c.channels * c.filters, seed: 2, scale: 0.3)
+        let b = randomValues(c.filters, seed: 3, scale: 0.5)
+        let addend = randomValues(c.batch * s.outputHeight * s.outputWidth * c.filters, seed: 4)
+        let want = Self.reference(c, x: x, w: w, b: b, addend: addend)
+        let got = Self.run(c, x: x, w: w, b: b, addend: addend)
+        #expect(closeness(got, want, relative: 1e-5, absolute: 1e-5) <= 1)
+        // The clamps did something (the test would not see a wrong lower bound otherwise).
+        if c.first.lower == 0 { #expect(got.contains(0)) }
+    }
+
+    /// The AVX2 transforms compute exactly what the portable ones do (same operations, same order).
+    @Test func avx2AndPortableTransformsAgreeBitForBit() throws {
+        let c = Self.cases[0], s = c.shape
+        let x = randomValues(c.batch * c.height * c.width * c.channels, seed: 5)
+        let w = randomValues(9 * c.channels * c.filters, seed: 6, scale: 0.3)
+        let b = randomValues(c.filters, seed: 7)
+        let addend = [Float](repeating: 0, count: c.batch * s.outputHeight * s.outputWidth * c.filters)
+        let wide = Self.run(c, x: x, w: w, b: b, addend: addend)
+        zoo_kernels_force_portable(1)
+        defer { zoo_kernels_force_portable(0) }
+        let portable = Self.run(c, x: x, w: w, b: b, addend: addend)
+        #expect(wide.count == portable.count)
+        #expect(zip(wide, portable).filter { $0.bitPattern != $1.bitPattern }.count == 0)
+    }
+
+    /// A batch with at least 24 tiles per thread on an h×w map (where Winograd pays).
+    static func batch(height: Int, width: Int) -> Int {
+        let perImage = ((height + 1) / 2) * ((width + 1) / 2)
+        return (24 * WorkerPool.shared.width + perImage - 1) / perImage + 1
+    }
+
+    /// ResNet's bottleneck middle (3×3 conv → BN → ReLU), its residual add, and DenseNet's lone
+    /// 3×3 convolution into a concatenation: fused Winograd steps against node by node.
+    @Test func networksOnTheWinogradPathMatchNodeByNode() throws {
+        let x = Input(shape: [11, 10, 16], name: "x")
+        let a = ActivationLayer(.relu, name: "a_relu")(
+            BatchNorm(name: "a_bn")(Conv2D(filters: 16, kernelSize: (3, 3), padding: .same, useBias: false, name: "a")(x)))
+        let b = BatchNorm(name: "b_bn")(Conv2D(filters: 16, kernelSize: (3, 3), padding: .same, useBias: false, name: "b")(a))
+        let residual = ActivationLayer(.relu6, name: "out")(Add(name: "add")([b, x]))
+        let lone = Conv2D(filters: 24, kernelSize: (3, 3), padding: .same, name: "lone")(residual)
+        let y = Concatenate(name: "concat")([lone, residual])
+        let net = try Network(inputs: [x], outputs: [y], seed: 4)
+        for bn in ["a_bn", "b_bn"] {
+            try net.assign("\(bn)/moving_mean", values: randomValues(16, seed: 7, scale: 0.3))
+            try net.assign("\(bn)/moving_variance", values: randomValues(16, seed: 8).map { 0.5 + abs($0) })
+            try net.assign("\(bn)/gamma", values: randomValues(16, seed: 9).map { 1 + 0.3 * $0 })
+            try net.assign("\(bn)/beta", values: randomValues(16, seed: 10, scale: 0.2))
+        }
+        let batch = Self.batch(height: 11, width: 10)
+        let plan = net.plan(training: false)
+        #expect(plan.fused.count == 3)  // a + bn + relu; b + bn + add + relu6; lone
+        let usesWinograd = plan.fused.map { $0.usesWinograd(batch: batch) }
+        if ComputeBackend.winograd, ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI {
+            #expect(usesWinograd == [true, true, true])
+        }
+        if WorkerPool.shared.width > 1 {
+            #expect(plan.fused.allSatisfy { !$0.usesWinograd(batch: 1) })  // 30 tiles: too few for 2+ threads
+        }
+        let input = try tensor([batch, 11, 10, 16], seed: 11)
+        let fused = try net.predict(input, batchSize: batch)
+        net.fusesConvolutions = false
+        let separate = try net.predict(input, batchSize: batch)
+        #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+        // A weight change reaches the transformed kernel.
+        net.fusesConvolutions = true
+        try net.assign("b_bn/gamma", values: [Float](repeating: 0.5, count: 16))
+        try net.assign("lone/bias", values: [Float](repeating: 0.25, count: 24))
+        let changed = try net.predict(input, batchSize: batch)
+        net.fusesConvolutions = false
+        #expect(closeness(changed.scalars, try net.predict(input, batchSize: batch).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+    }
+}
