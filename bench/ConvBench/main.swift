@@ -5,6 +5,7 @@
 // (bench/conv/peers.py) and prints the ratios.
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
+//     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
 //
 // ZOONET_BENCH_CHUNK=k caps the images per inference pass at k (`predict(_:batchSize:)`; by default the
 // engine picks the pass from the cache size, `Network.inferencePassSize`); MEMORY counts one pass's activations.
@@ -145,4 +146,41 @@ if wanted("train small_cnn b64") { try train("train small_cnn b64", smallCNN(), 
 if wanted("train mobilenet_v2_035 b32") {
     try train("train mobilenet_v2_035 b32", Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96),
               batch: 32, classes: 10)
+}
+
+/// `winograd` (only when named): each 3×3 stride-1 convolution shape of ResNet-50 and VGG's
+/// first block alone (conv + ReLU, TF same padding), at batch 1 and 6 (ResNet-50's pass at 224
+/// on a 32 MiB L3), with Winograd F(2×2, 3×3) off and on in alternation, 5 pairs of ≥ 0.3 s
+/// each: `LAYER winograd <shape> <direct ms> <winograd ms> <direct / winograd>` (medians). Shapes
+/// with fewer than 24 tiles per thread run direct both ways (ratio ≈ 1).
+if requested.contains("winograd") {
+    let saved = ComputeBackend.winograd
+    defer { ComputeBackend.winograd = saved }
+    for (size, channels, filters) in [(56, 64, 64), (28, 128, 128), (14, 256, 256), (7, 512, 512), (224, 64, 64), (112, 128, 128)] {
+        let x = Input(shape: [size, size, channels], name: "x")
+        let y = Conv2D(filters: filters, kernelSize: (3, 3), padding: .same, activation: .relu, name: "conv")(x)
+        let net = try Network(inputs: [x], outputs: [y], seed: 1)
+        for batch in size >= 112 ? [1] : [1, 6] {
+            let input = try ZooNet.Tensor(shape: [batch, size, size, channels],
+                                          scalars: (0..<(batch * size * size * channels)).map { Float($0 % 251) / 251 - 0.5 })
+            var times: [Bool: [Double]] = [false: [], true: []]
+            for _ in 0..<5 {
+                for on in [false, true] {
+                    ComputeBackend.winograd = on
+                    _ = try net.predict(input, batchSize: batch)
+                    let clock = ContinuousClock()
+                    var calls: [Double] = []
+                    let start = clock.now
+                    while calls.count < 3 || seconds(clock.now - start) < 0.3 {
+                        calls.append(seconds(try clock.measure { _ = try net.predict(input, batchSize: batch) }))
+                    }
+                    times[on]!.append(calls.sorted()[calls.count / 2])
+                }
+            }
+            let direct = times[false]!.sorted()[2] * 1e3, winograd = times[true]!.sorted()[2] * 1e3
+            print("LAYER\twinograd\t\(size)x\(size)x\(channels)→\(filters) b\(batch)\t\(String(format: "%.3f", direct))\t"
+                  + "\(String(format: "%.3f", winograd))\t\(String(format: "%.2f", direct / winograd))")
+            fflush(nil)
+        }
+    }
 }
