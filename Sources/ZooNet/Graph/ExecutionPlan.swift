@@ -315,7 +315,8 @@ struct ExecutionPlan {
         }
         // A convolution alone is a step of its own only when it may run as Winograd (the layer
         // runs it as oneDNN's direct convolution otherwise, as a one-node step would).
-        guard nodes.count > 1 || WinogradConvolution.supports(convolution.convolutionShape!),
+        let winogradAlone = WinogradConvolution.supports(convolution.convolutionShape!) && FusedConvolution.clamp(first) != nil
+        guard nodes.count > 1 || winogradAlone,
               let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
                                                 second: second, winogradScratch: network.winogradScratch) else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
