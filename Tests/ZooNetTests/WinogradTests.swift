@@ -152,10 +152,11 @@ import Testing
         net.fusesConvolutions = false
         let separate = try net.predict(input, batchSize: batch)
         #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
-        // A weight change reaches the transformed kernel.
+        // A weight change (folded batch norm, a kernel without one) reaches the transformed kernel.
         net.fusesConvolutions = true
         try net.assign("b_bn/gamma", values: [Float](repeating: 0.5, count: 16))
         try net.assign("lone/bias", values: [Float](repeating: 0.25, count: 24))
+        try net.assign("lone/kernel", values: randomValues(9 * 16 * 24, seed: 13, scale: 0.2))
         let changed = try net.predict(input, batchSize: batch)
         net.fusesConvolutions = false
         #expect(closeness(changed.scalars, try net.predict(input, batchSize: batch).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
