@@ -139,10 +139,10 @@ import Testing
         }
         let batch = Self.batch(height: 11, width: 10)
         let plan = net.plan(training: false)
-        #expect(plan.fused.count == 3)  // a + bn + relu; b + bn + add + relu6; lone
+        #expect(plan.fused.count == 2)  // a + bn + relu; b + bn + add + relu6 (lone runs as its layer)
         let usesWinograd = plan.fused.map { $0.usesWinograd(batch: batch) }
         if ComputeBackend.winograd, ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI {
-            #expect(usesWinograd == [true, true, true])
+            #expect(usesWinograd == [true, true])
         }
         if WorkerPool.shared.width > 1 {
             #expect(plan.fused.allSatisfy { !$0.usesWinograd(batch: 1) })  // 30 tiles: too few for 2+ threads
@@ -150,15 +150,55 @@ import Testing
         let input = try tensor([batch, 11, 10, 16], seed: 11)
         let fused = try net.predict(input, batchSize: batch)
         net.fusesConvolutions = false
+        net.allowsWinograd = false  // node by node on oneDNN's direct convolutions
         let separate = try net.predict(input, batchSize: batch)
         #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
         // A weight change (folded batch norm, a kernel without one) reaches the transformed kernel.
         net.fusesConvolutions = true
+        net.allowsWinograd = true
         try net.assign("b_bn/gamma", values: [Float](repeating: 0.5, count: 16))
         try net.assign("lone/bias", values: [Float](repeating: 0.25, count: 24))
         try net.assign("lone/kernel", values: randomValues(9 * 16 * 24, seed: 13, scale: 0.2))
         let changed = try net.predict(input, batchSize: batch)
         net.fusesConvolutions = false
+        net.allowsWinograd = false
         #expect(closeness(changed.scalars, try net.predict(input, batchSize: batch).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+    }
+
+    /// Training through Winograd (forward, and backward data turned 180° and transposed, with
+    /// TF same and valid padding): losses and weights after Adam steps as on oneDNN's direct
+    /// convolutions.
+    @Test func trainingStepsMatchTheDirectConvolution() throws {
+        func network() throws -> Network {
+            let x = Input(shape: [12, 11, 16], name: "x")
+            let a = Conv2D(filters: 16, kernelSize: (3, 3), padding: .same, activation: .relu, name: "a")(x)
+            let b = Conv2D(filters: 24, kernelSize: (3, 3), name: "b")(a)  // valid: backward pads 2
+            let c = Conv2D(filters: 16, kernelSize: (3, 3), padding: .explicit(top: 0, bottom: 2, left: 1, right: 1),
+                           activation: .relu6, name: "c")(b)
+            let y = Dense(outputCount: 3, name: "head")(GlobalAveragePooling2D(name: "pool")(c))
+            return try Network(inputs: [x], outputs: [y], seed: 21)
+        }
+        let batch = Self.batch(height: 10, width: 9)
+        let data = try Dataset(inputs: tensor([batch, 12, 11, 16], seed: 22), labels: .classes((0..<batch).map { $0 % 3 }))
+        let winograd = try network(), direct = try network()
+        direct.allowsWinograd = false
+        let lossWinograd = try winograd.fit(data, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 1e-3), epochs: 3,
+                                            batchSize: batch, shuffleSeed: nil)
+        let lossDirect = try direct.fit(data, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 1e-3), epochs: 3,
+                                        batchSize: batch, shuffleSeed: nil)
+        #expect(closeness(lossWinograd.map { Float($0.loss) }, lossDirect.map { Float($0.loss) }, relative: 1e-5,
+                          absolute: 1e-6) <= 1)
+        for (w, d) in zip(winograd.variables, direct.variables) {
+            #expect(closeness(w.value.array(count: w.count), d.value.array(count: d.count), relative: 1e-4, absolute: 1e-6) <= 1,
+                    "\(w.name)")
+        }
+        // The steps took the Winograd path (forward and backward data of every layer).
+        if ComputeBackend.winograd, ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI {
+            for name in ["a", "b", "c"] {
+                let core = try #require((winograd.layersByName[name] as? Conv2D)?.core)
+                let forms = core.winogradForms(batch: batch)
+                #expect(forms.forward && forms.backwardData, "\(name)")
+            }
+        }
     }
 }

@@ -313,12 +313,11 @@ struct ExecutionPlan {
         while nodes.count > 1, case .layer(let l) = network.nodes[nodes[nodes.count - 1]].operation, l is any InferenceIdentity {
             nodes.removeLast()
         }
-        // A convolution alone is a step of its own only when it may run as Winograd (the layer
-        // runs it as oneDNN's direct convolution otherwise, as a one-node step would).
-        let winogradAlone = WinogradConvolution.supports(convolution.convolutionShape!) && FusedConvolution.clamp(first) != nil
-        guard nodes.count > 1 || winogradAlone,
+        guard nodes.count > 1,
               let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
-                                                second: second, winogradScratch: network.winogradScratch) else { return nil }
+                                                second: second,
+                                                winogradScratch: network.allowsWinograd ? network.winogradScratch : nil)
+        else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
     }
 }

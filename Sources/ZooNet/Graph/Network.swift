@@ -48,6 +48,15 @@ public class Network {
         didSet { plans = [:] }
     }
 
+    /// Whether 3×3 stride-1 convolutions may run as Winograd F(2×2, 3×3) (on by default, within
+    /// `ComputeBackend.winograd`; off to compare against oneDNN's direct convolution, in tests).
+    var allowsWinograd = true {
+        didSet {
+            plans = [:]
+            for node in nodes { (node.layerObject as? Conv2D)?.core?.allowsWinograd = allowsWinograd }
+        }
+    }
+
     /// Builds the network between `inputs` and `outputs`: every node between them gets a
     /// Keras-style default name if it has none (`conv2d`, `conv2d_1`, …) and is built in
     /// topological order, its variables initialized from `seed` (the k-th layer from

@@ -5,6 +5,12 @@
 ///
 /// Forward: `y = f(conv(x, W) + b)`. Backward with `G = dy ⊙ f'`: `dW, db` from oneDNN's
 /// backward-weights primitive (X and G), `dx` from its backward-data primitive (G and W).
+///
+/// A 3×3 stride-1 convolution with ≥ 16 channels and a clamp activation (none, ReLU, ReLU6)
+/// runs its forward pass and its backward data pass as Winograd F(2×2, 3×3) where that pays
+/// (`WinogradConvolution`). Backward data is the convolution of G with the kernel turned 180°
+/// and transposed, `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]`, padded `2 − pad` on each side
+/// (pads ≤ 2), which gives back the input's height and width.
 final class ConvolutionCore {
     let shape: ConvolutionShape
     let activation: Activation
@@ -15,12 +21,49 @@ final class ConvolutionCore {
     private let preActivation = FloatBuffer(count: 0)
     /// db when the kernel is trainable and the bias is not (oneDNN computes both at once).
     private let biasScratch: FloatBuffer
+    /// Whether the Winograd forms may run (`Network.allowsWinograd`).
+    var allowsWinograd = true
+    private let winogradForward: WinogradConvolution?
+    private let winogradBackwardData: WinogradConvolution?
+    /// W' of the backward data pass (`[3, 3, K, C]`), for `flippedVersion` of the kernel.
+    private let flippedKernel = FloatBuffer(count: 0)
+    private var flippedVersion = -1
 
     init(shape: ConvolutionShape, activation: Activation, hasBias: Bool) {
         self.shape = shape
         self.activation = activation
         self.hasBias = hasBias
         biasScratch = FloatBuffer(count: hasBias ? shape.outputChannels : 0)
+        if WinogradConvolution.supports(shape), FusedConvolution.clamp(activation) != nil {
+            let scratch = WinogradScratch()
+            winogradForward = WinogradConvolution(shape: shape, scratch: scratch)
+            var backward = ConvolutionShape()
+            backward.inputHeight = shape.outputHeight; backward.inputWidth = shape.outputWidth
+            backward.inputChannels = shape.outputChannels
+            backward.outputHeight = shape.inputHeight; backward.outputWidth = shape.inputWidth
+            backward.outputChannels = shape.inputChannels
+            backward.kernelHeight = 3; backward.kernelWidth = 3
+            backward.padTop = 2 - shape.padTop; backward.padBottom = 2 - shape.padBottom
+            backward.padLeft = 2 - shape.padLeft; backward.padRight = 2 - shape.padRight
+            let padsFit = [backward.padTop, backward.padBottom, backward.padLeft, backward.padRight].allSatisfy { $0 >= 0 }
+            winogradBackwardData = padsFit && WinogradConvolution.supports(backward)
+                ? WinogradConvolution(shape: backward, scratch: scratch) : nil
+        } else {
+            winogradForward = nil
+            winogradBackwardData = nil
+        }
+    }
+
+    /// Which passes run as Winograd at `batch` samples (for tests and benchmarks).
+    func winogradForms(batch: Int) -> (forward: Bool, backwardData: Bool) {
+        (winograd(winogradForward, batch: batch) != nil, winograd(winogradBackwardData, batch: batch) != nil)
+    }
+
+    /// The Winograd form `form` when it is allowed and pays at `batch` samples.
+    private func winograd(_ form: WinogradConvolution?, batch: Int) -> WinogradConvolution? {
+        guard allowsWinograd, let form,
+              WinogradConvolution.pays(for: form.shape, batch: batch, threads: WorkerPool.shared.width) else { return nil }
+        return form
     }
 
     /// Whether oneDNN applies the activation (as a post-op) in this mode.
@@ -58,6 +101,11 @@ final class ConvolutionCore {
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, kernel: Variable, bias: Variable?,
                  batch: Int, training: Bool) {
         guard let p = primitives(batch: batch, training: training) else { return }
+        if let form = winograd(winogradForward, batch: batch), let clamp = FusedConvolution.clamp(activation) {
+            form.run(x, kernel: kernel.value.pointer, version: kernel.version, bias: bias.map { UnsafePointer($0.value.pointer) },
+                     first: clamp, sum: false, second: (-.infinity, .infinity), into: y, batch: batch)
+            return
+        }
         let rows = batch * shape.outputHeight * shape.outputWidth
         let keepInput = training && !activation.derivativeFromOutput
         if fused(training: training) || activation == .linear {
@@ -87,6 +135,31 @@ final class ConvolutionCore {
         } else if let bias, bias.isTrainable {
             columnSums(dy, rows: rows, width: shape.outputChannels, into: bias.gradient.pointer)
         }
-        if let dx { p.runBackwardData(dy: dy, weights: kernel.value.pointer, dx: dx) }
+        guard let dx else { return }
+        if let form = winograd(winogradBackwardData, batch: batch) {
+            form.run(dy, kernel: flipped(kernel), version: kernel.version, bias: nil, first: (-.infinity, .infinity),
+                     sum: false, second: (-.infinity, .infinity), into: dx, batch: batch)
+        } else {
+            p.runBackwardData(dy: dy, weights: kernel.value.pointer, dx: dx)
+        }
+    }
+
+    /// `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]` of the current kernel (made once per version).
+    private func flipped(_ kernel: Variable) -> UnsafePointer<Float> {
+        let c = shape.inputChannels, k = shape.outputChannels
+        if flippedVersion != kernel.version {
+            flippedKernel.reserve(9 * c * k)
+            let w = kernel.value.pointer, target = flippedKernel.pointer
+            for a in 0..<3 {
+                for b in 0..<3 {
+                    let from = w + ((2 - a) * 3 + (2 - b)) * c * k, to = target + (a * 3 + b) * k * c
+                    for ci in 0..<c {
+                        for ki in 0..<k { to[ki * c + ci] = from[ci * k + ki] }
+                    }
+                }
+            }
+            flippedVersion = kernel.version
+        }
+        return UnsafePointer(flippedKernel.pointer)
     }
 }
