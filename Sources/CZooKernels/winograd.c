@@ -203,3 +203,46 @@ void zoo_winograd_f2_output(const float *m, long stride, const zoo_winograd_geom
         output_channels_portable(tile, stride, pixel, K, done, bias, lo1, hi1, sum, lo2, hi2);
     }
 }
+
+// ---- weight gradient -----------------------------------------------------------------------
+
+void zoo_winograd_f2_output_gradient(const float *dy, const zoo_winograd_geometry *g, long first_tile, long tiles,
+                                     float *m, long stride) {
+    const long K = g->out_channels;
+    for (long t = 0; t < tiles; t++) {
+        float *pixel[4];
+        output_pixels((float *)dy, g, first_tile + t, pixel);
+        float *tile = m + t * K;
+        for (long k = 0; k < K; k++) {
+            const float d00 = pixel[0] ? pixel[0][k] : 0.0f, d01 = pixel[1] ? pixel[1][k] : 0.0f;
+            const float d10 = pixel[2] ? pixel[2][k] : 0.0f, d11 = pixel[3] ? pixel[3][k] : 0.0f;
+            // Rows: A·dy (4×2), then columns: (A·dy)·Aᵀ (4×4).
+            const float r[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+            for (int i = 0; i < 4; i++) {
+                const float c[4] = {r[i][0], r[i][0] + r[i][1], r[i][0] - r[i][1], -r[i][1]};
+                for (int j = 0; j < 4; j++) tile[(long)(i * 4 + j) * stride * K + k] = c[j];
+            }
+        }
+    }
+}
+
+void zoo_winograd_f2_kernel_gradient(const float *du, float *hwio, long in_channels, long out_channels) {
+    const long C = in_channels, K = out_channels;
+    // Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+    for (long c = 0; c < C; c++) {
+        for (long k = 0; k < K; k++) {
+            double d[4][4], t[3][4];
+            for (int i = 0; i < 16; i++) d[i / 4][i % 4] = du[((long)i * C + c) * K + k];
+            for (int j = 0; j < 4; j++) {
+                t[0][j] = d[0][j] + 0.5 * (d[1][j] + d[2][j]);
+                t[1][j] = 0.5 * (d[1][j] - d[2][j]);
+                t[2][j] = 0.5 * (d[1][j] + d[2][j]) + d[3][j];
+            }
+            for (int a = 0; a < 3; a++) {
+                const double w[3] = {t[a][0] + 0.5 * (t[a][1] + t[a][2]), 0.5 * (t[a][1] - t[a][2]),
+                                     0.5 * (t[a][1] + t[a][2]) + t[a][3]};
+                for (int b = 0; b < 3; b++) hwio[((long)(a * 3 + b) * C + c) * K + k] = (float)w[b];
+            }
+        }
+    }
+}

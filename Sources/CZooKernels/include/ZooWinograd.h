@@ -44,4 +44,17 @@ void zoo_winograd_f2_output(const float *m, long stride, const zoo_winograd_geom
                             long tiles, const float *bias, float lo1, float hi1, int sum, float lo2, float hi2,
                             float *y);
 
+/// The weight gradient's transforms. For a tile's output gradient dy (2×2 per channel k),
+/// dM = A dy Aᵀ (4×4; A = [[1, 0], [1, 1], [1, −1], [0, −1]]); then dU[ξ] = Σ_tiles V[ξ]ᵀ·dM[ξ]
+/// ([C, K], the caller's sgemm) and dW = Gᵀ dU G ([3, 3, C, K]).
+///
+/// dM for tiles first_tile ..< first_tile + tiles of `dy` (the output gradient, [batch,
+/// out_height, out_width, out_channels]); `m` is [16, stride, K]. Outputs past the map's edge
+/// (the last tile's overhang) count as zero.
+void zoo_winograd_f2_output_gradient(const float *dy, const zoo_winograd_geometry *g, long first_tile, long tiles,
+                                     float *m, long stride);
+
+/// dW = Gᵀ dU G: `du` [16, C, K] → `hwio` [3, 3, C, K] (overwritten), in double.
+void zoo_winograd_f2_kernel_gradient(const float *du, float *hwio, long in_channels, long out_channels);
+
 #endif

@@ -22,7 +22,7 @@ import Synchronization
 /// the largest term (tests: ≤ 1e-5 relative).
 final class WinogradConvolution {
     let shape: ConvolutionShape
-    private let scratch: WinogradScratch
+    let scratch: WinogradScratch
     /// U, `[16, C, K]`, for the kernel version `transformedVersion`.
     private let transformed = FloatBuffer(count: 0)
     private var transformedVersion = -1
@@ -47,8 +47,27 @@ final class WinogradConvolution {
         return tiles(shape, batch: batch) >= 24 * Swift.max(threads, 1)
     }
 
-    private static func tiles(_ shape: ConvolutionShape, batch: Int) -> Int {
+    static func tiles(_ shape: ConvolutionShape, batch: Int) -> Int {
         batch * ((shape.outputHeight + 1) / 2) * ((shape.outputWidth + 1) / 2)
+    }
+
+    /// The C kernels' description of `shape` at `batch` samples.
+    func geometry(batch: Int) -> zoo_winograd_geometry {
+        zoo_winograd_geometry(
+            batch: batch, height: shape.inputHeight, width: shape.inputWidth, in_channels: shape.inputChannels,
+            out_height: shape.outputHeight, out_width: shape.outputWidth, out_channels: shape.outputChannels,
+            pad_top: shape.padTop, pad_left: shape.padLeft,
+            tiles_y: (shape.outputHeight + 1) / 2, tiles_x: (shape.outputWidth + 1) / 2)
+    }
+
+    /// Threads (parts), blocks (a multiple of the parts) and tiles per block: blocks of ≤ 1.5 MB
+    /// of V and M, tiles spread evenly over them.
+    func blocking(tiles: Int, pool: WorkerPool) -> (parts: Int, blocks: Int, blockTiles: Int) {
+        let parts = Swift.max(1, Swift.min(pool.width, tiles / 24))
+        let largestBlock = Swift.max(16, Swift.min(96, 24_576 / (shape.inputChannels + shape.outputChannels)))
+        var blocks = Swift.max(parts, (tiles + largestBlock - 1) / largestBlock)
+        blocks = (blocks + parts - 1) / parts * parts
+        return (parts, blocks, (tiles + blocks - 1) / blocks)
     }
 
     init(shape: ConvolutionShape, scratch: WinogradScratch) {
@@ -58,34 +77,77 @@ final class WinogradConvolution {
 
     /// `y = f₂(f₁(conv(x, W) + b) + y)` (`sum`) or `y = f₁(conv(x, W) + b)`, f as clamps
     /// `(lower, upper)`; `kernel` in the Keras layout `[3, 3, C, K]`, transformed again when
-    /// `version` differs from the last transform's. x `[batch, H, W, C]`, y `[batch, H', W', K]`.
-    func run(_ x: UnsafePointer<Float>, kernel: UnsafePointer<Float>, version: Int, bias: UnsafePointer<Float>?,
+    /// `version` differs from the last transform's or is nil (training: every step, as the
+    /// direct path reorders). x `[batch, H, W, C]`, y `[batch, H', W', K]`.
+    func run(_ x: UnsafePointer<Float>, kernel: UnsafePointer<Float>, version: Int?, bias: UnsafePointer<Float>?,
              first: (lower: Float, upper: Float), sum: Bool, second: (lower: Float, upper: Float),
              into y: UnsafeMutablePointer<Float>, batch: Int, pool: WorkerPool = .shared) {
         let c = shape.inputChannels, k = shape.outputChannels
-        if version != transformedVersion {
+        if version == nil || version != transformedVersion {
             transformed.reserve(16 * c * k)
             zoo_winograd_f2_kernel(kernel, transformed.pointer, c, k)
-            transformedVersion = version
+            transformedVersion = version ?? -1
         }
-        let geometry = zoo_winograd_geometry(
-            batch: batch, height: shape.inputHeight, width: shape.inputWidth, in_channels: c,
-            out_height: shape.outputHeight, out_width: shape.outputWidth, out_channels: k,
-            pad_top: shape.padTop, pad_left: shape.padLeft,
-            tiles_y: (shape.outputHeight + 1) / 2, tiles_x: (shape.outputWidth + 1) / 2)
+        let geometry = self.geometry(batch: batch)
         let tiles = WinogradConvolution.tiles(shape, batch: batch)
-        // Blocks of ≤ 1.5 MB of V and M, as many per thread; tiles spread evenly over them.
-        let parts = Swift.max(1, Swift.min(pool.width, tiles / 24))
-        let largestBlock = Swift.max(16, Swift.min(96, 24_576 / (c + k)))
-        var blocks = Swift.max(parts, (tiles + largestBlock - 1) / largestBlock)
-        blocks = (blocks + parts - 1) / parts * parts
-        let blockTiles = (tiles + blocks - 1) / blocks
+        let (parts, blocks, blockTiles) = blocking(tiles: tiles, pool: pool)
         let perPart = 16 * blockTiles * (c + k)
         scratch.buffer.reserve(parts * perPart)
         pool.parallel(parts, WinogradJob(
             geometry: geometry, tiles: tiles, blocks: blocks, blockTiles: blockTiles, parts: parts, perPart: perPart,
             x: x, u: transformed.pointer, bias: bias, first: first, sum: sum, second: second, y: y,
             scratch: scratch.buffer.pointer))
+    }
+}
+
+extension WinogradConvolution {
+    /// The kernel gradient `dW` (`[3, 3, C, K]`, overwritten) from the input `x` and the output
+    /// gradient `dy` (after the activation's derivative): per tile block V = Bᵀ x B and
+    /// dM = A dy Aᵀ, `dU[ξ] += V[ξ]ᵀ·dM[ξ]` (16 sgemm products accumulating over the blocks, one
+    /// `dU` per thread, summed at the end), then `dW = Gᵀ dU G`.
+    func runWeightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>,
+                           batch: Int, pool: WorkerPool = .shared) {
+        let c = shape.inputChannels, k = shape.outputChannels
+        let geometry = self.geometry(batch: batch)
+        let tiles = WinogradConvolution.tiles(shape, batch: batch)
+        let (parts, blocks, blockTiles) = blocking(tiles: tiles, pool: pool)
+        let perPart = 16 * blockTiles * (c + k) + 16 * c * k
+        scratch.buffer.reserve(parts * perPart)
+        pool.parallel(parts, WinogradGradientJob(
+            geometry: geometry, tiles: tiles, blocks: blocks, blockTiles: blockTiles, parts: parts, perPart: perPart,
+            x: x, dy: dy, scratch: scratch.buffer.pointer))
+        let total = scratch.buffer.pointer + 16 * blockTiles * (c + k)
+        for part in 1..<Swift.max(parts, 1) {
+            addInPlace(total, scratch.buffer.pointer + part * perPart + 16 * blockTiles * (c + k), count: 16 * c * k)
+        }
+        zoo_winograd_f2_kernel_gradient(total, dw, c, k)
+    }
+}
+
+/// One thread's share of a weight gradient: its blocks' products summed into its own dU.
+private struct WinogradGradientJob: ParallelJob {
+    let geometry: zoo_winograd_geometry
+    let tiles: Int, blocks: Int, blockTiles: Int, parts: Int, perPart: Int
+    let x: UnsafePointer<Float>, dy: UnsafePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+
+    func run(_ part: Int) {
+        let c = geometry.in_channels, k = geometry.out_channels
+        let v = scratch + part * perPart, m = v + 16 * blockTiles * c, du = m + 16 * blockTiles * k
+        du.update(repeating: 0, count: 16 * c * k)
+        withUnsafePointer(to: geometry) { g in
+            for block in stride(from: part, to: blocks, by: parts) {
+                let firstTile = block * blockTiles
+                let count = Swift.min(blockTiles, tiles - firstTile)
+                guard count > 0 else { continue }
+                zoo_winograd_f2_input(x, g, firstTile, count, v, blockTiles)
+                zoo_winograd_f2_output_gradient(dy, g, firstTile, count, m, blockTiles)
+                for xi in 0..<16 {
+                    gemm(transposeA: true, transposeB: false, m: c, n: k, k: count, a: v + xi * blockTiles * c, lda: c,
+                         b: m + xi * blockTiles * k, ldb: k, beta: 1, c: du + xi * c * k, ldc: k)
+                }
+            }
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 /// backward-weights primitive (X and G), `dx` from its backward-data primitive (G and W).
 ///
 /// A 3×3 stride-1 convolution with ≥ 16 channels and a clamp activation (none, ReLU, ReLU6)
-/// runs its forward pass and its backward data pass as Winograd F(2×2, 3×3) where that pays
-/// (`WinogradConvolution`). Backward data is the convolution of G with the kernel turned 180°
+/// runs its forward, backward data and (C·K ≤ 65,536) weight gradient passes as Winograd
+/// F(2×2, 3×3) where that pays (`WinogradConvolution`). Backward data is the convolution of G with the kernel turned 180°
 /// and transposed, `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]`, padded `2 − pad` on each side
 /// (pads ≤ 2), which gives back the input's height and width.
 final class ConvolutionCore {
@@ -25,9 +25,8 @@ final class ConvolutionCore {
     var allowsWinograd = true
     private let winogradForward: WinogradConvolution?
     private let winogradBackwardData: WinogradConvolution?
-    /// W' of the backward data pass (`[3, 3, K, C]`), for `flippedVersion` of the kernel.
+    /// W' of the backward data pass (`[3, 3, K, C]`).
     private let flippedKernel = FloatBuffer(count: 0)
-    private var flippedVersion = -1
 
     init(shape: ConvolutionShape, activation: Activation, hasBias: Bool) {
         self.shape = shape
@@ -102,7 +101,8 @@ final class ConvolutionCore {
                  batch: Int, training: Bool) {
         guard let p = primitives(batch: batch, training: training) else { return }
         if let form = winograd(winogradForward, batch: batch), let clamp = FusedConvolution.clamp(activation) {
-            form.run(x, kernel: kernel.value.pointer, version: kernel.version, bias: bias.map { UnsafePointer($0.value.pointer) },
+            form.run(x, kernel: kernel.value.pointer, version: training ? nil : kernel.version,
+                     bias: bias.map { UnsafePointer($0.value.pointer) },
                      first: clamp, sum: false, second: (-.infinity, .infinity), into: y, batch: batch)
             return
         }
@@ -129,7 +129,11 @@ final class ConvolutionCore {
             let keptInput = !activation.derivativeFromOutput ? UnsafePointer(preActivation.pointer) : nil
             activation.backwardParallel(dy, output: y, input: keptInput, rows: rows, width: shape.outputChannels)
         }
-        if kernel.isTrainable {
+        if kernel.isTrainable, let form = winograd(winogradForward, batch: batch),
+           shape.inputChannels * shape.outputChannels <= 65_536 {  // one dU of 16·C·K floats per thread
+            form.runWeightGradient(x: x, dy: dy, into: kernel.gradient.pointer, batch: batch)
+            if let bias, bias.isTrainable { columnSums(dy, rows: rows, width: shape.outputChannels, into: bias.gradient.pointer) }
+        } else if kernel.isTrainable {
             let db: UnsafeMutablePointer<Float>? = bias.map { $0.isTrainable ? $0.gradient.pointer : biasScratch.pointer }
             p.runBackwardWeights(x: x, dy: dy, weightGradient: kernel.gradient.pointer, biasGradient: db)
         } else if let bias, bias.isTrainable {
@@ -137,28 +141,25 @@ final class ConvolutionCore {
         }
         guard let dx else { return }
         if let form = winograd(winogradBackwardData, batch: batch) {
-            form.run(dy, kernel: flipped(kernel), version: kernel.version, bias: nil, first: (-.infinity, .infinity),
+            form.run(dy, kernel: flipped(kernel), version: nil, bias: nil, first: (-.infinity, .infinity),
                      sum: false, second: (-.infinity, .infinity), into: dx, batch: batch)
         } else {
             p.runBackwardData(dy: dy, weights: kernel.value.pointer, dx: dx)
         }
     }
 
-    /// `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]` of the current kernel (made once per version).
+    /// `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]` of the current kernel (made every backward pass).
     private func flipped(_ kernel: Variable) -> UnsafePointer<Float> {
         let c = shape.inputChannels, k = shape.outputChannels
-        if flippedVersion != kernel.version {
-            flippedKernel.reserve(9 * c * k)
-            let w = kernel.value.pointer, target = flippedKernel.pointer
-            for a in 0..<3 {
-                for b in 0..<3 {
-                    let from = w + ((2 - a) * 3 + (2 - b)) * c * k, to = target + (a * 3 + b) * k * c
-                    for ci in 0..<c {
-                        for ki in 0..<k { to[ki * c + ci] = from[ci * k + ki] }
-                    }
+        flippedKernel.reserve(9 * c * k)
+        let w = kernel.value.pointer, target = flippedKernel.pointer
+        for a in 0..<3 {
+            for b in 0..<3 {
+                let from = w + ((2 - a) * 3 + (2 - b)) * c * k, to = target + (a * 3 + b) * k * c
+                for ci in 0..<c {
+                    for ki in 0..<k { to[ki * c + ci] = from[ci * k + ki] }
                 }
             }
-            flippedVersion = kernel.version
         }
         return UnsafePointer(flippedKernel.pointer)
     }
