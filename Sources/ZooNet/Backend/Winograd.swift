@@ -15,7 +15,8 @@ import Synchronization
 /// 16 multiplications per 2×2 outputs and channel pair instead of 36: 2.25× fewer. oneDNN 2.6
 /// has Winograd kernels only for AVX-512; on AVX2 its direct convolution runs near the FMA
 /// peak, and this one is 1.5–2.5× faster for ResNet's and VGG's 3×3 layers (2 threads, AMD
-/// EPYC; `bench/conv`). Tiles are cut into blocks, one block's V and M (16·tiles·(C + K)
+/// EPYC; `bench/conv`). Used by fused inference steps (`FusedConvolution`) and by `Conv2D`'s
+/// forward, backward-data and weight-gradient passes (`ConvolutionCore`). Tiles are cut into blocks, one block's V and M (16·tiles·(C + K)
 /// floats, ≤ 1.5 MB) staying in cache between the transforms and the products; each thread
 /// takes every `parts`-th block. Numerically the transforms only add and subtract (the kernel
 /// transform halves, in double): outputs agree with the direct convolution to a few ulps of
@@ -189,7 +190,7 @@ private struct WinogradJob: ParallelJob {
 
 extension ComputeBackend {
     /// Whether 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3) where it pays
-    /// (`WinogradConvolution`; inference and frozen blocks). Default on; `ZOONET_WINOGRAD=0`
+    /// (`WinogradConvolution`; inference, and the three passes of training). Default on; `ZOONET_WINOGRAD=0`
     /// starts with it off (to compare against oneDNN's direct convolution).
     public static var winograd: Bool {
         get { winogradSwitch.load(ordering: .relaxed) }
