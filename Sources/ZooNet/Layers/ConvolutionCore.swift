@@ -7,10 +7,10 @@
 /// backward-weights primitive (X and G), `dx` from its backward-data primitive (G and W).
 ///
 /// A 3×3 stride-1 convolution with ≥ 16 channels and a clamp activation (none, ReLU, ReLU6)
-/// runs its forward, backward data and (C·K ≤ 65,536) weight gradient passes as Winograd
-/// F(2×2, 3×3) where that pays (`WinogradConvolution`). Backward data is the convolution of G with the kernel turned 180°
-/// and transposed, `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]`, padded `2 − pad` on each side
-/// (pads ≤ 2), which gives back the input's height and width.
+/// runs its forward, backward-data and (C·K ≤ 65,536) weight-gradient passes as Winograd
+/// F(2×2, 3×3) where that pays (`WinogradConvolution`). Backward data is the convolution of G
+/// with the kernel turned 180° and transposed, `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]`, padded
+/// `2 − pad` on each side (pads ≤ 2), which gives back the input's height and width.
 final class ConvolutionCore {
     let shape: ConvolutionShape
     let activation: Activation
