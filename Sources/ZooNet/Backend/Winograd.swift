@@ -14,11 +14,12 @@ import Synchronization
 ///
 /// 16 multiplications per 2×2 outputs and channel pair instead of 36: 2.25× fewer. oneDNN 2.6
 /// has Winograd kernels only for AVX-512; on AVX2 its direct convolution runs near the FMA
-/// peak, and this one is 1.5–2.5× faster for ResNet's and VGG's 3×3 layers (2 threads, AMD
-/// EPYC; `bench/conv`). Used by fused inference steps (`FusedConvolution`) and by `Conv2D`'s
-/// forward, backward-data and weight-gradient passes (`ConvolutionCore`). Tiles are cut into blocks, one block's V and M (16·tiles·(C + K)
-/// floats, ≤ 1.5 MB) staying in cache between the transforms and the products; each thread
-/// takes every `parts`-th block. Numerically the transforms only add and subtract (the kernel
+/// peak, and this one is 1.8–2.9× faster for ResNet's and VGG's 3×3 layers (1.2× for
+/// 7×7×512 at batch 6; 2 threads, AMD EPYC; `zoo-conv-bench winograd`). Used by fused
+/// inference steps (`FusedConvolution`) and by `Conv2D`'s forward, backward-data and
+/// weight-gradient passes (`ConvolutionCore`). Tiles are cut into blocks, one block's V and M
+/// (16·tiles·(C + K) floats, ≤ 1.5 MB) staying in cache between the transforms and the
+/// products; each thread takes every `parts`-th block. Numerically the transforms only add and subtract (the kernel
 /// transform halves, in double): outputs agree with the direct convolution to a few ulps of
 /// the largest term (tests: ≤ 1e-5 relative).
 final class WinogradConvolution {
