@@ -37,18 +37,13 @@ public struct FineTuneOptions: Sendable {
     /// - Throws: ``ZooKitError/invalidSetting(_:problem:)`` for a value out of range or a pattern
     ///   that does not compile; ``ZooKitError/settingNeeds(_:_:)`` for `resume` without a `checkpoint`.
     public func validate() throws {
-        try optimizer.validate()
-        guard epochs > 0 else { throw ZooKitError.invalidSetting(.epochs, problem: "must be positive, not \(epochs)") }
-        guard batchSize > 0 else { throw ZooKitError.invalidSetting(.batchSize, problem: "must be positive, not \(batchSize)") }
-        if let patience, patience < 0 { throw ZooKitError.invalidSetting(.patience, problem: "must not be negative, not \(patience)") }
+        try validateTrainingLoop(optimizer: optimizer, epochs: epochs, batchSize: batchSize, patience: patience)
         if let unfreezeAfter, unfreezeAfter < 0 {
             throw ZooKitError.invalidSetting(.unfreezeAfter, problem: "must not be negative, not \(unfreezeAfter)")
         }
         if unfreeze != nil && unfreezeAfter == nil { throw ZooKitError.settingNeeds(.unfreeze, .unfreezeAfter) }
         if unfreezeLearningRate != nil && unfreezeAfter == nil { throw ZooKitError.settingNeeds(.unfreezeLearningRate, .unfreezeAfter) }
-        if let unfreezeLearningRate, !(unfreezeLearningRate >= 0 && unfreezeLearningRate.isFinite) {
-            throw ZooKitError.invalidSetting(.unfreezeLearningRate, problem: "must be a finite number ≥ 0, not \(unfreezeLearningRate)")
-        }
+        try validateUnfreezeLearningRate(unfreezeLearningRate)
         if let unfreeze { _ = try NamePattern.compile(unfreeze, for: .unfreeze) }
         if resume && checkpoint == nil { throw ZooKitError.settingNeeds(.resume, .checkpoint) }
         if let tensorBoard {
@@ -94,4 +89,20 @@ public struct FineTuneResult: Sendable, Codable {
     public var restoredEpochs: [Int?] = []
     /// The TensorBoard run folder the run logged to, if any.
     public var tensorBoardRun: String?
+}
+
+/// The checks both fine-tuners (``FineTuneOptions``, ``GraphFineTuneOptions``) make of their
+/// training loop: the optimizer's settings, positive epochs and batch size, a patience ≥ 0.
+func validateTrainingLoop(optimizer: OptimizerSettings, epochs: Int, batchSize: Int, patience: Int?) throws {
+    try optimizer.validate()
+    guard epochs > 0 else { throw ZooKitError.invalidSetting(.epochs, problem: "must be positive, not \(epochs)") }
+    guard batchSize > 0 else { throw ZooKitError.invalidSetting(.batchSize, problem: "must be positive, not \(batchSize)") }
+    if let patience, patience < 0 { throw ZooKitError.invalidSetting(.patience, problem: "must not be negative, not \(patience)") }
+}
+
+/// A second phase's learning rate, if set, is a finite number ≥ 0.
+func validateUnfreezeLearningRate(_ unfreezeLearningRate: Float?) throws {
+    if let unfreezeLearningRate, !(unfreezeLearningRate >= 0 && unfreezeLearningRate.isFinite) {
+        throw ZooKitError.invalidSetting(.unfreezeLearningRate, problem: "must be a finite number ≥ 0, not \(unfreezeLearningRate)")
+    }
 }

@@ -33,10 +33,7 @@ public struct GraphFineTuneOptions: Sendable {
     ///   ``ZooKitError/settingRequired(_:reason:)`` for a second phase without `unfreeze`,
     ///   ``ZooKitError/settingNeeds(_:_:)`` for `unfreeze` or its rate without `unfreezeAfter`.
     public func validate() throws {
-        try optimizer.validate()
-        guard epochs > 0 else { throw ZooKitError.invalidSetting(.epochs, problem: "must be positive, not \(epochs)") }
-        guard batchSize > 0 else { throw ZooKitError.invalidSetting(.batchSize, problem: "must be positive, not \(batchSize)") }
-        if let patience, patience < 0 { throw ZooKitError.invalidSetting(.patience, problem: "must not be negative, not \(patience)") }
+        try validateTrainingLoop(optimizer: optimizer, epochs: epochs, batchSize: batchSize, patience: patience)
         if let unfreezeAfter {
             guard unfreezeAfter >= 0 && unfreezeAfter <= epochs else {
                 throw ZooKitError.invalidSetting(.unfreezeAfter, problem: "must be in 0…\(epochs) (the epochs of both phases), not \(unfreezeAfter)")
@@ -48,9 +45,7 @@ public struct GraphFineTuneOptions: Sendable {
             if unfreeze != nil { throw ZooKitError.settingNeeds(.unfreeze, .unfreezeAfter) }
             if unfreezeLearningRate != nil { throw ZooKitError.settingNeeds(.unfreezeLearningRate, .unfreezeAfter) }
         }
-        if let unfreezeLearningRate, !(unfreezeLearningRate >= 0 && unfreezeLearningRate.isFinite) {
-            throw ZooKitError.invalidSetting(.unfreezeLearningRate, problem: "must be a finite number ≥ 0, not \(unfreezeLearningRate)")
-        }
+        try validateUnfreezeLearningRate(unfreezeLearningRate)
     }
 }
 

@@ -44,9 +44,21 @@ final class WinogradConvolution {
     /// measured against it), and at least 24 tiles per thread (fewer and the products are too
     /// thin: ResNet-50's 512-channel 7×7 layer runs 0.6× direct at batch 1 and 2, 1.2–1.4× from 4).
     static func pays(for shape: ConvolutionShape, batch: Int, threads: Int) -> Bool {
-        guard supports(shape), ComputeBackend.winograd, OneDNN.instructionSet == .avx2 || OneDNN.instructionSet == .avx2VNNI
-        else { return false }
+        guard supports(shape), ComputeBackend.winograd, onAVX2 else { return false }
         return tiles(shape, batch: batch) >= 24 * Swift.max(threads, 1)
+    }
+
+    /// oneDNN's kernels are AVX2's (read once: the CPU does not change).
+    private static let onAVX2 = OneDNN.instructionSet == .avx2 || OneDNN.instructionSet == .avx2VNNI
+
+    /// An activation as the clamp `min(max(x, lower), upper)` the output transform applies, if it is one.
+    static func clamp(_ activation: Activation) -> (lower: Float, upper: Float)? {
+        switch activation {
+        case .linear: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .relu6: return (0, 6)
+        default: return nil
+        }
     }
 
     static func tiles(_ shape: ConvolutionShape, batch: Int) -> Int {
@@ -64,12 +76,12 @@ final class WinogradConvolution {
 
     /// Threads (parts), blocks (a multiple of the parts) and tiles per block: blocks of ≤ 1.5 MB
     /// of V and M, tiles spread evenly over them.
-    func blocking(tiles: Int, pool: WorkerPool) -> (parts: Int, blocks: Int, blockTiles: Int) {
+    func blocking(tiles: Int, pool: WorkerPool) -> WinogradBlocks {
         let parts = Swift.max(1, Swift.min(pool.width, tiles / 24))
         let largestBlock = Swift.max(16, Swift.min(96, 24_576 / (shape.inputChannels + shape.outputChannels)))
         var blocks = Swift.max(parts, (tiles + largestBlock - 1) / largestBlock)
         blocks = (blocks + parts - 1) / parts * parts
-        return (parts, blocks, (tiles + blocks - 1) / blocks)
+        return WinogradBlocks(tiles: tiles, count: blocks, tilesPerBlock: (tiles + blocks - 1) / blocks, parts: parts)
     }
 
     init(shape: ConvolutionShape, scratch: WinogradScratch) {
@@ -91,12 +103,11 @@ final class WinogradConvolution {
             transformedVersion = version ?? -1
         }
         let geometry = self.geometry(batch: batch)
-        let tiles = WinogradConvolution.tiles(shape, batch: batch)
-        let (parts, blocks, blockTiles) = blocking(tiles: tiles, pool: pool)
-        let perPart = 16 * blockTiles * (c + k)
-        scratch.buffer.reserve(parts * perPart)
-        pool.parallel(parts, WinogradJob(
-            geometry: geometry, tiles: tiles, blocks: blocks, blockTiles: blockTiles, parts: parts, perPart: perPart,
+        let blocks = blocking(tiles: WinogradConvolution.tiles(shape, batch: batch), pool: pool)
+        let perPart = 16 * blocks.tilesPerBlock * (c + k)
+        scratch.buffer.reserve(blocks.parts * perPart)
+        pool.parallel(blocks.parts, WinogradJob(
+            geometry: geometry, blocks: blocks, perPart: perPart,
             x: x, u: transformed.pointer, bias: bias, first: first, sum: sum, second: second, y: y,
             scratch: scratch.buffer.pointer))
     }
@@ -111,16 +122,14 @@ extension WinogradConvolution {
                            batch: Int, pool: WorkerPool = .shared) {
         let c = shape.inputChannels, k = shape.outputChannels
         let geometry = self.geometry(batch: batch)
-        let tiles = WinogradConvolution.tiles(shape, batch: batch)
-        let (parts, blocks, blockTiles) = blocking(tiles: tiles, pool: pool)
-        let perPart = 16 * blockTiles * (c + k) + 16 * c * k
-        scratch.buffer.reserve(parts * perPart)
-        pool.parallel(parts, WinogradGradientJob(
-            geometry: geometry, tiles: tiles, blocks: blocks, blockTiles: blockTiles, parts: parts, perPart: perPart,
-            x: x, dy: dy, scratch: scratch.buffer.pointer))
-        let total = scratch.buffer.pointer + 16 * blockTiles * (c + k)
-        for part in 1..<Swift.max(parts, 1) {
-            addInPlace(total, scratch.buffer.pointer + part * perPart + 16 * blockTiles * (c + k), count: 16 * c * k)
+        let blocks = blocking(tiles: WinogradConvolution.tiles(shape, batch: batch), pool: pool)
+        let blockFloats = 16 * blocks.tilesPerBlock * (c + k), perPart = blockFloats + 16 * c * k
+        scratch.buffer.reserve(blocks.parts * perPart)
+        pool.parallel(blocks.parts, WinogradGradientJob(
+            geometry: geometry, blocks: blocks, perPart: perPart, x: x, dy: dy, scratch: scratch.buffer.pointer))
+        let total = scratch.buffer.pointer + blockFloats
+        for part in 1..<blocks.parts {
+            addInPlace(total, scratch.buffer.pointer + part * perPart + blockFloats, count: 16 * c * k)
         }
         zoo_winograd_f2_kernel_gradient(total, dw, c, k)
     }
@@ -129,24 +138,22 @@ extension WinogradConvolution {
 /// One thread's share of a weight gradient: its blocks' products summed into its own dU.
 private struct WinogradGradientJob: ParallelJob {
     let geometry: zoo_winograd_geometry
-    let tiles: Int, blocks: Int, blockTiles: Int, parts: Int, perPart: Int
+    let blocks: WinogradBlocks
+    let perPart: Int
     let x: UnsafePointer<Float>, dy: UnsafePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
 
     func run(_ part: Int) {
-        let c = geometry.in_channels, k = geometry.out_channels
-        let v = scratch + part * perPart, m = v + 16 * blockTiles * c, du = m + 16 * blockTiles * k
+        let c = geometry.in_channels, k = geometry.out_channels, rows = blocks.tilesPerBlock
+        let v = scratch + part * perPart, m = v + 16 * rows * c, du = m + 16 * rows * k
         du.update(repeating: 0, count: 16 * c * k)
         withUnsafePointer(to: geometry) { g in
-            for block in stride(from: part, to: blocks, by: parts) {
-                let firstTile = block * blockTiles
-                let count = Swift.min(blockTiles, tiles - firstTile)
-                guard count > 0 else { continue }
-                zoo_winograd_f2_input(x, g, firstTile, count, v, blockTiles)
-                zoo_winograd_f2_output_gradient(dy, g, firstTile, count, m, blockTiles)
+            blocks.forEach(of: part) { firstTile, count in
+                zoo_winograd_f2_input(x, g, firstTile, count, v, rows)
+                zoo_winograd_f2_output_gradient(dy, g, firstTile, count, m, rows)
                 for xi in 0..<16 {
-                    gemm(transposeA: true, transposeB: false, m: c, n: k, k: count, a: v + xi * blockTiles * c, lda: c,
-                         b: m + xi * blockTiles * k, ldb: k, beta: 1, c: du + xi * c * k, ldc: k)
+                    gemm(transposeA: true, transposeB: false, m: c, n: k, k: count, a: v + xi * rows * c, lda: c,
+                         b: m + xi * rows * k, ldb: k, beta: 1, c: du + xi * c * k, ldc: k)
                 }
             }
         }
@@ -163,28 +170,42 @@ final class WinogradScratch {
 /// the input transform, the 16 products and the output transform.
 private struct WinogradJob: ParallelJob {
     let geometry: zoo_winograd_geometry
-    let tiles: Int, blocks: Int, blockTiles: Int, parts: Int, perPart: Int
+    let blocks: WinogradBlocks
+    let perPart: Int
     let x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     let first: (lower: Float, upper: Float), sum: Bool, second: (lower: Float, upper: Float)
     let y: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
 
     func run(_ part: Int) {
-        let c = geometry.in_channels, k = geometry.out_channels
-        let v = scratch + part * perPart, m = v + 16 * blockTiles * c
+        let c = geometry.in_channels, k = geometry.out_channels, rows = blocks.tilesPerBlock
+        let v = scratch + part * perPart, m = v + 16 * rows * c
         withUnsafePointer(to: geometry) { g in
-            for block in stride(from: part, to: blocks, by: parts) {
-                let firstTile = block * blockTiles
-                let count = Swift.min(blockTiles, tiles - firstTile)
-                guard count > 0 else { continue }
-                zoo_winograd_f2_input(x, g, firstTile, count, v, blockTiles)
+            blocks.forEach(of: part) { firstTile, count in
+                zoo_winograd_f2_input(x, g, firstTile, count, v, rows)
                 for xi in 0..<16 {
-                    gemm(transposeA: false, transposeB: false, m: count, n: k, k: c, a: v + xi * blockTiles * c, lda: c,
-                         b: u + xi * c * k, ldb: k, c: m + xi * blockTiles * k, ldc: k)
+                    gemm(transposeA: false, transposeB: false, m: count, n: k, k: c, a: v + xi * rows * c, lda: c,
+                         b: u + xi * c * k, ldb: k, c: m + xi * rows * k, ldc: k)
                 }
-                zoo_winograd_f2_output(m, blockTiles, g, firstTile, count, bias, first.lower, first.upper, sum ? 1 : 0,
+                zoo_winograd_f2_output(m, rows, g, firstTile, count, bias, first.lower, first.upper, sum ? 1 : 0,
                                        second.lower, second.upper, y)
             }
+        }
+    }
+}
+
+/// How a pass's tiles are cut: `count` blocks of `tilesPerBlock` tiles (the last may be
+/// shorter), `parts` threads, each taking blocks `part`, `part + parts`, ….
+struct WinogradBlocks {
+    let tiles: Int, count: Int, tilesPerBlock: Int, parts: Int
+
+    /// Calls `body(firstTile, tiles)` for each block of thread `part`.
+    @inline(__always)
+    func forEach(of part: Int, _ body: (_ firstTile: Int, _ tiles: Int) -> Void) {
+        for block in stride(from: part, to: count, by: parts) {
+            let firstTile = block * tilesPerBlock
+            let tileCount = Swift.min(tilesPerBlock, tiles - firstTile)
+            if tileCount > 0 { body(firstTile, tileCount) }
         }
     }
 }

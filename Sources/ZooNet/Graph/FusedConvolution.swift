@@ -70,21 +70,11 @@ final class FusedConvolution {
         ops = second.postOps ?? []
         for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
         attributes = first == .linear && !sum && second == .linear ? nil : attr
-        if let winogradScratch, WinogradConvolution.supports(shape), FusedConvolution.clamp(first) != nil,
-           FusedConvolution.clamp(second) != nil {
+        if let winogradScratch, WinogradConvolution.supports(shape), WinogradConvolution.clamp(first) != nil,
+           WinogradConvolution.clamp(second) != nil {
             winograd = WinogradConvolution(shape: shape, scratch: winogradScratch)
         } else {
             winograd = nil
-        }
-    }
-
-    /// An activation as the clamp `min(max(x, lower), upper)`, if it is one.
-    static func clamp(_ activation: Activation) -> (lower: Float, upper: Float)? {
-        switch activation {
-        case .linear: return (-.infinity, .infinity)
-        case .relu: return (0, .infinity)
-        case .relu6: return (0, 6)
-        default: return nil
         }
     }
 
@@ -136,7 +126,7 @@ final class FusedConvolution {
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
         if let winograd, usesWinograd(batch: batch), let w = convolution.kernelVariable,
-           let first = FusedConvolution.clamp(first), let second = FusedConvolution.clamp(second) {
+           let first = WinogradConvolution.clamp(first), let second = WinogradConvolution.clamp(second) {
             if batchNorm != nil {
                 fold()
                 winograd.run(x, kernel: kernel.pointer, version: foldCount, bias: bias.pointer, first: first, sum: sum,

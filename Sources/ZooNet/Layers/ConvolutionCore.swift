@@ -33,7 +33,7 @@ final class ConvolutionCore {
         self.activation = activation
         self.hasBias = hasBias
         biasScratch = FloatBuffer(count: hasBias ? shape.outputChannels : 0)
-        if WinogradConvolution.supports(shape), FusedConvolution.clamp(activation) != nil {
+        if WinogradConvolution.supports(shape), WinogradConvolution.clamp(activation) != nil {
             let scratch = WinogradScratch()
             winogradForward = WinogradConvolution(shape: shape, scratch: scratch)
             var backward = ConvolutionShape()
@@ -100,7 +100,7 @@ final class ConvolutionCore {
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, kernel: Variable, bias: Variable?,
                  batch: Int, training: Bool) {
         guard let p = primitives(batch: batch, training: training) else { return }
-        if let form = winograd(winogradForward, batch: batch), let clamp = FusedConvolution.clamp(activation) {
+        if let form = winograd(winogradForward, batch: batch), let clamp = WinogradConvolution.clamp(activation) {
             form.run(x, kernel: kernel.value.pointer, version: training ? nil : kernel.version,
                      bias: bias.map { UnsafePointer($0.value.pointer) },
                      first: clamp, sum: false, second: (-.infinity, .infinity), into: y, batch: batch)
