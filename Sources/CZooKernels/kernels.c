@@ -62,11 +62,16 @@ static void gradient_sums_portable(const float *g, const float *x, const float *
     for (size_t j = 0; j < n; j++) { sum_g[j] += g[j]; sum_gx[j] += g[j] * (x[j] - mu[j]); }
 }
 
-static void clamped_gradient_sums_portable(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
-                                           float *sum_g, float *sum_gx, size_t n) {
+/// lo < x*a + d < hi: the clamp kept its input (lo < clamp(v) < hi exactly when lo < v < hi).
+static inline int clamp_kept(float x, float a, float d, float lo, float hi) {
+    float v = x * a + d;
+    return v > lo && v < hi;
+}
+
+static void clamped_gradient_sums_portable(const float *g, const float *x, const float *a, const float *d, float lo,
+                                           float hi, const float *mu, float *sum_g, float *sum_gx, size_t n) {
     for (size_t j = 0; j < n; j++) {
-        float gj = (y[j] > lo && y[j] < hi) ? g[j] : 0.0f;
-        g[j] = gj;
+        float gj = clamp_kept(x[j], a[j], d[j], lo, hi) ? g[j] : 0.0f;
         sum_g[j] += gj;
         sum_gx[j] += gj * (x[j] - mu[j]);
     }
@@ -90,8 +95,61 @@ static void bn_input_gradient_portable(const float *g, const float *x, float *dx
     for (size_t j = 0; j < n; j++) dx[j] = (a[j] * g[j] + x[j] * e[j]) + f[j];
 }
 
+static void bn_clamped_input_gradient_portable(const float *g, const float *x, float *dx, const float *a, const float *d,
+                                               float lo, float hi, const float *e, const float *f, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float gj = clamp_kept(x[j], a[j], d[j], lo, hi) ? g[j] : 0.0f;
+        dx[j] = (a[j] * gj + x[j] * e[j]) + f[j];
+    }
+}
+
 static void add_portable(float *sum, const float *g, size_t n) {
     for (size_t j = 0; j < n; j++) sum[j] += g[j];
+}
+
+// Multi-row versions: `rows` rows of n features, row r at x + r*ld (likewise y, g, dx). The
+// sums run down each feature's column in row order, as n calls of the row kernels would.
+static void moments_rows_portable(const float *x, size_t ld, size_t rows, const float *first, float *sum, float *sq,
+                                  size_t n) {
+    for (size_t r = 0; r < rows; r++) moments_portable(x + r * ld, first, sum, sq, n);
+}
+
+static void scale_shift_rows_portable(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d,
+                                      size_t n) {
+    for (size_t r = 0; r < rows; r++) scale_shift_portable(x + r * ld, y + r * ld, a, d, n);
+}
+
+static void gradient_sums_rows_portable(const float *g, const float *x, size_t ld, size_t rows, const float *mu,
+                                        float *sum_g, float *sum_gx, size_t n) {
+    for (size_t r = 0; r < rows; r++) gradient_sums_portable(g + r * ld, x + r * ld, mu, sum_g, sum_gx, n);
+}
+
+static void clamped_gradient_sums_rows_portable(const float *g, const float *x, size_t ld, size_t rows, const float *a,
+                                                const float *d, float lo, float hi, const float *mu, float *sum_g,
+                                                float *sum_gx, size_t n) {
+    for (size_t r = 0; r < rows; r++)
+        clamped_gradient_sums_portable(g + r * ld, x + r * ld, a, d, lo, hi, mu, sum_g, sum_gx, n);
+}
+
+static void clamp_gradient_rows_portable(float *g, const float *y, float lo, float hi, size_t ld, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) clamp_gradient_portable(g + r * ld, y + r * ld, lo, hi, n);
+}
+
+static void scale_shift_clamp_rows_portable(const float *x, float *y, size_t ld, size_t rows, const float *a,
+                                            const float *d, float lo, float hi, size_t n) {
+    for (size_t r = 0; r < rows; r++) scale_shift_clamp_portable(x + r * ld, y + r * ld, a, d, lo, hi, n);
+}
+
+static void bn_input_gradient_rows_portable(const float *g, const float *x, float *dx, size_t ld, size_t rows,
+                                            const float *a, const float *e, const float *f, size_t n) {
+    for (size_t r = 0; r < rows; r++) bn_input_gradient_portable(g + r * ld, x + r * ld, dx + r * ld, a, e, f, n);
+}
+
+static void bn_clamped_input_gradient_rows_portable(const float *g, const float *x, float *dx, size_t ld, size_t rows,
+                                                    const float *a, const float *d, float lo, float hi, const float *e,
+                                                    const float *f, size_t n) {
+    for (size_t r = 0; r < rows; r++)
+        bn_clamped_input_gradient_portable(g + r * ld, x + r * ld, dx + r * ld, a, d, lo, hi, e, f, n);
 }
 
 // ---- AVX2 versions (x86-64) ------------------------------------------------------------
@@ -163,15 +221,6 @@ AVX2 static void elu_backward_avx2(float *dx, const float *dy, const float *y, s
     elu_backward_portable(dx + i, dy + i, y + i, n - i, scale, scale_alpha);
 }
 
-AVX2 static void moments_avx2(const float *x, const float *first, float *sum, float *sq, size_t n) {
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(first + j));
-        _mm256_storeu_ps(sum + j, _mm256_add_ps(_mm256_loadu_ps(sum + j), d));
-        _mm256_storeu_ps(sq + j, _mm256_add_ps(_mm256_loadu_ps(sq + j), _mm256_mul_ps(d, d)));
-    }
-    moments_portable(x + j, first + j, sum + j, sq + j, n - j);
-}
 
 AVX2 static void scale_shift_avx2(const float *x, float *y, const float *a, const float *d, size_t n) {
     size_t j = 0;
@@ -182,33 +231,7 @@ AVX2 static void scale_shift_avx2(const float *x, float *y, const float *a, cons
     scale_shift_portable(x + j, y + j, a + j, d + j, n - j);
 }
 
-AVX2 static void gradient_sums_avx2(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx,
-                                    size_t n) {
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256 gj = _mm256_loadu_ps(g + j);
-        _mm256_storeu_ps(sum_g + j, _mm256_add_ps(_mm256_loadu_ps(sum_g + j), gj));
-        __m256 centered = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(mu + j));
-        _mm256_storeu_ps(sum_gx + j, _mm256_add_ps(_mm256_loadu_ps(sum_gx + j), _mm256_mul_ps(gj, centered)));
-    }
-    gradient_sums_portable(g + j, x + j, mu + j, sum_g + j, sum_gx + j, n - j);
-}
 
-AVX2 static void clamped_gradient_sums_avx2(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
-                                            float *sum_g, float *sum_gx, size_t n) {
-    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256 yj = _mm256_loadu_ps(y + j);
-        __m256 inside = _mm256_and_ps(_mm256_cmp_ps(yj, vlo, _CMP_GT_OQ), _mm256_cmp_ps(yj, vhi, _CMP_LT_OQ));
-        __m256 gj = _mm256_and_ps(_mm256_loadu_ps(g + j), inside);
-        _mm256_storeu_ps(g + j, gj);
-        _mm256_storeu_ps(sum_g + j, _mm256_add_ps(_mm256_loadu_ps(sum_g + j), gj));
-        __m256 centered = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(mu + j));
-        _mm256_storeu_ps(sum_gx + j, _mm256_add_ps(_mm256_loadu_ps(sum_gx + j), _mm256_mul_ps(gj, centered)));
-    }
-    clamped_gradient_sums_portable(g + j, y + j, lo, hi, x + j, mu + j, sum_g + j, sum_gx + j, n - j);
-}
 
 AVX2 static void clamp_gradient_avx2(float *g, const float *y, float lo, float hi, size_t n) {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
@@ -250,6 +273,146 @@ AVX2 static void add_avx2(float *sum, const float *g, size_t n) {
     size_t j = 0;
     for (; j + 8 <= n; j += 8) _mm256_storeu_ps(sum + j, _mm256_add_ps(_mm256_loadu_ps(sum + j), _mm256_loadu_ps(g + j)));
     add_portable(sum + j, g + j, n - j);
+}
+
+// The multi-row sums keep a strip of up to 4 vectors' column sums in registers down the rows
+// (the row kernels' loads and stores of the sums are a store-to-load chain per row), in the
+// same order and with the same operations as the row kernels. The rows go in tiles of about
+// 16 KB per array, every strip of a tile before the next tile, so that a row's later strips
+// find its cache lines in L1 (going down all the rows strip by strip read each line again
+// from memory).
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+
+/// Rows per tile for rows `ld` floats apart.
+static inline size_t row_tile(size_t ld) { return ld >= 1024 ? 4 : 4096 / (ld ? ld : 1); }
+
+AVX2 static ALWAYS_INLINE void moments_strip_avx2(const float *x, size_t ld, size_t rows, const float *first,
+                                                  float *sum, float *sq, const int v) {
+    __m256 s[4], q[4], f[4];
+    for (int k = 0; k < v; k++) {
+        s[k] = _mm256_loadu_ps(sum + 8 * k); q[k] = _mm256_loadu_ps(sq + 8 * k); f[k] = _mm256_loadu_ps(first + 8 * k);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ld;
+        for (int k = 0; k < v; k++) {
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + 8 * k), f[k]);
+            s[k] = _mm256_add_ps(s[k], d);
+            q[k] = _mm256_add_ps(q[k], _mm256_mul_ps(d, d));
+        }
+    }
+    for (int k = 0; k < v; k++) { _mm256_storeu_ps(sum + 8 * k, s[k]); _mm256_storeu_ps(sq + 8 * k, q[k]); }
+}
+
+AVX2 static void moments_rows_avx2(const float *x, size_t ld, size_t rows, const float *first, float *sum, float *sq,
+                                   size_t n) {
+    for (size_t r0 = 0, tile = row_tile(ld); r0 < rows; r0 += tile) {
+        const size_t count = rows - r0 < tile ? rows - r0 : tile;
+        const float *xt = x + r0 * ld;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32) moments_strip_avx2(xt + j, ld, count, first + j, sum + j, sq + j, 4);
+        for (; j + 8 <= n; j += 8) moments_strip_avx2(xt + j, ld, count, first + j, sum + j, sq + j, 1);
+        if (j < n) moments_rows_portable(xt + j, ld, count, first + j, sum + j, sq + j, n - j);
+    }
+}
+
+/// With `clamp`, g counts only where lo < x*a + d < hi (the clamp kept its input).
+AVX2 static ALWAYS_INLINE void gradient_sums_strip_avx2(const float *g, const float *x, size_t ld, size_t rows,
+                                                        const float *a, const float *d, float lo, float hi,
+                                                        const float *mu, float *sum_g, float *sum_gx, const int v,
+                                                        const int clamp) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256 s[4], sx[4], m[4], va[4], vd[4];
+    for (int k = 0; k < v; k++) {
+        s[k] = _mm256_loadu_ps(sum_g + 8 * k); sx[k] = _mm256_loadu_ps(sum_gx + 8 * k); m[k] = _mm256_loadu_ps(mu + 8 * k);
+        if (clamp) { va[k] = _mm256_loadu_ps(a + 8 * k); vd[k] = _mm256_loadu_ps(d + 8 * k); }
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float *gr = g + r * ld, *xr = x + r * ld;
+        for (int k = 0; k < v; k++) {
+            __m256 gj = _mm256_loadu_ps(gr + 8 * k), xj = _mm256_loadu_ps(xr + 8 * k);
+            if (clamp) {
+                __m256 vj = _mm256_add_ps(_mm256_mul_ps(xj, va[k]), vd[k]);
+                __m256 kept = _mm256_and_ps(_mm256_cmp_ps(vj, vlo, _CMP_GT_OQ), _mm256_cmp_ps(vj, vhi, _CMP_LT_OQ));
+                gj = _mm256_and_ps(gj, kept);
+            }
+            s[k] = _mm256_add_ps(s[k], gj);
+            sx[k] = _mm256_add_ps(sx[k], _mm256_mul_ps(gj, _mm256_sub_ps(xj, m[k])));
+        }
+    }
+    for (int k = 0; k < v; k++) { _mm256_storeu_ps(sum_g + 8 * k, s[k]); _mm256_storeu_ps(sum_gx + 8 * k, sx[k]); }
+}
+
+AVX2 static void gradient_sums_rows_avx2(const float *g, const float *x, size_t ld, size_t rows, const float *mu,
+                                         float *sum_g, float *sum_gx, size_t n) {
+    for (size_t r0 = 0, tile = row_tile(ld); r0 < rows; r0 += tile) {
+        const size_t count = rows - r0 < tile ? rows - r0 : tile;
+        const float *gt = g + r0 * ld, *xt = x + r0 * ld;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32)
+            gradient_sums_strip_avx2(gt + j, xt + j, ld, count, 0, 0, 0, 0, mu + j, sum_g + j, sum_gx + j, 4, 0);
+        for (; j + 8 <= n; j += 8)
+            gradient_sums_strip_avx2(gt + j, xt + j, ld, count, 0, 0, 0, 0, mu + j, sum_g + j, sum_gx + j, 1, 0);
+        if (j < n) gradient_sums_rows_portable(gt + j, xt + j, ld, count, mu + j, sum_g + j, sum_gx + j, n - j);
+    }
+}
+
+AVX2 static void clamped_gradient_sums_rows_avx2(const float *g, const float *x, size_t ld, size_t rows, const float *a,
+                                                 const float *d, float lo, float hi, const float *mu, float *sum_g,
+                                                 float *sum_gx, size_t n) {
+    for (size_t r0 = 0, tile = row_tile(ld); r0 < rows; r0 += tile) {
+        const size_t count = rows - r0 < tile ? rows - r0 : tile;
+        const float *gt = g + r0 * ld, *xt = x + r0 * ld;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32)
+            gradient_sums_strip_avx2(gt + j, xt + j, ld, count, a + j, d + j, lo, hi, mu + j, sum_g + j, sum_gx + j, 4, 1);
+        for (; j + 8 <= n; j += 8)
+            gradient_sums_strip_avx2(gt + j, xt + j, ld, count, a + j, d + j, lo, hi, mu + j, sum_g + j, sum_gx + j, 1, 1);
+        if (j < n)
+            clamped_gradient_sums_rows_portable(gt + j, xt + j, ld, count, a + j, d + j, lo, hi, mu + j, sum_g + j, sum_gx + j,
+                                                n - j);
+    }
+}
+
+// The streaming multi-row kernels: the row kernels row after row, in one call.
+AVX2 static void scale_shift_rows_avx2(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d,
+                                       size_t n) {
+    for (size_t r = 0; r < rows; r++) scale_shift_avx2(x + r * ld, y + r * ld, a, d, n);
+}
+
+AVX2 static void clamp_gradient_rows_avx2(float *g, const float *y, float lo, float hi, size_t ld, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) clamp_gradient_avx2(g + r * ld, y + r * ld, lo, hi, n);
+}
+
+AVX2 static void scale_shift_clamp_rows_avx2(const float *x, float *y, size_t ld, size_t rows, const float *a,
+                                             const float *d, float lo, float hi, size_t n) {
+    for (size_t r = 0; r < rows; r++) scale_shift_clamp_avx2(x + r * ld, y + r * ld, a, d, lo, hi, n);
+}
+
+AVX2 static void bn_input_gradient_rows_avx2(const float *g, const float *x, float *dx, size_t ld, size_t rows,
+                                             const float *a, const float *e, const float *f, size_t n) {
+    for (size_t r = 0; r < rows; r++) bn_input_gradient_avx2(g + r * ld, x + r * ld, dx + r * ld, a, e, f, n);
+}
+
+AVX2 static void bn_clamped_input_gradient_avx2(const float *g, const float *x, float *dx, const float *a, const float *d,
+                                                float lo, float hi, const float *e, const float *f, size_t n) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 xj = _mm256_loadu_ps(x + j), aj = _mm256_loadu_ps(a + j);
+        __m256 vj = _mm256_add_ps(_mm256_mul_ps(xj, aj), _mm256_loadu_ps(d + j));
+        __m256 kept = _mm256_and_ps(_mm256_cmp_ps(vj, vlo, _CMP_GT_OQ), _mm256_cmp_ps(vj, vhi, _CMP_LT_OQ));
+        __m256 gj = _mm256_and_ps(_mm256_loadu_ps(g + j), kept);
+        __m256 w = _mm256_add_ps(_mm256_mul_ps(aj, gj), _mm256_mul_ps(xj, _mm256_loadu_ps(e + j)));
+        _mm256_storeu_ps(dx + j, _mm256_add_ps(w, _mm256_loadu_ps(f + j)));
+    }
+    bn_clamped_input_gradient_portable(g + j, x + j, dx + j, a + j, d + j, lo, hi, e + j, f + j, n - j);
+}
+
+AVX2 static void bn_clamped_input_gradient_rows_avx2(const float *g, const float *x, float *dx, size_t ld, size_t rows,
+                                                     const float *a, const float *d, float lo, float hi, const float *e,
+                                                     const float *f, size_t n) {
+    for (size_t r = 0; r < rows; r++)
+        bn_clamped_input_gradient_avx2(g + r * ld, x + r * ld, dx + r * ld, a, d, lo, hi, e, f, n);
 }
 
 /// AVX2 needs the CPU flag and the OS saving YMM state (OSXSAVE + XCR0 bits 1 and 2).
@@ -309,36 +472,43 @@ void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, floa
 #define DISPATCH(name, ...) name##_portable(__VA_ARGS__)
 #endif
 
-void zoo_moments_row(const float *x, const float *first, float *sum, float *sq, size_t n) {
-    DISPATCH(moments, x, first, sum, sq, n);
+void zoo_moments_rows(const float *x, size_t ld, size_t rows, const float *first, float *sum, float *sq, size_t n) {
+    DISPATCH(moments_rows, x, ld, rows, first, sum, sq, n);
 }
 
-void zoo_scale_shift_row(const float *x, float *y, const float *a, const float *d, size_t n) {
-    DISPATCH(scale_shift, x, y, a, d, n);
+void zoo_scale_shift_rows(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d, size_t n) {
+    DISPATCH(scale_shift_rows, x, y, ld, rows, a, d, n);
 }
 
-void zoo_gradient_sums_row(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx, size_t n) {
-    DISPATCH(gradient_sums, g, x, mu, sum_g, sum_gx, n);
+void zoo_gradient_sums_rows(const float *g, const float *x, size_t ld, size_t rows, const float *mu, float *sum_g,
+                            float *sum_gx, size_t n) {
+    DISPATCH(gradient_sums_rows, g, x, ld, rows, mu, sum_g, sum_gx, n);
 }
 
-void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const float *a, const float *e,
-                               const float *f, size_t n) {
-    DISPATCH(bn_input_gradient, g, x, dx, a, e, f, n);
+void zoo_bn_input_gradient_rows(const float *g, const float *x, float *dx, size_t ld, size_t rows, const float *a,
+                                const float *e, const float *f, size_t n) {
+    DISPATCH(bn_input_gradient_rows, g, x, dx, ld, rows, a, e, f, n);
 }
 
 void zoo_add_row(float *sum, const float *g, size_t n) { DISPATCH(add, sum, g, n); }
 
-void zoo_clamped_gradient_sums_row(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
-                                   float *sum_g, float *sum_gx, size_t n) {
-    DISPATCH(clamped_gradient_sums, g, y, lo, hi, x, mu, sum_g, sum_gx, n);
+void zoo_clamped_gradient_sums_rows(const float *g, const float *x, size_t ld, size_t rows, const float *a, const float *d,
+                                    float lo, float hi, const float *mu, float *sum_g, float *sum_gx, size_t n) {
+    DISPATCH(clamped_gradient_sums_rows, g, x, ld, rows, a, d, lo, hi, mu, sum_g, sum_gx, n);
 }
 
-void zoo_clamp_gradient_row(float *g, const float *y, float lo, float hi, size_t n) {
-    DISPATCH(clamp_gradient, g, y, lo, hi, n);
+void zoo_bn_clamped_input_gradient_rows(const float *g, const float *x, float *dx, size_t ld, size_t rows, const float *a,
+                                        const float *d, float lo, float hi, const float *e, const float *f, size_t n) {
+    DISPATCH(bn_clamped_input_gradient_rows, g, x, dx, ld, rows, a, d, lo, hi, e, f, n);
 }
 
-void zoo_scale_shift_clamp_row(const float *x, float *y, const float *a, const float *d, float lo, float hi, size_t n) {
-    DISPATCH(scale_shift_clamp, x, y, a, d, lo, hi, n);
+void zoo_clamp_gradient_rows(float *g, const float *y, float lo, float hi, size_t ld, size_t rows, size_t n) {
+    DISPATCH(clamp_gradient_rows, g, y, lo, hi, ld, rows, n);
+}
+
+void zoo_scale_shift_clamp_rows(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d,
+                                float lo, float hi, size_t n) {
+    DISPATCH(scale_shift_clamp_rows, x, y, ld, rows, a, d, lo, hi, n);
 }
 
 int zoo_kernels_vector_width(void) { return use_avx2() ? 8 : 1; }

@@ -62,53 +62,78 @@ import Testing
         }
     }
 
-    /// The batch-norm and bias-gradient row kernels against their formulas, both paths.
-    @Test(arguments: [1, 8, 13, 150]) func rowKernelsPathsAgreeAndMatchFormulas(_ n: Int) {
-        let x = Self.inputs(n), g = x.map { $0 * 0.25 - 0.5 }, p = Self.inputs(n + 3).suffix(n).map { $0 }
-        let q = p.map { $0 * -0.5 + 1 }, r = p.map { $0 * 0.125 }
+    /// The batch-norm kernels over 3 rows with a row stride of n + 2 (the gaps stay as they
+    /// were) and the bias-gradient row kernel against their formulas (sums added down each
+    /// column in row order), both paths. n = 40 and 150 take the 4-vector strips of the sums,
+    /// their single vectors and a scalar tail.
+    @Test(arguments: [1, 8, 13, 40, 150]) func rowKernelsPathsAgreeAndMatchFormulas(_ n: Int) {
+        let rows = 3, ld = n + 2, size = (rows - 1) * ld + n
+        let x = Self.inputs(size), g = x.map { $0 * 0.25 - 0.5 }, p = Self.inputs(n + 3).suffix(n).map { $0 }
+        let q = p.map { $0 * -0.5 + 1 }, r = p.map { $0 * 0.125 }, gap: Float = 7
         let (vector, portable) = bothPaths { () -> [[Float]] in
-            var sum = r, sq = q, y = [Float](repeating: 0, count: n), sg = q, sgx = r, dx = y, total = p
-            zoo_moments_row(x, p, &sum, &sq, n)
-            zoo_scale_shift_row(x, &y, p, q, n)
-            zoo_gradient_sums_row(g, x, p, &sg, &sgx, n)
-            zoo_bn_input_gradient_row(g, x, &dx, p, q, r, n)
+            var sum = r, sq = q, y = [Float](repeating: gap, count: size), sg = q, sgx = r, dx = y, total = p
+            zoo_moments_rows(x, ld, rows, p, &sum, &sq, n)
+            zoo_scale_shift_rows(x, &y, ld, rows, p, q, n)
+            zoo_gradient_sums_rows(g, x, ld, rows, p, &sg, &sgx, n)
+            zoo_bn_input_gradient_rows(g, x, &dx, ld, rows, p, q, r, n)
             zoo_add_row(&total, g, n)
             return [sum, sq, y, sg, sgx, dx, total]
         }
         #expect(vector == portable)
         for j in 0..<n {
-            let d = x[j] - p[j]
-            #expect(vector[0][j] == r[j] + d && vector[1][j] == q[j] + d * d)
-            #expect(vector[2][j] == x[j] * p[j] + q[j])
-            #expect(vector[3][j] == q[j] + g[j] && vector[4][j] == r[j] + g[j] * (x[j] - p[j]))
-            #expect(vector[5][j] == p[j] * g[j] + x[j] * q[j] + r[j])
+            var sum = r[j], sq = q[j], sg = q[j], sgx = r[j]
+            for row in 0..<rows {
+                let i = row * ld + j, d = x[i] - p[j]
+                sum = sum + d
+                sq = sq + d * d
+                sg = sg + g[i]
+                sgx = sgx + g[i] * (x[i] - p[j])
+                #expect(vector[2][i] == x[i] * p[j] + q[j])
+                #expect(vector[5][i] == p[j] * g[i] + x[i] * q[j] + r[j])
+            }
+            #expect(vector[0][j] == sum && vector[1][j] == sq)
+            #expect(vector[3][j] == sg && vector[4][j] == sgx)
             #expect(vector[6][j] == p[j] + g[j])
         }
+        for row in 0..<(rows - 1) { for i in (row * ld + n)..<((row + 1) * ld) { #expect(vector[2][i] == gap && vector[5][i] == gap) } }
     }
 
-    /// The clamp kernels fused into batch norm (ReLU: [0, ∞), ReLU6: [0, 6]) against their
-    /// formulas, both paths; a NaN passes through the forward clamp.
+    /// The clamp kernels fused into batch norm (ReLU: [0, ∞), ReLU6: [0, 6]) over 2 rows of 37
+    /// features (a strip, a vector, a tail) with a row stride of 40, against their formulas,
+    /// both paths: the forward clamp (a NaN passes through), the mask recomputed from x in the
+    /// backward sums and input gradient (the same as the forward output's lo < y < hi, also for
+    /// the NaN), and the mask applied to g in place from y.
     @Test(arguments: [(Float(0), Float.infinity), (0, 6)]) func clampKernelsPathsAgreeAndMatchFormulas(_ lo: Float, _ hi: Float) {
-        let n = 21
-        var x = Self.inputs(n)
+        let n = 37, rows = 2, ld = 40, size = ld + n
+        var x = Self.inputs(size)
         x[5] = .nan
-        let a = x.map { _ in Float(1.5) }, d = x.map { _ in Float(0.25) }, mu = Self.inputs(n + 2).suffix(n).map { $0 }
-        let g0 = x.map { $0 * 0.5 - 1 }
+        let a = (0..<n).map { Float(1.5) + Float($0 % 3) }, d = (0..<n).map { Float(0.25) - Float($0 % 2) }
+        let mu = Self.inputs(n + 2).suffix(n).map { $0 }, e = mu.map { $0 * 0.5 }, f = mu.map { 1 - $0 }
+        let g0 = x.map { $0 * 0.5 - 1 }, gap: Float = 7
         let (vector, portable) = bothPaths { () -> [[Float]] in
-            var y = [Float](repeating: 0, count: n), g = g0, masked = g0, sg = mu, sgx = mu
-            zoo_scale_shift_clamp_row(x, &y, a, d, lo, hi, n)
-            zoo_clamped_gradient_sums_row(&g, y, lo, hi, x, mu, &sg, &sgx, n)
-            zoo_clamp_gradient_row(&masked, y, lo, hi, n)
-            return [y, g, sg, sgx, masked]
+            var y = [Float](repeating: 0, count: size), masked = g0, sg = mu, sgx = mu, dx = [Float](repeating: gap, count: size)
+            zoo_scale_shift_clamp_rows(x, &y, ld, rows, a, d, lo, hi, n)
+            zoo_clamped_gradient_sums_rows(g0, x, ld, rows, a, d, lo, hi, mu, &sg, &sgx, n)
+            zoo_bn_clamped_input_gradient_rows(g0, x, &dx, ld, rows, a, d, lo, hi, e, f, n)
+            zoo_clamp_gradient_rows(&masked, y, lo, hi, ld, rows, n)
+            return [y, dx, sg, sgx, masked]
         }
         #expect(vector.map { $0.map(\.bitPattern) } == portable.map { $0.map(\.bitPattern) })
-        #expect(vector[0][5].isNaN)
-        for j in 0..<n where j != 5 {
-            let y = Swift.min(Swift.max(x[j] * a[j] + d[j], lo), hi)
-            #expect(vector[0][j] == y)
-            let kept = y > lo && y < hi ? g0[j] : 0
-            #expect(vector[1][j] == kept && vector[4][j] == kept)
-            #expect(vector[2][j] == mu[j] + kept && vector[3][j] == mu[j] + kept * (x[j] - mu[j]))
+        #expect(vector[0][5].isNaN && vector[4][5] == 0)
+        for j in 0..<n {
+            var sg = mu[j], sgx = mu[j]
+            for row in 0..<rows {
+                let i = row * ld + j
+                let y = vector[0][i], kept = y > lo && y < hi ? g0[i] : 0
+                #expect(vector[4][i] == kept)
+                sg = sg + kept
+                sgx = sgx + kept * (x[i] - mu[j])
+                guard i != 5 else { continue }
+                #expect(y == Swift.min(Swift.max(x[i] * a[j] + d[j], lo), hi))
+                #expect(vector[1][i] == (a[j] * kept + x[i] * e[j]) + f[j])
+            }
+            if j != 5 { #expect(vector[2][j] == sg && vector[3][j] == sgx) }
         }
+        for i in n..<ld { #expect(vector[4][i] == g0[i] && vector[1][i] == gap) }
     }
 }

@@ -21,26 +21,35 @@ void zoo_elu(float *y, size_t n, float scale, float scale_alpha);
 /// dx = dy * (y > 0 ? scale : y + scale_alpha) for ELU/SELU outputs y; dx may equal dy.
 void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, float scale, float scale_alpha);
 
-/// Row kernels of batch normalization and bias gradients (n floats of one row's strip):
+/// The kernels of batch normalization over `rows` rows of n features, row r at x + r*ld (and
+/// likewise y, g, dx), the sums added down each column in row order:
 /// moments: d = x - first; sum += d; sq += d*d.
-void zoo_moments_row(const float *x, const float *first, float *sum, float *sq, size_t n);
+void zoo_moments_rows(const float *x, size_t ld, size_t rows, const float *first, float *sum, float *sq, size_t n);
 /// y = x*a + d.
-void zoo_scale_shift_row(const float *x, float *y, const float *a, const float *d, size_t n);
+void zoo_scale_shift_rows(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d, size_t n);
 /// sum_g += g; sum_gx += g*(x - mu).
-void zoo_gradient_sums_row(const float *g, const float *x, const float *mu, float *sum_g, float *sum_gx, size_t n);
+void zoo_gradient_sums_rows(const float *g, const float *x, size_t ld, size_t rows, const float *mu, float *sum_g,
+                            float *sum_gx, size_t n);
 /// dx = a*g + x*e + f.
-void zoo_bn_input_gradient_row(const float *g, const float *x, float *dx, const float *a, const float *e,
-                               const float *f, size_t n);
-/// sum += g.
-void zoo_add_row(float *sum, const float *g, size_t n);
-/// A clamp's gradient fused with the sums (ReLU: lo 0, hi +inf; ReLU6: lo 0, hi 6), y the
-/// clamp's output: g = (lo < y < hi) ? g : 0, written back; sum_g += g; sum_gx += g*(x - mu).
-void zoo_clamped_gradient_sums_row(float *g, const float *y, float lo, float hi, const float *x, const float *mu,
-                                   float *sum_g, float *sum_gx, size_t n);
+void zoo_bn_input_gradient_rows(const float *g, const float *x, float *dx, size_t ld, size_t rows, const float *a,
+                                const float *e, const float *f, size_t n);
+/// A clamp's gradient fused with the sums (ReLU: lo 0, hi +inf; ReLU6: lo 0, hi 6) after
+/// y = x*a + d: the clamp's mask m = (lo < x*a + d < hi), recomputed from x (it equals
+/// lo < clamp(x*a + d) < hi), so neither the clamp's output nor a masked g is stored:
+/// sum_g += m ? g : 0; sum_gx += (m ? g : 0)*(x - mu); g is not written.
+void zoo_clamped_gradient_sums_rows(const float *g, const float *x, size_t ld, size_t rows, const float *a, const float *d,
+                                    float lo, float hi, const float *mu, float *sum_g, float *sum_gx, size_t n);
+/// dx = a*(m ? g : 0) + x*e + f with the mask m as above (a is both y's and dx's coefficient).
+void zoo_bn_clamped_input_gradient_rows(const float *g, const float *x, float *dx, size_t ld, size_t rows, const float *a,
+                                        const float *d, float lo, float hi, const float *e, const float *f, size_t n);
 /// g = (lo < y < hi) ? g : 0 in place, y the clamp's output.
-void zoo_clamp_gradient_row(float *g, const float *y, float lo, float hi, size_t n);
+void zoo_clamp_gradient_rows(float *g, const float *y, float lo, float hi, size_t ld, size_t rows, size_t n);
 /// y = min(max(x*a + d, lo), hi); a NaN stays NaN.
-void zoo_scale_shift_clamp_row(const float *x, float *y, const float *a, const float *d, float lo, float hi, size_t n);
+void zoo_scale_shift_clamp_rows(const float *x, float *y, size_t ld, size_t rows, const float *a, const float *d,
+                                float lo, float hi, size_t n);
+
+/// One row of n floats (bias gradients, partial sums): sum += g.
+void zoo_add_row(float *sum, const float *g, size_t n);
 
 /// A spin-wait hint (x86 PAUSE, arm64 YIELD): lets a hyperthread sibling or the hypervisor
 /// know this thread is only polling, and saves power while it does.

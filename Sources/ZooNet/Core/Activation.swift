@@ -264,7 +264,7 @@ public enum Activation: Sendable, Equatable {
     }
 
     /// For the clamps (ReLU: `[0, +∞)`, ReLU6: `[0, 6]`) their bounds, which the fused C row
-    /// kernels take (`zoo_scale_shift_clamp_row`, `zoo_clamped_gradient_sums_row`); nil otherwise.
+    /// kernels take (`zoo_scale_shift_clamp_rows`, `zoo_clamped_gradient_sums_rows`); nil otherwise.
     var clampBounds: (lower: Float, upper: Float)? {
         switch self {
         case .relu: (0, .infinity)

@@ -36,8 +36,8 @@ extension BatchNorm {
                                                              activation: activation))
     }
 
-    /// Backward over row blocks: dy ⊙ f'(y) with partial Σdy and Σdy·(x − μ), their sum in
-    /// block order, dγ and dβ, then dx.
+    /// Backward over row blocks: the activation's gradient with partial Σdy and Σdy·(x − μ)
+    /// (`gradientRows`), their sum in block order, dγ and dβ, then dx.
     func backwardInRowBlocks(input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
                              outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
                              inputGradient dx: UnsafeMutablePointer<Float>?, rows: Int, blocks: Int) {
@@ -51,7 +51,8 @@ extension BatchNorm {
         }
         guard let dx else { return }
         inputGradientCoefficients(rows: rows, features: 0..<c)
-        WorkerPool.shared.parallel(blocks, RowBlockInputGradient(layer: self, x: x, dy: dy, dx: dx, rows: rows, blocks: blocks))
+        WorkerPool.shared.parallel(blocks, RowBlockInputGradient(layer: self, x: x, dy: dy, dx: dx, rows: rows, blocks: blocks,
+                                                                 activation: activation))
     }
 
     /// Block `block`'s two partial sums (C floats each) in `rowBlockSums`, zeroed.
@@ -124,9 +125,10 @@ private struct RowBlockInputGradient: ParallelJob {
     unowned(unsafe) let layer: BatchNorm
     let x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
     let rows: Int, blocks: Int
+    let activation: Activation
 
     func run(_ block: Int) {
         layer.inputGradientRows(layer.rowRange(block, of: blocks, rows: rows), features: 0..<(layer.featureCount ?? 0), x: x,
-                                dy: dy, dx: dx)
+                                dy: dy, dx: dx, activation: activation)
     }
 }

@@ -43,7 +43,9 @@ public final class BatchNorm: Layer {
     public var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
 
     // Scratch of the passes (internal: BatchNorm+RowBlocks.swift shares them).
-    /// Per-feature coefficients of the fused forward / backward passes (3 × C).
+    /// Per-feature coefficients of the fused passes (4 × C): forward y = x·a + d (a at 0, d at C,
+    /// kept through backward, which recomputes a clamp's mask from them), dx = a·dy + x·e + f
+    /// (e at 2C, f at 3C).
     var coefficients = FloatBuffer(count: 0)
     var inverseStd = FloatBuffer(count: 0)
     var mean = FloatBuffer(count: 0)
@@ -98,7 +100,7 @@ public final class BatchNorm: Layer {
         movingMean = Variable(name: "\(name)/moving_mean", shape: [c], trainable: false, initialValues: zero)
         movingVariance = Variable(name: "\(name)/moving_variance", shape: [c], trainable: false, initialValues: one)
         for buffer in [inverseStd, mean, sumDy, sumDyXhat] { buffer.reserve(c) }
-        coefficients.reserve(3 * c)
+        coefficients.reserve(4 * c)
         rowBlockSums.reserve(2 * BatchNorm.maximumRowBlocks * c)
         ones = FloatBuffer(one)
         zeros = FloatBuffer(zero)
@@ -209,7 +211,7 @@ public final class BatchNorm: Layer {
                     sum: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>) {
         guard let c = featureCount else { return }
         let lower = features.lowerBound
-        for r in rows { zoo_moments_row(x + r * c + lower, x + lower, sum, squares, features.count) }
+        zoo_moments_rows(x + rows.lowerBound * c + lower, c, rows.count, x + lower, sum, squares, features.count)
     }
 
     /// y = f(x·a + d) for `rows` × `features`, a and d from `coefficients`.
@@ -218,56 +220,73 @@ public final class BatchNorm: Layer {
         guard let c = featureCount else { return }
         let lower = features.lowerBound, width = features.count
         let a = coefficients.pointer + lower, d = coefficients.pointer + c + lower
+        let first = rows.lowerBound * c + lower
         if let bounds = activation.clampBounds {
-            for r in rows {
-                zoo_scale_shift_clamp_row(x + r * c + lower, y + r * c + lower, a, d, bounds.lower, bounds.upper, width)
-            }
+            zoo_scale_shift_clamp_rows(x + first, y + first, c, rows.count, a, d, bounds.lower, bounds.upper, width)
+        } else if activation == .linear {
+            zoo_scale_shift_rows(x + first, y + first, c, rows.count, a, d, width)
         } else {
             for r in rows {
                 let yr = y + r * c + lower
-                zoo_scale_shift_row(x + r * c + lower, yr, a, d, width)
-                if activation != .linear { activation.forward(yr, rows: 1, width: width) }
+                zoo_scale_shift_rows(x + r * c + lower, yr, c, 1, a, d, width)
+                activation.forward(yr, rows: 1, width: width)
             }
         }
     }
 
-    /// dy ← dy ⊙ f'(y) for `rows` × `features` and, with `sums`, Σdy and Σdy·(x − μ) added to
-    /// them (indexed from the range's first feature).
+    /// The activation's gradient and, with `sums`, Σdy and Σdy·(x − μ) of the masked dy added to
+    /// them (indexed from the range's first feature), for `rows` × `features`. With batch
+    /// statistics and a clamp activation (ReLU, ReLU6) dy is left as it is: the clamp's mask is
+    /// recomputed from x and the forward coefficients (lo < x·a + d < hi) here and again in
+    /// `inputGradientRows`, which saves writing dy and reading y. Otherwise dy ← dy ⊙ f'(y) in place.
     func gradientRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
                       dy: UnsafeMutablePointer<Float>, activation: Activation,
                       sums: (g: UnsafeMutablePointer<Float>, gx: UnsafeMutablePointer<Float>)?) {
         guard let c = featureCount else { return }
         let lower = features.lowerBound, width = features.count
-        let mu = mean.pointer + lower
+        let mu = mean.pointer + lower, first = rows.lowerBound * c + lower
+        let a = coefficients.pointer + lower, d = coefficients.pointer + c + lower
         switch (sums, activation.clampBounds) {
-        case let (sums?, bounds?):
+        case let (sums?, bounds?) where usedBatchStatistics:
+            zoo_clamped_gradient_sums_rows(dy + first, x + first, c, rows.count, a, d, bounds.lower, bounds.upper, mu,
+                                           sums.g, sums.gx, width)
+        case let (sums?, nil) where activation == .linear:
+            zoo_gradient_sums_rows(dy + first, x + first, c, rows.count, mu, sums.g, sums.gx, width)
+        case let (sums?, bounds):
             for r in rows {
-                zoo_clamped_gradient_sums_row(dy + r * c + lower, y + r * c + lower, bounds.lower, bounds.upper,
-                                              x + r * c + lower, mu, sums.g, sums.gx, width)
-            }
-        case let (sums?, nil):
-            for r in rows {
-                let gr = dy + r * c + lower
-                if activation != .linear { activation.backward(gr, output: y + r * c + lower, rows: 1, width: width) }
-                zoo_gradient_sums_row(gr, x + r * c + lower, mu, sums.g, sums.gx, width)
+                let gr = dy + r * c + lower, yr = y + r * c + lower
+                if let bounds {
+                    zoo_clamp_gradient_rows(gr, yr, bounds.lower, bounds.upper, c, 1, width)
+                } else {
+                    activation.backward(gr, output: yr, rows: 1, width: width)
+                }
+                zoo_gradient_sums_rows(gr, x + r * c + lower, c, 1, mu, sums.g, sums.gx, width)
             }
         case let (nil, bounds?):
-            for r in rows { zoo_clamp_gradient_row(dy + r * c + lower, y + r * c + lower, bounds.lower, bounds.upper, width) }
+            zoo_clamp_gradient_rows(dy + first, y + first, bounds.lower, bounds.upper, c, rows.count, width)
         case (nil, nil):
             guard activation != .linear else { return }
             for r in rows { activation.backward(dy + r * c + lower, output: y + r * c + lower, rows: 1, width: width) }
         }
     }
 
-    /// dx = a·dy + (x − μ)·e + f (batch statistics) or a·dy (inference) for `rows` × `features`,
-    /// a, e, f from `coefficients`.
+    /// dx = a·dy + x·e + f (batch statistics; dy masked by a clamp activation's recomputed mask,
+    /// see `gradientRows`) or a·dy (inference) for `rows` × `features`, a, d, e, f from
+    /// `coefficients`.
     func inputGradientRows(_ rows: Range<Int>, features: Range<Int>, x: UnsafePointer<Float>,
-                           dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+                           dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, activation: Activation) {
         guard let c = featureCount else { return }
         let lower = features.lowerBound, width = features.count
-        let a = coefficients.pointer + lower, e = coefficients.pointer + c + lower, f = coefficients.pointer + 2 * c + lower
+        let a = coefficients.pointer + lower, d = coefficients.pointer + c + lower
+        let e = coefficients.pointer + 2 * c + lower, f = coefficients.pointer + 3 * c + lower
         if usedBatchStatistics {
-            for r in rows { zoo_bn_input_gradient_row(dy + r * c + lower, x + r * c + lower, dx + r * c + lower, a, e, f, width) }
+            let first = rows.lowerBound * c + lower
+            if let bounds = activation.clampBounds {
+                zoo_bn_clamped_input_gradient_rows(dy + first, x + first, dx + first, c, rows.count, a, d, bounds.lower,
+                                                   bounds.upper, e, f, width)
+            } else {
+                zoo_bn_input_gradient_rows(dy + first, x + first, dx + first, c, rows.count, a, e, f, width)
+            }
         } else {
             for r in rows {
                 let gr = dy + r * c + lower, dr = dx + r * c + lower
@@ -276,9 +295,9 @@ public final class BatchNorm: Layer {
         }
     }
 
-    /// Backward fused with a following activation layer: `dy` is dL/d f(BN(x)) (overwritten
-    /// with dL/dBN(x) = dy ⊙ f'(y), row by row inside the column-sum pass), `y` the activation
-    /// output.
+    /// Backward fused with a following activation layer: `dy` is dL/d f(BN(x)) (scratch
+    /// afterwards: it may be overwritten with dL/dBN(x) = dy ⊙ f'(y), see `gradientRows`), `y`
+    /// the activation output.
     func backward(
         input x: UnsafePointer<Float>, activationOutput y: UnsafePointer<Float>,
         outputGradient dy: UnsafeMutablePointer<Float>, activation: Activation,
@@ -316,7 +335,7 @@ public final class BatchNorm: Layer {
         }
         guard let dx else { return }
         inputGradientCoefficients(rows: rows, features: strip)
-        inputGradientRows(0..<rows, features: strip, x: x, dy: dy, dx: dx)
+        inputGradientRows(0..<rows, features: strip, x: x, dy: dy, dx: dx, activation: activation)
     }
 
     /// Whether backward needs Σdy and Σdy·x̂: for dγ, dβ or the batch-statistics dx.
@@ -336,12 +355,12 @@ public final class BatchNorm: Layer {
     /// The per-feature coefficients of dx for the features in `range`, from the sums Σdy
     /// (`sumDy`) and Σdy·x̂ (`sumDyXhat`) over `rows` rows: with batch statistics
     /// dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f with a = γ/σ,
-    /// e = −a·Σdy·x̂/(Nσ), f = −a·Σdy/N − μ·e (in `coefficients` at 0, C, 2C); in inference
+    /// e = −a·Σdy·x̂/(Nσ), f = −a·Σdy/N − μ·e (in `coefficients` at 0, 2C, 3C); in inference
     /// mode dx = a·dy.
     func inputGradientCoefficients(rows: Int, features range: Range<Int>) {
         guard let c = featureCount else { return }
         let g = UnsafePointer(gamma?.value.pointer ?? ones.pointer)
-        let a = coefficients.pointer, e = coefficients.pointer + c, f = coefficients.pointer + 2 * c
+        let a = coefficients.pointer, e = coefficients.pointer + 2 * c, f = coefficients.pointer + 3 * c
         let mu = mean.pointer, inv = inverseStd.pointer, sdy = sumDy.pointer, sdyx = sumDyXhat.pointer
         guard usedBatchStatistics else {
             for j in range { a[j] = g[j] * inv[j] }
