@@ -11,6 +11,9 @@
 /// F(2×2, 3×3) where that pays (`WinogradConvolution`). Backward data is the convolution of G
 /// with the kernel turned 180° and transposed, `W'[a, b, k, c] = W[2 − a, 2 − b, c, k]`, padded
 /// `2 − pad` on each side (pads ≤ 2), which gives back the input's height and width.
+///
+/// With one input channel (a gray-image network's first layer) the weight gradient is an im2col
+/// product on `dnnl_sgemm` instead (`Im2colWeightGradient`).
 final class ConvolutionCore {
     let shape: ConvolutionShape
     let activation: Activation
@@ -27,12 +30,16 @@ final class ConvolutionCore {
     private let winogradBackwardData: WinogradConvolution?
     /// W' of the backward data pass (`[3, 3, K, C]`).
     private let flippedKernel = FloatBuffer(count: 0)
+    /// The weight gradient of layers with few input channels, and its scratch (im2col rows, product).
+    private let im2colWeightGradient: Im2colWeightGradient?
+    private let im2col = FloatBuffer(count: 0), im2colProduct = FloatBuffer(count: 0)
 
     init(shape: ConvolutionShape, activation: Activation, hasBias: Bool) {
         self.shape = shape
         self.activation = activation
         self.hasBias = hasBias
         biasScratch = FloatBuffer(count: hasBias ? shape.outputChannels : 0)
+        im2colWeightGradient = Im2colWeightGradient.supports(shape) ? Im2colWeightGradient(shape: shape) : nil
         if WinogradConvolution.supports(shape), WinogradConvolution.clamp(activation) != nil {
             let scratch = WinogradScratch()
             winogradForward = WinogradConvolution(shape: shape, scratch: scratch)
@@ -133,6 +140,10 @@ final class ConvolutionCore {
            shape.inputChannels * shape.outputChannels <= 65_536 {  // one dU of 16·C·K floats per thread
             form.runWeightGradient(x: x, dy: dy, into: kernel.gradient.pointer, batch: batch)
             if let bias, bias.isTrainable { columnSums(dy, rows: rows, width: shape.outputChannels, into: bias.gradient.pointer) }
+        } else if kernel.isTrainable, let im2colWeightGradient {
+            im2colWeightGradient.run(x: x, dy: dy, batch: batch, weightGradient: kernel.gradient.pointer,
+                                     biasGradient: bias.flatMap { $0.isTrainable ? $0.gradient.pointer : nil },
+                                     col: im2col, product: im2colProduct)
         } else if kernel.isTrainable {
             let db: UnsafeMutablePointer<Float>? = bias.map { $0.isTrainable ? $0.gradient.pointer : biasScratch.pointer }
             p.runBackwardWeights(x: x, dy: dy, weightGradient: kernel.gradient.pointer, biasGradient: db)
