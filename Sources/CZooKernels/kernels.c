@@ -108,7 +108,7 @@ static void add_portable(float *sum, const float *g, size_t n) {
 }
 
 // Multi-row versions: `rows` rows of n features, row r at x + r*ld (likewise y, g, dx). The
-// sums run down each feature's column in row order, as n calls of the row kernels would.
+// sums run down each feature's column in row order, as one call of the row kernel per row would.
 static void moments_rows_portable(const float *x, size_t ld, size_t rows, const float *first, float *sum, float *sq,
                                   size_t n) {
     for (size_t r = 0; r < rows; r++) moments_portable(x + r * ld, first, sum, sq, n);
