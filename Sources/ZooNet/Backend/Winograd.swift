@@ -61,17 +61,24 @@ final class WinogradConvolution {
         }
     }
 
+    /// Tiles of 2×2 outputs down and across one output map (the last may overhang).
+    static func tileGrid(_ shape: ConvolutionShape) -> (down: Int, across: Int) {
+        ((shape.outputHeight + 1) / 2, (shape.outputWidth + 1) / 2)
+    }
+
     static func tiles(_ shape: ConvolutionShape, batch: Int) -> Int {
-        batch * ((shape.outputHeight + 1) / 2) * ((shape.outputWidth + 1) / 2)
+        let grid = tileGrid(shape)
+        return batch * grid.down * grid.across
     }
 
     /// The C kernels' description of `shape` at `batch` samples.
     func geometry(batch: Int) -> zoo_winograd_geometry {
-        zoo_winograd_geometry(
+        let grid = WinogradConvolution.tileGrid(shape)
+        return zoo_winograd_geometry(
             batch: batch, height: shape.inputHeight, width: shape.inputWidth, in_channels: shape.inputChannels,
             out_height: shape.outputHeight, out_width: shape.outputWidth, out_channels: shape.outputChannels,
             pad_top: shape.padTop, pad_left: shape.padLeft,
-            tiles_y: (shape.outputHeight + 1) / 2, tiles_x: (shape.outputWidth + 1) / 2)
+            tiles_y: grid.down, tiles_x: grid.across)
     }
 
     /// Threads (parts), blocks (a multiple of the parts) and tiles per block: blocks of ≤ 1.5 MB

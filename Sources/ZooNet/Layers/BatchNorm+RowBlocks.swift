@@ -4,7 +4,7 @@ import CZooKernels
 /// N·H·W = 10⁴ … 10⁵ rows). Column strips of at least 32 features would leave such a layer on
 /// one thread, so the rows are cut into blocks instead: each block sums its rows into its own
 /// partial sums, which are then added in block order; the per-row passes (y = f(x·a + d),
-/// dx = a·dy + (x − μ)·e + f) run block by block. The block count depends on the shape only,
+/// dx = a·dy + x·e + f) run block by block. The block count depends on the shape only,
 /// so results do not change with the thread count.
 extension BatchNorm {
     /// Row blocks at most (the partial sums take 2 × this × C floats, reserved when built).

@@ -354,7 +354,7 @@ public final class BatchNorm: Layer {
 
     /// The per-feature coefficients of dx for the features in `range`, from the sums Σdy
     /// (`sumDy`) and Σdy·x̂ (`sumDyXhat`) over `rows` rows: with batch statistics
-    /// dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + (x − μ)·e + f with a = γ/σ,
+    /// dx = γ/(Nσ)·(N·dy − Σdy − x̂·Σdy·x̂) = a·dy + x·e + f with a = γ/σ,
     /// e = −a·Σdy·x̂/(Nσ), f = −a·Σdy/N − μ·e (in `coefficients` at 0, 2C, 3C); in inference
     /// mode dx = a·dy.
     func inputGradientCoefficients(rows: Int, features range: Range<Int>) {
