@@ -6,6 +6,7 @@ extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, 
 extern int omp_get_max_threads(void);
 extern void omp_set_num_threads(int);
 extern int omp_in_parallel(void);
+extern int omp_get_thread_num(void);
 
 struct region {
     zoo_part_function run;
@@ -42,3 +43,5 @@ void zoo_set_team_size(int threads) {
 int zoo_team_size(void) { return omp_get_max_threads(); }
 
 int zoo_in_parallel(void) { return omp_in_parallel(); }
+
+int zoo_thread_index(void) { return omp_get_thread_num(); }

@@ -11,6 +11,9 @@
 #     PASSIVE=1 bash bench/conv/run.sh             # every engine's threads sleep when idle (OMP_WAIT_POLICY=passive,
 #                                                  # ORT allow_spinning=0): fairer when the machine is shared;
 #                                                  # default: every library's own policy (spin a while, then sleep)
+#     NEIGHBOUR=1 bash bench/conv/run.sh           # a busy loop pinned to the last core for the whole run (a noisy
+#                                                  # neighbour, as on a shared host): how each engine copes with a
+#                                                  # thread that gets half a core
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -24,7 +27,13 @@ swift build -c release --product zoo-conv-bench >&2
 rounds=${ROUNDS:-3}
 configs=${CONFIGS:-resnet50,mobilenet_v2,efficientnet_lite0,train}
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+neighbour=
+trap 'rm -rf "$dir"; [[ -n "$neighbour" ]] && kill "$neighbour" 2>/dev/null; true' EXIT
+if [[ -n "${NEIGHBOUR:-}" ]]; then
+    taskset -c "$(( $(nproc) - 1 ))" sh -c 'while :; do :; done' &
+    neighbour=$!
+    echo "== a busy loop on core $(( $(nproc) - 1 )) (pid $neighbour) for the whole run" >&2
+fi
 if [[ -n "${WEIGHTS:-}" ]]; then
     "$PYTHON" bench/conv/peers.py --export "$dir/weights" >&2
     export ZOO_CONV_WEIGHTS="$dir/weights"

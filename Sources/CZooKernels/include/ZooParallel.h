@@ -27,4 +27,8 @@ int zoo_team_size(void);
 /// Nonzero inside a region opened by zoo_parallel_for (or any active OpenMP region).
 int zoo_in_parallel(void);
 
+/// The calling thread's number in the innermost active region (0 … threads − 1; 0 outside any
+/// region): which per-thread resources a part may use.
+int zoo_thread_index(void);
+
 #endif

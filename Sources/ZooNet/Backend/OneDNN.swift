@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 import CZooKernels
 import Synchronization
 
@@ -84,6 +85,12 @@ enum OneDNN {
 /// What ZooNet computes with: oneDNN's kernels on this CPU (for benchmarks, tests and
 /// `zoo --version`-style reports).
 public enum ComputeBackend {
+    /// A switch of the engine that starts on unless the environment variable `name` is `0`.
+    static func switchFromEnvironment(_ name: String) -> Atomic<Bool> {
+        guard let text = getenv(name) else { return Atomic(true) }
+        return Atomic(String(cString: text) != "0")
+    }
+
     /// oneDNN's instruction-set level, lowest to highest.
     public enum InstructionSet: Int, Sendable, Comparable, CustomStringConvertible {
         /// No vector extension oneDNN uses.

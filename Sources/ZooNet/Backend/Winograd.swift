@@ -233,7 +233,4 @@ extension ComputeBackend {
     }
 }
 
-private let winogradSwitch = Atomic<Bool>({
-    guard let text = getenv("ZOONET_WINOGRAD") else { return true }
-    return String(cString: text) != "0"
-}())
+private let winogradSwitch = ComputeBackend.switchFromEnvironment("ZOONET_WINOGRAD")

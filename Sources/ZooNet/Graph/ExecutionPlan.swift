@@ -15,6 +15,8 @@ struct PlanKey: Hashable {
 /// - A `BatchNorm` whose only consumer is an activation layer runs fused with it (one pass
 ///   each way; the normalized values are never stored) when the activation's derivative can be
 ///   computed from its output.
+/// - Where no gradient flows, a 1×1 expansion → depthwise → 1×1 projection of fused steps runs as
+///   one depth-first step (`DepthFirstBlock`): its inner maps get no slot at all.
 /// - Inference: a slot is released when the last consumer of the output in it has run and is
 ///   reused for a later output (best fit by size), so the memory is the weights plus the
 ///   largest set of activations alive at once, not the sum of all of them.
@@ -32,13 +34,16 @@ struct ExecutionPlan {
         /// A convolution and the nodes fused into it (`FusedConvolution`); `nodes` in order,
         /// the last one's output written; `addend` the other input of a fused residual add.
         case fusedConvolution(FusedConvolution, nodes: [Int], addend: Int?)
+        /// Two or three fused convolutions run a stripe at a time (`DepthFirstBlock`); `nodes`
+        /// all their nodes in order, `addend` the projection's residual input.
+        case depthFirst(DepthFirstBlock, nodes: [Int], addend: Int?)
 
         /// The node whose output the step writes.
         var output: Int {
             switch self {
             case .node(let i): return i
             case .batchNormActivation(_, let a): return a
-            case .fusedConvolution(_, let nodes, _): return nodes[nodes.count - 1]
+            case .fusedConvolution(_, let nodes, _), .depthFirst(_, let nodes, _): return nodes[nodes.count - 1]
             }
         }
         /// The node whose inputs the step reads (a fused step also reads its addend).
@@ -46,7 +51,15 @@ struct ExecutionPlan {
             switch self {
             case .node(let i): return i
             case .batchNormActivation(let b, _): return b
-            case .fusedConvolution(_, let nodes, _): return nodes[0]
+            case .fusedConvolution(_, let nodes, _), .depthFirst(_, let nodes, _): return nodes[0]
+            }
+        }
+
+        /// The residual input a fused step adds, if any.
+        var addend: Int? {
+            switch self {
+            case .fusedConvolution(_, _, let addend), .depthFirst(_, _, let addend): return addend
+            default: return nil
             }
         }
     }
@@ -150,10 +163,11 @@ struct ExecutionPlan {
 
         // What each step reads.
         func reads(_ step: Step) -> [Int] {
-            if case let .fusedConvolution(_, nodes, addend) = step {
-                return (network.inputsOf[nodes[0]] + (addend.map { [$0] } ?? [])).map { root[$0] }
-            }
-            return network.inputsOf[step.first].map { root[$0] }
+            (network.inputsOf[step.first] + (step.addend.map { [$0] } ?? [])).map { root[$0] }
+        }
+        if network.runsDepthFirst && ComputeBackend.depthFirst {
+            steps = ExecutionPlan.depthFirstBlocks(steps, reads: reads, requested: Set(requested.map { root[$0] }),
+                                                   scratch: network.depthFirstScratch)
         }
 
         // Activation slots.
@@ -175,8 +189,8 @@ struct ExecutionPlan {
                 // later and the convolution does not read that buffer itself (a block whose one
                 // convolution takes the tensor it is added to, as EfficientNetV2's fused-MBConv
                 // blocks without expansion: in place, the convolution would overwrite its own input).
-                if case let .fusedConvolution(_, nodes, addend?) = step, lastUse[root[addend]] == s,
-                   network.inputsOf[nodes[0]].allSatisfy({ slot[root[$0]] != slot[root[addend]] }) {
+                if let addend = step.addend, lastUse[root[addend]] == s,
+                   network.inputsOf[step.first].allSatisfy({ slot[root[$0]] != slot[root[addend]] }) {
                     slot[step.output] = slot[root[addend]]
                 } else {
                     slot[step.output] = activations.take(network.sizes[step.output])
@@ -222,12 +236,17 @@ struct ExecutionPlan {
         self.steps = steps
         preparing = steps.flatMap { step -> [any BatchPreparing] in
             if case .fusedConvolution = step { return [] }
+            if case .depthFirst = step { return [] }
             var nodes = [step.first]
             if step.output != step.first { nodes.append(step.output) }
             return nodes.compactMap { network.nodes[$0].layerObject as? any BatchPreparing }
         }
         fused = steps.compactMap { step in
             if case let .fusedConvolution(f, _, _) = step { return f }
+            return nil
+        }
+        depthFirst = steps.compactMap { step in
+            if case let .depthFirst(block, _, _) = step { return block }
             return nil
         }
         // Shared layers: which calls ran backward (their variables' gradients are summed).
@@ -253,6 +272,45 @@ struct ExecutionPlan {
 
     /// The fused convolution steps (prepared per batch size like the layers).
     let fused: [FusedConvolution]
+    /// The depth-first blocks (prepared per batch size like the layers).
+    let depthFirst: [DepthFirstBlock]
+
+    /// `steps` with every expansion (optional) → depthwise → projection set of fused steps that
+    /// `DepthFirstBlock.fits` replaced by one depth-first step, placed where the projection was
+    /// (the steps between read neither inner map): the expansion's and the depthwise
+    /// convolution's outputs must each be read by the next convolution only and not be
+    /// requested (they are never stored). A step joins at most one block.
+    static func depthFirstBlocks(_ steps: [Step], reads: (Step) -> [Int], requested: Set<Int>,
+                                 scratch: DepthFirstScratch) -> [Step] {
+        var producer: [Int: Int] = [:], readers: [Int: [Int]] = [:]
+        for (index, step) in steps.enumerated() {
+            producer[step.output] = index
+            for value in Set(reads(step)) { readers[value, default: []].append(index) }
+        }
+        /// The one step reading `value` (nothing else may read it or ask for it).
+        func onlyReader(of value: Int) -> Int? {
+            guard !requested.contains(value), let list = readers[value], list.count == 1 else { return nil }
+            return list[0]
+        }
+        var taken = Set<Int>(), blocks: [Int: Step] = [:]
+        for (index, step) in steps.enumerated() {
+            guard case let .fusedConvolution(depthwise, depthwiseNodes, nil) = step, !taken.contains(index),
+                  let next = onlyReader(of: step.output), !taken.contains(next),
+                  case let .fusedConvolution(projection, projectionNodes, addend) = steps[next],
+                  reads(steps[next]).first == step.output else { continue }
+            var expansion: (index: Int, fused: FusedConvolution, nodes: [Int])?
+            if let input = reads(step).first, let previous = producer[input], !taken.contains(previous),
+               onlyReader(of: input) == index, case let .fusedConvolution(f, nodes, nil) = steps[previous],
+               DepthFirstBlock.fits(expansion: f, depthwise: depthwise, projection: projection) {
+                expansion = (previous, f, nodes)
+            }
+            guard DepthFirstBlock.fits(expansion: expansion?.fused, depthwise: depthwise, projection: projection) else { continue }
+            taken.formUnion([index, next] + (expansion.map { [$0.index] } ?? []))
+            let block = DepthFirstBlock(expansion: expansion?.fused, depthwise: depthwise, projection: projection, scratch: scratch)
+            blocks[next] = .depthFirst(block, nodes: (expansion?.nodes ?? []) + depthwiseNodes + projectionNodes, addend: addend)
+        }
+        return steps.indices.compactMap { blocks[$0] ?? (taken.contains($0) ? nil : steps[$0]) }
+    }
 
     /// The chain fused into a convolution at node `i`, if any: a following inference-mode
     /// BatchNorm (folded), activation, residual `Add` with one other input, and an activation

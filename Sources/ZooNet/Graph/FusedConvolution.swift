@@ -42,7 +42,8 @@ final class FusedConvolution {
     let first: Activation
     let sum: Bool
     let second: Activation
-    private let attributes: PrimitiveAttributes?
+    /// The post-ops (activations, sum) every primitive of the step is made with; nil: none.
+    let attributes: PrimitiveAttributes?
     private var primitives: [Int: ConvolutionPrimitives] = [:]
     private var current: ConvolutionPrimitives?
     private let kernel = FloatBuffer(count: 0)
@@ -89,8 +90,7 @@ final class FusedConvolution {
     func prepare(batch: Int) throws {
         if usesWinograd(batch: batch) { return }
         if let existing = primitives[batch] { current = existing; return }
-        let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false,
-                                             hasBias: batchNorm != nil || convolution.biasVariable != nil, postOps: attributes)
+        let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes)
         primitives[batch] = made
         current = made
     }
@@ -123,31 +123,35 @@ final class FusedConvolution {
         for i in 0..<w.count { target[i] = source[i] * scale[i % c] }
     }
 
+    /// Whether the primitives take a bias (the convolution's own, or the folded batch norm's).
+    var hasBias: Bool { batchNorm != nil || convolution.biasVariable != nil }
+
+    /// The weights to run with, in the Keras layout: the folded kernel and bias when a batch
+    /// norm is fused (folded again if a variable changed), else the convolution's own;
+    /// `version` changes whenever the kernel's values do.
+    func currentWeights() -> (kernel: UnsafePointer<Float>, version: Int, bias: UnsafePointer<Float>?) {
+        if batchNorm != nil {
+            fold()
+            return (UnsafePointer(kernel.pointer), foldCount, UnsafePointer(bias.pointer))
+        }
+        let w = convolution.kernelVariable!
+        return (UnsafePointer(w.value.pointer), w.version, convolution.biasVariable.map { UnsafePointer($0.value.pointer) })
+    }
+
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
-        if let winograd, usesWinograd(batch: batch), let w = convolution.kernelVariable,
+        if let winograd, usesWinograd(batch: batch), convolution.kernelVariable != nil,
            let first = WinogradConvolution.clamp(first), let second = WinogradConvolution.clamp(second) {
-            if batchNorm != nil {
-                fold()
-                winograd.run(x, kernel: kernel.pointer, version: foldCount, bias: bias.pointer, first: first, sum: sum,
-                             second: second, into: y, batch: batch)
-            } else {
-                winograd.run(x, kernel: w.value.pointer, version: w.version,
-                             bias: convolution.biasVariable.map { UnsafePointer($0.value.pointer) }, first: first, sum: sum,
-                             second: second, into: y, batch: batch)
-            }
+            let weights = currentWeights()
+            winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
+                         second: second, into: y, batch: batch)
             return
         }
         if current?.batch != batch {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }
-        guard let current, let w = convolution.kernelVariable else { return }
-        if batchNorm != nil {
-            fold()
-            current.runForward(x: x, weights: kernel.pointer, version: foldCount, bias: bias.pointer, y: y)
-        } else {
-            current.runForward(x: x, weights: w.value.pointer, version: w.version,
-                               bias: convolution.biasVariable.map { UnsafePointer($0.value.pointer) }, y: y)
-        }
+        guard let current, convolution.kernelVariable != nil else { return }
+        let weights = currentWeights()
+        current.runForward(x: x, weights: weights.kernel, version: weights.version, bias: weights.bias, y: y)
     }
 }

@@ -2,10 +2,12 @@ import Foundation
 
 /// How many samples an inference pass runs through the network at once: as many as keep the
 /// largest step's working set (its inputs and output, `floats · 4` bytes per sample) within
-/// three quarters of the last-level cache, at least 1. A batch of 32 MobileNetV2 images at
-/// 224×224 (5.6 MB per image in the 112×112 expansion) runs as passes of 4: measured 25 %
-/// faster than one pass of 32, whose 180 MB of feature maps leave the cache between layers
-/// (`bench/conv/README.md`). Results do not depend on it: inference treats samples independently.
+/// three quarters of the last-level cache, at least 1. Node by node, a batch of 32 MobileNetV2
+/// images at 224×224 (5.6 MB per image in the 112×112 expansion) ran as passes of 4: measured
+/// 25 % faster than one pass of 32, whose 180 MB of feature maps leave the cache between layers
+/// (`bench/conv/README.md`); with its blocks depth-first (`DepthFirstBlock`: the expanded maps are
+/// never stored) the largest step is the stem, 2.2 MB per image, and passes take 10. Results do
+/// not depend on it: inference treats samples independently.
 enum InferenceMicroBatch {
     /// The last-level cache's size: `ZOONET_CACHE_BYTES`, else the largest cache sysfs lists
     /// for CPU 0, else 32 MiB.
@@ -46,7 +48,7 @@ extension Network {
     func largestStepWorkingSet(_ plan: ExecutionPlan) -> Int {
         plan.steps.map { step in
             var inputs = inputsOf[step.first]
-            if case .fusedConvolution(_, _, let addend?) = step { inputs.append(addend) }
+            if let addend = step.addend { inputs.append(addend) }
             return inputs.reduce(sizes[step.output]) { $0 + sizes[$1] }
         }.max() ?? 0
     }

@@ -25,6 +25,7 @@ extension Network {
         // forward under a backward pass needs the max pool's workspace too).
         for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
         for fused in plan.fused { try fused.prepare(batch: batch) }
+        for block in plan.depthFirst { try block.prepare(batch: batch) }
     }
 
     /// Where the plan reads input k (`inputIndices[k]`) from: stage the batch here.
@@ -73,6 +74,11 @@ extension Network {
                     output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
                 }
                 fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
+            case let .depthFirst(block, chain, addend):
+                let output = activationBuffers[plan.activationSlot[step.output]]
+                let separate = addend.flatMap { plan.activationSlot[$0] != plan.activationSlot[step.output] ? $0 : nil }
+                block.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]],
+                          addend: separate.map { UnsafePointer(activationBuffers[plan.activationSlot[$0]]) }, into: output, batch: batch)
             }
         }
     }
@@ -116,7 +122,7 @@ extension Network {
                 bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                             activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
                             activation: act.activation, inputGradient: target(0), batch: batch)
-            case .fusedConvolution:
+            case .fusedConvolution, .depthFirst:
                 break  // fused only where no gradient flows
             }
             for (k, t) in targets.enumerated() {

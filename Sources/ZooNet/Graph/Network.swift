@@ -36,6 +36,8 @@ public class Network {
     let scratchBuffers = BufferPool()
     /// The Winograd convolutions' transform blocks (one step runs at a time).
     let winogradScratch = WinogradScratch()
+    /// The depth-first blocks' per-thread stripe buffers (one step runs at a time).
+    let depthFirstScratch = DepthFirstScratch()
     /// Per node: pointer arrays handed to merge layers (allocated once).
     let inputPointers: [UnsafeMutableBufferPointer<UnsafePointer<Float>>]
     let inputGradientPointers: [UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>]
@@ -45,6 +47,12 @@ public class Network {
     /// Whether plans fuse convolutions with the batch norm, activations and residual add that
     /// follow them where no gradient flows (on by default; off to compare, in tests).
     var fusesConvolutions = true {
+        didSet { plans = [:] }
+    }
+
+    /// Whether fused expansion → depthwise → projection steps run depth-first, a stripe at a
+    /// time (`DepthFirstBlock`; on by default, off to compare node by node, in tests and benchmarks).
+    var runsDepthFirst = true {
         didSet { plans = [:] }
     }
 

@@ -1,0 +1,121 @@
+import CDNNL
+import CZooKernels
+
+/// One convolution run on horizontal stripes of a single image (`DepthFirstBlock`): the same
+/// convolution with an input of `inputRows(outputRows)` rows, an output of `outputRows` rows and
+/// no top or bottom padding (whoever calls it supplies the padding rows as zeros).
+///
+/// Per stripe height, one oneDNN forward primitive, made for one thread (the stripes of a
+/// region run single-threaded, one image or band per thread) and shared by the threads; per
+/// thread a bound copy of it (its own argument memories, scratchpad and stream: parts run
+/// concurrently). The kernel is reordered into the primitives' layout once per change of the
+/// weights (`refreshWeights`, on the calling thread before the region), one copy per distinct
+/// layout the heights' primitives chose.
+final class StripeConvolution {
+    let fused: FusedConvolution
+    let shape: ConvolutionShape
+
+    private struct Height {
+        let layout: Int
+        var bound: [BoundPrimitive]
+    }
+    private var heights: [Int: Height] = [:]
+    private var layouts: [WeightLayout] = []
+    private var reordered: [UnsafePointer<Float>] = []
+    private var bias: UnsafePointer<Float>?
+    private var reorderedVersion = -1
+
+    init(_ fused: FusedConvolution) {
+        self.fused = fused
+        shape = fused.shape
+    }
+
+    /// Input rows a stripe of `outputRows` output rows reads: `(rows − 1)·stride + (k − 1)·dilation + 1`.
+    func inputRows(_ outputRows: Int) -> Int {
+        (outputRows - 1) * shape.strideHeight + (shape.kernelHeight - 1) * shape.dilationHeight + 1
+    }
+
+    /// The convolution's shape on a stripe of `outputRows` output rows.
+    func stripeShape(_ outputRows: Int) -> ConvolutionShape {
+        var stripe = shape
+        stripe.inputHeight = inputRows(outputRows)
+        stripe.outputHeight = outputRows
+        stripe.padTop = 0
+        stripe.padBottom = 0
+        return stripe
+    }
+
+    /// Makes the primitives for these stripe heights, each bound once per thread (`threads`).
+    /// - Throws: `ZooNetError.backend` if oneDNN has no kernel for a stripe's shape.
+    func prepare(outputRows: Set<Int>, threads: Int) throws {
+        for rows in outputRows.sorted() {
+            if let existing = heights[rows], existing.bound.count >= threads { continue }
+            let stripe = stripeShape(rows)
+            let name = "\(stripe) stripe"
+            let src = try MemoryDescriptor.nhwc(batch: 1, height: stripe.inputHeight, width: stripe.inputWidth,
+                                                channels: stripe.inputChannels, context: name)
+            let dst = try MemoryDescriptor.nhwc(batch: 1, height: stripe.outputHeight, width: stripe.outputWidth,
+                                                channels: stripe.outputChannels, context: name)
+            let anyWeights = try MemoryDescriptor.any(stripe.weightDims, context: name)
+            let bias = try MemoryDescriptor.rowMajor([stripe.outputChannels], context: name)
+            var srcRaw = src.raw, dstRaw = dst.raw, anyRaw = anyWeights.raw
+            var biasRaw = fused.hasBias ? bias.raw : dnnl_memory_desc_t()
+            var d = dnnl_convolution_desc_t()
+            let status = withDims([stripe.strideHeight, stripe.strideWidth]) { s in
+                withDims([stripe.dilationHeight - 1, stripe.dilationWidth - 1]) { dl in
+                    withDims([0, stripe.padLeft]) { l in withDims([0, stripe.padRight]) { r in
+                        dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcRaw,
+                                                                   &anyRaw, &biasRaw, &dstRaw, s, dl, l, r) } } } }
+            try OneDNN.check(status, "\(name) forward descriptor")
+            // Made for one thread: that is how it runs (inside a region), and oneDNN sizes its
+            // blocking by the thread count it sees when the primitive is made.
+            zoo_set_team_size(1)
+            defer { WorkerPool.shared.prepareCallingThread() }
+            let primitive = try Primitive(d, attributes: fused.attributes, name: "\(name) forward")
+            let chosen = try primitive.memory(dnnl_query_weights_md)
+            let layout: Int
+            if let same = layouts.firstIndex(where: { $0.primitiveLayout.sameLayout(as: chosen) }) {
+                layout = same
+            } else {
+                let user = try MemoryDescriptor.strided(stripe.weightDims, strides: stripe.kerasWeightStrides, context: name)
+                layouts.append(try WeightLayout(user: user, primitive: chosen, toPrimitive: true, name: name))
+                layout = layouts.count - 1
+                reorderedVersion = -1
+            }
+            var arguments: [(kind: Int32, layout: MemoryDescriptor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, chosen)]
+            if fused.hasBias { arguments.append((DNNL_ARG_BIAS, bias)) }
+            arguments.append((DNNL_ARG_DST, dst))
+            var bound = heights[rows]?.bound ?? []
+            while bound.count < threads { bound.append(try BoundPrimitive(primitive, arguments: arguments)) }
+            heights[rows] = Height(layout: layout, bound: bound)
+        }
+    }
+
+    /// Folds and reorders the weights if they changed since the last call (on the calling
+    /// thread, before the stripes run).
+    func refreshWeights() {
+        let weights = fused.currentWeights()
+        bias = weights.bias
+        guard weights.version != reorderedVersion || reordered.count != layouts.count else { return }
+        reordered = layouts.map { $0.prepare(weights.kernel) }
+        reorderedVersion = weights.version
+    }
+
+    /// One stripe on thread `thread`'s bound primitive: `x` holds `inputRows(rows)` rows of
+    /// `[inputWidth, inputChannels]`, `y` receives `rows` rows of `[outputWidth, outputChannels]`
+    /// (holding the addend first when the post-ops sum).
+    @inline(__always)
+    func run(thread: Int, rows: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        guard let height = heights[rows] else {
+            OneDNN.recordError(ZooNetError.backend(operation: "\(stripeShape(rows)) stripe", status: "not prepared"))
+            return
+        }
+        let primitive = height.bound[thread % height.bound.count]
+        primitive.bind(0, x)
+        primitive.bind(1, reordered[height.layout])
+        var next = 2
+        if let bias { primitive.bind(next, bias); next += 1 }
+        primitive.bind(next, y)
+        primitive.run()
+    }
+}
