@@ -21,8 +21,9 @@ import Synchronization
 ///
 /// Shapes (per image, NHWC): x `[H, W, C]` → expanded `[H, W, E]` (E = C without expansion) →
 /// depthwise `[Ho, Wo, E·m]` → y `[Ho, Wo, K]`; stripe buffer `inputRows(rows)·W·E` floats,
-/// depthwise output `rows·Wo·E·m` floats, per thread. Each output value is the same sum as
-/// node by node, over the same terms.
+/// depthwise output `rows·Wo·E·m` floats, per thread. Each output value is a sum of the same
+/// terms as node by node (on AVX2, in the same order too: bit-identical in `DepthFirstTests`;
+/// the tests allow 1e-6, as another CPU's kernels may block the reductions differently by shape).
 final class DepthFirstBlock {
     let expansion: StripeConvolution?
     let depthwise: StripeConvolution
