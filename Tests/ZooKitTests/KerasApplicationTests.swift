@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ZooKit
+@testable import ZooNet
 
 /// Keras Applications (MobileNet α 0.25, MobileNetV2 α 0.35, MobileNetV3Small α 0.75), a model
 /// with every op, nested models, several inputs and outputs, shared layers, operator nodes and
@@ -38,6 +39,23 @@ import Testing
             let worst = zip(output.scalars, want.scalars).map { abs($0 - $1) }.max() ?? .infinity
             #expect(worst <= 1e-4 * scale, "\(file) output \(k): max |zoo − keras| = \(worst), tolerance \(1e-4 * scale)")
         }
+    }
+}
+
+/// Keras' MobileNetV2 pads before each stride-2 depthwise convolution (`block_N_pad`, a
+/// `ZeroPadding2D` and a `valid` convolution): the pads fold into the convolutions, so all 17
+/// inverted-residual blocks run depth-first (`DepthFirstBlock`) and no padded map is stored.
+@Suite struct KerasMobileNetV2PlanTests {
+    @Test func everyBlockRunsDepthFirst() throws {
+        let path = KerasApplicationTests.directory.appendingPathComponent("mobilenetv2_a035.keras").path
+        let (network, _) = try KerasModelImporter.load(path)
+        let plan = network.plan(training: false)
+        #expect(plan.depthFirst.count == 17)
+        let paddings = plan.steps.filter { step in
+            if case .node(let i) = step { return network.nodes[i].layerObject is ZeroPadding2D }
+            return false
+        }
+        #expect(paddings.isEmpty)
     }
 }
 

@@ -95,6 +95,31 @@ import Testing
         }
     }
 
+    /// Keras Applications pad before a stride-2 depthwise convolution with a `ZeroPadding2D`
+    /// (`block_1_pad`, ((0, 1), (0, 1)) at 224) and a `valid` convolution: the pad folds into the
+    /// convolution's pads, so the block still runs depth-first and nothing copies the padded map.
+    @Test func kerasZeroPaddingFoldsIntoTheBlock() throws {
+        let x = Input(shape: [12, 10, 4], name: "x")
+        let expand = ActivationLayer(.relu6, name: "expand_relu")(
+            BatchNorm(name: "expand_bn")(Conv2D(filters: 12, kernelSize: (1, 1), useBias: false, name: "expand")(x)))
+        let padded = ZeroPadding2D(top: 0, bottom: 1, left: 0, right: 1, name: "pad")(expand)
+        let dw = ActivationLayer(.relu6, name: "dw_relu")(BatchNorm(name: "dw_bn")(
+            DepthwiseConv2D(kernelSize: (3, 3), strides: (2, 2), padding: .valid, useBias: false, name: "dw")(padded)))
+        let y = BatchNorm(name: "project_bn")(Conv2D(filters: 6, kernelSize: (1, 1), useBias: false, name: "project")(dw))
+        let net = try Network(inputs: [x], outputs: [y], seed: 11)
+        try net.assign("dw_bn/moving_variance", values: randomValues(12, seed: 12).map { 0.5 + abs($0) })
+        let plan = net.plan(training: false)
+        #expect(plan.depthFirst.count == 1)
+        #expect(plan.steps.count == 1)
+        let input = try tensor([3, 12, 10, 4], seed: 13)
+        let depthFirst = try net.predict(input)
+        net.fusesConvolutions = false  // node by node (batch norm + ReLU6 pairs), the pad a node of its own
+        #expect(net.plan(training: false).steps.count == 7)
+        let reference = try net.predict(input)
+        #expect(depthFirst.shape == [3, 6, 5, 6])
+        #expect(closeness(depthFirst.scalars, reference.scalars, relative: 1e-6, absolute: 1e-6) <= 1)
+    }
+
     /// The residual input is another branch (not a convolution, which would take the add into
     /// its own fused step) whose last use is the add: the block writes into that branch's
     /// buffer (in place) instead of copying it.

@@ -94,6 +94,38 @@ import Testing
         #expect(closeness(refolded.scalars, try net.predict(input).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
     }
 
+    /// A `ZeroPadding2D` before a `valid` convolution folds into the convolution's pads (ResNet's
+    /// `conv1_pad` before a 7×7 stride-2 convolution; a 3×3 stride-1 one that runs as Winograd);
+    /// a padding another node also reads, or one that is requested, stays a node.
+    @Test func zeroPaddingFoldsIntoTheConvolution() throws {
+        let x = Input(shape: [13, 11, 16], name: "x")
+        let stem = Conv2D(filters: 16, kernelSize: (7, 7), strides: (2, 2), activation: .relu, name: "stem")(
+            ZeroPadding2D(top: 3, bottom: 3, left: 2, right: 3, name: "stem_pad")(x))
+        let pad = ZeroPadding2D(top: 1, bottom: 1, left: 1, right: 1, name: "pad")(stem)
+        let conv = Conv2D(filters: 16, kernelSize: (3, 3), name: "conv")(pad)
+        let side = GlobalAveragePooling2D(name: "side")(pad)
+        let y = Add(name: "add")([GlobalAveragePooling2D(name: "pool")(conv), side])
+        let net = try Network(inputs: [x], outputs: [y], seed: 4)
+        let plan = net.plan(training: false)
+        // stem_pad + stem fused; `pad` feeds two nodes: its own step, then conv alone, both pools, the add.
+        #expect(plan.fused.count == 1)
+        #expect(plan.steps.count == 6)
+        let input = try tensor([17, 13, 11, 16], seed: 5)
+        let fused = try net.predict(input)
+        net.fusesConvolutions = false
+        let separate = try net.predict(input)
+        #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+        // Without the side read, the 3×3 convolution takes its pad in (and runs as Winograd at 17 images).
+        let z = Input(shape: [9, 9, 16], name: "z")
+        let single = try Network(inputs: [z], outputs: [Conv2D(filters: 16, kernelSize: (3, 3), activation: .relu, name: "c")(
+            ZeroPadding2D(top: 1, bottom: 1, left: 1, right: 1, name: "p")(z))], seed: 6)
+        #expect(single.plan(training: false).steps.count == 1)
+        let small = try tensor([17, 9, 9, 16], seed: 7)
+        let folded = try single.predict(small)
+        single.fusesConvolutions = false
+        #expect(closeness(folded.scalars, try single.predict(small).scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+    }
+
     /// A block whose one convolution takes the tensor it is added to (EfficientNetV2's
     /// fused-MBConv without expansion): the fused sum cannot be written into the addend's buffer,
     /// which is the convolution's own input.

@@ -137,6 +137,16 @@ struct ExecutionPlan {
                 root[i] = root[network.inputsOf[i][0]]
                 continue
             }
+            // A ZeroPadding2D whose one consumer is a convolution: folded into its pads.
+            if network.fusesConvolutions, case .layer(let layer) = network.nodes[i].operation, let pad = layer as? ZeroPadding2D,
+               !requested.contains(i), !requiresGradient[i], consumers[i].count == 1, !fusedAway.contains(consumers[i][0]),
+               let (step, nodes) = ExecutionPlan.fusedChain(
+                   from: consumers[i][0], padding: (i, pad), network: network, consumers: consumers, requested: requested,
+                   requiresGradient: requiresGradient, taken: fusedAway, training: key.training, root: root) {
+                fusedAway.formUnion(nodes)
+                deferred[nodes[nodes.count - 1], default: []].append(step)
+                continue
+            }
             if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(
                 from: i, network: network, consumers: consumers, requested: requested, requiresGradient: requiresGradient,
                 taken: fusedAway, training: key.training, root: root) {
@@ -312,16 +322,18 @@ struct ExecutionPlan {
         return steps.indices.compactMap { blocks[$0] ?? (taken.contains($0) ? nil : steps[$0]) }
     }
 
-    /// The chain fused into a convolution at node `i`, if any: a following inference-mode
-    /// BatchNorm (folded), activation, residual `Add` with one other input, and an activation
-    /// after it — each the only consumer of the one before, none needing a gradient, none but
-    /// the last a requested output.
-    static func fusedChain(from i: Int, network: Network, consumers: [[Int]], requested: Set<Int>,
-                           requiresGradient: [Bool], taken: Set<Int>, training: Bool, root: [Int]) -> (Step, [Int])? {
+    /// The chain fused into a convolution at node `i`, if any: a `ZeroPadding2D` before it
+    /// (`padding`, folded into its pads), a following inference-mode BatchNorm (folded),
+    /// activation, residual `Add` with one other input, and an activation after it — each the
+    /// only consumer of the one before, none needing a gradient, none but the last a requested
+    /// output.
+    static func fusedChain(from i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil, network: Network, consumers: [[Int]],
+                           requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>, training: Bool,
+                           root: [Int]) -> (Step, [Int])? {
         guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
               convolution.convolutionShape != nil, !requiresGradient[i],
               FusedConvolution.canFuse(convolution.activation) else { return nil }
-        var nodes = [i]
+        var nodes = (padding.map { [$0.node] } ?? []) + [i]
         var batchNorm: BatchNorm?
         var first = convolution.activation, second = Activation.linear
         var addend: Int?
@@ -372,8 +384,8 @@ struct ExecutionPlan {
             nodes.removeLast()
         }
         guard nodes.count > 1,
-              let fused = try? FusedConvolution(convolution: convolution, batchNorm: batchNorm, first: first, sum: addend != nil,
-                                                second: second,
+              let fused = try? FusedConvolution(convolution: convolution, padding: padding?.layer, batchNorm: batchNorm, first: first,
+                                                sum: addend != nil, second: second,
                                                 winogradScratch: network.allowsWinograd ? network.winogradScratch : nil)
         else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)

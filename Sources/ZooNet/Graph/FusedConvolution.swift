@@ -28,6 +28,7 @@ extension DepthwiseConv2D: SingleConvolution {
 ///   `s = γ/√(σ² + ε)`, `W'[…, o] = W[…, o]·s[o]`, `b' = (b − μ)·s + β`;
 /// - the activation f₁ (the convolution's own or a following activation layer) and f₂ (an
 ///   activation after a residual add) as eltwise post-ops;
+/// - a `ZeroPadding2D` before it (Keras Applications' `*_pad` layers) folded into its pads;
 /// - a residual `Add` as a sum post-op: the output buffer holds the addend before the
 ///   primitive runs (the plan gives the output the addend's buffer when the add is its last
 ///   use, so no copy is made).
@@ -53,10 +54,20 @@ final class FusedConvolution {
     /// The Winograd form of the step, when the convolution and activations allow it.
     private let winograd: WinogradConvolution?
 
-    init(convolution: any SingleConvolution, batchNorm: BatchNorm?, first: Activation, sum: Bool, second: Activation,
-         winogradScratch: WinogradScratch? = nil) throws {
-        guard let shape = convolution.convolutionShape else {
+    /// `padding`: a `ZeroPadding2D` before the convolution, folded into its pads (the step then
+    /// reads the unpadded tensor).
+    init(convolution: any SingleConvolution, padding: ZeroPadding2D? = nil, batchNorm: BatchNorm?, first: Activation, sum: Bool,
+         second: Activation, winogradScratch: WinogradScratch? = nil) throws {
+        guard var shape = convolution.convolutionShape else {
             throw ZooNetError.invalidArgument("fusing a convolution that is not built")
+        }
+        if let padding {
+            shape.inputHeight -= padding.top + padding.bottom
+            shape.inputWidth -= padding.left + padding.right
+            shape.padTop += padding.top
+            shape.padBottom += padding.bottom
+            shape.padLeft += padding.left
+            shape.padRight += padding.right
         }
         self.convolution = convolution
         self.shape = shape
