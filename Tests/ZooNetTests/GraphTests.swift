@@ -115,7 +115,7 @@ import Testing
         net.fusesConvolutions = false
         let separate = try net.predict(input)
         #expect(closeness(fused.scalars, separate.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
-        // Without the side read, the 3×3 convolution takes its pad in (and runs as Winograd at 17 images).
+        // Without the side read, the 3×3 convolution takes its pad in (and runs as Winograd at 17 images on AVX2).
         let z = Input(shape: [9, 9, 16], name: "z")
         let single = try Network(inputs: [z], outputs: [Conv2D(filters: 16, kernelSize: (3, 3), activation: .relu, name: "c")(
             ZeroPadding2D(top: 1, bottom: 1, left: 1, right: 1, name: "p")(z))], seed: 6)
