@@ -34,6 +34,8 @@ final class DepthFirstBlock {
     private let scratch: DepthFirstScratch
     private var schedules: [ScheduleKey: Schedule] = [:]
     private var current: Schedule?
+    /// Threads the primitives and buffers were last prepared for.
+    private var preparedThreads = 0
 
     private var height: Int { depthwise.shape.inputHeight }
     private var width: Int { depthwise.shape.inputWidth }
@@ -109,6 +111,7 @@ final class DepthFirstBlock {
         try projection.prepare(outputRows: schedule.stripeRows, threads: threads)
         scratch.reserve(threads: threads, floatsPerThread: floatsPerThread(key.rows))
         current = schedule
+        preparedThreads = threads
     }
 
     /// Runs the block on `batch` images: `x` `[batch, H, W, C]` → `y` `[batch, Ho, Wo, K]`. With a
@@ -117,7 +120,7 @@ final class DepthFirstBlock {
     func run(_ x: UnsafePointer<Float>, addend: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, batch: Int) {
         let threads = WorkerPool.shared.width
         if current.map({ $0.key.bands != DepthFirstBlock.bands(batch: batch, threads: threads, outputHeight: outputHeight) })
-            ?? true || scratch.threads < threads {
+            ?? true || preparedThreads != threads {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }
         guard let schedule = current else { return }
@@ -125,7 +128,7 @@ final class DepthFirstBlock {
         depthwise.refreshWeights()
         projection.refreshWeights()
         let job = DepthFirstJob(block: self, schedule: schedule, x: x, addend: addend, y: y, scratch: scratch.pointers,
-                                threads: scratch.threads)
+                                threads: threads)
         WorkerPool.shared.parallel(batch * schedule.key.bands, job)
     }
 
