@@ -52,7 +52,7 @@ final class DepthFirstBlock {
         self.scratch = scratch
     }
 
-    /// Whether three consecutive fused steps form a block: `expansion` (optional) and
+    /// Whether two or three fused steps form a block: `expansion` (optional) and
     /// `projection` 1×1 stride-1 unpadded ungrouped convolutions, `depthwise` a depthwise one
     /// with no residual add of its own, the channel counts and map sizes chaining.
     static func fits(expansion: FusedConvolution?, depthwise: FusedConvolution, projection: FusedConvolution) -> Bool {
@@ -249,53 +249,6 @@ private struct DepthFirstJob: ParallelJob {
         let thread = Int(zoo_thread_index()) % threads
         block.run(part: part, schedule: schedule, thread: thread, x: x, addend: addend, y: y, buffer: scratch[thread])
     }
-}
-
-/// The depth-first blocks' per-thread stripe buffers, shared by a network's blocks (one block
-/// runs at a time).
-final class DepthFirstScratch {
-    private var buffers: [FloatBuffer] = []
-    private(set) var floatsPerThread = 0
-    private let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: WorkerPool.maximumWidth)
-
-    deinit { table.deallocate() }
-
-    /// Threads with a buffer.
-    var threads: Int { buffers.count }
-
-    /// Each thread's buffer, by thread index.
-    var pointers: UnsafePointer<UnsafeMutablePointer<Float>> { UnsafePointer(table) }
-
-    /// Ensures `threads` buffers of at least `floatsPerThread` floats.
-    func reserve(threads: Int, floatsPerThread floats: Int) {
-        while buffers.count < threads { buffers.append(FloatBuffer(count: 0)) }
-        floatsPerThread = Swift.max(floatsPerThread, floats)
-        for (k, buffer) in buffers.enumerated() {
-            buffer.reserve(floatsPerThread)
-            table[k] = buffer.pointer
-        }
-    }
-}
-
-/// Cache sizes of the machine (CPU 0, from sysfs).
-enum Cache {
-    /// The L2 cache's size: `ZOONET_L2_BYTES`, else the unified or data cache of level 2 sysfs
-    /// lists for CPU 0, else 512 KiB.
-    static let level2Bytes: Int = {
-        if let text = getenv("ZOONET_L2_BYTES"), let bytes = Int(String(cString: text)), bytes > 0 { return bytes }
-        for index in 0..<8 {
-            let directory = "/sys/devices/system/cpu/cpu0/cache/index\(index)"
-            guard let level = try? String(contentsOfFile: "\(directory)/level", encoding: .utf8),
-                  level.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
-                  let type = try? String(contentsOfFile: "\(directory)/type", encoding: .utf8),
-                  type.trimmingCharacters(in: .whitespacesAndNewlines) != "Instruction",
-                  let size = try? String(contentsOfFile: "\(directory)/size", encoding: .utf8),
-                  let bytes = InferenceMicroBatch.parseSize(size.trimmingCharacters(in: .whitespacesAndNewlines)), bytes > 0
-            else { continue }
-            return bytes
-        }
-        return 512 << 10
-    }()
 }
 
 extension ComputeBackend {
