@@ -77,38 +77,17 @@ final class ConvolutionPrimitives {
         self.training = training
         self.hasBias = hasBias
         let name = "\(shape) batch \(batch)"
-        let src = try MemoryDescriptor.nhwc(batch: batch, height: shape.inputHeight, width: shape.inputWidth,
-                                            channels: shape.inputChannels, context: name)
-        let dst = try MemoryDescriptor.nhwc(batch: batch, height: shape.outputHeight, width: shape.outputWidth,
-                                            channels: shape.outputChannels, context: name)
-        let anyWeights = try MemoryDescriptor.any(shape.weightDims, context: name)
-        let userWeights = try MemoryDescriptor.strided(shape.weightDims, strides: shape.kerasWeightStrides, context: name)
-        let bias = try MemoryDescriptor.rowMajor([shape.outputChannels], context: name)
-        let noBias = dnnl_memory_desc_t()
+        let layouts = try ConvolutionLayouts(shape: shape, batch: batch, name: name)
+        let (src, dst, userWeights, bias) = (layouts.src, layouts.dst, layouts.userWeights, layouts.bias)
         let strides = [shape.strideHeight, shape.strideWidth]
         let dilates = [shape.dilationHeight - 1, shape.dilationWidth - 1]
         let padL = [shape.padTop, shape.padLeft], padR = [shape.padBottom, shape.padRight]
-        let propagation = training ? dnnl_forward_training : dnnl_forward_inference
+        var status = dnnl_success
+        var srcRaw = src.raw, dstRaw = dst.raw, anyRaw = layouts.anyWeights.raw
+        var biasRaw = hasBias ? bias.raw : dnnl_memory_desc_t()
 
         // Forward.
-        var status = dnnl_success
-        var srcRaw = src.raw, dstRaw = dst.raw, anyRaw = anyWeights.raw, biasRaw = hasBias ? bias.raw : noBias
-        let forwardPrimitive: Primitive
-        if shape.transposed {
-            var d = dnnl_deconvolution_desc_t()
-            status = withDims(strides) { s in withDims(dilates) { dl in withDims(padL) { l in withDims(padR) { r in
-                dnnl_dilated_deconvolution_forward_desc_init(&d, propagation, dnnl_deconvolution_direct, &srcRaw, &anyRaw,
-                                                             &biasRaw, &dstRaw, s, dl, l, r) } } } }
-            try OneDNN.check(status, "\(name) forward descriptor")
-            forwardPrimitive = try Primitive(d, attributes: postOps, name: "\(name) forward")
-        } else {
-            var d = dnnl_convolution_desc_t()
-            status = withDims(strides) { s in withDims(dilates) { dl in withDims(padL) { l in withDims(padR) { r in
-                dnnl_dilated_convolution_forward_desc_init(&d, propagation, dnnl_convolution_direct, &srcRaw, &anyRaw,
-                                                           &biasRaw, &dstRaw, s, dl, l, r) } } } }
-            try OneDNN.check(status, "\(name) forward descriptor")
-            forwardPrimitive = try Primitive(d, attributes: postOps, name: "\(name) forward")
-        }
+        let forwardPrimitive = try layouts.forwardPrimitive(training: training, hasBias: hasBias, attributes: postOps)
         forwardWeights = try WeightLayout(user: userWeights, primitive: forwardPrimitive.memory(dnnl_query_weights_md),
                                           toPrimitive: true, name: name)
         var arguments: [(Int32, MemoryDescriptor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, forwardWeights.primitiveLayout)]
@@ -214,6 +193,53 @@ final class ConvolutionPrimitives {
         if hasBias, let db { backwardWeights.bind(3, db) }
         backwardWeights.run()
         weightGradient.finish(dw)
+    }
+}
+
+/// The memory layouts of a convolution of `shape` on `batch` samples: NHWC activations, the
+/// weights in oneDNN's choice (`any`) and in Keras' layout, the bias; and its forward primitive.
+struct ConvolutionLayouts {
+    let shape: ConvolutionShape
+    let name: String
+    let src: MemoryDescriptor, dst: MemoryDescriptor
+    let anyWeights: MemoryDescriptor, userWeights: MemoryDescriptor
+    let bias: MemoryDescriptor
+
+    /// `name` describes the convolution in errors.
+    init(shape: ConvolutionShape, batch: Int, name: String) throws {
+        self.shape = shape
+        self.name = name
+        src = try MemoryDescriptor.nhwc(batch: batch, height: shape.inputHeight, width: shape.inputWidth,
+                                        channels: shape.inputChannels, context: name)
+        dst = try MemoryDescriptor.nhwc(batch: batch, height: shape.outputHeight, width: shape.outputWidth,
+                                        channels: shape.outputChannels, context: name)
+        anyWeights = try MemoryDescriptor.any(shape.weightDims, context: name)
+        userWeights = try MemoryDescriptor.strided(shape.weightDims, strides: shape.kerasWeightStrides, context: name)
+        bias = try MemoryDescriptor.rowMajor([shape.outputChannels], context: name)
+    }
+
+    /// The forward primitive (`attributes`: its post-ops), transposed or not as the shape says.
+    func forwardPrimitive(training: Bool, hasBias: Bool, attributes: PrimitiveAttributes?) throws -> Primitive {
+        let strides = [shape.strideHeight, shape.strideWidth]
+        let dilates = [shape.dilationHeight - 1, shape.dilationWidth - 1]
+        let padL = [shape.padTop, shape.padLeft], padR = [shape.padBottom, shape.padRight]
+        let propagation = training ? dnnl_forward_training : dnnl_forward_inference
+        var srcRaw = src.raw, dstRaw = dst.raw, anyRaw = anyWeights.raw
+        var biasRaw = hasBias ? bias.raw : dnnl_memory_desc_t()
+        if shape.transposed {
+            var d = dnnl_deconvolution_desc_t()
+            let status = withDims(strides) { s in withDims(dilates) { dl in withDims(padL) { l in withDims(padR) { r in
+                dnnl_dilated_deconvolution_forward_desc_init(&d, propagation, dnnl_deconvolution_direct, &srcRaw, &anyRaw,
+                                                             &biasRaw, &dstRaw, s, dl, l, r) } } } }
+            try OneDNN.check(status, "\(name) forward descriptor")
+            return try Primitive(d, attributes: attributes, name: "\(name) forward")
+        }
+        var d = dnnl_convolution_desc_t()
+        let status = withDims(strides) { s in withDims(dilates) { dl in withDims(padL) { l in withDims(padR) { r in
+            dnnl_dilated_convolution_forward_desc_init(&d, propagation, dnnl_convolution_direct, &srcRaw, &anyRaw,
+                                                       &biasRaw, &dstRaw, s, dl, l, r) } } } }
+        try OneDNN.check(status, "\(name) forward descriptor")
+        return try Primitive(d, attributes: attributes, name: "\(name) forward")
     }
 }
 

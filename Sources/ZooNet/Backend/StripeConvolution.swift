@@ -20,7 +20,7 @@ final class StripeConvolution {
         var bound: [BoundPrimitive]
     }
     private var heights: [Int: Height] = [:]
-    private var layouts: [WeightLayout] = []
+    private var weightLayouts: [WeightLayout] = []
     private var reordered: [UnsafePointer<Float>] = []
     private var bias: UnsafePointer<Float>?
     private var reorderedVersion = -1
@@ -51,40 +51,25 @@ final class StripeConvolution {
         for rows in outputRows.sorted() {
             if let existing = heights[rows], existing.bound.count >= threads { continue }
             let stripe = stripeShape(rows)
-            let name = "\(stripe) stripe"
-            let src = try MemoryDescriptor.nhwc(batch: 1, height: stripe.inputHeight, width: stripe.inputWidth,
-                                                channels: stripe.inputChannels, context: name)
-            let dst = try MemoryDescriptor.nhwc(batch: 1, height: stripe.outputHeight, width: stripe.outputWidth,
-                                                channels: stripe.outputChannels, context: name)
-            let anyWeights = try MemoryDescriptor.any(stripe.weightDims, context: name)
-            let bias = try MemoryDescriptor.rowMajor([stripe.outputChannels], context: name)
-            var srcRaw = src.raw, dstRaw = dst.raw, anyRaw = anyWeights.raw
-            var biasRaw = fused.hasBias ? bias.raw : dnnl_memory_desc_t()
-            var d = dnnl_convolution_desc_t()
-            let status = withDims([stripe.strideHeight, stripe.strideWidth]) { s in
-                withDims([stripe.dilationHeight - 1, stripe.dilationWidth - 1]) { dl in
-                    withDims([0, stripe.padLeft]) { l in withDims([0, stripe.padRight]) { r in
-                        dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcRaw,
-                                                                   &anyRaw, &biasRaw, &dstRaw, s, dl, l, r) } } } }
-            try OneDNN.check(status, "\(name) forward descriptor")
+            let layouts = try ConvolutionLayouts(shape: stripe, batch: 1, name: "\(stripe) stripe")
             // Made for one thread: that is how it runs (inside a region), and oneDNN sizes its
             // blocking by the thread count it sees when the primitive is made.
             zoo_set_team_size(1)
             defer { WorkerPool.shared.prepareCallingThread() }
-            let primitive = try Primitive(d, attributes: fused.attributes, name: "\(name) forward")
+            let primitive = try layouts.forwardPrimitive(training: false, hasBias: fused.hasBias, attributes: fused.attributes)
             let chosen = try primitive.memory(dnnl_query_weights_md)
             let layout: Int
-            if let same = layouts.firstIndex(where: { $0.primitiveLayout.sameLayout(as: chosen) }) {
+            if let same = weightLayouts.firstIndex(where: { $0.primitiveLayout.sameLayout(as: chosen) }) {
                 layout = same
             } else {
-                let user = try MemoryDescriptor.strided(stripe.weightDims, strides: stripe.kerasWeightStrides, context: name)
-                layouts.append(try WeightLayout(user: user, primitive: chosen, toPrimitive: true, name: name))
-                layout = layouts.count - 1
+                weightLayouts.append(try WeightLayout(user: layouts.userWeights, primitive: chosen, toPrimitive: true,
+                                                      name: layouts.name))
+                layout = weightLayouts.count - 1
                 reorderedVersion = -1
             }
-            var arguments: [(kind: Int32, layout: MemoryDescriptor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, chosen)]
-            if fused.hasBias { arguments.append((DNNL_ARG_BIAS, bias)) }
-            arguments.append((DNNL_ARG_DST, dst))
+            var arguments: [(kind: Int32, layout: MemoryDescriptor)] = [(DNNL_ARG_SRC, layouts.src), (DNNL_ARG_WEIGHTS, chosen)]
+            if fused.hasBias { arguments.append((DNNL_ARG_BIAS, layouts.bias)) }
+            arguments.append((DNNL_ARG_DST, layouts.dst))
             var bound = heights[rows]?.bound ?? []
             while bound.count < threads { bound.append(try BoundPrimitive(primitive, arguments: arguments)) }
             heights[rows] = Height(layout: layout, bound: bound)
@@ -96,8 +81,8 @@ final class StripeConvolution {
     func refreshWeights() {
         let weights = fused.currentWeights()
         bias = weights.bias
-        guard weights.version != reorderedVersion || reordered.count != layouts.count else { return }
-        reordered = layouts.map { $0.prepare(weights.kernel) }
+        guard weights.version != reorderedVersion || reordered.count != weightLayouts.count else { return }
+        reordered = weightLayouts.map { $0.prepare(weights.kernel) }
         reorderedVersion = weights.version
     }
 

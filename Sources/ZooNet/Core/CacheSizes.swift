@@ -1,22 +1,31 @@
 import Foundation
 
-/// Cache sizes of the machine (CPU 0, from sysfs).
+/// Cache sizes of the machine: the caches sysfs lists for CPU 0, each overridable from the
+/// environment.
 enum Cache {
-    /// The L2 cache's size: `ZOONET_L2_BYTES`, else the unified or data cache of level 2 sysfs
-    /// lists for CPU 0, else 512 KiB.
-    static let level2Bytes: Int = {
-        if let text = getenv("ZOONET_L2_BYTES"), let bytes = Int(String(cString: text)), bytes > 0 { return bytes }
-        for index in 0..<8 {
-            let directory = "/sys/devices/system/cpu/cpu0/cache/index\(index)"
-            guard let level = try? String(contentsOfFile: "\(directory)/level", encoding: .utf8),
-                  level.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
-                  let type = try? String(contentsOfFile: "\(directory)/type", encoding: .utf8),
-                  type.trimmingCharacters(in: .whitespacesAndNewlines) != "Instruction",
-                  let size = try? String(contentsOfFile: "\(directory)/size", encoding: .utf8),
-                  let bytes = InferenceMicroBatch.parseSize(size.trimmingCharacters(in: .whitespacesAndNewlines)), bytes > 0
-            else { continue }
-            return bytes
+    /// The last-level cache's size (sizes inference passes, `InferenceMicroBatch`):
+    /// `ZOONET_CACHE_BYTES`, else the largest cache listed, else 32 MiB.
+    static let lastLevelBytes: Int =
+        environmentBytes("ZOONET_CACHE_BYTES") ?? listed.map(\.bytes).max() ?? 32 << 20
+
+    /// The L2 cache's size (sizes depth-first stripes, `DepthFirstBlock`): `ZOONET_L2_BYTES`,
+    /// else the level-2 data or unified cache listed, else 512 KiB.
+    static let level2Bytes: Int =
+        environmentBytes("ZOONET_L2_BYTES") ?? listed.first { $0.level == 2 && $0.type != "Instruction" }?.bytes ?? 512 << 10
+
+    /// `/sys/devices/system/cpu/cpu0/cache/index*`: level, type (`Data`, `Instruction`,
+    /// `Unified`) and size of each cache (none where sysfs has no such files).
+    private static let listed: [(level: Int, type: String, bytes: Int)] = (0..<8).compactMap { index in
+        let directory = "/sys/devices/system/cpu/cpu0/cache/index\(index)"
+        func read(_ name: String) -> String? {
+            (try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return 512 << 10
-    }()
+        guard let size = read("size"), let bytes = InferenceMicroBatch.parseSize(size), bytes > 0 else { return nil }
+        return (Int(read("level") ?? "") ?? 0, read("type") ?? "", bytes)
+    }
+
+    private static func environmentBytes(_ name: String) -> Int? {
+        guard let text = getenv(name), let bytes = Int(String(cString: text)), bytes > 0 else { return nil }
+        return bytes
+    }
 }

@@ -9,18 +9,8 @@ import Foundation
 /// never stored) the largest step is the stem, 2.2 MB per image, and passes take 10. Results do
 /// not depend on it: inference treats samples independently.
 enum InferenceMicroBatch {
-    /// The last-level cache's size: `ZOONET_CACHE_BYTES`, else the largest cache sysfs lists
-    /// for CPU 0, else 32 MiB.
-    static let cacheBytes: Int = {
-        if let text = getenv("ZOONET_CACHE_BYTES"), let bytes = Int(String(cString: text)), bytes > 0 { return bytes }
-        var largest = 0
-        for index in 0..<8 {
-            let path = "/sys/devices/system/cpu/cpu0/cache/index\(index)/size"
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
-            largest = max(largest, parseSize(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
-        }
-        return largest > 0 ? largest : 32 << 20
-    }()
+    /// The last-level cache's size (`Cache.lastLevelBytes`: `ZOONET_CACHE_BYTES`, else sysfs).
+    static var cacheBytes: Int { Cache.lastLevelBytes }
 
     /// `32768K` → 33554432; `2M`, plain bytes.
     static func parseSize(_ text: String) -> Int? {

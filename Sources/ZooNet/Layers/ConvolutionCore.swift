@@ -30,7 +30,7 @@ final class ConvolutionCore {
     private let winogradBackwardData: WinogradConvolution?
     /// W' of the backward data pass (`[3, 3, K, C]`).
     private let flippedKernel = FloatBuffer(count: 0)
-    /// The weight gradient of layers with few input channels, and its scratch (im2col rows, product).
+    /// The weight gradient of layers with one input channel, and its scratch (im2col rows, product).
     private let im2colWeightGradient: Im2colWeightGradient?
     private let im2col = FloatBuffer(count: 0), im2colProduct = FloatBuffer(count: 0)
 
