@@ -120,6 +120,57 @@ import Testing
         #expect(closeness(depthFirst.scalars, reference.scalars, relative: 1e-6, absolute: 1e-6) <= 1)
     }
 
+    /// Xception's separable block (ReLU → SeparableConv2D → BN → ReLU → SeparableConv2D → BN,
+    /// + a strided 1×1 shortcut after a max pool; the fer mini-Xception's shape): each separable
+    /// convolution with its batch norm, activation and residual add is one depth-first step,
+    /// for depth multipliers 1 and 2, a dilated kernel and a `ZeroPadding2D` folded in; the
+    /// values are node by node's (batch norms as their own nodes, so 1e-5: folding rounds).
+    @Test(arguments: [(1, 1, Padding.same), (2, 1, .same), (1, 2, .same), (1, 1, .valid)])
+    func separableConvolutionsRunDepthFirst(multiplier: Int, dilation: Int, padding: Padding) throws {
+        let x = Input(shape: [13, 11, 6], name: "x")
+        var t = ActivationLayer(.relu, name: "relu0")(x)
+        if padding == .valid { t = ZeroPadding2D(top: dilation, bottom: dilation, left: dilation, right: dilation, name: "pad")(t) }
+        t = SeparableConv2D(filters: 8, kernelSize: (3, 3), dilation: (dilation, dilation), depthMultiplier: multiplier,
+                            padding: padding, useBias: false, name: "sep1")(t)
+        t = ActivationLayer(.relu, name: "relu1")(BatchNorm(name: "bn1")(t))
+        t = BatchNorm(name: "bn2")(SeparableConv2D(filters: 8, kernelSize: (3, 3), depthMultiplier: multiplier, padding: .same,
+                                                   name: "sep2")(t))
+        let shortcut = BatchNorm(name: "bn3")(Conv2D(filters: 8, kernelSize: (1, 1), name: "shortcut")(x))
+        let y = GlobalAveragePooling2D(name: "pool")(Add(name: "add")([t, shortcut]))
+        let net = try Network(inputs: [x], outputs: [y], seed: 30)
+        for (k, bn) in ["bn1", "bn2", "bn3"].enumerated() {
+            let s = UInt64(40 + 4 * k)
+            try net.assign("\(bn)/moving_mean", values: randomValues(8, seed: s, scale: 0.3))
+            try net.assign("\(bn)/moving_variance", values: randomValues(8, seed: s + 1).map { 0.5 + abs($0) })
+            try net.assign("\(bn)/gamma", values: randomValues(8, seed: s + 2).map { 1 + 0.3 * $0 })
+        }
+        try net.assign("sep2/bias", values: randomValues(8, seed: 39, scale: 0.5))
+        let plan = net.plan(training: false)
+        #expect(plan.depthFirst.count == 2)
+        #expect(plan.steps.count == 5)  // relu0, shortcut (+ bn3), sep1 block, sep2 block (+ add), pool
+        let input = try tensor([3, 13, 11, 6], seed: 31)
+        let depthFirst = try net.predict(input)
+        for block in plan.depthFirst { block.stripeRowsOverride = 2 }
+        let striped = try net.predict(input)
+        net.fusesConvolutions = false
+        #expect(net.plan(training: false).depthFirst.isEmpty)
+        let reference = try net.predict(input)
+        #expect(closeness(depthFirst.scalars, reference.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+        #expect(closeness(striped.scalars, reference.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+    }
+
+    /// A separable convolution that trains runs as its own node (its gradient needs the
+    /// depthwise output); frozen, it runs depth-first.
+    @Test func trainableSeparableConvolutionRunsAsANode() throws {
+        let x = Input(shape: [8, 8, 3], name: "x")
+        let sep = SeparableConv2D(filters: 4, kernelSize: (3, 3), padding: .same, name: "sep")(x)
+        let y = Dense(outputCount: 2, name: "head")(GlobalAveragePooling2D(name: "pool")(sep))
+        let net = try Network(inputs: [x], outputs: [y], seed: 32)
+        #expect(net.plan(training: true).depthFirst.isEmpty)
+        try net.freeze(trainable: "head")
+        #expect(net.plan(training: true).depthFirst.count == 1)
+    }
+
     /// The residual input is another branch (not a convolution, which would take the add into
     /// its own fused step) whose last use is the add: the block writes into that branch's
     /// buffer (in place) instead of copying it.

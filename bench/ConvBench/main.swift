@@ -6,6 +6,7 @@
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
 //     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
+//     swift run -c release zoo-conv-bench keras FILE     # a Keras model file, node by node / depth-first (MODEL lines)
 //
 // ZOONET_BENCH_CHUNK=k caps the images per inference pass at k (`predict(_:batchSize:)`; by default the
 // engine picks the pass from the cache size, `Network.inferencePassSize`); MEMORY counts one pass's activations.
@@ -146,6 +147,33 @@ if wanted("train small_cnn b64") { try train("train small_cnn b64", smallCNN(), 
 if wanted("train mobilenet_v2_035 b32") {
     try train("train mobilenet_v2_035 b32", Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96),
               batch: 32, classes: 10)
+}
+
+/// `keras FILE` (only when named): the Keras model file (e.g. `keras.applications.Xception`
+/// saved as `.keras`) on seeded uniform [−1, 1) inputs at batch 1 and 32, node by node
+/// (`ComputeBackend.depthFirst` off) and depth-first in alternation, 5 pairs of ≥ 1 s each:
+/// `MODEL depth-first <file> b<batch> <node-by-node img/s> <depth-first img/s> <ratio>` (medians).
+if let at = requested.firstIndex(of: "keras"), at + 1 < requested.count {
+    let path = requested[at + 1]
+    let net = try KerasModelImporter.load(path).network
+    let saved = ComputeBackend.depthFirst
+    defer { ComputeBackend.depthFirst = saved }
+    for batch in [1, 32] {
+        var rng = SplitMix64(seed: 5)
+        let input = try ZooNet.Tensor(shape: [batch] + net.inputShape,
+                                      scalars: (0..<(batch * net.inputShape.reduce(1, *))).map { _ in 2 * rng.nextUnitFloat() - 1 })
+        var rates: [Bool: [Double]] = [false: [], true: []]
+        for _ in 0..<5 {
+            for on in [false, true] {
+                ComputeBackend.depthFirst = on
+                rates[on]!.append(try measure(images: batch, minimumSeconds: 1) { _ = try net.predict(input) })
+            }
+        }
+        let nodeByNode = rates[false]!.sorted()[2], depthFirst = rates[true]!.sorted()[2]
+        print("MODEL\tdepth-first\t\((path as NSString).lastPathComponent) b\(batch)\t\(String(format: "%.2f", nodeByNode))\t"
+              + "\(String(format: "%.2f", depthFirst))\t\(String(format: "%.2f", depthFirst / nodeByNode))")
+        fflush(nil)
+    }
 }
 
 /// `winograd` (only when named): each 3×3 stride-1 convolution shape of ResNet-50 and VGG's

@@ -6,7 +6,8 @@ import Synchronization
 /// gradient flows: the optional 1×1 expansion, the depthwise convolution and the 1×1
 /// projection (each a `FusedConvolution`: batch norm folded, activations and the residual add
 /// as post-ops) of MobileNetV2, EfficientNet(-Lite), MnasNet, MobileNetV1's depthwise +
-/// pointwise pairs.
+/// pointwise pairs; and a `SeparableConv2D`'s two stages (Xception, the fer mini-Xception) with
+/// what the plan fuses after it (`SeparableStage`).
 ///
 /// Node by node, the expanded map (MobileNetV2's 112×112×96: 4.8 MB per image) is written to
 /// memory by one primitive and read back by the next, and every primitive splits its image
@@ -63,7 +64,7 @@ final class DepthFirstBlock {
                 && s.inputHeight == s.outputHeight && s.inputWidth == s.outputWidth
         }
         let d = depthwise.shape
-        guard depthwise.convolution is DepthwiseConv2D, !d.transposed, !depthwise.sum, pointwise(projection),
+        guard depthwise.convolution.isDepthwise, !d.transposed, !depthwise.sum, pointwise(projection),
               projection.shape.inputChannels == d.outputChannels, projection.shape.inputHeight == d.outputHeight,
               projection.shape.inputWidth == d.outputWidth, d.outputHeight > 0 else { return false }
         if let expansion {

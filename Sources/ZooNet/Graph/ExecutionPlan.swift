@@ -126,6 +126,7 @@ struct ExecutionPlan {
         // Steps: convolutions with what follows them fused where no gradient flows, BatchNorm →
         // activation pairs, single nodes.
         var steps: [Step] = []
+        let runsDepthFirst = network.runsDepthFirst && ComputeBackend.depthFirst
         var fusedAway = Set<Int>()
         var deferred: [Int: [Step]] = [:]  // fused steps placed at their last node's position
         // Inference: nodes that pass their input through (dropout, flatten, reshape) share its
@@ -137,19 +138,26 @@ struct ExecutionPlan {
                 root[i] = root[network.inputsOf[i][0]]
                 continue
             }
+            /// The fused step starting at node `start` (a convolution, or a separable convolution
+            /// run depth-first), with the `ZeroPadding2D` before it folded in.
+            func fused(from start: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil) -> (Step, [Int])? {
+                if let chain = ExecutionPlan.fusedChain(
+                    from: start, padding: padding, network: network, consumers: consumers, requested: requested,
+                    requiresGradient: requiresGradient, taken: fusedAway, training: key.training) { return chain }
+                guard runsDepthFirst else { return nil }
+                return ExecutionPlan.separableBlock(
+                    from: start, padding: padding, network: network, consumers: consumers, requested: requested,
+                    requiresGradient: requiresGradient, taken: fusedAway, training: key.training)
+            }
             // A ZeroPadding2D whose one consumer is a convolution: folded into its pads.
             if network.fusesConvolutions, case .layer(let layer) = network.nodes[i].operation, let pad = layer as? ZeroPadding2D,
                !requested.contains(i), !requiresGradient[i], consumers[i].count == 1, !fusedAway.contains(consumers[i][0]),
-               let (step, nodes) = ExecutionPlan.fusedChain(
-                   from: consumers[i][0], padding: (i, pad), network: network, consumers: consumers, requested: requested,
-                   requiresGradient: requiresGradient, taken: fusedAway, training: key.training, root: root) {
+               let (step, nodes) = fused(from: consumers[i][0], padding: (i, pad)) {
                 fusedAway.formUnion(nodes)
                 deferred[nodes[nodes.count - 1], default: []].append(step)
                 continue
             }
-            if network.fusesConvolutions, let (step, nodes) = ExecutionPlan.fusedChain(
-                from: i, network: network, consumers: consumers, requested: requested, requiresGradient: requiresGradient,
-                taken: fusedAway, training: key.training, root: root) {
+            if network.fusesConvolutions, let (step, nodes) = fused(from: i) {
                 fusedAway.formUnion(nodes)
                 deferred[nodes[nodes.count - 1], default: []].append(step)
                 continue
@@ -175,7 +183,7 @@ struct ExecutionPlan {
         func reads(_ step: Step) -> [Int] {
             (network.inputsOf[step.first] + (step.addend.map { [$0] } ?? [])).map { root[$0] }
         }
-        if network.runsDepthFirst && ComputeBackend.depthFirst {
+        if runsDepthFirst {
             steps = ExecutionPlan.depthFirstBlocks(steps, reads: reads, requested: Set(requested.map { root[$0] }),
                                                    scratch: network.depthFirstScratch)
         }
@@ -328,10 +336,44 @@ struct ExecutionPlan {
     /// only consumer of the one before, none needing a gradient, none but the last a requested
     /// output.
     static func fusedChain(from i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil, network: Network, consumers: [[Int]],
-                           requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>, training: Bool,
-                           root: [Int]) -> (Step, [Int])? {
+                           requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>, training: Bool) -> (Step, [Int])? {
         guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
-              convolution.convolutionShape != nil, !requiresGradient[i],
+              let (fused, nodes, addend) = fusedTail(
+                  of: convolution, at: i, padding: padding, network: network, consumers: consumers, requested: requested,
+                  requiresGradient: requiresGradient, taken: taken, training: training),
+              nodes.count > 1 else { return nil }
+        return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
+    }
+
+    /// A `SeparableConv2D` at node `i` with the chain after it (as `fusedChain`) as one
+    /// depth-first step: its depthwise stage (a `ZeroPadding2D` before it folded into the pads)
+    /// and its pointwise stage with the batch norm, activations and residual add that follow.
+    /// Nil when the layer needs a gradient or the stages do not fit a `DepthFirstBlock` (the
+    /// layer then runs as its own node).
+    static func separableBlock(from i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil, network: Network,
+                               consumers: [[Int]], requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>,
+                               training: Bool) -> (Step, [Int])? {
+        guard case .layer(let layer) = network.nodes[i].operation, let separable = layer as? SeparableConv2D,
+              !requiresGradient[i] else { return nil }
+        let stages = SeparableStage.stages(of: separable)
+        guard let depthwise = try? FusedConvolution(convolution: stages.depthwise, padding: padding?.layer, batchNorm: nil,
+                                                    first: .linear, sum: false, second: .linear),
+              let (pointwise, tail, addend) = fusedTail(
+                  of: stages.pointwise, at: i, network: network, consumers: consumers, requested: requested,
+                  requiresGradient: requiresGradient, taken: taken, training: training),
+              DepthFirstBlock.fits(expansion: nil, depthwise: depthwise, projection: pointwise) else { return nil }
+        let nodes = (padding.map { [$0.node] } ?? []) + tail
+        let block = DepthFirstBlock(expansion: nil, depthwise: depthwise, projection: pointwise, scratch: network.depthFirstScratch)
+        return (.depthFirst(block, nodes: nodes, addend: addend), nodes)
+    }
+
+    /// `convolution` (node `i`, or a stage of it) fused with what follows it, as `fusedChain`
+    /// describes; the nodes taken in (the convolution's own first; the padding's before it)
+    /// and the addend. The nodes may be the convolution's alone.
+    private static func fusedTail(of convolution: any SingleConvolution, at i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil,
+                                  network: Network, consumers: [[Int]], requested: Set<Int>, requiresGradient: [Bool],
+                                  taken: Set<Int>, training: Bool) -> (FusedConvolution, [Int], Int?)? {
+        guard convolution.convolutionShape != nil, !requiresGradient[i],
               FusedConvolution.canFuse(convolution.activation) else { return nil }
         var nodes = (padding.map { [$0.node] } ?? []) + [i]
         var batchNorm: BatchNorm?
@@ -364,7 +406,7 @@ struct ExecutionPlan {
         }
         // oneDNN 2.6's SSE4.1 depthwise kernel crashes with a sum post-op (reproduced in C):
         // below AVX2 a depthwise convolution's residual add runs as its own node.
-        let sumAllowed = !(convolution is DepthwiseConv2D) || OneDNN.instructionSet >= .avx2
+        let sumAllowed = !convolution.isDepthwise || OneDNN.instructionSet >= .avx2
         if sumAllowed, let n = next(), case .merge(let m) = network.nodes[n].operation, m is Add, network.inputsOf[n].count == 2 {
             let last = nodes[nodes.count - 1]
             let others = network.inputsOf[n].filter { $0 != last }
@@ -383,12 +425,11 @@ struct ExecutionPlan {
         while nodes.count > 1, case .layer(let l) = network.nodes[nodes[nodes.count - 1]].operation, l is any InferenceIdentity {
             nodes.removeLast()
         }
-        guard nodes.count > 1,
-              let fused = try? FusedConvolution(convolution: convolution, padding: padding?.layer, batchNorm: batchNorm, first: first,
+        guard let fused = try? FusedConvolution(convolution: convolution, padding: padding?.layer, batchNorm: batchNorm, first: first,
                                                 sum: addend != nil, second: second,
                                                 winogradScratch: network.allowsWinograd ? network.winogradScratch : nil)
         else { return nil }
-        return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
+        return (fused, nodes, addend)
     }
 }
 

@@ -1,24 +1,28 @@
 import CDNNL
 
-/// A layer that is one oneDNN convolution (`Conv2D`, `DepthwiseConv2D`): what a fused step
-/// needs to know of it.
+/// One oneDNN convolution (`Conv2D`, `DepthwiseConv2D`, a stage of `SeparableConv2D`): what a
+/// fused step needs to know of it. The kernel is in the Keras layout of its kind.
 protocol SingleConvolution: AnyObject {
     var convolutionShape: ConvolutionShape? { get }
     var kernelVariable: Variable? { get }
     var biasVariable: Variable? { get }
     var activation: Activation { get }
+    /// Whether it is a depthwise convolution (kernel `[kh, kw, c, m]`, one group per channel).
+    var isDepthwise: Bool { get }
 }
 
 extension Conv2D: SingleConvolution {
     var convolutionShape: ConvolutionShape? { core?.shape }
     var kernelVariable: Variable? { kernel }
     var biasVariable: Variable? { bias }
+    var isDepthwise: Bool { false }
 }
 
 extension DepthwiseConv2D: SingleConvolution {
     var convolutionShape: ConvolutionShape? { core?.shape }
     var kernelVariable: Variable? { kernel }
     var biasVariable: Variable? { bias }
+    var isDepthwise: Bool { true }
 }
 
 /// A convolution and what follows it, run as one oneDNN primitive where no gradient flows

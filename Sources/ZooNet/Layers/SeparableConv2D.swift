@@ -34,8 +34,10 @@ public final class SeparableConv2D: Layer, BatchPreparing {
     /// The bias `[filters]`, `<name>/bias`.
     public private(set) var bias: Variable?
     public var variables: [Variable] { [depthwiseKernel, pointwiseKernel, bias].compactMap { $0 } }
-    private var depthwise: ConvolutionCore?
-    private var pointwise: ConvolutionCore?
+    /// The depthwise stage `[h, w, c]` → `[oh, ow, c·m]` (read by the fused steps' `SeparableStage`).
+    private(set) var depthwise: ConvolutionCore?
+    /// The pointwise stage `[oh, ow, c·m]` → `[oh, ow, filters]`.
+    private(set) var pointwise: ConvolutionCore?
     /// The depthwise stage's output and its gradient, `[batch, oh, ow, c·m]`.
     private let middle = FloatBuffer(count: 0)
     private let middleGradient = FloatBuffer(count: 0)
