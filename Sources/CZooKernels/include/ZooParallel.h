@@ -12,10 +12,17 @@ typedef void (*zoo_part_function)(const void *context, long part);
 
 /// Runs `run(context, part)` for every part in [0, parts), each exactly once, on at most
 /// `threads` threads of the OpenMP team (the caller included); returns when all are done.
-/// Threads claim parts from a shared counter, so a thread that starts late finds the work done.
+/// The parts are cut into one contiguous band per thread: thread t claims the parts of band t
+/// first, in order, then whatever is left in the other bands, so balanced threads each work on
+/// their own stretch (the same stretch of a tensor in every region, cache-local) and a thread
+/// that starts late finds its band done by the others.
 /// Inside another region (nested) or with threads <= 1 or parts <= 1 the parts run inline,
 /// in order, on the calling thread.
 void zoo_parallel_for(zoo_part_function run, const void *context, long parts, int threads);
+
+/// Banded claiming on (nonzero, the default) or off (zero: every thread claims the next part
+/// of one shared counter).
+void zoo_set_banded_parts(int on);
 
 /// Sets the calling thread's OpenMP thread count (the `nthreads-var` ICV that oneDNN's
 /// primitives read when they run), if it differs.

@@ -9,9 +9,10 @@ import Synchronization
 
 /// ZooNet's compute threads: the OpenMP team (libgomp) that oneDNN runs its primitives on.
 ///
-/// A *region* (`parallel(_:_:)`) splits one piece of work into `parts` numbered `0..<parts`;
-/// the caller and the team's other threads claim parts from a shared counter, so a thread
-/// that starts late finds the work done. Layers open one region per pass and do everything
+/// A *region* (`parallel(_:_:)`) splits one piece of work into `parts` numbered `0..<parts`
+/// (in memory order of the data they touch); the caller and the team's other threads each claim
+/// the parts of their own contiguous band first, then what is left of the others' bands, so a
+/// thread that starts late finds the work done (`ComputeBackend.bandedParts`). Layers open one region per pass and do everything
 /// the pass needs inside it (e.g. Dense forward: a part fills its rows with the bias, runs the
 /// sgemm of those rows and applies the activation), so there is one hand-off per pass; oneDNN
 /// calls made inside a part run single-threaded (oneDNN sees the active region).
@@ -29,7 +30,10 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
     /// The pool every layer uses; width from `ComputeThreads` (default: the online cores,
     /// at most 8, or `ZOONET_NUM_THREADS`).
-    static let shared = WorkerPool(width: WorkerPool.defaultWidth)
+    static let shared: WorkerPool = {
+        zoo_set_banded_parts(ComputeBackend.bandedParts ? 1 : 0)
+        return WorkerPool(width: WorkerPool.defaultWidth)
+    }()
 
     /// At most this many threads.
     static let maximumWidth = 64
@@ -126,6 +130,23 @@ func partRange(_ part: Int, of parts: Int, count: Int, alignment: Int = 16) -> R
     let upper = part == parts - 1 ? count : Swift.min(count, (units * (part + 1) / parts) * alignment)
     return lower..<upper
 }
+
+extension ComputeBackend {
+    /// Whether a region's parts are cut into one contiguous band per thread, each thread
+    /// claiming its own band first (`zoo_parallel_for`): balanced threads then work on the same
+    /// stretch of every tensor in every region, as oneDNN's primitives split the batch, and read
+    /// what their own core wrote. Default on; `ZOONET_BANDED_PARTS=0` starts with it off (one
+    /// shared counter: any thread takes the next part). Results do not depend on it.
+    public static var bandedParts: Bool {
+        get { bandedPartsSwitch.load(ordering: .relaxed) }
+        set {
+            bandedPartsSwitch.store(newValue, ordering: .relaxed)
+            zoo_set_banded_parts(newValue ? 1 : 0)
+        }
+    }
+}
+
+private let bandedPartsSwitch = ComputeBackend.switchFromEnvironment("ZOONET_BANDED_PARTS")
 
 /// The number of threads ZooNet computes with: its own regions and oneDNN's primitives, on
 /// one OpenMP team. Default: the online cores, at most 8, or `ZOONET_NUM_THREADS`.

@@ -17,8 +17,9 @@ import Synchronization
 /// into a per-thread buffer that stays in the L2 cache, runs the depthwise convolution on them
 /// and the projection straight into the output. The expanded rows a stripe shares with the
 /// next one are moved to the top of the buffer, not recomputed; rows outside the image are the
-/// depthwise convolution's zero padding. Threads take parts from a shared counter, so a thread
-/// the host slows down takes fewer images instead of holding the other back at every layer.
+/// depthwise convolution's zero padding. Each thread takes the images of its own band first,
+/// then what is left of the others' (`WorkerPool`), so a thread the host slows down takes fewer
+/// images instead of holding the other back at every layer.
 ///
 /// Shapes (per image, NHWC): x `[H, W, C]` → expanded `[H, W, E]` (E = C without expansion) →
 /// depthwise `[Ho, Wo, E·m]` → y `[Ho, Wo, K]`; stripe buffer `inputRows(rows)·W·E` floats,
