@@ -77,6 +77,35 @@ import Testing
         try checkGradients(net, regressionData(net, batch: 2, seed: 5), loss: .meanSquaredError)
     }
 
+    /// A batch norm's backward writes dx over dy when nothing else reads dy (on feature maps
+    /// large enough for row blocks, with and without a fused ReLU6): the same gradients, bit for
+    /// bit, as into a buffer of its own.
+    @Test func batchNormBackwardInPlaceGivesTheSameGradients() throws {
+        func gradients(inPlace: Bool) throws -> (input: [Float], variables: [[Float]], handedOver: Int) {
+            ExecutionPlan.batchNormBackwardInPlace.store(inPlace, ordering: .relaxed)
+            defer { ExecutionPlan.batchNormBackwardInPlace.store(true, ordering: .relaxed) }
+            let x = Input(shape: [12, 12, 4], name: "x")
+            var t = Conv2D(filters: 32, kernelSize: (3, 3), padding: .same, name: "a")(x)
+            t = ActivationLayer(.relu6, name: "relu")(BatchNorm(name: "bn1")(t))
+            t = BatchNorm(name: "bn2")(Conv2D(filters: 32, kernelSize: (1, 1), name: "b")(t))
+            let net = try Network(inputs: [x], outputs: [Dense(outputCount: 3, name: "head")(GlobalAveragePooling2D(name: "pool")(t))],
+                                  seed: 21)
+            let plan = net.plan(training: true, inputGradient: true)
+            let handedOver = plan.backward.filter { step in
+                if case .write(let slot)? = step.targets.first { return slot == plan.gradientSlot[step.step.output] }
+                return false
+            }.count
+            let data = try Dataset(inputs: tensor([8, 12, 12, 4], seed: 22), labels: .values(tensor([8, 3], seed: 23)))
+            let (_, dx) = try net.lossAndGradients(data, loss: .meanSquaredError)
+            return (dx, net.variables.filter(\.isTrainable).map { $0.gradient.array(count: $0.count) }, handedOver)
+        }
+        let separate = try gradients(inPlace: false), inPlace = try gradients(inPlace: true)
+        #expect(separate.handedOver == 0)
+        #expect(inPlace.handedOver == 2)
+        #expect(inPlace.input == separate.input)
+        #expect(inPlace.variables == separate.variables)
+    }
+
     @Test func frozenBatchNormUsesInferenceMode() throws {
         let net = try Sequential(inputShape: [4], layers: [
             Dense(outputCount: 3, name: "d0"), BatchNorm(name: "bn"), Dense(outputCount: 2, name: "d1"),

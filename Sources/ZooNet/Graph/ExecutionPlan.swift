@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Which plan: the requested outputs, the forward mode (training: batch statistics, dropout),
 /// whether backward runs, and whether dLoss/dInput is wanted.
 struct PlanKey: Hashable {
@@ -232,8 +234,18 @@ struct ExecutionPlan {
             for o in key.outputs where requiresGradient[o] { gradientSlot[o] = gradients.take(network.sizes[o]) }
             for step in steps.reversed() where requiresGradient[step.output] {
                 var scratch = 0
+                // A batch norm's input gradient overwrites its output gradient when nothing
+                // reads that later: dx then goes to lines its thread has just read (no second
+                // buffer to fetch and write back), see `backwardRunsInPlace`.
+                let inPlace = ExecutionPlan.backwardRunsInPlace(step, network: network) && !requested.contains(step.output)
+                var handedOver = false
                 let targets: [GradientTarget?] = network.inputsOf[step.first].map { j in
                     guard requiresGradient[j] else { return nil }
+                    if gradientSlot[j] == -1, inPlace, network.sizes[j] == network.sizes[step.output] {
+                        gradientSlot[j] = gradientSlot[step.output]
+                        handedOver = true
+                        return .write(slot: gradientSlot[j])
+                    }
                     if gradientSlot[j] == -1 {
                         gradientSlot[j] = gradients.take(network.sizes[j])
                         return .write(slot: gradientSlot[j])
@@ -244,7 +256,7 @@ struct ExecutionPlan {
                     return .accumulate(slot: gradientSlot[j], scratch: scratch - 1)
                 }
                 backward.append(BackwardStep(step: step, targets: targets))
-                if !requested.contains(step.output) { gradients.release(gradientSlot[step.output]) }
+                if !requested.contains(step.output) && !handedOver { gradients.release(gradientSlot[step.output]) }
             }
         }
         self.backward = backward
@@ -279,6 +291,22 @@ struct ExecutionPlan {
             }
         }
     }
+
+    /// Whether the step's backward pass may write its input gradient over its output gradient
+    /// (`dx` = `dy`, same shape): a batch norm, alone or with the activation after it, computes
+    /// each dx element from the dy element at the same place after its column sums are done.
+    static func backwardRunsInPlace(_ step: Step, network: Network) -> Bool {
+        guard batchNormBackwardInPlace.load(ordering: .relaxed) else { return false }
+        switch step {
+        case .batchNormActivation: return true
+        case .node(let i): return network.nodes[i].layerObject is BatchNorm && network.inputsOf[i].count == 1
+        default: return false
+        }
+    }
+
+    /// Whether plans made from now on let batch norms write their input gradient in place
+    /// (`backwardRunsInPlace`); tests turn it off to compare.
+    static let batchNormBackwardInPlace = Atomic<Bool>(true)
 
     /// A trainable variable of a shared layer and the same variable of one of its extra calls.
     struct TiedGradient {
