@@ -45,33 +45,21 @@ import Testing
 /// Keras' MobileNetV2 pads before each stride-2 depthwise convolution (`block_N_pad`, a
 /// `ZeroPadding2D` and a `valid` convolution): the pads fold into the convolutions, so all 17
 /// inverted-residual blocks run depth-first (`DepthFirstBlock`) and no padded map is stored.
-/// Separable convolutions run depth-first too.
+/// fer's mini-Xception: each of its 8 separable convolutions runs depth-first with its batch
+/// norm (and ReLU, or residual add) fused (its values are checked against Keras by
+/// `KerasApplicationTests`).
 @Suite struct KerasMobileNetV2PlanTests {
-    @Test func everyBlockRunsDepthFirst() throws {
-        let path = KerasApplicationTests.directory.appendingPathComponent("mobilenetv2_a035.keras").path
+    @Test(arguments: [("mobilenetv2_a035.keras", 17, "ZeroPadding2D"), ("fer/emotion_model.hdf5", 8, "SeparableConv2D")])
+    func blocksRunDepthFirst(file: String, blocks: Int, absentLayer: String) throws {
+        let path = KerasApplicationTests.directory.appendingPathComponent(file).path
         let (network, _) = try KerasModelImporter.load(path)
         let plan = network.plan(training: false)
-        #expect(plan.depthFirst.count == 17)
-        let paddings = plan.steps.filter { step in
-            if case .node(let i) = step { return network.nodes[i].layerObject is ZeroPadding2D }
-            return false
+        #expect(plan.depthFirst.count == blocks)
+        let left = plan.steps.filter { step in
+            guard case .node(let i) = step, let layer = network.nodes[i].layerObject else { return false }
+            return String(describing: type(of: layer)) == absentLayer
         }
-        #expect(paddings.isEmpty)
-    }
-
-    /// fer's mini-Xception: each of its 8 separable convolutions runs depth-first with its
-    /// batch norm (and ReLU, or residual add) fused; its values are checked against Keras by
-    /// `KerasApplicationTests`.
-    @Test func ferSeparableConvolutionsRunDepthFirst() throws {
-        let path = KerasApplicationTests.directory.appendingPathComponent("fer/emotion_model.hdf5").path
-        let (network, _) = try KerasModelImporter.load(path)
-        let plan = network.plan(training: false)
-        #expect(plan.depthFirst.count == 8)
-        let separable = plan.steps.filter { step in
-            if case .node(let i) = step { return network.nodes[i].layerObject is SeparableConv2D }
-            return false
-        }
-        #expect(separable.isEmpty)
+        #expect(left.isEmpty, "\(file): \(absentLayer) nodes left in the plan")
     }
 }
 
