@@ -21,8 +21,7 @@ extern int omp_get_thread_num(void);
 struct band {
     long next;  // claimed with __atomic_fetch_add
     long end;
-    char padding[64 - 2 * sizeof(long)];  // one cache line per band: claims do not share lines
-};
+} __attribute__((aligned(64)));  // one cache line per band: claims on different bands do not share lines
 
 struct region {
     zoo_part_function run;
