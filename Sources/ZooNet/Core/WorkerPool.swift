@@ -12,10 +12,11 @@ import Synchronization
 /// A *region* (`parallel(_:_:)`) splits one piece of work into `parts` numbered `0..<parts`
 /// (in memory order of the data they touch); the caller and the team's other threads each claim
 /// the parts of their own contiguous band first, then what is left of the others' bands, so a
-/// thread that starts late finds the work done (`ComputeBackend.bandedParts`). Layers open one region per pass and do everything
-/// the pass needs inside it (e.g. Dense forward: a part fills its rows with the bias, runs the
-/// sgemm of those rows and applies the activation), so there is one hand-off per pass; oneDNN
-/// calls made inside a part run single-threaded (oneDNN sees the active region).
+/// thread that starts late finds the work done (`ComputeBackend.bandedParts`). Layers open one
+/// region per pass and do everything the pass needs inside it (e.g. Dense forward: a part fills
+/// its rows with the bias, runs the sgemm of those rows and applies the activation), so there
+/// is one hand-off per pass; oneDNN calls made inside a part run single-threaded (oneDNN sees
+/// the active region).
 ///
 /// Why OpenMP's threads and not a pool of ZooNet's own: oneDNN (as Debian builds it) runs its
 /// primitives on OpenMP. A second set of threads would either oversubscribe the cores or sit
