@@ -135,31 +135,31 @@ struct ExecutionPlan {
         // buffer and run no step; `root` is the node whose buffer a node's output is.
         var root = Array(0..<count)
         let aliasing = !key.training && !key.backward
+        /// The fused step starting at node `start` (a convolution, or a separable convolution
+        /// run depth-first), with the `ZeroPadding2D` before it folded in.
+        func fusedStep(from start: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil) -> (Step, [Int])? {
+            if let chain = ExecutionPlan.fusedChain(
+                from: start, padding: padding, network: network, consumers: consumers, requested: requested,
+                requiresGradient: requiresGradient, taken: fusedAway, training: key.training) { return chain }
+            guard runsDepthFirst else { return nil }
+            return ExecutionPlan.separableBlock(
+                from: start, padding: padding, network: network, consumers: consumers, requested: requested,
+                requiresGradient: requiresGradient, taken: fusedAway, training: key.training)
+        }
         for i in 0..<count where needed[i] && !inputs.contains(i) && !fusedAway.contains(i) {
             if aliasing, case .layer(let layer) = network.nodes[i].operation, layer is any InferenceIdentity {
                 root[i] = root[network.inputsOf[i][0]]
                 continue
             }
-            /// The fused step starting at node `start` (a convolution, or a separable convolution
-            /// run depth-first), with the `ZeroPadding2D` before it folded in.
-            func fused(from start: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil) -> (Step, [Int])? {
-                if let chain = ExecutionPlan.fusedChain(
-                    from: start, padding: padding, network: network, consumers: consumers, requested: requested,
-                    requiresGradient: requiresGradient, taken: fusedAway, training: key.training) { return chain }
-                guard runsDepthFirst else { return nil }
-                return ExecutionPlan.separableBlock(
-                    from: start, padding: padding, network: network, consumers: consumers, requested: requested,
-                    requiresGradient: requiresGradient, taken: fusedAway, training: key.training)
-            }
             // A ZeroPadding2D whose one consumer is a convolution: folded into its pads.
             if network.fusesConvolutions, case .layer(let layer) = network.nodes[i].operation, let pad = layer as? ZeroPadding2D,
                !requested.contains(i), !requiresGradient[i], consumers[i].count == 1, !fusedAway.contains(consumers[i][0]),
-               let (step, nodes) = fused(from: consumers[i][0], padding: (i, pad)) {
+               let (step, nodes) = fusedStep(from: consumers[i][0], padding: (i, pad)) {
                 fusedAway.formUnion(nodes)
                 deferred[nodes[nodes.count - 1], default: []].append(step)
                 continue
             }
-            if network.fusesConvolutions, let (step, nodes) = fused(from: i) {
+            if network.fusesConvolutions, let (step, nodes) = fusedStep(from: i) {
                 fusedAway.formUnion(nodes)
                 deferred[nodes[nodes.count - 1], default: []].append(step)
                 continue
