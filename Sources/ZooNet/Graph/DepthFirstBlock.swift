@@ -17,7 +17,8 @@ import Synchronization
 /// into a per-thread buffer that stays in the L2 cache, runs the depthwise convolution on them
 /// and the projection straight into the output. The expanded rows a stripe shares with the
 /// next one are moved to the top of the buffer, not recomputed; rows outside the image are the
-/// depthwise convolution's zero padding. Each thread takes the images of its own band first,
+/// depthwise convolution's zero padding. Without expansion the depthwise convolution reads the
+/// input's own rows, copied (with the zero rows) only for the stripes that reach the padding. Each thread takes the images of its own band first,
 /// then what is left of the others' (`WorkerPool`), so a thread the host slows down takes fewer
 /// images instead of holding the other back at every layer.
 ///
@@ -215,6 +216,16 @@ final class DepthFirstBlock {
         let expanded = buffer
         let filtered = buffer + roundUp(depthwise.inputRows(schedule.key.rows) * row)
         for stripe in schedule.bands[part % bands] {
+            let target = yImage + stripe.outputRow * outputRow
+            if let addendImage { target.update(from: addendImage + stripe.outputRow * outputRow, count: stripe.rows * outputRow) }
+            if expansion == nil {
+                // The depthwise convolution reads the image's rows where it can (no copy) and a
+                // copy with the padding rows only at the image's top and bottom.
+                depthwise.run(thread: thread, rows: stripe.rows, x: unexpandedRows(of: stripe, image: xImage, buffer: expanded),
+                              y: filtered)
+                projection.run(thread: thread, rows: stripe.rows, x: filtered, y: target)
+                continue
+            }
             if stripe.kept > 0 && stripe.keptFrom > 0 {
                 memmove(expanded, expanded + stripe.keptFrom * row, stripe.kept * row * MemoryLayout<Float>.size)
             }
@@ -232,10 +243,27 @@ final class DepthFirstBlock {
             at += stripe.computed
             if stripe.zerosAfter > 0 { (expanded + at * row).update(repeating: 0, count: stripe.zerosAfter * row) }
             depthwise.run(thread: thread, rows: stripe.rows, x: expanded, y: filtered)
-            let target = yImage + stripe.outputRow * outputRow
-            if let addendImage { target.update(from: addendImage + stripe.outputRow * outputRow, count: stripe.rows * outputRow) }
             projection.run(thread: thread, rows: stripe.rows, x: filtered, y: target)
         }
+    }
+
+    /// The depthwise input of a stripe of a block without expansion: the image's own rows when
+    /// the stripe reads no padding row, else `buffer` filled with them and the zero rows.
+    private func unexpandedRows(of stripe: Stripe, image: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>)
+        -> UnsafePointer<Float> {
+        let row = width * inputChannels
+        let first = stripe.outputRow * depthwise.shape.strideHeight - depthwise.shape.padTop
+        let count = depthwise.inputRows(stripe.rows)
+        if first >= 0 && first + count <= height { return image + first * row }
+        for r in 0..<count {
+            let source = first + r
+            if source >= 0 && source < height {
+                (buffer + r * row).update(from: image + source * row, count: row)
+            } else {
+                (buffer + r * row).update(repeating: 0, count: row)
+            }
+        }
+        return UnsafePointer(buffer)
     }
 }
 

@@ -8,7 +8,8 @@ import CZooKernels
 /// `G = dL/dY ⊙ f'(Y)` (computed in the same pass as `db = Σ_rows G`): `dW = Xᵀ·G`,
 /// `dX = G·Wᵀ` (skipped when no input gradient is asked for, e.g. the first layer), the
 /// transposes done by BLAS flags, not copies. Each pass is one `WorkerPool` region: bands of
-/// rows or strips of columns (the jobs at the end of this file).
+/// rows or strips of columns (the jobs at the end of this file; the forward pass on few rows,
+/// a classifier at batch 1, takes strips of W's columns: `forwardStrips`).
 public final class Dense: Layer {
     public var name: String
     public var kind: String { "dense" }
@@ -92,11 +93,31 @@ public final class Dense: Layer {
         let keep = !activation.derivativeFromOutput
         if keep { preActivation.reserve(rows * outputCount) }
         let pool = WorkerPool.shared
+        if let strips = forwardStrips(rows: rows, inputCount: inputCount) {
+            pool.parallel(strips, ForwardStrips(
+                input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
+                preActivation: keep ? preActivation.pointer : nil, rows: rows,
+                inputCount: inputCount, width: outputCount, activation: activation, parts: strips))
+            if activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
+            return
+        }
         let parts = pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         pool.parallel(parts, ForwardBands(
             input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
             preActivation: keep ? preActivation.pointer : nil, rows: rows,
             inputCount: inputCount, width: outputCount, activation: activation, parts: parts))
+    }
+
+    /// The strips of W's columns a forward pass over `rows` rows is cut into, or nil when it
+    /// is cut into bands of rows: with fewer rows than make a band per thread (a classifier at
+    /// batch 1), the product is a matrix-vector one, bound by reading W, and each thread reads
+    /// its own strip of W.
+    func forwardStrips(rows: Int, inputCount: Int) -> Int? {
+        let pool = WorkerPool.shared
+        let work = 2 * rows * outputCount * inputCount
+        let bands = pool.parts(work: work, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
+        let strips = pool.parts(work: work, grain: minimumFLOPPerPart, most: (outputCount + 15) / 16)
+        return strips > bands ? strips : nil
     }
 
     public func backward(
@@ -158,6 +179,31 @@ extension Dense {
             }
             if activation != .linear {
                 activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
+            }
+        }
+    }
+
+    /// Forward, one strip of columns per part (for few rows): Y[:, strip] = b[strip] +
+    /// X·W[:, strip], kept before the activation when its derivative needs it, then the
+    /// activation if it is element-wise (a row-wise one, softmax, runs after the region on whole
+    /// rows).
+    struct ForwardStrips: ParallelJob {
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let kernel: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?
+        let preActivation: UnsafeMutablePointer<Float>?
+        let rows: Int, inputCount: Int, width: Int
+        let activation: Activation
+        let parts: Int
+
+        func run(_ part: Int) {
+            let strip = partRange(part, of: parts, count: width)
+            if let bias { for r in 0..<rows { (output + r * width + strip.lowerBound).update(from: bias + strip.lowerBound, count: strip.count) } }
+            gemmColumns(strip, transposeA: false, transposeB: false, m: rows, k: inputCount, a: input, lda: inputCount,
+                        b: kernel, ldb: width, beta: bias == nil ? 0 : 1, c: output, ldc: width)
+            for r in 0..<rows {
+                let row = output + r * width + strip.lowerBound
+                if let preActivation { (preActivation + r * width + strip.lowerBound).update(from: row, count: strip.count) }
+                if activation != .linear && !activation.isRowWise { activation.forward(row, rows: 1, width: strip.count) }
             }
         }
     }
