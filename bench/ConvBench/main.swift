@@ -7,6 +7,7 @@
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
 //     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
 //     swift run -c release zoo-conv-bench keras FILE     # a Keras model file, node by node / depth-first (MODEL lines)
+//     swift run -c release zoo-conv-bench serve          # measurements on request (stdin), for bench/conv/paired.py
 //
 // ZOONET_BENCH_CHUNK=k caps the images per inference pass at k (`predict(_:batchSize:)`; by default the
 // engine picks the pass from the cache size, `Network.inferencePassSize`); MEMORY counts one pass's activations.
@@ -91,6 +92,47 @@ let inference: [(String, Architecture, Int)] = [
 ]
 let requested = Array(CommandLine.arguments.dropFirst())
 func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains { config.hasPrefix($0) } }
+
+/// `serve` (only when named): answers requests on stdin, one per line, `<model> b<batch> <seconds>`
+/// (e.g. `mobilenet_v2 b1 1.5`), with `RATE <model> b<batch> <images/s>` (median of ≥ seconds
+/// of calls); each model is built once (with ZOO_CONV_WEIGHTS' weights when set) and kept.
+/// `bench/conv/paired.py` alternates these with a peer's measurements a few seconds apart.
+if requested.first == "serve" {
+    let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
+                                                 "efficientnet_lite0": .efficientnetLite0]
+    var networks: [String: Network] = [:]
+    var inputs: [String: ZooNet.Tensor] = [:]
+    print("READY\tzoonet\t\(ComputeBackend.summary)")
+    fflush(nil)
+    while let line = readLine() {
+        let fields = line.split(separator: " ").map(String.init)
+        guard fields.count == 3, let architecture = architectures[fields[0]], fields[1].hasPrefix("b"),
+              let batch = Int(fields[1].dropFirst()), batch > 0, let seconds = Double(fields[2]) else {
+            print("ERROR\texpected '<model> b<batch> <seconds>' with a model of \(architectures.keys.sorted()), got '\(line)'")
+            fflush(nil)
+            continue
+        }
+        let model = fields[0]
+        let net: Network
+        if let built = networks[model] {
+            net = built
+        } else {
+            net = try architecture.build()
+            if let directory = environment("ZOO_CONV_WEIGHTS") {
+                try Architecture.loadStateDict(TensorArchive.open("\(directory)/\(model).safetensors"), into: net)
+            }
+            networks[model] = net
+        }
+        let key = "\(model) b\(batch)"
+        let x = try inputs[key] ?? ZooNet.Tensor(shape: [batch, 224, 224, 3],
+                                                 scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+        inputs[key] = x
+        let rate = try measure(images: batch, minimumSeconds: seconds) { _ = try net.predict(x) }
+        print("RATE\t\(key)\t\(String(format: "%.2f", rate))")
+        fflush(nil)
+    }
+    exit(0)
+}
 
 print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
 let peak = GEMMProbe.gflops(m: 1024, n: 1024, k: 1024, threading: .oneDNN, repeats: 10, trials: 5)

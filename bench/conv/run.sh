@@ -14,6 +14,10 @@
 #     NEIGHBOUR=1 bash bench/conv/run.sh           # a busy loop pinned to the last core for the whole run (a noisy
 #                                                  # neighbour, as on a shared host): how each engine copes with a
 #                                                  # thread that gets half a core
+#     PAIRS=15 bash bench/conv/run.sh              # instead of rounds: Zoo and ONNX Runtime (PEERS=ort,torch for
+#                                                  # both peers) alternating a few seconds apart on the inference
+#                                                  # CONFIGS at BATCHES (default 1), the cores' distance probed
+#                                                  # before each pair (bench/conv/paired.py, PAIRED lines)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -37,6 +41,13 @@ fi
 if [[ -n "${WEIGHTS:-}" ]]; then
     "$PYTHON" bench/conv/peers.py --export "$dir/weights" >&2
     export ZOO_CONV_WEIGHTS="$dir/weights"
+fi
+if [[ -n "${PAIRS:-}" ]]; then
+    gcc -O2 -pthread bench/conv/cores.c -o "$dir/cores"
+    inference=$(echo "${configs//,/ }" | tr ' ' '\n' | grep -v '^train$' | paste -sd, -)
+    "$PYTHON" bench/conv/paired.py --zoo .build/release/zoo-conv-bench --cores "$dir/cores" --pairs "$PAIRS" \
+        --configs "${inference:-mobilenet_v2,efficientnet_lite0}" --batches "${BATCHES:-1}" --only "${PEERS:-ort}"
+    exit 0
 fi
 zoo_configs=()
 for model in ${configs//,/ }; do
