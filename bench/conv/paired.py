@@ -7,13 +7,16 @@ within seconds, in alternating order, and the cores' distance is probed before e
 
     python bench/conv/paired.py --zoo .build/release/zoo-conv-bench [--cores /tmp/cores]
         [--configs mobilenet_v2,efficientnet_lite0] [--batches 1] [--pairs 15] [--seconds 1.5]
-        [--only ort,torch]
+        [--only ort,torch] [--variant ZOONET_DEPTH_FIRST=0 ...]
 
 bench/conv/run.sh runs it with PAIRS=N. Zoo runs as `zoo-conv-bench serve` (one process, the
 networks built once); the peers in this process: ONNX Runtime on the torchvision /
 efficientnet-lite-pytorch model exported as in peers.py (default spinning, as run.sh's rounds),
 PyTorch eager (channels_last, inference_mode). Same seeded models and BatchNorm statistics as
 peers.py; ZOO_CONV_WEIGHTS (peers.py --export) gives Zoo the same weights.
+
+--variant NAME=VALUE adds Zoo run with that environment variable as one more peer
+(`zoonet[NAME=VALUE]`): an A/B of an engine switch under the same conditions.
 
 Output: `# pair …` lines, then per configuration and peer
 `PAIRED <TAB> zoonet/<peer> <TAB> <config> <TAB> <median ratio> <TAB> <pairs> <TAB> one-die <median> (<n>) <TAB>
@@ -42,9 +45,9 @@ def probe(cores):
 
 
 class Zoo:
-    def __init__(self, binary):
+    def __init__(self, binary, environment=None):
         self.child = subprocess.Popen([binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                      bufsize=1)
+                                      bufsize=1, env={**os.environ, **(environment or {})})
         ready = self.child.stdout.readline().rstrip("\n").split("\t")
         if ready[0] != "READY":
             raise SystemExit(f"zoo-conv-bench serve did not start: {ready}")
@@ -78,6 +81,8 @@ def main():
     parser.add_argument("--only", default="ort", help="peers: ort, torch (comma-separated)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cross-die-ns", type=int, default=200)
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
+                        help="also Zoo with this environment variable set (repeatable): a peer named zoonet[NAME=VALUE]")
     args = parser.parse_args()
     only = [p for p in args.only.split(",") if p]
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -86,12 +91,13 @@ def main():
     torch = peers.torch_setup(args.threads)
     import onnxruntime as ort
     zoo = Zoo(args.zoo)
+    variants = {v: Zoo(args.zoo, dict([v.split("=", 1)])) for v in args.variant}
     print(f"# cpu: {peers.cpu_model()}; zoonet: {zoo.kernels}; onnxruntime {ort.__version__}, torch {torch.__version__}; "
           f"{args.threads} threads, {args.pairs} pairs of >= {args.seconds:g} s each", flush=True)
     with tempfile.TemporaryDirectory(prefix="conv-paired-") as directory:
         for name in (c for c in args.configs.split(",") if c):
             model = peers.build(name).eval()
-            runs = {}
+            runs = {f"zoonet[{v}]": None for v in variants}  # measured through their serve processes
             if "ort" in only:
                 path = os.path.join(directory, f"{name}.onnx")
                 peers.export_onnx(torch, model, path, name)
@@ -109,7 +115,8 @@ def main():
                 x = peers.seeded_input(name, batch)
                 feed = (x, torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
                 ratios = {peer: {"all": [], "one-die": [], "cross-die": []} for peer in runs}
-                zoo.rate(name, batch, 0.5)  # builds the network, warms up
+                for z in [zoo, *variants.values()]:
+                    z.rate(name, batch, 0.5)  # builds the network, warms up
                 for pair in range(args.pairs):
                     distance = probe(args.cores)
                     regime = "cross-die" if distance is not None and distance > args.cross_die_ns else "one-die"
@@ -118,6 +125,8 @@ def main():
                     for engine in order:
                         if engine == "zoonet":
                             rates[engine] = zoo.rate(name, batch, args.seconds)
+                        elif engine.startswith("zoonet["):
+                            rates[engine] = variants[engine[7:-1]].rate(name, batch, args.seconds)
                         else:
                             rates[engine], _ = peers.timed(lambda: runs[engine](feed), batch, 2, args.seconds, 5)
                     text = "  ".join(f"{e} {rates[e]:.1f}" + (f" ({rates['zoonet'] / rates[e]:.3f})" if e != "zoonet" else "")
@@ -131,7 +140,8 @@ def main():
                 for peer, r in ratios.items():
                     print(f"PAIRED\tzoonet/{peer}\t{config}\t{statistics.median(r['all']):.3f}\t{len(r['all'])}\t"
                           f"one-die {median_of(r['one-die'])}\tcross-die {median_of(r['cross-die'])}", flush=True)
-    zoo.close()
+    for z in [zoo, *variants.values()]:
+        z.close()
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ if [[ -n "${PAIRS:-}" ]]; then
     gcc -O2 -pthread bench/conv/cores.c -o "$dir/cores"
     inference=$(echo "${configs//,/ }" | tr ' ' '\n' | grep -v '^train$' | paste -sd, -)
     "$PYTHON" bench/conv/paired.py --zoo .build/release/zoo-conv-bench --cores "$dir/cores" --pairs "$PAIRS" \
-        --configs "${inference:-mobilenet_v2,efficientnet_lite0}" --batches "${BATCHES:-1}" --only "${PEERS:-ort}"
+        --configs "${inference:-mobilenet_v2,efficientnet_lite0}" --batches "${BATCHES:-1}" --only "${PEERS:-ort}" \
+        ${VARIANTS:+$(printf -- "--variant %s " $VARIANTS)}
     exit 0
 fi
 zoo_configs=()

@@ -3,9 +3,11 @@ import CZooKernels
 
 /// One convolution run on horizontal stripes of a single image (`DepthFirstBlock`): the same
 /// convolution with an input of `inputRows(outputRows)` rows, an output of `outputRows` rows and
-/// no top or bottom padding (whoever calls it supplies the padding rows as zeros).
+/// no top or bottom padding (whoever calls it supplies the padding rows as zeros). A pointwise
+/// (1×1, stride 1, unpadded) convolution also runs on runs of consecutive pixels, as one row of
+/// `pixels` pixels (an output pixel depends only on the same input pixel).
 ///
-/// Per stripe height, one oneDNN forward primitive, made for one thread (the stripes of a
+/// Per stripe height (or run length), one oneDNN forward primitive, made for one thread (the stripes of a
 /// region run single-threaded, one image or band per thread) and shared by the threads; per
 /// thread a bound copy of it (its own argument memories, scratchpad and stream: parts run
 /// concurrently). The kernel is reordered into the primitives' layout once per change of the
@@ -19,7 +21,12 @@ final class StripeConvolution {
         let layout: Int
         var bound: [BoundPrimitive]
     }
-    private var heights: [Int: Height] = [:]
+    /// A stripe of output rows, or a run of pixels of a pointwise convolution.
+    private enum Extent: Hashable {
+        case rows(Int)
+        case pixels(Int)
+    }
+    private var heights: [Extent: Height] = [:]
     private var weightLayouts: [WeightLayout] = []
     private var reordered: [UnsafePointer<Float>] = []
     private var bias: UnsafePointer<Float>?
@@ -45,12 +52,40 @@ final class StripeConvolution {
         return stripe
     }
 
+    /// The convolution's shape on a run of `pixels` pixels: maps of one row (pointwise only).
+    func pixelShape(_ pixels: Int) -> ConvolutionShape {
+        var run = shape
+        run.inputHeight = 1
+        run.outputHeight = 1
+        run.inputWidth = pixels
+        run.outputWidth = pixels
+        return run
+    }
+
+    private func extentShape(_ extent: Extent) -> ConvolutionShape {
+        switch extent {
+        case .rows(let rows): return stripeShape(rows)
+        case .pixels(let pixels): return pixelShape(pixels)
+        }
+    }
+
     /// Makes the primitives for these stripe heights, each bound once per thread (`threads`).
     /// - Throws: `ZooNetError.backend` if oneDNN has no kernel for a stripe's shape.
     func prepare(outputRows: Set<Int>, threads: Int) throws {
-        for rows in outputRows.sorted() {
-            if let existing = heights[rows], existing.bound.count >= threads { continue }
-            let stripe = stripeShape(rows)
+        try prepare(outputRows.sorted().map(Extent.rows), threads: threads)
+    }
+
+    /// Makes the primitives for runs of these pixel counts (pointwise convolutions only), each
+    /// bound once per thread.
+    /// - Throws: `ZooNetError.backend` if oneDNN has no kernel for a run's shape.
+    func prepare(pixels: Set<Int>, threads: Int) throws {
+        try prepare(pixels.sorted().map(Extent.pixels), threads: threads)
+    }
+
+    private func prepare(_ extents: [Extent], threads: Int) throws {
+        for extent in extents {
+            if let existing = heights[extent], existing.bound.count >= threads { continue }
+            let stripe = extentShape(extent)
             let layouts = try ConvolutionLayouts(shape: stripe, batch: 1, name: "\(stripe) stripe")
             // Made for one thread: that is how it runs (inside a region), and oneDNN sizes its
             // blocking by the thread count it sees when the primitive is made.
@@ -70,9 +105,9 @@ final class StripeConvolution {
             var arguments: [(kind: Int32, layout: MemoryDescriptor)] = [(DNNL_ARG_SRC, layouts.src), (DNNL_ARG_WEIGHTS, chosen)]
             if fused.hasBias { arguments.append((DNNL_ARG_BIAS, layouts.bias)) }
             arguments.append((DNNL_ARG_DST, layouts.dst))
-            var bound = heights[rows]?.bound ?? []
+            var bound = heights[extent]?.bound ?? []
             while bound.count < threads { bound.append(try BoundPrimitive(primitive, arguments: arguments)) }
-            heights[rows] = Height(layout: layout, bound: bound)
+            heights[extent] = Height(layout: layout, bound: bound)
         }
     }
 
@@ -91,8 +126,21 @@ final class StripeConvolution {
     /// (holding the addend first when the post-ops sum).
     @inline(__always)
     func run(thread: Int, rows: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        guard let height = heights[rows] else {
-            OneDNN.recordError(ZooNetError.backend(operation: "\(stripeShape(rows)) stripe", status: "not prepared"))
+        run(thread: thread, .rows(rows), x: x, y: y)
+    }
+
+    /// A run of `pixels` consecutive pixels on thread `thread`'s bound primitive: `x`
+    /// `[pixels, inputChannels]` → `y` `[pixels, outputChannels]` (holding the addend first
+    /// when the post-ops sum); prepared by `prepare(pixels:threads:)`.
+    @inline(__always)
+    func run(thread: Int, pixels: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        run(thread: thread, .pixels(pixels), x: x, y: y)
+    }
+
+    @inline(__always)
+    private func run(thread: Int, _ extent: Extent, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        guard let height = heights[extent] else {
+            OneDNN.recordError(ZooNetError.backend(operation: "\(extentShape(extent)) stripe", status: "not prepared"))
             return
         }
         let primitive = height.bound[thread % height.bound.count]

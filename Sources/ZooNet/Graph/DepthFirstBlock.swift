@@ -20,7 +20,8 @@ import Synchronization
 /// depthwise convolution's zero padding. Without expansion the depthwise convolution reads the
 /// input's own rows, copied (with the zero rows) only for the stripes that reach the padding. Each thread takes the images of its own band first,
 /// then what is left of the others' (`WorkerPool`), so a thread the host slows down takes fewer
-/// images instead of holding the other back at every layer.
+/// images instead of holding the other back at every layer. Fewer images than threads with
+/// small maps run on the whole map instead (`DepthFirstBlock+WholeMap.swift`).
 ///
 /// Shapes (per image, NHWC): x `[H, W, C]` → expanded `[H, W, E]` (E = C without expansion) →
 /// depthwise `[Ho, Wo, E·m]` → y `[Ho, Wo, K]`; stripe buffer `inputRows(rows)·W·E` floats,
@@ -33,12 +34,17 @@ final class DepthFirstBlock {
     let projection: StripeConvolution
     /// Output rows per stripe, for tests (nil: from the L2 budget).
     var stripeRowsOverride: Int?
+    /// Whether fewer images than threads run on the whole map (`wholeMap(batch:threads:)`), for
+    /// tests: true whatever the maps' size, false never; nil: when the maps fit `wholeMapBytes`.
+    var wholeMapOverride: Bool?
 
-    private let scratch: DepthFirstScratch
+    let scratch: DepthFirstScratch
     private var schedules: [ScheduleKey: Schedule] = [:]
     private var current: Schedule?
-    /// Threads the primitives and buffers were last prepared for.
+    /// Threads the striped primitives and buffers were last prepared for.
     private var preparedThreads = 0
+    /// The whole-map layout last prepared, and the threads it was prepared for.
+    private var preparedWholeMap: (map: WholeMap, threads: Int)?
 
     private var height: Int { depthwise.shape.inputHeight }
     private var width: Int { depthwise.shape.inputWidth }
@@ -105,6 +111,11 @@ final class DepthFirstBlock {
     /// - Throws: `ZooNetError.backend` if oneDNN has no kernel for a stripe's shape.
     func prepare(batch: Int) throws {
         let threads = WorkerPool.shared.width
+        if let map = wholeMap(batch: batch, threads: threads) {
+            try prepare(map, threads: threads)
+            preparedWholeMap = (map, threads)
+            return
+        }
         let key = ScheduleKey(bands: DepthFirstBlock.bands(batch: batch, threads: threads, outputHeight: outputHeight),
                               rows: stripeRows)
         let schedule = schedules[key] ?? makeSchedule(key)
@@ -122,6 +133,16 @@ final class DepthFirstBlock {
     /// already (the plan gave the output the addend's buffer).
     func run(_ x: UnsafePointer<Float>, addend: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, batch: Int) {
         let threads = WorkerPool.shared.width
+        if let map = wholeMap(batch: batch, threads: threads) {
+            if preparedWholeMap.map({ $0.map != map || $0.threads != threads }) ?? true {
+                do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
+            }
+            expansion?.refreshWeights()
+            depthwise.refreshWeights()
+            projection.refreshWeights()
+            run(map, x: x, addend: addend, into: y, threads: threads)
+            return
+        }
         if current.map({ $0.key.bands != DepthFirstBlock.bands(batch: batch, threads: threads, outputHeight: outputHeight) })
             ?? true || preparedThreads != threads {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
