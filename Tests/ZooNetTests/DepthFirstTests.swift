@@ -45,7 +45,8 @@ import Testing
 
     /// The block's output node by node (fused steps) and depth-first with stripes of `rows`
     /// output rows, on `batch` images; the worst difference relative to 1e-6 + 1e-6·|y|.
-    static func compare(_ b: Block, batch: Int, rows: [Int?], seed: UInt64) throws -> [Float] {
+    /// `wholeMap`: whether fewer images than threads run on the whole map (nil: by size).
+    static func compare(_ b: Block, batch: Int, rows: [Int?], seed: UInt64, wholeMap: Bool? = false) throws -> [Float] {
         let net = try network(b, seed: seed)
         let input = try tensor([batch, b.size.height, b.size.width, b.channels], seed: seed + 100)
         net.runsDepthFirst = false
@@ -54,10 +55,41 @@ import Testing
         let blocks = net.plan(training: false).depthFirst
         #expect(blocks.count == 1)
         return try rows.map { rows in
-            for block in net.plan(outputs: net.outputIndices, training: false).depthFirst { block.stripeRowsOverride = rows }
+            for block in net.plan(outputs: net.outputIndices, training: false).depthFirst {
+                block.stripeRowsOverride = rows
+                block.wholeMapOverride = wholeMap
+            }
             let got = try net.predict([input])[1].scalars
             return closeness(got, reference, relative: 1e-6, absolute: 1e-6)
         }
+    }
+
+    /// Fewer images than threads on the whole map (`DepthFirstBlock+WholeMap.swift`): the
+    /// expansion and projection on pixel runs, the depthwise convolution on row bands, the
+    /// expanded map's zero rows; strides, TF `same`, 5×5, dilation, a depth multiplier.
+    @Test func wholeMapMatchesNodeByNode() throws {
+        let blocks = [
+            Block(),
+            Block(size: (7, 7), kernel: 5, residual: true),
+            Block(size: (12, 7), stride: 2, padding: .same, residual: false),
+            Block(size: (11, 9), stride: 2, padding: .valid, residual: false),
+            Block(dilation: 2, padding: .symmetric(2)),
+            Block(multiplier: 2, outputs: 7, residual: false),
+        ]
+        for (k, block) in blocks.enumerated() {
+            for batch in [1, 3] {
+                for worst in try Self.compare(block, batch: batch, rows: [nil], seed: UInt64(40 + k), wholeMap: true) {
+                    #expect(worst <= 1, "block \(k) batch \(batch)")
+                }
+            }
+        }
+        let net = try Self.network(Block(), seed: 1)
+        let block = try #require(net.plan(training: false).depthFirst.first)
+        block.wholeMapOverride = true
+        #expect(block.wholeMap(batch: 1, threads: 2) != nil && block.wholeMap(batch: 2, threads: 2) == nil)
+        #expect(block.wholeMap(batch: 1, threads: 1) == nil)
+        block.wholeMapOverride = nil
+        #expect(block.wholeMap(batch: 1, threads: 2) != nil, "an 11×9×12 block's maps fit any L2")
     }
 
     @Test(arguments: [1, 2, 3, 4])
