@@ -94,18 +94,18 @@ public final class Dense: Layer {
         if keep { preActivation.reserve(rows * outputCount) }
         let pool = WorkerPool.shared
         if let strips = forwardStrips(rows: rows, inputCount: inputCount) {
-            pool.parallel(strips, ForwardStrips(
+            pool.parallel(strips, ForwardParts(
                 input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
                 preActivation: keep ? preActivation.pointer : nil, rows: rows,
-                inputCount: inputCount, width: outputCount, activation: activation, parts: strips))
+                inputCount: inputCount, width: outputCount, activation: activation, parts: strips, byColumns: true))
             if activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
             return
         }
         let parts = pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
-        pool.parallel(parts, ForwardBands(
+        pool.parallel(parts, ForwardParts(
             input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
             preActivation: keep ? preActivation.pointer : nil, rows: rows,
-            inputCount: inputCount, width: outputCount, activation: activation, parts: parts))
+            inputCount: inputCount, width: outputCount, activation: activation, parts: parts, byColumns: false))
     }
 
     /// The strips of W's columns a forward pass over `rows` rows is cut into, or nil when it
@@ -157,53 +157,40 @@ extension Dense {
         activation.derivativeFromOutput ? nil : UnsafePointer(preActivation.pointer)
     }
 
-    /// Forward, one band of rows per part: fill the band with the bias (broadcast), then
-    /// Y += X·W on it (beta = 1: BLAS skips its own pass zeroing C, and the bias costs one
-    /// write pass instead of a read-modify-write one), then the activation while the band is
-    /// in cache.
-    struct ForwardBands: ParallelJob {
+    /// Forward, one band of rows per part (`byColumns` false) or, for few rows, one strip of
+    /// W's columns: fill the part with the bias (broadcast), then Y += X·W on it (beta = 1: BLAS
+    /// skips its own pass zeroing C, and the bias costs one write pass instead of a
+    /// read-modify-write one), keep it when the activation's derivative needs the
+    /// pre-activation, then the activation while the part is in cache (in strips only an
+    /// element-wise one: softmax needs whole rows and runs after the region).
+    struct ForwardParts: ParallelJob {
         let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
         let kernel: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?
         let preActivation: UnsafeMutablePointer<Float>?
         let rows: Int, inputCount: Int, width: Int
         let activation: Activation
         let parts: Int
+        let byColumns: Bool
 
         func run(_ part: Int) {
-            let band = partRange(part, of: parts, count: rows)
-            if let bias { for r in band { (output + r * width).update(from: bias, count: width) } }
-            gemmRows(band, transposeA: false, transposeB: false, n: width, k: inputCount,
-                     a: input, lda: inputCount, b: kernel, ldb: width, beta: bias == nil ? 0 : 1, c: output, ldc: width)
-            if let preActivation {
-                (preActivation + band.lowerBound * width).update(from: output + band.lowerBound * width, count: band.count * width)
+            // The part: `lines` rows × the columns `columns`, rows `width` apart.
+            let (lines, columns) = byColumns
+                ? (0..<rows, partRange(part, of: parts, count: width)) : (partRange(part, of: parts, count: rows), 0..<width)
+            let first = output + lines.lowerBound * width + columns.lowerBound
+            if let bias {
+                for r in 0..<lines.count { (first + r * width).update(from: bias + columns.lowerBound, count: columns.count) }
             }
-            if activation != .linear {
-                activation.forward(output + band.lowerBound * width, rows: band.count, width: width)
-            }
-        }
-    }
-
-    /// Forward, one strip of columns per part (for few rows): Y[:, strip] = b[strip] +
-    /// X·W[:, strip], kept before the activation when its derivative needs it, then the
-    /// activation if it is element-wise (a row-wise one, softmax, runs after the region on whole
-    /// rows).
-    struct ForwardStrips: ParallelJob {
-        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
-        let kernel: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?
-        let preActivation: UnsafeMutablePointer<Float>?
-        let rows: Int, inputCount: Int, width: Int
-        let activation: Activation
-        let parts: Int
-
-        func run(_ part: Int) {
-            let strip = partRange(part, of: parts, count: width)
-            if let bias { for r in 0..<rows { (output + r * width + strip.lowerBound).update(from: bias + strip.lowerBound, count: strip.count) } }
-            gemmColumns(strip, transposeA: false, transposeB: false, m: rows, k: inputCount, a: input, lda: inputCount,
-                        b: kernel, ldb: width, beta: bias == nil ? 0 : 1, c: output, ldc: width)
-            for r in 0..<rows {
-                let row = output + r * width + strip.lowerBound
-                if let preActivation { (preActivation + r * width + strip.lowerBound).update(from: row, count: strip.count) }
-                if activation != .linear && !activation.isRowWise { activation.forward(row, rows: 1, width: strip.count) }
+            gemm(transposeA: false, transposeB: false, m: lines.count, n: columns.count, k: inputCount,
+                 a: input + lines.lowerBound * inputCount, lda: inputCount, b: kernel + columns.lowerBound, ldb: width,
+                 beta: bias == nil ? 0 : 1, c: first, ldc: width)
+            for r in 0..<lines.count {
+                let row = first + r * width
+                if let preActivation {
+                    (preActivation + (lines.lowerBound + r) * width + columns.lowerBound).update(from: row, count: columns.count)
+                }
+                if activation != .linear && !(byColumns && activation.isRowWise) {
+                    activation.forward(row, rows: 1, width: columns.count)
+                }
             }
         }
     }
