@@ -89,7 +89,14 @@ import Testing
         #expect(block.wholeMap(batch: 1, threads: 2) != nil && block.wholeMap(batch: 2, threads: 2) == nil)
         #expect(block.wholeMap(batch: 1, threads: 1) == nil)
         block.wholeMapOverride = nil
-        #expect(block.wholeMap(batch: 1, threads: 2) != nil, "an 11×9×12 block's maps fit any L2")
+        // 11 rows, 3×3, two bands (rows 0–4 and 5–10) compute expanded rows 0–5 and 4–10: 2 of 11 twice, under the 0.2
+        // that pays for the threads sharing the maps.
+        #expect(abs(block.stripedOverlap(bands: 2) - 2.0 / 11) < 1e-12)
+        #expect(block.wholeMap(batch: 1, threads: 2) == nil)
+        let small = try Self.network(Block(size: (7, 7), kernel: 5), seed: 2)
+        let smallBlock = try #require(small.plan(training: false).depthFirst.first)
+        #expect(abs(smallBlock.stripedOverlap(bands: 2) - 4.0 / 7) < 1e-12)
+        #expect(smallBlock.wholeMap(batch: 1, threads: 2) != nil, "a 7×7×12 map fits any L2; 5×5 on 7 rows repeats 4")
     }
 
     @Test(arguments: [1, 2, 3, 4])

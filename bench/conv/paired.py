@@ -15,7 +15,7 @@ efficientnet-lite-pytorch model exported as in peers.py (default spinning, as ru
 PyTorch eager (channels_last, inference_mode). Same seeded models and BatchNorm statistics as
 peers.py; ZOO_CONV_WEIGHTS (peers.py --export) gives Zoo the same weights.
 
---variant NAME=VALUE adds Zoo run with that environment variable as one more peer
+--variant NAME=VALUE[,NAME=VALUE…] adds Zoo run with those environment variables as one more peer
 (`zoonet[NAME=VALUE]`): an A/B of an engine switch under the same conditions.
 
 Output: `# pair …` lines, then per configuration and peer
@@ -82,7 +82,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cross-die-ns", type=int, default=200)
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
-                        help="also Zoo with this environment variable set (repeatable): a peer named zoonet[NAME=VALUE]")
+                        help="also Zoo with these environment variables set (NAME=VALUE[,NAME=VALUE…]; repeatable): a peer named zoonet[…]")
     args = parser.parse_args()
     only = [p for p in args.only.split(",") if p]
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -91,7 +91,7 @@ def main():
     torch = peers.torch_setup(args.threads)
     import onnxruntime as ort
     zoo = Zoo(args.zoo)
-    variants = {v: Zoo(args.zoo, dict([v.split("=", 1)])) for v in args.variant}
+    variants = {v: Zoo(args.zoo, dict(item.split("=", 1) for item in v.split(","))) for v in args.variant}
     print(f"# cpu: {peers.cpu_model()}; zoonet: {zoo.kernels}; onnxruntime {ort.__version__}, torch {torch.__version__}; "
           f"{args.threads} threads, {args.pairs} pairs of >= {args.seconds:g} s each", flush=True)
     with tempfile.TemporaryDirectory(prefix="conv-paired-") as directory:

@@ -7,8 +7,8 @@ import CZooKernels
 /// Cut into bands of rows, one per thread, a small map computes the bands' overlap twice: a 5×5
 /// depthwise convolution on a 7×7 map reads the expanded rows 0–5 for output rows 0–3 and rows
 /// 2–6 for rows 4–6, so the expansion computes 11 rows for 7, and the 4 : 3 split keeps one
-/// thread waiting. Here the block runs as three regions whose maps the threads share (they fit
-/// the caches: `wholeMapBytes`):
+/// thread waiting. Where that overlap is large (`wholeMapOverlap`) and the maps fit the caches
+/// (`wholeMapBytes`), the block runs as three regions whose maps the threads share:
 /// 1. the expansion on runs of pixels, an equal run per thread (a pointwise convolution takes
 ///    any run of consecutive pixels as a map of one row), into the expanded map
 ///    `[padTop + H + padBottom, W, E]` per image, its padding rows zeros;
@@ -17,17 +17,28 @@ import CZooKernels
 /// 3. the projection on equal runs of pixels into `y` (holding the addend first when it sums).
 /// Each output value is the same sum of the same terms as node by node.
 ///
-/// Measured (2-vCPU AMD EPYC, MobileNetV2 and EfficientNet-Lite0 at batch 1): faster when the
-/// two vCPUs share a die; slower when the host puts them on two dies, where reading the
-/// half of a map the other core wrote costs more than the overlap saved (`bench/conv/README.md`).
+/// Measured (2-vCPU AMD EPYC, MobileNetV2 and EfficientNet-Lite0 at batch 1, `bench/conv/README.md`):
+/// the threads read each other's halves of the maps, which costs most when the host puts the
+/// two vCPUs on two dies; with a smaller overlap than 0.2 (MobileNetV2's 14×14 3×3 blocks:
+/// 2 rows of 14) that cost outweighs the rows saved.
 extension DepthFirstBlock {
     /// The largest expanded + depthwise maps (all images, bytes) run on the whole map:
-    /// `ZOONET_WHOLE_MAP_BYTES`, else the L2 cache's size (`Cache.level2Bytes`); 0: never.
+    /// `ZOONET_WHOLE_MAP_BYTES`, else twice the L2 cache's size (`Cache.level2Bytes`); 0: never.
     static let wholeMapBytes: Int = {
         guard let text = getenv("ZOONET_WHOLE_MAP_BYTES"), let bytes = Int(String(cString: text)), bytes >= 0 else {
-            return Cache.level2Bytes
+            return 2 * Cache.level2Bytes
         }
         return bytes
+    }()
+
+    /// The least share of rows banded stripes would compute twice (`stripedOverlap`) for a
+    /// block to run on the whole map: `ZOONET_WHOLE_MAP_OVERLAP`, else 0.2. Below it the
+    /// overlap saved is worth less than the threads reading each other's halves of the maps.
+    static let wholeMapOverlap: Double = {
+        guard let text = getenv("ZOONET_WHOLE_MAP_OVERLAP"), let share = Double(String(cString: text)), share >= 0 else {
+            return 0.2
+        }
+        return share
     }()
 
     /// The layout of a whole-map run on `batch` images.
@@ -44,7 +55,8 @@ extension DepthFirstBlock {
 
     /// The whole-map layout for `batch` images on `threads` threads, or nil when the block runs
     /// in stripes: as many images as threads or more (each thread then has whole images), no
-    /// expansion, or maps larger than `wholeMapBytes` (`wholeMapOverride` decides in tests).
+    /// expansion, maps larger than `wholeMapBytes` or bands that would overlap by less than
+    /// `wholeMapOverlap` (`wholeMapOverride` decides in tests).
     func wholeMap(batch: Int, threads: Int) -> WholeMap? {
         guard wholeMapOverride ?? true, threads > 1, batch % threads != 0, expansion != nil else { return nil }
         let s = depthwise.shape
@@ -53,8 +65,24 @@ extension DepthFirstBlock {
                            expandedPerImage: (s.padTop + s.inputHeight + padBottom) * s.inputWidth * s.inputChannels,
                            filteredPerImage: s.outputHeight * s.outputWidth * s.outputChannels,
                            parts: Swift.min(threads, s.outputHeight))
-        let limit = wholeMapOverride == true ? Int.max : DepthFirstBlock.wholeMapBytes
-        return map.floats * MemoryLayout<Float>.size <= limit ? map : nil
+        if wholeMapOverride == true { return map }
+        let fits = map.floats * MemoryLayout<Float>.size <= DepthFirstBlock.wholeMapBytes
+        return fits && stripedOverlap(bands: map.parts) >= DepthFirstBlock.wholeMapOverlap ? map : nil
+    }
+
+    /// The expanded rows banded stripes compute twice, as a fraction of the map's rows: where
+    /// `bands` bands of output rows meet, each computes the input rows its depthwise window
+    /// shares with the next (2/7 for a 3×3 kernel on 7 rows in two bands, 4/7 for 5×5).
+    func stripedOverlap(bands: Int) -> Double {
+        let s = depthwise.shape
+        let computed = (0..<bands).reduce(0) { total, band in
+            let rows = evenRun(band, of: bands, count: s.outputHeight)
+            guard !rows.isEmpty else { return total }
+            let first = Swift.max(0, rows.lowerBound * s.strideHeight - s.padTop)
+            let end = Swift.min(s.inputHeight, (rows.upperBound - 1) * s.strideHeight - s.padTop + depthwise.inputRows(1))
+            return total + Swift.max(0, end - first)
+        }
+        return Double(computed) / Double(s.inputHeight) - 1
     }
 
     /// Makes the primitives of `map`: the expansion and the projection on each run's pixel

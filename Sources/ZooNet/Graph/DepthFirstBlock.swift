@@ -20,8 +20,8 @@ import Synchronization
 /// depthwise convolution's zero padding. Without expansion the depthwise convolution reads the
 /// input's own rows, copied (with the zero rows) only for the stripes that reach the padding. Each thread takes the images of its own band first,
 /// then what is left of the others' (`WorkerPool`), so a thread the host slows down takes fewer
-/// images instead of holding the other back at every layer. Fewer images than threads with
-/// small maps run on the whole map instead (`DepthFirstBlock+WholeMap.swift`).
+/// images instead of holding the other back at every layer. Fewer images than threads on small
+/// maps whose bands would overlap much run on the whole map instead (`DepthFirstBlock+WholeMap.swift`).
 ///
 /// Shapes (per image, NHWC): x `[H, W, C]` → expanded `[H, W, E]` (E = C without expansion) →
 /// depthwise `[Ho, Wo, E·m]` → y `[Ho, Wo, K]`; stripe buffer `inputRows(rows)·W·E` floats,
@@ -35,7 +35,8 @@ final class DepthFirstBlock {
     /// Output rows per stripe, for tests (nil: from the L2 budget).
     var stripeRowsOverride: Int?
     /// Whether fewer images than threads run on the whole map (`wholeMap(batch:threads:)`), for
-    /// tests: true whatever the maps' size, false never; nil: when the maps fit `wholeMapBytes`.
+    /// tests: true whatever the maps' size and overlap, false never; nil: by `wholeMapBytes` and
+    /// `wholeMapOverlap`.
     var wholeMapOverride: Bool?
 
     let scratch: DepthFirstScratch
