@@ -97,7 +97,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="conv-paired-") as directory:
         for name in (c for c in args.configs.split(",") if c):
             model = peers.build(name).eval()
-            runs = {f"zoonet[{v}]": None for v in variants}  # measured through their serve processes
+            runs = {}  # the peers in this process: one call on a feed (NCHW array, channels_last tensor)
             if "ort" in only:
                 path = os.path.join(directory, f"{name}.onnx")
                 peers.export_onnx(torch, model, path, name)
@@ -114,26 +114,25 @@ def main():
                 config = f"{name} b{batch}"
                 x = peers.seeded_input(name, batch)
                 feed = (x, torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
-                ratios = {peer: {"all": [], "one-die": [], "cross-die": []} for peer in runs}
+                # Each engine's measurement, in images/s: Zoo and its variants through their serve processes.
+                measure = {"zoonet": lambda: zoo.rate(name, batch, args.seconds)}
+                measure.update({f"zoonet[{v}]": (lambda z=z: z.rate(name, batch, args.seconds)) for v, z in variants.items()})
+                measure.update({peer: (lambda run=run: peers.timed(lambda: run(feed), batch, 2, args.seconds, 5)[0])
+                                for peer, run in runs.items()})
+                others = [engine for engine in measure if engine != "zoonet"]
+                ratios = {peer: {"all": [], "one-die": [], "cross-die": []} for peer in others}
                 for z in [zoo, *variants.values()]:
                     z.rate(name, batch, 0.5)  # builds the network, warms up
                 for pair in range(args.pairs):
                     distance = probe(args.cores)
                     regime = "cross-die" if distance is not None and distance > args.cross_die_ns else "one-die"
-                    rates = {}
-                    order = ["zoonet"] + list(runs) if pair % 2 == 0 else list(runs) + ["zoonet"]
-                    for engine in order:
-                        if engine == "zoonet":
-                            rates[engine] = zoo.rate(name, batch, args.seconds)
-                        elif engine.startswith("zoonet["):
-                            rates[engine] = variants[engine[7:-1]].rate(name, batch, args.seconds)
-                        else:
-                            rates[engine], _ = peers.timed(lambda: runs[engine](feed), batch, 2, args.seconds, 5)
+                    order = ["zoonet"] + others if pair % 2 == 0 else others + ["zoonet"]
+                    rates = {engine: measure[engine]() for engine in order}
                     text = "  ".join(f"{e} {rates[e]:.1f}" + (f" ({rates['zoonet'] / rates[e]:.3f})" if e != "zoonet" else "")
-                                     for e in ["zoonet"] + list(runs))
+                                     for e in ["zoonet"] + others)
                     where = f"round trip {distance} ns" if distance is not None else "no probe"
                     print(f"# pair {pair + 1} {config} ({where}): {text}", flush=True)
-                    for peer in runs:
+                    for peer in others:
                         ratio = rates["zoonet"] / rates[peer]
                         ratios[peer]["all"].append(ratio)
                         ratios[peer][regime].append(ratio)

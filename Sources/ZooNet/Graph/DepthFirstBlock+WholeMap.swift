@@ -102,16 +102,17 @@ extension DepthFirstBlock {
              threads: Int) {
         let expanded = scratch.shared
         let filtered = expanded + map.batch * map.expandedPerImage
-        for phase in [WholeMapPhase.expansion, .depthwise, .projection] {
+        for phase in WholeMapPhase.allCases {
             WorkerPool.shared.parallel(map.batch * map.parts, WholeMapJob(
                 block: self, map: map, phase: phase, x: x, addend: addend, y: y, expanded: expanded, filtered: filtered,
                 threads: threads))
         }
     }
 
-    /// Part `k` of `0..<count` cut into `parts` runs whose lengths differ by one at most.
-    func evenRun(_ k: Int, of parts: Int, count: Int) -> Range<Int> {
-        count * k / parts ..< count * (k + 1) / parts
+    /// Part `k` of `0..<count` cut into `parts` runs whose lengths differ by one at most (as the
+    /// striped schedule cuts bands).
+    private func evenRun(_ k: Int, of parts: Int, count: Int) -> Range<Int> {
+        partRange(k, of: parts, count: count, alignment: 1)
     }
 
     /// Part `part` of `phase`: image `part / map.parts`, its run or band `part % map.parts`.
@@ -152,7 +153,7 @@ extension DepthFirstBlock {
 }
 
 /// The three regions of a whole-map run, in order.
-private enum WholeMapPhase { case expansion, depthwise, projection }
+private enum WholeMapPhase: CaseIterable { case expansion, depthwise, projection }
 
 /// One region of a whole-map run: a part per image and run (or band).
 private struct WholeMapJob: ParallelJob {

@@ -18,10 +18,11 @@ import Synchronization
 /// and the projection straight into the output. The expanded rows a stripe shares with the
 /// next one are moved to the top of the buffer, not recomputed; rows outside the image are the
 /// depthwise convolution's zero padding. Without expansion the depthwise convolution reads the
-/// input's own rows, copied (with the zero rows) only for the stripes that reach the padding. Each thread takes the images of its own band first,
-/// then what is left of the others' (`WorkerPool`), so a thread the host slows down takes fewer
-/// images instead of holding the other back at every layer. Fewer images than threads on small
-/// maps whose bands would overlap much run on the whole map instead (`DepthFirstBlock+WholeMap.swift`).
+/// input's own rows, copied (with the zero rows) only for the stripes that reach the padding.
+/// Each thread takes the images of its own band first, then what is left of the others'
+/// (`WorkerPool`), so a thread the host slows down takes fewer images instead of holding the
+/// other back at every layer. Fewer images than threads on small maps whose bands would
+/// overlap much run on the whole map instead (`DepthFirstBlock+WholeMap.swift`).
 ///
 /// Shapes (per image, NHWC): x `[H, W, C]` → expanded `[H, W, E]` (E = C without expansion) →
 /// depthwise `[Ho, Wo, E·m]` → y `[Ho, Wo, K]`; stripe buffer `inputRows(rows)·W·E` floats,
@@ -138,9 +139,7 @@ final class DepthFirstBlock {
             if preparedWholeMap.map({ $0.map != map || $0.threads != threads }) ?? true {
                 do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
             }
-            expansion?.refreshWeights()
-            depthwise.refreshWeights()
-            projection.refreshWeights()
+            refreshWeights()
             run(map, x: x, addend: addend, into: y, threads: threads)
             return
         }
@@ -149,12 +148,17 @@ final class DepthFirstBlock {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }
         guard let schedule = current else { return }
-        expansion?.refreshWeights()
-        depthwise.refreshWeights()
-        projection.refreshWeights()
+        refreshWeights()
         let job = DepthFirstJob(block: self, schedule: schedule, x: x, addend: addend, y: y, scratch: scratch.pointers,
                                 threads: threads)
         WorkerPool.shared.parallel(batch * schedule.key.bands, job)
+    }
+
+    /// Folds and reorders the three convolutions' weights if they changed (before a region).
+    private func refreshWeights() {
+        expansion?.refreshWeights()
+        depthwise.refreshWeights()
+        projection.refreshWeights()
     }
 
     fileprivate struct ScheduleKey: Hashable {

@@ -92,32 +92,30 @@ public final class Dense: Layer {
         let rows = batch * rowsPerSample
         let keep = !activation.derivativeFromOutput
         if keep { preActivation.reserve(rows * outputCount) }
-        let pool = WorkerPool.shared
-        if let strips = forwardStrips(rows: rows, inputCount: inputCount) {
-            pool.parallel(strips, ForwardParts(
-                input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
-                preActivation: keep ? preActivation.pointer : nil, rows: rows,
-                inputCount: inputCount, width: outputCount, activation: activation, parts: strips, byColumns: true))
-            if activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
-            return
-        }
-        let parts = pool.parts(work: 2 * rows * outputCount * inputCount, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
-        pool.parallel(parts, ForwardParts(
+        let split = forwardSplit(rows: rows, inputCount: inputCount)
+        WorkerPool.shared.parallel(split.parts, ForwardParts(
             input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
             preActivation: keep ? preActivation.pointer : nil, rows: rows,
-            inputCount: inputCount, width: outputCount, activation: activation, parts: parts, byColumns: false))
+            inputCount: inputCount, width: outputCount, activation: activation, parts: split.parts, byColumns: split.byColumns))
+        if split.byColumns && activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
     }
 
-    /// The strips of W's columns a forward pass over `rows` rows is cut into, or nil when it
-    /// is cut into bands of rows: with fewer rows than make a band per thread (a classifier at
-    /// batch 1), the product is a matrix-vector one, bound by reading W, and each thread reads
-    /// its own strip of W.
-    func forwardStrips(rows: Int, inputCount: Int) -> Int? {
+    /// How a forward pass over `rows` rows is cut: bands of rows, or — with fewer rows than make
+    /// a band per thread (a classifier at batch 1), where the product is a matrix-vector one
+    /// bound by reading W — strips of W's columns, each thread reading its own strip.
+    private func forwardSplit(rows: Int, inputCount: Int) -> (parts: Int, byColumns: Bool) {
         let pool = WorkerPool.shared
         let work = 2 * rows * outputCount * inputCount
         let bands = pool.parts(work: work, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         let strips = pool.parts(work: work, grain: minimumFLOPPerPart, most: (outputCount + 15) / 16)
-        return strips > bands ? strips : nil
+        return strips > bands ? (strips, true) : (bands, false)
+    }
+
+    /// The strips of W's columns a forward pass over `rows` rows is cut into, or nil when it
+    /// is cut into bands of rows (`forwardSplit`).
+    func forwardStrips(rows: Int, inputCount: Int) -> Int? {
+        let split = forwardSplit(rows: rows, inputCount: inputCount)
+        return split.byColumns ? split.parts : nil
     }
 
     public func backward(
@@ -183,13 +181,15 @@ extension Dense {
             gemm(transposeA: false, transposeB: false, m: lines.count, n: columns.count, k: inputCount,
                  a: input + lines.lowerBound * inputCount, lda: inputCount, b: kernel + columns.lowerBound, ldb: width,
                  beta: bias == nil ? 0 : 1, c: first, ldc: width)
-            for r in 0..<lines.count {
-                let row = first + r * width
+            // A band is one contiguous block; a strip is a piece of each row.
+            let (blocks, blockRows, blockWidth) = byColumns ? (lines.count, 1, columns.count) : (1, lines.count, width)
+            for b in 0..<blocks {
+                let block = first + b * width
                 if let preActivation {
-                    (preActivation + (lines.lowerBound + r) * width + columns.lowerBound).update(from: row, count: columns.count)
+                    (preActivation + (block - output)).update(from: block, count: blockRows * blockWidth)
                 }
                 if activation != .linear && !(byColumns && activation.isRowWise) {
-                    activation.forward(row, rows: 1, width: columns.count)
+                    activation.forward(block, rows: blockRows, width: blockWidth)
                 }
             }
         }
