@@ -91,28 +91,73 @@ let inference: [(String, Architecture, Int)] = [
     ("mobilenet_v2", .mobilenetV2, 32), ("efficientnet_lite0", .efficientnetLite0, 1), ("efficientnet_lite0", .efficientnetLite0, 32),
 ]
 let requested = Array(CommandLine.arguments.dropFirst())
+
+/// One training configuration kept for `serve`: the network, a random batch of 4 steps and its
+/// optimizer; `rate` runs epochs of those 4 steps for ≥ `minimumSeconds` (images/s, median).
+final class TrainingStep {
+    let network: Network
+    let data: Dataset
+    let optimizer: Adam
+    let batch: Int
+
+    init(network: Network, batch: Int, classes: Int) throws {
+        let size = network.inputShape.reduce(1, *)
+        var rng = SplitMix64(seed: 3)
+        let x = try ZooNet.Tensor(shape: [batch * 4] + network.inputShape,
+                                  scalars: (0..<(batch * 4 * size)).map { _ in rng.nextUnitFloat() })
+        self.network = network
+        self.data = try Dataset(inputs: x, labels: .classes((0..<(batch * 4)).map { $0 % classes }))
+        self.optimizer = try Adam(learningRate: 1e-3)
+        self.batch = batch
+    }
+
+    func rate(minimumSeconds: Double) throws -> Double {
+        try measure(images: batch * 4, minimumSeconds: minimumSeconds) {
+            try network.fit(data, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: batch, shuffleSeed: nil)
+        }
+    }
+}
+
 func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains { config.hasPrefix($0) } }
 
 /// `serve` (only when named): answers requests on stdin, one per line, `<model> b<batch> <seconds>`
-/// (e.g. `mobilenet_v2 b1 1.5`), with `RATE <model> b<batch> <images/s>` (median of ≥ seconds
-/// of calls); each model is built once (with ZOO_CONV_WEIGHTS' weights when set) and kept.
-/// `bench/conv/paired.py` alternates these with a peer's measurements a few seconds apart.
+/// (e.g. `mobilenet_v2 b1 1.5`, `train_small_cnn b64 2`), with `RATE <model> b<batch> <images/s>`
+/// (median of ≥ seconds of calls, or of training steps for the `train_` models); each model is
+/// built once (with ZOO_CONV_WEIGHTS' weights when set) and kept, so a training model goes on
+/// from the previous request's weights and Adam state. `bench/conv/paired.py` alternates these
+/// with a peer's measurements a few seconds apart.
 if requested.first == "serve" {
     let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
                                                  "efficientnet_lite0": .efficientnetLite0]
+    let trainers: [String: () throws -> Network] = [
+        "train_small_cnn": smallCNN,
+        "train_mobilenet_v2_035": { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) },
+    ]
     var networks: [String: Network] = [:]
     var inputs: [String: ZooNet.Tensor] = [:]
+    var trainings: [String: TrainingStep] = [:]
     print("READY\tzoonet\t\(ComputeBackend.summary)")
     fflush(nil)
     while let line = readLine() {
         let fields = line.split(separator: " ").map(String.init)
-        guard fields.count == 3, let architecture = architectures[fields[0]], fields[1].hasPrefix("b"),
+        guard fields.count == 3, architectures[fields[0]] != nil || trainers[fields[0]] != nil, fields[1].hasPrefix("b"),
               let batch = Int(fields[1].dropFirst()), batch > 0, let seconds = Double(fields[2]) else {
-            print("ERROR\texpected '<model> b<batch> <seconds>' with a model of \(architectures.keys.sorted()), got '\(line)'")
+            let models = (Array(architectures.keys) + Array(trainers.keys)).sorted()
+            print("ERROR\texpected '<model> b<batch> <seconds>' with a model of \(models), got '\(line)'")
             fflush(nil)
             continue
         }
         let model = fields[0]
+        if let make = trainers[model] {
+            let key = "\(model) b\(batch)"
+            let training = try trainings[key] ?? TrainingStep(network: make(), batch: batch, classes: 10)
+            trainings[key] = training
+            let rate = try training.rate(minimumSeconds: seconds)
+            print("RATE\t\(key)\t\(String(format: "%.2f", rate))")
+            fflush(nil)
+            continue
+        }
+        let architecture = architectures[model]!
         let net: Network
         if let built = networks[model] {
             net = built
@@ -166,21 +211,15 @@ for (model, architecture, batch) in inference where wanted("\(model) b\(batch)")
 /// With ZOONET_BENCH_STEPS=N, one epoch of N steps and nothing else (for counting allocations:
 /// run with two values of N under `perf stat -e probe_libc:malloc`).
 func train(_ config: String, _ net: Network, batch: Int, classes: Int) throws {
-    let size = net.inputShape.reduce(1, *)
-    var rng = SplitMix64(seed: 3)
     if let steps = environment("ZOONET_BENCH_STEPS").flatMap({ Int($0) }) {
+        let size = net.inputShape.reduce(1, *)
         let x = try ZooNet.Tensor(shape: [batch * steps] + net.inputShape, scalars: [Float](repeating: 0.5, count: batch * steps * size))
         let data = try Dataset(inputs: x, labels: .classes((0..<(batch * steps)).map { $0 % classes }))
         try net.fit(data, loss: .softmaxCrossEntropy, optimizer: try Adam(learningRate: 1e-3), epochs: 1, batchSize: batch)
         print("STEPS\tzoonet\t\(config)\t\(steps)")
         return
     }
-    let x = try ZooNet.Tensor(shape: [batch * 4] + net.inputShape, scalars: (0..<(batch * 4 * size)).map { _ in rng.nextUnitFloat() })
-    let data = try Dataset(inputs: x, labels: .classes((0..<(batch * 4)).map { $0 % classes }))
-    let optimizer = try Adam(learningRate: 1e-3)
-    let rate = try measure(images: batch * 4, minimumSeconds: minimumSeconds) {
-        try net.fit(data, loss: .softmaxCrossEntropy, optimizer: optimizer, epochs: 1, batchSize: batch, shuffleSeed: nil)
-    }
+    let rate = try TrainingStep(network: net, batch: batch, classes: classes).rate(minimumSeconds: minimumSeconds)
     print("RESULT\tzoonet\t\(config)\t\(String(format: "%.2f", rate))")
     fflush(nil)
 }

@@ -14,10 +14,12 @@
 #     NEIGHBOUR=1 bash bench/conv/run.sh           # a busy loop pinned to the last core for the whole run (a noisy
 #                                                  # neighbour, as on a shared host): how each engine copes with a
 #                                                  # thread that gets half a core
-#     PAIRS=15 bash bench/conv/run.sh              # instead of rounds: Zoo and ONNX Runtime (PEERS=ort,torch for
-#                                                  # both peers) alternating a few seconds apart on the inference
-#                                                  # CONFIGS at BATCHES (default 1), the cores' distance probed
-#                                                  # before each pair (bench/conv/paired.py, PAIRED lines)
+#     PAIRS=15 bash bench/conv/run.sh              # instead of rounds: Zoo and its peers alternating a few seconds
+#                                                  # apart (bench/conv/paired.py, PAIRED lines), the cores' distance
+#                                                  # probed before each pair: CONFIGS (default mobilenet_v2,
+#                                                  # efficientnet_lite0; train = both training steps) at BATCHES
+#                                                  # (default 1), PEERS (default ort,compile: ONNX Runtime for
+#                                                  # inference, torch.compile for training; torch = eager)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -44,9 +46,9 @@ if [[ -n "${WEIGHTS:-}" ]]; then
 fi
 if [[ -n "${PAIRS:-}" ]]; then
     gcc -O2 -pthread bench/conv/cores.c -o "$dir/cores"
-    inference=$(echo "${configs//,/ }" | tr ' ' '\n' | grep -v '^train$' | paste -sd, -)
+    paired=$(echo "${CONFIGS:-mobilenet_v2,efficientnet_lite0}" | sed 's/\btrain\b/train_small_cnn,train_mobilenet_v2_035/')
     "$PYTHON" bench/conv/paired.py --zoo .build/release/zoo-conv-bench --cores "$dir/cores" --pairs "$PAIRS" \
-        --configs "${inference:-mobilenet_v2,efficientnet_lite0}" --batches "${BATCHES:-1}" --only "${PEERS:-ort}" \
+        --configs "$paired" --batches "${BATCHES:-1}" --only "${PEERS:-ort,compile}" \
         ${VARIANTS:+$(printf -- "--variant %s " $VARIANTS)}
     exit 0
 fi
