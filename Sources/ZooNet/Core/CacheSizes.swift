@@ -8,7 +8,7 @@ enum Cache {
     static let lastLevelBytes: Int =
         environmentBytes("ZOONET_CACHE_BYTES") ?? listed.map(\.bytes).max() ?? 32 << 20
 
-    /// The L2 cache's size (sizes depth-first stripes, `DepthFirstBlock`): `ZOONET_L2_BYTES`,
+    /// The L2 cache's size (sizes depth-first stripes and whole-map runs, `DepthFirstBlock`): `ZOONET_L2_BYTES`,
     /// else the level-2 data or unified cache listed, else 512 KiB.
     static let level2Bytes: Int =
         environmentBytes("ZOONET_L2_BYTES") ?? listed.first { $0.level == 2 && $0.type != "Instruction" }?.bytes ?? 512 << 10
