@@ -23,7 +23,7 @@ peers.py; ZOO_CONV_WEIGHTS (peers.py --export) gives Zoo the same weights.
 
 Output: `# pair …` lines, then per configuration and peer
 `PAIRED <TAB> zoonet/<peer> <TAB> <config> <TAB> <median ratio> <TAB> <pairs> <TAB> one-die <median> (<n>) <TAB>
-cross-die <median> (<n>)` (peer `best`: the fastest peer of each pair, variants aside), a pair counting as
+cross-die <median> (<n>)` (peer `best`, with two peers or more: the fastest of each pair, variants aside), a pair counting as
 cross-die when the round trip probed before it exceeded --cross-die-ns (default 200).
 """
 import argparse
@@ -46,23 +46,6 @@ def probe(cores):
     out = subprocess.run([cores], capture_output=True, text=True).stdout
     match = re.search(r"round trip core 0 -> 1 -> 0: (\d+) ns", out)
     return int(match.group(1)) if match else None
-
-
-class KerasServer:
-    """Keras 3 (TensorFlow) training steps in a child process (TensorFlow and torch crash when imported into
-    one process): `paired.py --keras-serve` answers `<model> b<batch> <seconds>` with `RATE … <images/s>`,
-    the faster of `model.fit` (steps timed by a callback) and `train_on_batch`, ≥ seconds/2 each."""
-
-    def __init__(self, threads):
-        self.child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--keras-serve", "--threads", str(threads),
-                                       "--zoo", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        ready = self.child.stdout.readline().rstrip("\n").split("\t")
-        if ready[0] != "READY":
-            raise SystemExit(f"paired.py --keras-serve did not start: {ready}")
-        self.kernels = ready[2] if len(ready) > 2 else "?"
-
-    rate = None  # the same request / answer as Zoo's
-    close = None
 
 
 def keras_serve(threads):
@@ -102,13 +85,16 @@ def keras_serve(threads):
         print(f"RATE\t{name} b{batch}\t{max(fit_rate, step_rate):.2f}", flush=True)
 
 
-class Zoo:
-    def __init__(self, binary, environment=None):
-        self.child = subprocess.Popen([binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                      bufsize=1, env={**os.environ, **(environment or {})})
+class Server:
+    """A child process answering `<model> b<batch> <seconds>` lines with `RATE <config> <images/s>`."""
+
+    def __init__(self, command, name, environment=None):
+        self.name = name
+        self.child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                      env={**os.environ, **(environment or {})})
         ready = self.child.stdout.readline().rstrip("\n").split("\t")
         if ready[0] != "READY":
-            raise SystemExit(f"zoo-conv-bench serve did not start: {ready}")
+            raise SystemExit(f"{name} did not start: {ready}")
         self.kernels = ready[2] if len(ready) > 2 else "?"
 
     def rate(self, name, batch, seconds):
@@ -116,7 +102,7 @@ class Zoo:
         self.child.stdin.flush()
         fields = self.child.stdout.readline().rstrip("\n").split("\t")
         if fields[0] != "RATE":
-            raise SystemExit(f"zoo-conv-bench serve: {fields}")
+            raise SystemExit(f"{self.name}: {fields}")
         return float(fields[2])
 
     def close(self):
@@ -124,7 +110,21 @@ class Zoo:
         self.child.wait()
 
 
-KerasServer.rate, KerasServer.close = Zoo.rate, Zoo.close
+class Zoo(Server):
+    """`zoo-conv-bench serve`, with `environment` added to this process's."""
+
+    def __init__(self, binary, environment=None):
+        super().__init__([binary, "serve"], "zoo-conv-bench serve", environment)
+
+
+class KerasServer(Server):
+    """Keras 3 (TensorFlow) training steps in a child process (TensorFlow and torch crash when imported into
+    one process): `paired.py --keras-serve` answers `<model> b<batch> <seconds>` with `RATE … <images/s>`,
+    the faster of `model.fit` (steps timed by a callback) and `train_on_batch`, ≥ seconds/2 each."""
+
+    def __init__(self, threads):
+        super().__init__([sys.executable, os.path.abspath(__file__), "--keras-serve", "--threads", str(threads), "--zoo", "-"],
+                         "paired.py --keras-serve")
 
 
 def median_of(values):

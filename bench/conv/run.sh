@@ -16,8 +16,8 @@
 #                                                  # thread that gets half a core
 #     PAIRS=15 bash bench/conv/run.sh              # instead of rounds: Zoo and its peers alternating a few seconds
 #                                                  # apart (bench/conv/paired.py, PAIRED lines), the cores' distance
-#                                                  # probed before each pair: CONFIGS (default mobilenet_v2,
-#                                                  # efficientnet_lite0; train = both training steps) at BATCHES
+#                                                  # probed before each pair: CONFIGS (default the three
+#                                                  # inference models; train = both training steps) at BATCHES
 #                                                  # (default 1), PEERS (default ort,compile: ONNX Runtime for
 #                                                  # inference, torch.compile for training; torch = eager)
 set -euo pipefail
@@ -46,7 +46,7 @@ if [[ -n "${WEIGHTS:-}" ]]; then
 fi
 if [[ -n "${PAIRS:-}" ]]; then
     gcc -O2 -pthread bench/conv/cores.c -o "$dir/cores"
-    paired=$(echo "${CONFIGS:-mobilenet_v2,efficientnet_lite0}" | sed 's/\btrain\b/train_small_cnn,train_mobilenet_v2_035/')
+    paired=$(echo "${CONFIGS:-resnet50,mobilenet_v2,efficientnet_lite0}" | sed 's/\btrain\b/train_small_cnn,train_mobilenet_v2_035/')
     "$PYTHON" bench/conv/paired.py --zoo .build/release/zoo-conv-bench --cores "$dir/cores" --pairs "$PAIRS" \
         --configs "$paired" --batches "${BATCHES:-1}" --only "${PEERS:-ort,compile}" \
         ${VARIANTS:+$(printf -- "--variant %s " $VARIANTS)}
