@@ -8,6 +8,7 @@
 //     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
 //     swift run -c release zoo-conv-bench keras FILE     # a Keras model file, node by node / depth-first (MODEL lines)
 //     swift run -c release zoo-conv-bench serve          # measurements on request (stdin), for bench/conv/paired.py
+//     swift run -c release zoo-conv-bench profile mobilenet_v2 b1   # each step's time (STEP lines, slowest first)
 //
 // ZOONET_BENCH_CHUNK=k caps the images per inference pass at k (`predict(_:batchSize:)`; by default the
 // engine picks the pass from the cache size, `Network.inferencePassSize`); MEMORY counts one pass's activations.
@@ -176,6 +177,31 @@ if requested.first == "serve" {
         print("RATE\t\(key)\t\(String(format: "%.2f", rate))")
         fflush(nil)
     }
+    exit(0)
+}
+
+/// `profile MODEL bN [REPEATS]` (only when named): the steps of the inference plan of `MODEL`
+/// (resnet50, mobilenet_v2, efficientnet_lite0) at batch N, timed one by one
+/// (`Network.profileInference`, median of REPEATS runs, default 20), slowest first:
+/// `STEP <µs per image> <% of the sum> <kind> <first node> … <last node>`, then `TOTAL <µs per image>`.
+if requested.first == "profile", requested.count >= 3, requested[2].hasPrefix("b"), let batch = Int(requested[2].dropFirst()) {
+    let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
+                                                 "efficientnet_lite0": .efficientnetLite0]
+    guard let architecture = architectures[requested[1]] else {
+        print("ERROR\tunknown model '\(requested[1])'; known: \(architectures.keys.sorted())")
+        exit(2)
+    }
+    let net = try architecture.build()
+    let x = try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+    let steps = try net.profileInference([x], repeats: requested.count > 3 ? Int(requested[3]) ?? 20 : 20)
+    let total = steps.map(\.seconds).reduce(0, +)
+    print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
+    for step in steps.sorted(by: { $0.seconds > $1.seconds }) {
+        let span = step.nodes.count > 1 ? "\(step.nodes[0]) … \(step.nodes[step.nodes.count - 1])" : step.nodes[0]
+        print("STEP\t\(String(format: "%.1f", step.seconds * 1e6 / Double(batch)))\t\(String(format: "%.1f", 100 * step.seconds / total))"
+              + "\t\(step.kind.rawValue)\t\(span)")
+    }
+    print("TOTAL\t\(String(format: "%.1f", total * 1e6 / Double(batch)))")
     exit(0)
 }
 

@@ -46,40 +46,44 @@ extension Network {
 
     /// Runs the plan's steps on the staged batch (after `prepare`).
     func forward(_ plan: ExecutionPlan, batch: Int) {
+        for step in plan.steps { forward(step, plan, batch: batch) }
+    }
+
+    /// Runs one step of `plan` on the staged batch.
+    @inline(__always)
+    func forward(_ step: ExecutionPlan.Step, _ plan: ExecutionPlan, batch: Int) {
         let training = plan.key.training
-        for step in plan.steps {
-            switch step {
-            case .node(let i):
-                let output = activationBuffers[plan.activationSlot[i]]
-                switch nodes[i].operation {
-                case .input: break
-                case .layer(let layer):
-                    layer.forward(activationBuffers[plan.activationSlot[inputsOf[i][0]]], into: output,
-                                  batch: batch, training: training)
-                case .merge(let layer):
-                    let pointers = inputPointers[i]
-                    for (k, j) in inputsOf[i].enumerated() { pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]]) }
-                    layer.forward(UnsafeBufferPointer(rebasing: pointers[0..<inputsOf[i].count]), into: output,
-                                  batch: batch, training: training)
-                }
-            case let .batchNormActivation(b, a):
-                guard case .layer(let bn as BatchNorm) = nodes[b].operation,
-                      case .layer(let act as ActivationLayer) = nodes[a].operation else { continue }
-                bn.forward(activationBuffers[plan.activationSlot[inputsOf[b][0]]],
-                           into: activationBuffers[plan.activationSlot[a]], batch: batch, training: training,
-                           activation: act.activation)
-            case let .fusedConvolution(fused, chain, addend):
-                let output = activationBuffers[plan.activationSlot[step.output]]
-                if let addend, plan.activationSlot[addend] != plan.activationSlot[step.output] {
-                    output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
-                }
-                fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
-            case let .depthFirst(block, chain, addend):
-                let output = activationBuffers[plan.activationSlot[step.output]]
-                let separate = addend.flatMap { plan.activationSlot[$0] != plan.activationSlot[step.output] ? $0 : nil }
-                block.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]],
-                          addend: separate.map { UnsafePointer(activationBuffers[plan.activationSlot[$0]]) }, into: output, batch: batch)
+        switch step {
+        case .node(let i):
+            let output = activationBuffers[plan.activationSlot[i]]
+            switch nodes[i].operation {
+            case .input: break
+            case .layer(let layer):
+                layer.forward(activationBuffers[plan.activationSlot[inputsOf[i][0]]], into: output,
+                              batch: batch, training: training)
+            case .merge(let layer):
+                let pointers = inputPointers[i]
+                for (k, j) in inputsOf[i].enumerated() { pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]]) }
+                layer.forward(UnsafeBufferPointer(rebasing: pointers[0..<inputsOf[i].count]), into: output,
+                              batch: batch, training: training)
             }
+        case let .batchNormActivation(b, a):
+            guard case .layer(let bn as BatchNorm) = nodes[b].operation,
+                  case .layer(let act as ActivationLayer) = nodes[a].operation else { return }
+            bn.forward(activationBuffers[plan.activationSlot[inputsOf[b][0]]],
+                       into: activationBuffers[plan.activationSlot[a]], batch: batch, training: training,
+                       activation: act.activation)
+        case let .fusedConvolution(fused, chain, addend):
+            let output = activationBuffers[plan.activationSlot[step.output]]
+            if let addend, plan.activationSlot[addend] != plan.activationSlot[step.output] {
+                output.update(from: activationBuffers[plan.activationSlot[addend]], count: sizes[addend] * batch)
+            }
+            fused.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]], into: output, batch: batch)
+        case let .depthFirst(block, chain, addend):
+            let output = activationBuffers[plan.activationSlot[step.output]]
+            let separate = addend.flatMap { plan.activationSlot[$0] != plan.activationSlot[step.output] ? $0 : nil }
+            block.run(activationBuffers[plan.activationSlot[inputsOf[chain[0]][0]]],
+                      addend: separate.map { UnsafePointer(activationBuffers[plan.activationSlot[$0]]) }, into: output, batch: batch)
         }
     }
 
@@ -118,7 +122,7 @@ extension Network {
                 }
             case let .batchNormActivation(b, a):
                 guard case .layer(let bn as BatchNorm) = nodes[b].operation,
-                      case .layer(let act as ActivationLayer) = nodes[a].operation else { continue }
+                      case .layer(let act as ActivationLayer) = nodes[a].operation else { return }
                 bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
                             activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
                             activation: act.activation, inputGradient: target(0), batch: batch)
@@ -141,10 +145,42 @@ extension Network {
     /// Runs `plan` forward on the batches of `inputs` (`[n] + inputShapes[k]` each) and returns
     /// the requested outputs as `[n] + shape`.
     func run(_ inputs: [Tensor], outputs: [Int], batchSize: Int) throws -> [Tensor] {
+        guard batchSize > 0 else { throw ZooNetError.invalidArgument("batchSize must be positive") }
+        let n = try sampleCount(inputs)
+        let plan = plan(outputs: outputs, training: false)
+        let passSize = InferenceMicroBatch.samples(workingSetFloatsPerSample: largestStepWorkingSet(plan), limit: batchSize)
+        var results = outputs.map { [Float](repeating: 0, count: n * sizes[$0]) }
+        var start = 0
+        var preparedBatch = 0
+        while start < n {
+            let b = Swift.min(passSize, n - start)
+            if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
+            stage(inputs, plan, from: start, count: b)
+            forward(plan, batch: b)
+            try OneDNN.throwRecordedFailure()
+            for (r, o) in outputs.enumerated() {
+                let size = sizes[o], source = activation(plan, node: o)
+                results[r].withUnsafeMutableBufferPointer { ($0.baseAddress! + start * size).update(from: source, count: b * size) }
+            }
+            start += b
+        }
+        return try zip(outputs, results).map { o, values in try Tensor(shape: [n] + nodes[o].outputShape!, scalars: values) }
+    }
+
+    /// Copies samples `start ..< start + count` of each input into the plan's input buffers.
+    func stage(_ inputs: [Tensor], _ plan: ExecutionPlan, from start: Int, count: Int) {
+        for (k, x) in inputs.enumerated() {
+            let size = sizes[inputIndices[k]]
+            x.scalars.withUnsafeBufferPointer { inputBuffer(plan, k).update(from: $0.baseAddress! + start * size, count: count * size) }
+        }
+    }
+
+    /// The samples in `inputs` (one tensor per network input, `[n] + inputShapes[k]` each).
+    /// - Throws: `ZooNetError` if the count of tensors, a shape or the sample counts disagree.
+    func sampleCount(_ inputs: [Tensor]) throws -> Int {
         guard inputs.count == inputIndices.count else {
             throw ZooNetError.invalidArgument("the network takes \(inputIndices.count) input(s), got \(inputs.count)")
         }
-        guard batchSize > 0 else { throw ZooNetError.invalidArgument("batchSize must be positive") }
         var n = -1
         for (k, x) in inputs.enumerated() {
             let shape = nodes[inputIndices[k]].outputShape!
@@ -156,27 +192,7 @@ extension Network {
             }
             n = x.shape[0]
         }
-        let plan = plan(outputs: outputs, training: false)
-        let passSize = InferenceMicroBatch.samples(workingSetFloatsPerSample: largestStepWorkingSet(plan), limit: batchSize)
-        var results = outputs.map { [Float](repeating: 0, count: n * sizes[$0]) }
-        var start = 0
-        var preparedBatch = 0
-        while start < n {
-            let b = Swift.min(passSize, n - start)
-            if b != preparedBatch { try prepare(plan, batch: b); preparedBatch = b }
-            for (k, x) in inputs.enumerated() {
-                let size = sizes[inputIndices[k]]
-                x.scalars.withUnsafeBufferPointer { inputBuffer(plan, k).update(from: $0.baseAddress! + start * size, count: b * size) }
-            }
-            forward(plan, batch: b)
-            try OneDNN.throwRecordedFailure()
-            for (r, o) in outputs.enumerated() {
-                let size = sizes[o], source = activation(plan, node: o)
-                results[r].withUnsafeMutableBufferPointer { ($0.baseAddress! + start * size).update(from: source, count: b * size) }
-            }
-            start += b
-        }
-        return try zip(outputs, results).map { o, values in try Tensor(shape: [n] + nodes[o].outputShape!, scalars: values) }
+        return n
     }
 
     /// Inference (BN uses moving statistics, dropout is off) on every sample, in passes of at
