@@ -98,8 +98,9 @@ final class DepthFirstBlock {
     /// A thread's stripe buffer and depthwise output, bytes: `ZOONET_STRIPE_BYTES`, else half the
     /// L2 cache (`Cache.level2Bytes`) but at least 512 KiB. Measured on a 2-vCPU AMD EPYC (Zen 3,
     /// 512 KiB of L2 per core, 32 MiB of L3): 512 KiB stripes instead of 256 KiB ran MobileNetV2
-    /// and EfficientNet-Lite0 3–10 % faster — fewer, taller stripes make fewer oneDNN calls and
-    /// move the kept rows less often, and the L3 behind this L2 is fast (`bench/conv/README.md`).
+    /// and EfficientNet-Lite0 1–5 % faster at batch 1 and 32 — fewer, taller stripes make fewer
+    /// oneDNN calls and move the kept rows less often, and the L3 behind this L2 is fast
+    /// (`bench/conv/README.md`).
     static let stripeBytes: Int = {
         if let text = getenv("ZOONET_STRIPE_BYTES"), let bytes = Int(String(cString: text)), bytes > 0 { return bytes }
         return Swift.max(Cache.level2Bytes / 2, 512 << 10)

@@ -26,7 +26,7 @@ extension Network {
     /// then `repeats` runs with the clock read between steps. Steps in plan order, input nodes
     /// left out; a step's time is the median over the runs, so the steps' sum is close to a
     /// run's time less the inputs' staging. For finding where the time goes, as PyTorch's
-    /// profiler or ONNX Runtime's `enable_profiling` do; the clock reads add ~50 ns a step.
+    /// profiler or ONNX Runtime's `enable_profiling` do (one clock read per step).
     /// - Throws: `ZooNetError.invalidArgument` for `repeats` < 1 or no samples,
     ///   `ZooNetError.shapeMismatch` for inputs of the wrong shape, `ZooNetError.backend` if
     ///   a oneDNN primitive fails.
@@ -47,7 +47,7 @@ extension Network {
             for (k, step) in steps.enumerated() {
                 forward(step, plan, batch: n)
                 let now = clock.now
-                let elapsed = (last.duration(to: now)).components
+                let elapsed = last.duration(to: now).components
                 times[k].append(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
                 last = now
             }
