@@ -92,6 +92,14 @@ let inference: [(String, Architecture, Int)] = [
     ("mobilenet_v2", .mobilenetV2, 32), ("efficientnet_lite0", .efficientnetLite0, 1), ("efficientnet_lite0", .efficientnetLite0, 32),
 ]
 let requested = Array(CommandLine.arguments.dropFirst())
+/// The inference models by name (`serve`, `profile`).
+let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
+                                             "efficientnet_lite0": .efficientnetLite0]
+
+/// The fixed inference input: `[batch, 224, 224, 3]`, values (i mod 255) / 255 − 0.5.
+func syntheticInput(batch: Int) throws -> ZooNet.Tensor {
+    try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+}
 
 /// One training configuration kept for `serve`: the network, a random batch of 4 steps and its
 /// optimizer; `rate` runs epochs of those 4 steps for ≥ `minimumSeconds` (images/s, median).
@@ -128,8 +136,6 @@ func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains 
 /// from the previous request's weights and Adam state. `bench/conv/paired.py` alternates these
 /// with a peer's measurements a few seconds apart.
 if requested.first == "serve" {
-    let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
-                                                 "efficientnet_lite0": .efficientnetLite0]
     let trainers: [String: () throws -> Network] = [
         "train_small_cnn": smallCNN,
         "train_mobilenet_v2_035": { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) },
@@ -170,8 +176,7 @@ if requested.first == "serve" {
             networks[model] = net
         }
         let key = "\(model) b\(batch)"
-        let x = try inputs[key] ?? ZooNet.Tensor(shape: [batch, 224, 224, 3],
-                                                 scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+        let x = try inputs[key] ?? syntheticInput(batch: batch)
         inputs[key] = x
         let rate = try measure(images: batch, minimumSeconds: seconds) { _ = try net.predict(x) }
         print("RATE\t\(key)\t\(String(format: "%.2f", rate))")
@@ -185,14 +190,12 @@ if requested.first == "serve" {
 /// (`Network.profileInference`, median of REPEATS runs, default 20), slowest first:
 /// `STEP <µs per image> <% of the sum> <kind> <first node> … <last node>`, then `TOTAL <µs per image>`.
 if requested.first == "profile", requested.count >= 3, requested[2].hasPrefix("b"), let batch = Int(requested[2].dropFirst()) {
-    let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
-                                                 "efficientnet_lite0": .efficientnetLite0]
     guard let architecture = architectures[requested[1]] else {
         print("ERROR\tunknown model '\(requested[1])'; known: \(architectures.keys.sorted())")
         exit(2)
     }
     let net = try architecture.build()
-    let x = try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+    let x = try syntheticInput(batch: batch)
     let steps = try net.profileInference([x], repeats: requested.count > 3 ? Int(requested[3]) ?? 20 : 20)
     let total = steps.map(\.seconds).reduce(0, +)
     print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
@@ -220,7 +223,7 @@ for (model, architecture, batch) in inference where wanted("\(model) b\(batch)")
         let worst = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max() ?? .infinity
         print("PARITY\tzoonet\t\(model)\t\(worst)\t\(want.scalars.map(abs).max() ?? 0)")
     }
-    let x = try ZooNet.Tensor(shape: [batch, 224, 224, 3], scalars: (0..<(batch * 224 * 224 * 3)).map { Float($0 % 255) / 255 - 0.5 })
+    let x = try syntheticInput(batch: batch)
     let chunk = Int(environment("ZOONET_BENCH_CHUNK") ?? "") ?? batch
     let rate = try measure(images: batch, minimumSeconds: minimumSeconds) { _ = try net.predict(x, batchSize: chunk) }
     let gflops = rate * Double(net.forwardFLOPPerSample) / 1e9

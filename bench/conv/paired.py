@@ -62,12 +62,7 @@ def keras_serve(threads):
             with contextlib.redirect_stdout(sys.stderr):
                 x = tf.constant(peers.nhwc(name, batch))
                 y = tf.constant(peers.seeded_labels(batch))
-                models = []
-                for _ in range(2):
-                    model = peers.keras_model(keras, name)
-                    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-                    models.append(model)
+                models = [peers.keras_training_model(keras, name) for _ in range(2)]
                 data = tf.data.Dataset.from_tensors((x, y)).repeat()
                 models[0].fit(data, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)
                 for _ in range(3):
@@ -221,13 +216,10 @@ def alternate(args, config, measure):
 def train_pairs(args, torch, zoo, variants, name, only):
     """Training steps of peers.py's `train <name>` config (Adam, cross-entropy, train mode, the same
     seeded batch every step): Zoo (`train_<name>` in its serve process) against PyTorch eager and
-    `torch.compile` (model and optimizer step), images/s of the steps."""
-    from torch import nn
+    `torch.compile` (model and optimizer step; peers.torch_train_step) and Keras 3 (KerasServer),
+    images/s of the steps."""
     batch = peers.TRAIN_BATCH[name]
     config = f"train {name} b{batch}"
-    x = torch.from_numpy(peers.seeded_input(name, batch)).contiguous(memory_format=torch.channels_last)
-    y = torch.from_numpy(peers.seeded_labels(batch))
-    loss_fn = nn.CrossEntropyLoss()
     measure = {"zoonet": lambda: zoo.rate(f"train_{name}", batch, args.seconds)}
     measure.update({f"zoonet[{v}]": (lambda z=z: z.rate(f"train_{name}", batch, args.seconds)) for v, z in variants.items()})
     if "keras" in only:
@@ -236,14 +228,7 @@ def train_pairs(args, torch, zoo, variants, name, only):
         measure["keras"] = lambda: server.rate(name, batch, args.seconds)
         server.rate(name, batch, 0.5)
     for peer in (p for p in only if p in ("torch", "compile")):
-        model = peers.build(name).train().to(memory_format=torch.channels_last)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-        forward, step = (torch.compile(model), torch.compile(opt.step)) if peer == "compile" else (model, opt.step)
-
-        def train_step(forward=forward, step=step, opt=opt):
-            opt.zero_grad(set_to_none=True)
-            loss_fn(forward(x), y).backward()
-            step()
+        train_step = peers.torch_train_step(torch, name, peer)[0]
         train_step()
         train_step()  # Adam's first step takes another path (state creation): compiles both
         measure[peer] = lambda run=train_step: peers.timed(run, batch, 2, args.seconds, 5)[0]

@@ -405,30 +405,36 @@ def torch_worker_infer_in(args, name, peers, kernels, onnx_dir):
                     report("ort", config, rate, times, f"; max |ort - eager| {diff:.2e}")
 
 
-def torch_worker_train(args, name, peers, kernels):
-    torch = torch_setup(args.threads)
+def torch_train_step(torch, name, peer):
+    """A training step of config `train <name>` for peer `torch` (eager) or `compile`: the seeded
+    channels_last model in train mode, Adam (lr 1e-3, Keras' epsilon 1e-7), cross-entropy on the
+    seeded batch; returns (step → loss, forward, x). `compile` compiles on the first calls."""
     from torch import nn
     batch = TRAIN_BATCH[name]
-    config = f"train {name} b{batch}"
     x = torch.from_numpy(seeded_input(name, batch)).contiguous(memory_format=torch.channels_last)
     y = torch.from_numpy(seeded_labels(batch))
     loss_fn = nn.CrossEntropyLoss()
+    model = build(name).train().to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    forward, step = (torch.compile(model), torch.compile(opt.step)) if peer == "compile" else (model, opt.step)
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(forward(x), y)
+        loss.backward()
+        step()
+        return loss
+    return train_step, forward, x
+
+
+def torch_worker_train(args, name, peers, kernels):
+    torch = torch_setup(args.threads)
+    batch = TRAIN_BATCH[name]
+    config = f"train {name} b{batch}"
     for peer in peers:
         if peer == "ort":
             continue
-        model = build(name).train().to(memory_format=torch.channels_last)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)  # Keras' epsilon
-        forward, step = model, opt.step
-        if peer == "compile":
-            forward, step = torch.compile(model), torch.compile(opt.step)
-
-        def train_step():
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(forward(x), y)
-            loss.backward()
-            step()
-            return loss
-
+        train_step, forward, x = torch_train_step(torch, name, peer)
         extra = ""
         if peer == "compile":
             try:
@@ -514,6 +520,15 @@ def keras_model(keras, name):
     else:
         raise ValueError(name)
     return keras_randomize_batchnorm(keras, model, SEED + 1)
+
+
+def keras_training_model(keras, name, jit="auto"):
+    """keras_model(name) compiled for config `train <name>`: Adam 1e-3 (Keras' default epsilon
+    1e-7), sparse cross-entropy from logits."""
+    model = keras_model(keras, name)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    return model
 
 
 def nhwc(name, batch):
@@ -604,9 +619,7 @@ def keras_worker_train(args, name, kernels):
     if args.keras_xla:
         modes += [("train_on_batch", True), ("fit", True)]
     for mode, jit in modes:
-        model = keras_model(keras, name)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),  # Keras' defaults: epsilon 1e-7
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+        model = keras_training_model(keras, name, jit)
         if mode == "train_on_batch":
             t = time.perf_counter()
             model.train_on_batch(x, y)
