@@ -1,12 +1,14 @@
+import CZooKernels
 import Foundation
 import Testing
 @testable import ZooNet
 
-/// `Dense` on fewer rows than make a band per thread (a classifier at batch 1) cuts its forward
-/// pass into strips of W's columns (`forwardStrips`): the values match the double-precision
-/// formula for element-wise, row-wise (softmax) and input-derivative activations (GELU, whose
-/// backward pass reads the pre-activation the strips keep).
-@Suite struct DenseStripTests {
+/// `Dense` on few rows: up to 4 (a classifier at batch 1) its forward pass streams bands of W's
+/// rows into partial sums (`ForwardSplit.matVec`), on fewer rows than make a band per thread it
+/// cuts strips of W's columns (`.strips`). The values match the double-precision formula for
+/// element-wise, row-wise (softmax) and input-derivative activations (GELU, whose backward pass
+/// reads the pre-activation both keep); the AVX2 and portable products agree bit for bit.
+@Suite(.serialized) struct DenseStripTests {
     static let inputs = 640, outputs = 1000
 
     /// A built layer with a random bias, its input `[rows, inputs]` and the pre-activation
@@ -38,12 +40,20 @@ import Testing
 
     static func gelu(_ z: Double) -> Double { 0.5 * z * (1 + erf(z / 2.squareRoot())) }
 
-    @Test(arguments: [1, 3])
-    func stripsMatchTheFormula(rows: Int) throws {
+    @Test(arguments: [1, 3, 8])
+    func fewRowsMatchTheFormula(rows: Int) throws {
         for activation in [Activation.linear, .relu6, .gelu(approximate: false), .softmax] {
             let (dense, x, z) = try Self.layer(activation, rows: rows)
             if WorkerPool.shared.width > 1 {
-                #expect(dense.forwardStrips(rows: rows, inputCount: Self.inputs) != nil, "\(activation) must take the strips")
+                let split = dense.forwardSplit(rows: rows, inputCount: Self.inputs)
+                let expected: Dense.ForwardSplit = rows <= Dense.matVecRows ? .matVec(split.parts.count) : .strips(split.parts.count)
+                #expect(split == expected && split.parts.count > 1, "\(activation) on \(rows) rows: \(split)")
+            }
+            if rows <= Dense.matVecRows {
+                zoo_kernels_force_portable(1)
+                let portable = Self.forward(dense, x, rows: rows)
+                zoo_kernels_force_portable(0)
+                #expect(portable == Self.forward(dense, x, rows: rows), "\(activation): AVX2 and portable differ")
             }
             var want: [Double]
             switch activation {
@@ -65,9 +75,9 @@ import Testing
         }
     }
 
-    /// GELU's derivative comes from the pre-activation, which the strips copy aside.
-    @Test func inputGradientAfterStripsUsesThePreActivation() throws {
-        let rows = 1
+    /// GELU's derivative comes from the pre-activation, which both few-row forms copy aside.
+    @Test(arguments: [1, 8])
+    func inputGradientAfterFewRowsUsesThePreActivation(rows: Int) throws {
         let (dense, x, z) = try Self.layer(.gelu(approximate: false), rows: rows)
         let y = Self.forward(dense, x, rows: rows)
         var dy = randomValues(rows * Self.outputs, seed: 4)
@@ -85,7 +95,10 @@ import Testing
         }
         let w = dense.kernel!.values
         let g = zip(upstream, z).map { dy, z in dy * (0.5 * (1 + erf(z / 2.squareRoot())) + z * exp(-z * z / 2) / (2 * Double.pi).squareRoot()) }
-        let want = (0..<Self.inputs).map { i in (0..<Self.outputs).reduce(0.0) { $0 + g[$1] * Double(w[i * Self.outputs + $1]) } }
+        let want = (0..<(rows * Self.inputs)).map { index in
+            let (r, i) = index.quotientAndRemainder(dividingBy: Self.inputs)
+            return (0..<Self.outputs).reduce(0.0) { $0 + g[r * Self.outputs + $1] * Double(w[i * Self.outputs + $1]) }
+        }
         #expect(closeness(dx, want.map(Float.init), relative: 1e-4, absolute: 1e-5) <= 1)
     }
 }

@@ -1,12 +1,18 @@
+import CZooKernels
 import Testing
 @testable import ZooNet
 
-/// oneDNN's max pooling against plain loops (forward values and the routed gradient), for the
-/// paddings of both conventions.
-@Suite struct PoolingTests {
-    @Test(arguments: [(Padding.valid, false), (.same, false), (.valid, true), (.symmetric(1), false), (.symmetric(1), true)])
-    func maxPoolingMatchesLoops(_ padding: Padding, _ ceilMode: Bool) throws {
-        let (h, w, c, batch) = (8, 7, 3, 2)
+/// Max pooling against plain loops — the inference forward (`MaxPoolInference`: channel counts
+/// that take its 32- and 8-channel pieces and the scalar tail) and oneDNN's training forward with
+/// the routed gradient — for the paddings of both conventions; the AVX2 and portable kernels bit
+/// for bit; and the gradient of an inference-mode forward (a vector-Jacobian product).
+@Suite(.serialized) struct PoolingTests {
+    static let geometries: [(Padding, Bool)] = [(.valid, false), (.same, false), (.valid, true), (.symmetric(1), false), (.symmetric(1), true)]
+
+    @Test(arguments: geometries, [3, 45])
+    func maxPoolingMatchesLoops(_ geometry: (Padding, Bool), _ c: Int) throws {
+        let (padding, ceilMode) = geometry
+        let (h, w, batch) = (8, 7, 2)
         let layer = MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: padding, ceilMode: ceilMode)
         let net = try Sequential(inputShape: [h, w, c], layers: [layer])
         let g = try WindowGeometry(inputShape: [h, w, c], kernel: (3, 3), strides: (2, 2), padding: padding, ceilMode: ceilMode,
@@ -34,10 +40,35 @@ import Testing
             }
         }
         #expect(y.scalars == expected)
+        zoo_kernels_force_portable(1)
+        defer { zoo_kernels_force_portable(0) }
+        #expect(try net.predict(x).scalars == expected)
+        zoo_kernels_force_portable(0)
         // dLoss/dy = 1 everywhere (loss = Σy via MSE against y − ½): each input gets the count of windows it wins.
         let targets = try Tensor(shape: y.shape, scalars: y.scalars.map { $0 - Float(y.count) / 2 })
         let (_, dx) = try net.lossAndGradients(Dataset(inputs: x, labels: .values(targets)), loss: .meanSquaredError)
         let scale = dx.first { $0 != 0 }.map { $0 / (routed[dx.firstIndex { $0 != 0 }!]) } ?? 1
         #expect(zip(dx, routed).allSatisfy { abs($0 - $1 * scale) <= 1e-5 * max(1, abs($0)) })
+    }
+
+    /// dLoss/dx of an inference-mode forward through max pooling: oneDNN's primitives, prepared
+    /// for the backward pass, fill the workspace the routing reads (not `MaxPoolInference`).
+    @Test func inferenceModeGradientRoutesToTheMaxima() throws {
+        let (h, w, c) = (6, 6, 16)
+        let net = try Sequential(inputShape: [h, w, c], layers: [MaxPooling2D(poolSize: (2, 2))])
+        let x = try tensor([1, h, w, c], seed: 5)
+        let ones = try Tensor(shape: [1, 3, 3, c], scalars: [Float](repeating: 1, count: 9 * c))
+        let (y, gradients) = try net.vectorJacobianProduct([x], outputGradient: ones, training: false)
+        #expect(y.scalars == (try net.predict(x)).scalars)
+        var routed = [Float](repeating: 0, count: x.count)
+        for p in 0..<3 {
+            for q in 0..<3 {
+                for k in 0..<c {
+                    let cells = [(0, 0), (0, 1), (1, 0), (1, 1)].map { ((2 * p + $0.0) * w + 2 * q + $0.1) * c + k }
+                    routed[cells.max { x.scalars[$0] < x.scalars[$1] }!] = 1
+                }
+            }
+        }
+        #expect(gradients[0].scalars == routed)
     }
 }

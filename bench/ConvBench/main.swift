@@ -6,6 +6,7 @@
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
 //     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
+//     swift run -c release zoo-conv-bench blocked        # ResNet-50's 3×3 layers alone, NHWC / nChw8c (LAYER lines)
 //     swift run -c release zoo-conv-bench keras FILE     # a Keras model file, node by node / depth-first (MODEL lines)
 //     swift run -c release zoo-conv-bench serve          # measurements on request (stdin), for bench/conv/paired.py
 //     swift run -c release zoo-conv-bench profile mobilenet_v2 b1   # each step's time (STEP lines, slowest first)
@@ -283,6 +284,51 @@ if let at = requested.firstIndex(of: "keras"), at + 1 < requested.count {
         print("MODEL\tdepth-first\t\((path as NSString).lastPathComponent) b\(batch)\t\(String(format: "%.2f", nodeByNode))\t"
               + "\(String(format: "%.2f", depthFirst))\t\(String(format: "%.2f", depthFirst / nodeByNode))")
         fflush(nil)
+    }
+}
+
+/// `blocked` (only when named): ResNet-50's 3×3 convolutions alone (conv + ReLU, padding 1, Winograd
+/// off) at batch 1 and 6, one network made with `ComputeBackend.blockedDirect` on (nChw8c between two
+/// reorders) and one with it off (NHWC), alternating, 7 pairs of ≥ 0.2 s each: `LAYER blocked <shape>
+/// <NHWC ms> <blocked ms> <median of the pairs' NHWC / blocked>`.
+if requested.contains("blocked") {
+    let (savedBlocked, savedWinograd) = (ComputeBackend.blockedDirect, ComputeBackend.winograd)
+    defer { (ComputeBackend.blockedDirect, ComputeBackend.winograd) = (savedBlocked, savedWinograd) }
+    ComputeBackend.winograd = false
+    let shapes = [(56, 128, 2), (28, 256, 2), (14, 512, 2), (56, 64, 1), (28, 128, 1), (14, 256, 1), (7, 512, 1)]
+    for (size, channels, stride) in shapes {
+        for batch in [1, 6] {
+            let input = try ZooNet.Tensor(shape: [batch, size, size, channels],
+                                          scalars: (0..<(batch * size * size * channels)).map { Float($0 % 251) / 251 - 0.5 })
+            var networks: [Network] = []
+            for on in [false, true] {
+                let x = Input(shape: [size, size, channels], name: "x")
+                let padded = ZeroPadding2D(top: 1, bottom: 1, left: 1, right: 1)(x)
+                let y = Conv2D(filters: channels, kernelSize: (3, 3), strides: (stride, stride), activation: .relu, name: "conv")(padded)
+                let net = try Network(inputs: [x], outputs: [y], seed: 1)
+                ComputeBackend.blockedDirect = on
+                _ = try net.predict(input, batchSize: batch)  // the plan (and its primitives) made now
+                networks.append(net)
+            }
+            let same = try networks[0].predict(input, batchSize: batch).scalars == networks[1].predict(input, batchSize: batch).scalars
+            var medians: [[Double]] = [[], []]
+            for _ in 0..<7 {
+                for (index, net) in networks.enumerated() {
+                    let clock = ContinuousClock()
+                    var calls: [Double] = []
+                    let start = clock.now
+                    while calls.count < 3 || seconds(clock.now - start) < 0.2 {
+                        calls.append(seconds(try clock.measure { _ = try net.predict(input, batchSize: batch) }))
+                    }
+                    medians[index].append(calls.sorted()[calls.count / 2])
+                }
+            }
+            let ratios = zip(medians[0], medians[1]).map { $0 / $1 }.sorted()
+            let nhwc = medians[0].sorted()[3] * 1e3, blocked = medians[1].sorted()[3] * 1e3
+            print("LAYER\tblocked\t\(size)x\(size)x\(channels) s\(stride) b\(batch)\t\(String(format: "%.3f", nhwc))\t"
+                  + "\(String(format: "%.3f", blocked))\t\(String(format: "%.2f", ratios[3]))\(same ? "" : "\t(outputs differ)")")
+            fflush(nil)
+        }
     }
 }
 

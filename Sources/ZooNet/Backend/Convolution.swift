@@ -53,7 +53,9 @@ struct ConvolutionShape: Hashable, CustomStringConvertible {
 
 /// oneDNN's forward and backward convolution primitives for one shape and batch size, with
 /// the weight reorders they need: Keras-layout kernels (HWIO) into the layout each primitive
-/// prefers, and the weight gradient back. Activations stay NHWC (no reorders).
+/// prefers, and the weight gradient back. Activations stay NHWC (no reorders), except for an
+/// inference convolution made with `blocked` buffers (`BlockedActivations`), which runs on nChw8c
+/// between two reorders.
 final class ConvolutionPrimitives {
     let shape: ConvolutionShape
     let batch: Int
@@ -66,18 +68,31 @@ final class ConvolutionPrimitives {
     private let backwardDataWeights: WeightLayout?
     private let backwardWeights: BoundPrimitive?
     private let weightGradient: WeightLayout?
+    /// The reorders into and out of the blocked layout, when the forward pass runs on it.
+    private let blockedReorders: BlockedReorders?
     /// The kernel version whose reorder `forwardWeights` holds (inference: reorder once per change).
     private var reorderedVersion = -1
 
     /// Creates the primitives; `postOps` are fused into the forward output (an activation).
+    /// `blocked`: an inference convolution's forward pass runs on nChw8c in these buffers (the
+    /// caller checks `BlockedActivations.suits`; ignored when training).
     /// - Throws: `ZooNetError.backend` naming the shape when oneDNN has no kernel for it.
-    init(shape: ConvolutionShape, batch: Int, training: Bool, hasBias: Bool, postOps: PrimitiveAttributes?) throws {
+    init(shape: ConvolutionShape, batch: Int, training: Bool, hasBias: Bool, postOps: PrimitiveAttributes?,
+         blocked: BlockedActivations? = nil) throws {
         self.shape = shape
         self.batch = batch
         self.training = training
         self.hasBias = hasBias
         let name = "\(shape) batch \(batch)"
-        let layouts = try ConvolutionLayouts(shape: shape, batch: batch, name: name)
+        let blocked = training ? nil : blocked
+        let layouts = try ConvolutionLayouts(shape: shape, batch: batch, name: name, blocked: blocked != nil)
+        if let blocked {
+            let nhwc = try ConvolutionLayouts(shape: shape, batch: batch, name: name)
+            blockedReorders = try BlockedReorders(nhwcSource: nhwc.src, blockedSource: layouts.src, blockedDestination: layouts.dst,
+                                                  nhwcDestination: nhwc.dst, buffers: blocked, name: name)
+        } else {
+            blockedReorders = nil
+        }
         let (src, dst, userWeights, bias) = (layouts.src, layouts.dst, layouts.userWeights, layouts.bias)
         let strides = [shape.strideHeight, shape.strideWidth]
         let dilates = [shape.dilationHeight - 1, shape.dilationWidth - 1]
@@ -166,12 +181,14 @@ final class ConvolutionPrimitives {
         } else {
             w = forwardWeights.prepared(weights)
         }
-        forward.bind(0, x)
+        let (source, destination) = blockedReorders?.enter(x) ?? (x, y)
+        forward.bind(0, source)
         forward.bind(1, w)
         var next = 2
         if hasBias, let bias { forward.bind(next, bias); next += 1 }
-        forward.bind(next, y)
+        forward.bind(next, destination)
         forward.run()
+        blockedReorders?.leave(into: y)
     }
 
     /// dX = conv_backward_data(dY, W).
@@ -196,8 +213,9 @@ final class ConvolutionPrimitives {
     }
 }
 
-/// The memory layouts of a convolution of `shape` on `batch` samples: NHWC activations, the
-/// weights in oneDNN's choice (`any`) and in Keras' layout, the bias; and its forward primitive.
+/// The memory layouts of a convolution of `shape` on `batch` samples: NHWC activations (nChw8c
+/// when `blocked`), the weights in oneDNN's choice (`any`) and in Keras' layout, the bias; and
+/// its forward primitive.
 struct ConvolutionLayouts {
     let shape: ConvolutionShape
     let name: String
@@ -206,13 +224,15 @@ struct ConvolutionLayouts {
     let bias: MemoryDescriptor
 
     /// `name` describes the convolution in errors.
-    init(shape: ConvolutionShape, batch: Int, name: String) throws {
+    init(shape: ConvolutionShape, batch: Int, name: String, blocked: Bool = false) throws {
         self.shape = shape
         self.name = name
-        src = try MemoryDescriptor.nhwc(batch: batch, height: shape.inputHeight, width: shape.inputWidth,
-                                        channels: shape.inputChannels, context: name)
-        dst = try MemoryDescriptor.nhwc(batch: batch, height: shape.outputHeight, width: shape.outputWidth,
-                                        channels: shape.outputChannels, context: name)
+        func activations(_ height: Int, _ width: Int, _ channels: Int) throws -> MemoryDescriptor {
+            blocked ? try .nChw8c(batch: batch, height: height, width: width, channels: channels, context: name)
+                : try .nhwc(batch: batch, height: height, width: width, channels: channels, context: name)
+        }
+        src = try activations(shape.inputHeight, shape.inputWidth, shape.inputChannels)
+        dst = try activations(shape.outputHeight, shape.outputWidth, shape.outputChannels)
         anyWeights = try MemoryDescriptor.any(shape.weightDims, context: name)
         userWeights = try MemoryDescriptor.strided(shape.weightDims, strides: shape.kerasWeightStrides, context: name)
         bias = try MemoryDescriptor.rowMajor([shape.outputChannels], context: name)

@@ -362,14 +362,15 @@ struct ExecutionPlan {
     /// (`padding`, folded into its pads), a following inference-mode BatchNorm (folded),
     /// activation, residual `Add` with one other input, and an activation after it — each the
     /// only consumer of the one before, none needing a gradient, none but the last a requested
-    /// output.
+    /// output. A convolution with nothing to fuse is a step of its own only when it runs on the
+    /// blocked layout (`FusedConvolution.runsBlocked`); otherwise it runs as its layer.
     static func fusedChain(from i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil, network: Network, consumers: [[Int]],
                            requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>, training: Bool) -> (Step, [Int])? {
         guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
               let (fused, nodes, addend) = fusedTail(
                   of: convolution, at: i, padding: padding, network: network, consumers: consumers, requested: requested,
                   requiresGradient: requiresGradient, taken: taken, training: training),
-              nodes.count > 1 else { return nil }
+              nodes.count > 1 || fused.runsBlocked else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
     }
 
@@ -455,7 +456,8 @@ struct ExecutionPlan {
         }
         guard let fused = try? FusedConvolution(convolution: convolution, padding: padding?.layer, batchNorm: batchNorm, first: first,
                                                 sum: addend != nil, second: second,
-                                                winogradScratch: network.allowsWinograd ? network.winogradScratch : nil)
+                                                winogradScratch: network.allowsWinograd ? network.winogradScratch : nil,
+                                                blockedActivations: network.blockedActivations)
         else { return nil }
         return (fused, nodes, addend)
     }

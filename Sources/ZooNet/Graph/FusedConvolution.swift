@@ -39,7 +39,8 @@ extension DepthwiseConv2D: SingleConvolution {
 /// The folded weights are recomputed when any of the variables changes (their versions).
 /// A 3×3 stride-1 convolution whose activations are clamps (none, ReLU, ReLU6) runs as
 /// Winograd F(2×2, 3×3) at the batch sizes where that pays (`WinogradConvolution`), as one
-/// pass with the same bias, activations and residual add.
+/// pass with the same bias, activations and residual add; other direct convolutions without a
+/// residual add run on oneDNN's blocked layout on AVX2 (`BlockedActivations`).
 final class FusedConvolution {
     let convolution: any SingleConvolution
     let shape: ConvolutionShape
@@ -57,11 +58,14 @@ final class FusedConvolution {
     private var foldCount = 0
     /// The Winograd form of the step, when the convolution and activations allow it.
     private let winograd: WinogradConvolution?
+    /// The buffers for running on oneDNN's blocked layout, when the convolution suits it.
+    private let blocked: BlockedActivations?
 
     /// `padding`: a `ZeroPadding2D` before the convolution, folded into its pads (the step then
-    /// reads the unpadded tensor).
+    /// reads the unpadded tensor). `blockedActivations`: the network's buffers for the blocked
+    /// layout, used if the convolution suits it (`BlockedActivations.suits`).
     init(convolution: any SingleConvolution, padding: ZeroPadding2D? = nil, batchNorm: BatchNorm?, first: Activation, sum: Bool,
-         second: Activation, winogradScratch: WinogradScratch? = nil) throws {
+         second: Activation, winogradScratch: WinogradScratch? = nil, blockedActivations: BlockedActivations? = nil) throws {
         guard var shape = convolution.convolutionShape else {
             throw ZooNetError.invalidArgument("fusing a convolution that is not built")
         }
@@ -92,12 +96,23 @@ final class FusedConvolution {
         } else {
             winograd = nil
         }
+        blocked = BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
     }
 
-    /// Whether the step runs as Winograd at `batch` samples with the current thread count.
+    /// Whether the step runs as Winograd at `batch` samples with the current thread count. Not
+    /// on maps of fewer than 25 tiles (smaller than 9×9; 7×7 makes 16 tiles, a third of whose
+    /// outputs overhang) when the blocked direct kernel can run the step instead: ResNet-50's
+    /// 7×7×512 layer at batch 6 (its pass at 224) ran 0.81–0.90× as fast as Winograd as blocked
+    /// direct (`zoo-conv-bench winograd`, AMD EPYC Zen 3).
     func usesWinograd(batch: Int) -> Bool {
-        winograd != nil && WinogradConvolution.pays(for: shape, batch: batch, threads: WorkerPool.shared.width)
+        guard winograd != nil, WinogradConvolution.pays(for: shape, batch: batch, threads: WorkerPool.shared.width) else {
+            return false
+        }
+        return blocked == nil || WinogradConvolution.tiles(shape, batch: 1) >= 25
     }
+
+    /// Whether the step's direct convolution runs on the blocked layout (`BlockedActivations`).
+    var runsBlocked: Bool { blocked != nil }
 
     /// Whether these activations can be fused (oneDNN has them as post-ops).
     static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
@@ -105,7 +120,8 @@ final class FusedConvolution {
     func prepare(batch: Int) throws {
         if usesWinograd(batch: batch) { return }
         if let existing = primitives[batch] { current = existing; return }
-        let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes)
+        let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes,
+                                             blocked: blocked)
         primitives[batch] = made
         current = made
     }

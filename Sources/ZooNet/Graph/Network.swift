@@ -36,6 +36,8 @@ public class Network {
     let scratchBuffers = BufferPool()
     /// The Winograd convolutions' transform blocks (one step runs at a time).
     let winogradScratch = WinogradScratch()
+    /// The blocked-layout convolutions' input and output buffers (one step runs at a time).
+    let blockedActivations = BlockedActivations()
     /// The depth-first blocks' per-thread stripe buffers (one step runs at a time).
     let depthFirstScratch = DepthFirstScratch()
     /// Per node: pointer arrays handed to merge layers (allocated once).

@@ -1,4 +1,5 @@
 import CZooKernels
+import Synchronization
 
 /// Fully connected layer with optional fused activation (Keras `Dense`).
 ///
@@ -8,8 +9,8 @@ import CZooKernels
 /// `G = dL/dY ⊙ f'(Y)` (computed in the same pass as `db = Σ_rows G`): `dW = Xᵀ·G`,
 /// `dX = G·Wᵀ` (skipped when no input gradient is asked for, e.g. the first layer), the
 /// transposes done by BLAS flags, not copies. Each pass is one `WorkerPool` region: bands of
-/// rows or strips of columns (the jobs at the end of this file; the forward pass on few rows,
-/// a classifier at batch 1, takes strips of W's columns: `forwardStrips`).
+/// rows or strips of columns (the jobs at the end of this file); the forward pass on up to 4
+/// rows, a classifier at batch 1, streams bands of W's rows into partial sums (`forwardSplit`).
 public final class Dense: Layer {
     public var name: String
     public var kind: String { "dense" }
@@ -35,6 +36,8 @@ public final class Dense: Layer {
     private var rowsPerSample = 1
     /// X·W + b of the last forward pass, kept when the activation's derivative needs it.
     private let preActivation = FloatBuffer(count: 0)
+    /// The forward pass's partial sums on few rows, `[parts, rows, out]` (`forwardMatVec`).
+    private let partialSums = FloatBuffer(count: 0)
 
     /// A dense layer (Keras `Dense(units, activation, use_bias)`).
     /// - Parameters:
@@ -93,29 +96,79 @@ public final class Dense: Layer {
         let keep = !activation.derivativeFromOutput
         if keep { preActivation.reserve(rows * outputCount) }
         let split = forwardSplit(rows: rows, inputCount: inputCount)
-        WorkerPool.shared.parallel(split.parts, ForwardParts(
+        if case .matVec(let parts) = split {
+            forwardMatVec(input, into: output, kernel: kernel.value.pointer, rows: rows, inputCount: inputCount, parts: parts,
+                          keep: keep)
+            return
+        }
+        let (parts, byColumns) = split.parts
+        WorkerPool.shared.parallel(parts, ForwardParts(
             input: input, output: output, kernel: kernel.value.pointer, bias: bias?.value.pointer,
             preActivation: keep ? preActivation.pointer : nil, rows: rows,
-            inputCount: inputCount, width: outputCount, activation: activation, parts: split.parts, byColumns: split.byColumns))
-        if split.byColumns && activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
+            inputCount: inputCount, width: outputCount, activation: activation, parts: parts, byColumns: byColumns))
+        if byColumns && activation.isRowWise { activation.forward(output, rows: rows, width: outputCount) }
     }
 
-    /// How a forward pass over `rows` rows is cut: bands of rows, or — with fewer rows than make
-    /// a band per thread (a classifier at batch 1), where the product is a matrix-vector one
-    /// bound by reading W — strips of W's columns, each thread reading its own strip.
-    private func forwardSplit(rows: Int, inputCount: Int) -> (parts: Int, byColumns: Bool) {
+    /// How a forward pass is cut between the threads.
+    enum ForwardSplit: Equatable {
+        /// Bands of X's rows (and Y's), one sgemm each.
+        case bands(Int)
+        /// Strips of W's columns (and Y's), one sgemm each, for few rows.
+        case strips(Int)
+        /// Bands of W's rows (the inputs), each streamed once into partial sums that are added up
+        /// after the region (`zoo_matvec_rows`), for up to `matVecRows` rows.
+        case matVec(Int)
+
+        /// Parts, and whether they are strips of columns.
+        var parts: (count: Int, byColumns: Bool) {
+            switch self {
+            case .bands(let n), .matVec(let n): return (n, false)
+            case .strips(let n): return (n, true)
+            }
+        }
+    }
+
+    /// Rows up to which the forward pass streams W once (`ForwardSplit.matVec`): there the
+    /// product is bound by reading W, which at batch 1 comes from memory (a classifier's 5–8 MB
+    /// after the convolutions). A C probe of MobileNetV2's 1280 → 1000 and ResNet-50's 2048 → 1000
+    /// products on two threads with the caches flushed (AMD EPYC Zen 3, medians of 41) took
+    /// 358–408 and 602–621 µs as bands of W's rows against 438–563 and 704–756 µs as sgemm strips
+    /// of its columns (a strip reads 2 KB of each 4 KB row, which the hardware prefetcher follows
+    /// less well); warm, both took ~80–150 µs. With more rows the sgemm's kernels win.
+    static let matVecRows = 4
+
+    /// How a forward pass over `rows` rows is cut: up to `matVecRows` rows (a classifier at
+    /// batch 1), bands of W's rows, unless `ComputeBackend.denseMatVec` is off; fewer rows than
+    /// make a band per thread, strips of W's columns, each thread reading its own strip; else
+    /// bands of X's rows.
+    func forwardSplit(rows: Int, inputCount: Int) -> ForwardSplit {
         let pool = WorkerPool.shared
         let work = 2 * rows * outputCount * inputCount
+        if rows <= Dense.matVecRows, ComputeBackend.denseMatVec {
+            return .matVec(pool.parts(work: work, grain: minimumFLOPPerPart, most: Swift.max(1, inputCount / 64)))
+        }
         let bands = pool.parts(work: work, grain: minimumFLOPPerPart, most: (rows + 15) / 16)
         let strips = pool.parts(work: work, grain: minimumFLOPPerPart, most: (outputCount + 15) / 16)
-        return strips > bands ? (strips, true) : (bands, false)
+        return strips > bands ? .strips(strips) : .bands(bands)
     }
 
-    /// The strips of W's columns a forward pass over `rows` rows is cut into, or nil when it
-    /// is cut into bands of rows (`forwardSplit`).
-    func forwardStrips(rows: Int, inputCount: Int) -> Int? {
-        let split = forwardSplit(rows: rows, inputCount: inputCount)
-        return split.byColumns ? split.parts : nil
+    /// Y = f(X·W + b) as bands of W's rows: part p writes X[:, band p]·W[band p, :] into its own
+    /// `[rows, out]` partial sums; then, after the region, Y = b + Σ_p partial_p, the
+    /// pre-activation kept if needed, and the activation.
+    private func forwardMatVec(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                               kernel: UnsafePointer<Float>, rows: Int, inputCount: Int, parts: Int, keep: Bool) {
+        let block = rows * outputCount
+        partialSums.reserve(parts * block)
+        WorkerPool.shared.parallel(parts, MatVecParts(input: input, kernel: kernel, partials: partialSums.pointer, rows: rows,
+                                                      inputCount: inputCount, width: outputCount, parts: parts))
+        if let bias {
+            for r in 0..<rows { (output + r * outputCount).update(from: bias.value.pointer, count: outputCount) }
+        } else {
+            output.update(repeating: 0, count: block)
+        }
+        for p in 0..<parts { zoo_add_row(output, partialSums.pointer + p * block, block) }
+        if keep { preActivation.pointer.update(from: output, count: block) }
+        if activation != .linear { activation.forward(output, rows: rows, width: outputCount) }
     }
 
     public func backward(
@@ -195,6 +248,20 @@ extension Dense {
         }
     }
 
+    /// Part p of a forward pass on few rows: X[:, band p]·W[band p, :] into partial sums p
+    /// (`zoo_matvec_rows`), the bands of W's rows aligned to 16.
+    struct MatVecParts: ParallelJob {
+        let input: UnsafePointer<Float>, kernel: UnsafePointer<Float>
+        let partials: UnsafeMutablePointer<Float>
+        let rows: Int, inputCount: Int, width: Int, parts: Int
+
+        func run(_ part: Int) {
+            let band = partRange(part, of: parts, count: inputCount)
+            zoo_matvec_rows(input + band.lowerBound, inputCount, rows, kernel + band.lowerBound * width, width, band.count, width,
+                            partials + part * rows * width)
+        }
+    }
+
     /// G = dy ⊙ f'(Y) in place, and db = Σ_rows G in the same pass when a bias gradient is
     /// asked for. With a bias, parts own column strips (the sums need no reduction across
     /// threads); without, bands of rows.
@@ -250,3 +317,14 @@ extension Dense {
         }
     }
 }
+
+extension ComputeBackend {
+    /// Whether `Dense` streams W once on up to 4 rows (`Dense.matVecRows`). Default on;
+    /// `ZOONET_DENSE_MATVEC=0` starts with sgemm strips of W's columns instead (to compare).
+    public static var denseMatVec: Bool {
+        get { denseMatVecSwitch.load(ordering: .relaxed) }
+        set { denseMatVecSwitch.store(newValue, ordering: .relaxed) }
+    }
+}
+
+private let denseMatVecSwitch = ComputeBackend.switchFromEnvironment("ZOONET_DENSE_MATVEC")

@@ -2,7 +2,8 @@
 ///
 /// Input `[h, w, c]`, output `[oh, ow, c]` (sizes and pads: `Padding`; `ceilMode` as PyTorch's
 /// `ceil_mode`): `y[p, q, c] = max over the window of x`, padded cells never win. Backward
-/// routes each `dy` to the position of its maximum. On oneDNN's pooling primitives.
+/// routes each `dy` to the position of its maximum. On oneDNN's pooling primitives; inference
+/// in ZooNet's own loops (`MaxPoolInference`).
 public final class MaxPooling2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "max_pooling2d" }
@@ -169,6 +170,12 @@ final class PoolingCore {
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         if case let .averageClipped(bottom, right) = kind {
             ClippedAveragePool(geometry: geometry, padBottom: bottom, padRight: right).forward(x, y, batch: batch)
+            return
+        }
+        // Primitives prepared for a backward pass need their workspace filled, even by an
+        // inference-mode forward (a vector-Jacobian product through a frozen network).
+        if case .max = kind, !training, current?.training != true, ComputeBackend.ownMaxPool {
+            MaxPoolInference(geometry).forward(x, into: y, batch: batch)
             return
         }
         primitives(batch: batch, training: training)?.runForward(x: x, y: y)
