@@ -135,6 +135,14 @@ static void clamp_gradient_rows_portable(float *g, const float *y, float lo, flo
     for (size_t r = 0; r < rows; r++) clamp_gradient_portable(g + r * ld, y + r * ld, lo, hi, n);
 }
 
+static void add_clamp_portable(float *y, const float *t, float lo, float hi, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float v = t[j] + y[j];
+        v = v < lo ? lo : v;
+        y[j] = v > hi ? hi : v;
+    }
+}
+
 static void scale_shift_clamp_rows_portable(const float *x, float *y, size_t ld, size_t rows, const float *a,
                                             const float *d, float lo, float hi, size_t n) {
     for (size_t r = 0; r < rows; r++) scale_shift_clamp_portable(x + r * ld, y + r * ld, a, d, lo, hi, n);
@@ -256,6 +264,16 @@ AVX2 static void scale_shift_clamp_avx2(const float *x, float *y, const float *a
         _mm256_storeu_ps(y + j, _mm256_min_ps(vhi, v));
     }
     scale_shift_clamp_portable(x + j, y + j, a + j, d + j, lo, hi, n - j);
+}
+
+AVX2 static void add_clamp_avx2(float *y, const float *t, float lo, float hi, size_t n) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_add_ps(_mm256_loadu_ps(t + j), _mm256_loadu_ps(y + j));
+        _mm256_storeu_ps(y + j, _mm256_min_ps(vhi, _mm256_max_ps(vlo, v)));
+    }
+    add_clamp_portable(y + j, t + j, lo, hi, n - j);
 }
 
 AVX2 static void bn_input_gradient_avx2(const float *g, const float *x, float *dx, const float *a, const float *e,
@@ -510,5 +528,7 @@ void zoo_scale_shift_clamp_rows(const float *x, float *y, size_t ld, size_t rows
                                 float lo, float hi, size_t n) {
     DISPATCH(scale_shift_clamp_rows, x, y, ld, rows, a, d, lo, hi, n);
 }
+
+void zoo_add_clamp(float *y, const float *t, float lo, float hi, size_t n) { DISPATCH(add_clamp, y, t, lo, hi, n); }
 
 int zoo_kernels_vector_width(void) { return use_avx2() ? 8 : 1; }

@@ -51,6 +51,9 @@ void zoo_scale_shift_clamp_rows(const float *x, float *y, size_t ld, size_t rows
 /// One row of n floats (bias gradients, partial sums): sum += g.
 void zoo_add_row(float *sum, const float *g, size_t n);
 
+/// A residual add and a clamp activation in place: y = min(max(t + y, lo), hi) (NaN passes through).
+void zoo_add_clamp(float *y, const float *t, float lo, float hi, size_t n);
+
 /// A spin-wait hint (x86 PAUSE, arm64 YIELD): lets a hyperthread sibling or the hypervisor
 /// know this thread is only polling, and saves power while it does.
 static inline void zoo_spin_pause(void) {

@@ -14,7 +14,10 @@ import CZooKernels
 /// weights (`refreshWeights`, on the calling thread before the region), one copy per distinct
 /// layout the heights' primitives chose.
 final class StripeConvolution {
-    let fused: FusedConvolution
+    /// The step whose convolution this runs; held by `owner` unless the step holds these
+    /// stripes itself (`FusedPixelRuns`: a strong reference would be a cycle).
+    unowned let fused: FusedConvolution
+    private let owner: FusedConvolution?
     let shape: ConvolutionShape
 
     private struct Height {
@@ -32,9 +35,24 @@ final class StripeConvolution {
     private var bias: UnsafePointer<Float>?
     private var reorderedVersion = -1
 
+    /// The post-ops the primitives are made with.
+    private let attributes: PrimitiveAttributes?
+
+    /// `fused`'s convolution with its post-ops.
     init(_ fused: FusedConvolution) {
         self.fused = fused
+        owner = fused
         shape = fused.shape
+        attributes = fused.attributes
+    }
+
+    /// `fused`'s convolution with other post-ops, for the step itself to hold
+    /// (`FusedPixelRuns`: without the residual add).
+    init(heldBy fused: FusedConvolution, attributes: PrimitiveAttributes?) {
+        self.fused = fused
+        owner = nil
+        shape = fused.shape
+        self.attributes = attributes
     }
 
     /// Input rows a stripe of `outputRows` output rows reads: `(rows − 1)·stride + (k − 1)·dilation + 1`.
@@ -91,7 +109,7 @@ final class StripeConvolution {
             // blocking by the thread count it sees when the primitive is made.
             zoo_set_team_size(1)
             defer { WorkerPool.shared.prepareCallingThread() }
-            let primitive = try layouts.forwardPrimitive(training: false, hasBias: fused.hasBias, attributes: fused.attributes)
+            let primitive = try layouts.forwardPrimitive(training: false, hasBias: fused.hasBias, attributes: attributes)
             let chosen = try primitive.memory(dnnl_query_weights_md)
             let layout: Int
             if let same = weightLayouts.firstIndex(where: { $0.primitiveLayout.sameLayout(as: chosen) }) {

@@ -60,6 +60,9 @@ final class FusedConvolution {
     private let winograd: WinogradConvolution?
     /// The buffers for running on oneDNN's blocked layout, when the convolution suits it.
     private let blocked: BlockedActivations?
+    /// The step on runs of pixels, when it is a pointwise convolution with a residual add that
+    /// suits them (`FusedPixelRuns`).
+    private var pixelRuns: FusedPixelRuns?
 
     /// `padding`: a `ZeroPadding2D` before the convolution, folded into its pads (the step then
     /// reads the unpadded tensor). `blockedActivations`: the network's buffers for the blocked
@@ -97,7 +100,15 @@ final class FusedConvolution {
             winograd = nil
         }
         blocked = BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
+        if FusedPixelRuns.suits(self) {
+            let withoutSum = try PrimitiveAttributes()
+            for op in first.postOps ?? [] { try withoutSum.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+            pixelRuns = FusedPixelRuns(heldBy: self, withoutSum: first == .linear ? nil : withoutSum)
+        }
     }
+
+    /// Whether the step runs on runs of pixels (`FusedPixelRuns`) at `batch` samples.
+    func runsOnPixelRuns(batch: Int) -> Bool { pixelRuns?.pays(batch: batch) ?? false }
 
     /// Whether the step runs as Winograd at `batch` samples with the current thread count. Not
     /// on maps of fewer than 25 tiles (smaller than 9×9; 7×7 makes 16 tiles, a third of whose
@@ -119,6 +130,7 @@ final class FusedConvolution {
 
     func prepare(batch: Int) throws {
         if usesWinograd(batch: batch) { return }
+        if let pixelRuns, pixelRuns.pays(batch: batch) { try pixelRuns.prepare(batch: batch); return }
         if let existing = primitives[batch] { current = existing; return }
         let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes,
                                              blocked: blocked)
@@ -176,6 +188,10 @@ final class FusedConvolution {
             let weights = currentWeights()
             winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
                          second: second, into: y, batch: batch)
+            return
+        }
+        if let pixelRuns, pixelRuns.pays(batch: batch), convolution.kernelVariable != nil {
+            pixelRuns.run(x, into: y, batch: batch)
             return
         }
         if current?.batch != batch {
