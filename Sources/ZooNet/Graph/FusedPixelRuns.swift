@@ -12,7 +12,7 @@ import Synchronization
 /// at 56×56×256) has left the cache, the closing 1×1s took 1.48× ONNX Runtime's time per image
 /// (level at batch 1; `bench/conv/README.md`). On runs, step profiles of ResNet-50 (AMD EPYC
 /// Zen 3, alternating): the 56×56 ones 0.62× the time at 6 images, the 28×28 and 56×56 ones
-/// together 0.8× at batch 1, the 14×14 ones 0.75–0.84× and the 7×7 ones 0.88–0.94× at 6. Every
+/// together 0.8× at batch 1, the 14×14 ones 0.75–0.84× and the 7×7 ones 0.87–0.96× at 6. Every
 /// run reads all the weights (from L2/L3), so passes of fewer than 4 runs per thread (the 7×7
 /// and 14×14 maps at batch 1) keep oneDNN's whole-pass primitive; AVX2 only, where it was measured.
 final class FusedPixelRuns {
@@ -21,7 +21,8 @@ final class FusedPixelRuns {
     let pixelsPerRun: Int
     private let clamp: (lower: Float, upper: Float)
     private let buffers = FloatBuffer(count: 0)
-    private var preparedBatch = -1
+    /// The batch and thread count the primitives and buffers were last prepared for.
+    private var prepared = (batch: -1, threads: 0)
 
     /// Whether `fused` can run this way: a 1×1 stride-1 unpadded ungrouped convolution with a
     /// residual add and a clamp after it (none, ReLU, ReLU6), weights ≤ 4 MiB (ResNet-50's
@@ -56,12 +57,12 @@ final class FusedPixelRuns {
         if total % pixelsPerRun != 0 { lengths.insert(total % pixelsPerRun) }
         try runs.prepare(pixels: lengths, threads: threads)
         buffers.reserve(threads * pixelsPerRun * runs.shape.outputChannels)
-        preparedBatch = batch
+        prepared = (batch, threads)
     }
 
     /// `y` holds the addend and receives `f₂(conv(x) + b + addend)`.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
-        if preparedBatch != batch {
+        if prepared != (batch, WorkerPool.shared.width) {  // a thread each needs its primitive and buffer
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }
         runs.refreshWeights()
