@@ -6,8 +6,6 @@ import Testing
 /// the reorders only move values and the kernel sums in the same order. On other CPUs the steps
 /// stay on NHWC and the comparison still holds.
 @Suite(.serialized) struct BlockedConvolutionTests {
-    static var onAVX2: Bool { ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI }
-
     /// ResNet v1.5's stride-2 3×3 (conv → BN → ReLU), a lone 3×3 on a 7×7 map (where Winograd
     /// gives way to the blocked kernel), a 5×5 with an odd channel count (stays NHWC), a 3×3 into
     /// a residual add (stays NHWC: the addend would need reordering) and a 1×1 (oneDNN's 1×1
@@ -35,7 +33,7 @@ import Testing
         // "pointwise" run as their layers).
         let names = plan.fused.map { $0.convolution.kernelVariable!.name }
         let blocked = plan.fused.map(\.runsBlocked)
-        if ComputeBackend.blockedDirect && Self.onAVX2 {
+        if ComputeBackend.blockedDirect && OneDNN.runsAVX2Kernels {
             #expect(names == ["s2/kernel", "small/kernel", "back/kernel"])
             #expect(blocked == [true, true, false])
             #expect(!plan.fused[1].usesWinograd(batch: batch))  // 7×7: blocked direct, not Winograd

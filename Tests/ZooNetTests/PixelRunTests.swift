@@ -6,8 +6,6 @@ import Testing
 /// against the whole-pass primitive with the sum post-op (a last run shorter than the others;
 /// a ReLU6 before the add as the first activation).
 @Suite(.serialized) struct PixelRunTests {
-    static var onAVX2: Bool { ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI }
-
     static func network() throws -> Network {
         let x = Input(shape: [28, 28, 32], name: "x")
         let a = ActivationLayer(.relu, name: "a_relu")(BatchNorm(name: "a_bn")(
@@ -32,7 +30,7 @@ import Testing
         let plan = net.plan(training: false)
         let closing = plan.fused.filter { $0.sum }
         #expect(closing.count == 2)
-        let expected = ComputeBackend.pixelRunSums && Self.onAVX2 && WorkerPool.shared.width <= 4
+        let expected = ComputeBackend.pixelRunSums && OneDNN.runsAVX2Kernels && WorkerPool.shared.width <= 4
         #expect(closing.allSatisfy { $0.runsOnPixelRuns(batch: batch) == expected })
         #expect(closing.allSatisfy { !$0.runsOnPixelRuns(batch: 1) })
         let input = try tensor([batch, 28, 28, 32], seed: 11)

@@ -143,7 +143,7 @@ import Testing
         let loneBlocked = BlockedActivations.suits(plan.fused[0].shape, sum: false)
         #expect(plan.fused.count == (loneBlocked ? 3 : 2))
         let usesWinograd = plan.fused.prefix(2).map { $0.usesWinograd(batch: batch) }
-        if ComputeBackend.winograd, ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI {
+        if ComputeBackend.winograd, OneDNN.runsAVX2Kernels {
             #expect(usesWinograd == [true, true])
         }
         if WorkerPool.shared.width > 1 {
@@ -196,7 +196,7 @@ import Testing
                     "\(w.name)")
         }
         // The steps took the Winograd path (forward and backward data of every layer).
-        if ComputeBackend.winograd, ComputeBackend.instructionSet == .avx2 || ComputeBackend.instructionSet == .avx2VNNI {
+        if ComputeBackend.winograd, OneDNN.runsAVX2Kernels {
             for name in ["a", "b", "c"] {
                 let core = try #require((winograd.layersByName[name] as? Conv2D)?.core)
                 let forms = core.winogradForms(batch: batch)

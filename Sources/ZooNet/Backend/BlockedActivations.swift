@@ -26,13 +26,10 @@ final class BlockedActivations {
     /// transposed, channels in whole blocks of 8 (in and out). A residual add would need the
     /// addend reordered too, so steps with one stay on NHWC.
     static func suits(_ shape: ConvolutionShape, sum: Bool) -> Bool {
-        guard ComputeBackend.blockedDirect, onAVX2, !sum else { return false }
+        guard ComputeBackend.blockedDirect, OneDNN.runsAVX2Kernels, !sum else { return false }
         return !shape.transposed && shape.groups == 1 && shape.kernelHeight * shape.kernelWidth > 1
             && shape.inputChannels % 8 == 0 && shape.outputChannels % 8 == 0
     }
-
-    /// oneDNN's kernels are AVX2's (read once: the CPU does not change).
-    private static let onAVX2 = OneDNN.instructionSet == .avx2 || OneDNN.instructionSet == .avx2VNNI
 }
 
 /// The two reorders around a blocked convolution: NHWC input → nChw8c `source`, nChw8c

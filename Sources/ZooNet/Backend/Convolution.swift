@@ -21,6 +21,13 @@ struct ConvolutionShape: Hashable, CustomStringConvertible {
     }
 
     var inputCount: Int { inputHeight * inputWidth * inputChannels }
+
+    /// A 1×1, stride-1, unpadded, ungrouped, not transposed convolution: each output pixel from
+    /// the same input pixel alone (a matrix product over the pixels).
+    var isPointwise: Bool {
+        !transposed && groups == 1 && kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
+    }
     var outputCount: Int { outputHeight * outputWidth * outputChannels }
 
     /// Multiply-adds per sample × 2 (FLOP).

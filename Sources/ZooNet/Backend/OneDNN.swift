@@ -80,6 +80,11 @@ enum OneDNN {
     static var instructionSet: ComputeBackend.InstructionSet {
         ComputeBackend.InstructionSet(dnnl_get_effective_cpu_isa())
     }
+
+    /// Whether oneDNN runs its AVX2 kernels (with or without VNNI), where ZooNet's own forms —
+    /// Winograd, the blocked detour, pixel runs — were measured against them (read once: the CPU
+    /// does not change).
+    static let runsAVX2Kernels = instructionSet == .avx2 || instructionSet == .avx2VNNI
 }
 
 /// What ZooNet computes with: oneDNN's kernels on this CPU (for benchmarks, tests and

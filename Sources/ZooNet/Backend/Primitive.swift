@@ -212,6 +212,11 @@ final class PrimitiveAttributes {
         try OneDNN.check(dnnl_primitive_attr_set_post_ops(handle, postOps), "setting post-ops")
     }
 
+    /// Appends `activation`'s eltwise post-ops (none for linear or one oneDNN lacks).
+    func append(_ activation: Activation) throws {
+        for op in activation.postOps ?? [] { try appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+    }
+
     /// Appends `dst = dst_new + scale · dst_old` (the destination's previous contents).
     func appendSum(scale: Float = 1) throws {
         try OneDNN.check(dnnl_post_ops_append_sum(postOps, scale), "sum post-op")

@@ -44,12 +44,10 @@ final class WinogradConvolution {
     /// measured against it), and at least 24 tiles per thread (fewer and the products are too
     /// thin: ResNet-50's 512-channel 7×7 layer runs 0.6× direct at batch 1 and 2, 1.2–1.4× from 4).
     static func pays(for shape: ConvolutionShape, batch: Int, threads: Int) -> Bool {
-        guard supports(shape), ComputeBackend.winograd, onAVX2 else { return false }
+        guard supports(shape), ComputeBackend.winograd, OneDNN.runsAVX2Kernels else { return false }
         return tiles(shape, batch: batch) >= 24 * Swift.max(threads, 1)
     }
 
-    /// oneDNN's kernels are AVX2's (read once: the CPU does not change).
-    private static let onAVX2 = OneDNN.instructionSet == .avx2 || OneDNN.instructionSet == .avx2VNNI
 
     /// An activation as the clamp `min(max(x, lower), upper)` the output transform applies, if it is one.
     static func clamp(_ activation: Activation) -> (lower: Float, upper: Float)? {

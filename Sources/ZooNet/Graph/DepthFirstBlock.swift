@@ -68,10 +68,7 @@ final class DepthFirstBlock {
     /// with no residual add of its own, the channel counts and map sizes chaining.
     static func fits(expansion: FusedConvolution?, depthwise: FusedConvolution, projection: FusedConvolution) -> Bool {
         func pointwise(_ f: FusedConvolution) -> Bool {
-            let s = f.shape
-            return !s.transposed && s.groups == 1 && s.kernelHeight == 1 && s.kernelWidth == 1 && s.strideHeight == 1
-                && s.strideWidth == 1 && s.padTop == 0 && s.padBottom == 0 && s.padLeft == 0 && s.padRight == 0
-                && s.inputHeight == s.outputHeight && s.inputWidth == s.outputWidth
+            f.shape.isPointwise && f.shape.inputHeight == f.shape.outputHeight && f.shape.inputWidth == f.shape.outputWidth
         }
         let d = depthwise.shape
         guard depthwise.convolution.isDepthwise, !d.transposed, !depthwise.sum, pointwise(projection),

@@ -86,12 +86,10 @@ final class FusedConvolution {
         self.first = first
         self.sum = sum
         self.second = second
-        var ops: [(algorithm: dnnl_alg_kind_t, alpha: Float, beta: Float)] = first.postOps ?? []
         let attr = try PrimitiveAttributes()
-        for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+        try attr.append(first)
         if sum { try attr.appendSum() }
-        ops = second.postOps ?? []
-        for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+        try attr.append(second)
         attributes = first == .linear && !sum && second == .linear ? nil : attr
         if let winogradScratch, WinogradConvolution.supports(shape), WinogradConvolution.clamp(first) != nil,
            WinogradConvolution.clamp(second) != nil {
@@ -101,9 +99,12 @@ final class FusedConvolution {
         }
         blocked = BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
         if FusedPixelRuns.suits(self) {
-            let withoutSum = try PrimitiveAttributes()
-            for op in first.postOps ?? [] { try withoutSum.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
-            pixelRuns = FusedPixelRuns(heldBy: self, withoutSum: first == .linear ? nil : withoutSum)
+            var withoutSum: PrimitiveAttributes?
+            if first != .linear {
+                withoutSum = try PrimitiveAttributes()
+                try withoutSum?.append(first)
+            }
+            pixelRuns = FusedPixelRuns(heldBy: self, withoutSum: withoutSum)
         }
     }
 

@@ -29,13 +29,10 @@ final class FusedPixelRuns {
     /// largest, 512 → 2048), on AVX2, switched on (`ComputeBackend.pixelRunSums`).
     static func suits(_ fused: FusedConvolution) -> Bool {
         let s = fused.shape
-        guard ComputeBackend.pixelRunSums, onAVX2, fused.sum, WinogradConvolution.clamp(fused.second) != nil else { return false }
-        return !s.transposed && s.groups == 1 && s.kernelHeight == 1 && s.kernelWidth == 1 && s.strideHeight == 1
-            && s.strideWidth == 1 && s.padTop == 0 && s.padBottom == 0 && s.padLeft == 0 && s.padRight == 0
-            && s.inputChannels * s.outputChannels * MemoryLayout<Float>.size <= 4 << 20
+        guard ComputeBackend.pixelRunSums, OneDNN.runsAVX2Kernels, fused.sum, WinogradConvolution.clamp(fused.second) != nil
+        else { return false }
+        return s.isPointwise && s.inputChannels * s.outputChannels * MemoryLayout<Float>.size <= 4 << 20
     }
-
-    private static let onAVX2 = OneDNN.instructionSet == .avx2 || OneDNN.instructionSet == .avx2VNNI
 
     /// For `fused` to hold; `withoutSum`: the post-ops of its first activation alone.
     init(heldBy fused: FusedConvolution, withoutSum: PrimitiveAttributes?) {

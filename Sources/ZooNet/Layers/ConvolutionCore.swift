@@ -85,7 +85,7 @@ final class ConvolutionCore {
         var attributes: PrimitiveAttributes?
         if fused(training: training), let ops = activation.postOps, !ops.isEmpty {
             let attr = try PrimitiveAttributes()
-            for op in ops { try attr.appendEltwise(op.algorithm, alpha: op.alpha, beta: op.beta) }
+            try attr.append(activation)
             attributes = attr
         }
         let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: training, hasBias: hasBias,
