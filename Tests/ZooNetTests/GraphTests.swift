@@ -108,10 +108,12 @@ import Testing
         let net = try Network(inputs: [x], outputs: [y], seed: 4)
         let plan = net.plan(training: false)
         // stem_pad + stem fused; `pad` feeds two nodes: its own step, then conv alone (a fused step
-        // where it runs on the blocked layout), both pools, the add.
-        let loneBlocked = plan.fused.contains { $0.runsBlocked && $0.shape.kernelHeight == 3 }
-        #expect(plan.fused.count == (loneBlocked ? 2 : 1))
-        #expect(loneBlocked == BlockedActivations.suits(plan.fused.last!.shape, sum: false))
+        // where it runs on ZooNet's own direct kernel or the blocked layout), both pools, the add.
+        let lone = plan.fused.contains { ($0.runsOwnDirect || $0.runsBlocked) && $0.shape.kernelHeight == 3 }
+        #expect(plan.fused.count == (lone ? 2 : 1))
+        let last = plan.fused.last!.shape
+        #expect(lone == (DirectConvolution.suits(last, first: .linear, sum: false, second: .linear)
+                             || BlockedActivations.suits(last, sum: false)))
         #expect(plan.steps.count == 6)
         let input = try tensor([17, 13, 11, 16], seed: 5)
         let fused = try net.predict(input)

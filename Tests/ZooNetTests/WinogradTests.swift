@@ -40,36 +40,6 @@ import Testing
              first: (0, 6), sum: true, second: (0, .infinity)),
     ]
 
-    /// y[n, i, j, k] = Σ x[n, i + a − top, j + b − left, c]·w[a, b, c, k] in double, then the epilogue.
-    static func reference(_ c: Case, x: [Float], w: [Float], b: [Float], addend: [Float]) -> [Float] {
-        let s = c.shape
-        var y = [Float](repeating: 0, count: c.batch * s.outputHeight * s.outputWidth * c.filters)
-        for n in 0..<c.batch {
-            for i in 0..<s.outputHeight {
-                for j in 0..<s.outputWidth {
-                    for k in 0..<c.filters {
-                        var total = 0.0
-                        for a in 0..<3 {
-                            for bb in 0..<3 {
-                                let yy = i + a - c.pads.top, xx = j + bb - c.pads.left
-                                guard yy >= 0, yy < c.height, xx >= 0, xx < c.width else { continue }
-                                for ch in 0..<c.channels {
-                                    total += Double(x[((n * c.height + yy) * c.width + xx) * c.channels + ch])
-                                        * Double(w[((a * 3 + bb) * c.channels + ch) * c.filters + k])
-                                }
-                            }
-                        }
-                        let index = ((n * s.outputHeight + i) * s.outputWidth + j) * c.filters + k
-                        var value = Swift.min(Swift.max(Float(total) + (c.bias ? b[k] : 0), c.first.lower), c.first.upper)
-                        if c.sum { value = Swift.min(Swift.max(value + addend[index], c.second.lower), c.second.upper) }
-                        y[index] = value
-                    }
-                }
-            }
-        }
-        return y
-    }
-
     static func run(_ c: Case, x: [Float], w: [Float], b: [Float], addend: [Float]) -> [Float] {
         let winograd = WinogradConvolution(shape: c.shape, scratch: WinogradScratch())
         var y = addend
@@ -92,7 +62,8 @@ import Testing
         let w = randomValues(9 * c.channels * c.filters, seed: 2, scale: 0.3)
         let b = randomValues(c.filters, seed: 3, scale: 0.5)
         let addend = randomValues(c.batch * s.outputHeight * s.outputWidth * c.filters, seed: 4)
-        let want = Self.reference(c, x: x, w: w, b: b, addend: addend)
+        let want = referenceConvolution(s, batch: c.batch, x: x, kernel: w, bias: c.bias ? b : nil, first: c.first, sum: c.sum,
+                                        second: c.second, addend: addend)
         let got = Self.run(c, x: x, w: w, b: b, addend: addend)
         #expect(closeness(got, want, relative: 1e-5, absolute: 1e-5) <= 1)
         // The clamps did something (the test would not see a wrong lower bound otherwise).

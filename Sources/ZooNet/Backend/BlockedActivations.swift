@@ -11,7 +11,9 @@ import Synchronization
 /// threads, AMD EPYC Zen 3): ResNet-50's 3×3 layers 1.07× (batch 1) to 1.32–1.44× (batch 4 and
 /// 32) faster than on NHWC, 2.0–2.15× for the 56×56 stride-2 one at batch 2 and 32. The 1×1
 /// (`jit_1x1`) and depthwise (`jit_dw`) kernels run as fast on NHWC, and AVX-512's NHWC kernels
-/// are oneDNN's own choice there, so only these convolutions take the detour.
+/// are oneDNN's own choice there, so only these convolutions take the detour — and only those
+/// ZooNet's own direct kernel (`DirectConvolution`, faster still) does not take: fewer than 16
+/// input channels, output channels not in sixteens, activations that are not clamps.
 ///
 /// One pair of buffers serves every convolution of a network (one step runs at a time); each
 /// grows to the largest input and output that use it.

@@ -39,8 +39,10 @@ extension DepthwiseConv2D: SingleConvolution {
 /// The folded weights are recomputed when any of the variables changes (their versions).
 /// A 3×3 stride-1 convolution whose activations are clamps (none, ReLU, ReLU6) runs as
 /// Winograd F(2×2, 3×3) at the batch sizes where that pays (`WinogradConvolution`), as one
-/// pass with the same bias, activations and residual add; other direct convolutions without a
-/// residual add run on oneDNN's blocked layout on AVX2 (`BlockedActivations`).
+/// pass with the same bias, activations and residual add; on AVX2 other direct convolutions
+/// run on ZooNet's own kernel (`DirectConvolution`) where it takes them (clamp activations,
+/// channels it tiles), else, without a residual add, on oneDNN's blocked layout
+/// (`BlockedActivations`).
 final class FusedConvolution {
     let convolution: any SingleConvolution
     let shape: ConvolutionShape
@@ -58,7 +60,10 @@ final class FusedConvolution {
     private var foldCount = 0
     /// The Winograd form of the step, when the convolution and activations allow it.
     private let winograd: WinogradConvolution?
-    /// The buffers for running on oneDNN's blocked layout, when the convolution suits it.
+    /// ZooNet's own direct kernel for the step, when the convolution and activations suit it.
+    private let direct: DirectConvolution?
+    /// The buffers for running on oneDNN's blocked layout, when the convolution suits it and
+    /// the own kernel does not.
     private let blocked: BlockedActivations?
     /// The step on runs of pixels, when it is a pointwise convolution with a residual add that
     /// suits them (`FusedPixelRuns`).
@@ -97,7 +102,8 @@ final class FusedConvolution {
         } else {
             winograd = nil
         }
-        blocked = BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
+        direct = DirectConvolution.suits(shape, first: first, sum: sum, second: second) ? DirectConvolution(shape: shape) : nil
+        blocked = direct == nil && BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
         if FusedPixelRuns.suits(self) {
             var withoutSum: PrimitiveAttributes?
             if first != .linear {
@@ -113,24 +119,31 @@ final class FusedConvolution {
 
     /// Whether the step runs as Winograd at `batch` samples with the current thread count. Not
     /// on maps of fewer than 25 tiles (smaller than 9×9; 7×7 makes 16 tiles, a third of whose
-    /// outputs overhang) when the blocked direct kernel can run the step instead: ResNet-50's
-    /// 7×7×512 layer at batch 6 (its pass at 224) ran 0.81–0.90× as fast as Winograd as blocked
-    /// direct (`zoo-conv-bench winograd`, AMD EPYC Zen 3).
+    /// outputs overhang) when a direct kernel can run the step instead (ZooNet's own or oneDNN's
+    /// on the blocked layout): ResNet-50's 7×7×512 layer at batch 6 (its pass at 224) ran
+    /// 0.81–0.90× as fast as Winograd as blocked direct (`zoo-conv-bench winograd`, AMD EPYC Zen
+    /// 3), and the own kernel is faster than that. Its 14×14 layers stay on Winograd: as own
+    /// direct they measured level with it at batch 1 (alternating step profiles: Winograd
+    /// 1.44–1.68 ms against 1.69–1.72 in one pair, 1.98–2.07 against 1.70–1.78 in the next).
     func usesWinograd(batch: Int) -> Bool {
         guard winograd != nil, WinogradConvolution.pays(for: shape, batch: batch, threads: WorkerPool.shared.width) else {
             return false
         }
-        return blocked == nil || WinogradConvolution.tiles(shape, batch: 1) >= 25
+        return (blocked == nil && direct == nil) || WinogradConvolution.tiles(shape, batch: 1) >= 25
     }
 
     /// Whether the step's direct convolution runs on the blocked layout (`BlockedActivations`).
     var runsBlocked: Bool { blocked != nil }
 
+    /// Whether the step runs on ZooNet's own direct kernel (`DirectConvolution`) where it does
+    /// not run as Winograd.
+    var runsOwnDirect: Bool { direct != nil }
+
     /// Whether these activations can be fused (oneDNN has them as post-ops).
     static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
 
     func prepare(batch: Int) throws {
-        if usesWinograd(batch: batch) { return }
+        if usesWinograd(batch: batch) || direct != nil { return }
         if let pixelRuns, pixelRuns.pays(batch: batch) { try pixelRuns.prepare(batch: batch); return }
         if let existing = primitives[batch] { current = existing; return }
         let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes,
@@ -189,6 +202,13 @@ final class FusedConvolution {
             let weights = currentWeights()
             winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
                          second: second, into: y, batch: batch)
+            return
+        }
+        if let direct, convolution.kernelVariable != nil, let first = WinogradConvolution.clamp(first),
+           let second = WinogradConvolution.clamp(second) {
+            let weights = currentWeights()
+            direct.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
+                       second: second, into: y, batch: batch)
             return
         }
         if let pixelRuns, pixelRuns.pays(batch: batch), convolution.kernelVariable != nil {
