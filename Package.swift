@@ -9,8 +9,10 @@
 //   COpenBLAS                 OpenBLAS, only for the engine benchmark's comparison (libopenblas-dev)
 //   ZooFormat                 bytes on disk <-> named tensors (no engine)
 //   CZooHelper                the libhdf5 helper process's entry (see ZooFormat/HDF5/Helper)
-//   CZooKernels               ZooNet's element-wise kernels in C (AVX2 chosen at run time) and
-//                             its parallel regions on libgomp, the OpenMP runtime oneDNN uses
+//   CZooKernels               ZooNet's own kernels in C (element-wise, Winograd transforms,
+//                             pooling, matrix-vector, direct convolution; AVX2 chosen at run
+//                             time) and its parallel regions on libgomp, the OpenMP runtime
+//                             oneDNN uses
 //   ZooNet                    the CPU engine (no file formats)
 //   ZooKit                    the registry, weight assignment and transfer: formats + engine
 //   zoo                       the command-line tool, a thin layer over the libraries
