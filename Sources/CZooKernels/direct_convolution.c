@@ -6,6 +6,7 @@
 // Runtime's NCHWc kernels (MLAS) ran them at 110–135 (profiles of 2026-12-01). This is the
 // register tile such kernels use, on NHWC directly (no reorders).
 #include "ZooDirectConvolution.h"
+#include "ZooKernels.h"
 #include "ZooParallel.h"
 
 #include <math.h>
@@ -48,25 +49,7 @@ zoo_direct_schedule zoo_direct_default_schedule(const zoo_direct_geometry *g, in
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <cpuid.h>
 #include <immintrin.h>
-
-/// AVX2 and FMA, with the OS saving YMM state (OSXSAVE + XCR0 bits 1 and 2).
-static int detect_avx2_fma(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_FMA)) return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6) != 6) return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    return (b & bit_AVX2) != 0;
-}
-
-static int has_avx2_fma(void) {
-    static int cached = -1;  // benign race: every thread computes the same value
-    if (cached < 0) cached = detect_avx2_fma();
-    return cached;
-}
 
 /// Zeros that taps in the padding read (in_channels ≤ MAX_CHANNELS).
 static const float zeros[MAX_CHANNELS] __attribute__((aligned(64)));
@@ -182,7 +165,7 @@ static void run_part(const void *context, long part) {
 }
 
 int zoo_direct_supports(const zoo_direct_geometry *g) {
-    if (!has_avx2_fma()) return 0;
+    if (!zoo_cpu_has_avx2_fma()) return 0;
     if (g->batch < 1 || g->height < 1 || g->width < 1 || g->in_channels < 1 || g->out_height < 1 ||
         g->out_width < 1 || g->out_channels < BLOCK || g->kernel_height < 1 || g->kernel_width < 1 ||
         g->stride_y < 1 || g->stride_x < 1 || g->dilation_y < 1 || g->dilation_x < 1)

@@ -455,8 +455,18 @@ static int use_avx2(void) {
 void zoo_kernels_force_portable(int on) { forced_portable = on; }
 
 int zoo_cpu_has_avx2(void) { return detect_avx2(); }
+
+int zoo_cpu_has_avx2_fma(void) {
+    static int cached = -1;  // benign race: every thread computes the same value
+    if (cached < 0) {
+        unsigned a, b, c, d;
+        cached = detect_avx2() && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_FMA) != 0;
+    }
+    return cached;
+}
 #else
 int zoo_cpu_has_avx2(void) { return 0; }
+int zoo_cpu_has_avx2_fma(void) { return 0; }
 static int use_avx2(void) { return 0; }
 void zoo_kernels_force_portable(int on) { (void)on; }
 #endif

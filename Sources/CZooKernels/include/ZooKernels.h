@@ -70,6 +70,10 @@ int zoo_kernels_vector_width(void);
 /// Nonzero when the CPU has AVX2 and the OS saves the YMM registers (whatever the forcing below).
 int zoo_cpu_has_avx2(void);
 
+/// Nonzero if the CPU has AVX2 and FMA and the OS saves YMM state (the direct convolution's
+/// kernel needs both; cached after the first call).
+int zoo_cpu_has_avx2_fma(void);
+
 /// Tests: nonzero forces the portable versions (to compare both paths), zero restores detection.
 void zoo_kernels_force_portable(int on);
 

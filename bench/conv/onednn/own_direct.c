@@ -5,7 +5,7 @@
 // 7 timings (FLUSH=1: median of 21 calls from flushed caches), 2 threads; max |own − oneDNN| per shape. Usage:
 //
 //     clang -O2 -I Sources/CZooKernels/include bench/conv/onednn/own_direct.c Sources/CZooKernels/direct_convolution.c \
-//        Sources/CZooKernels/parallel.c -o /tmp/own_direct -ldnnl -lgomp -lm && OMP_NUM_THREADS=2 /tmp/own_direct [batch]
+//        Sources/CZooKernels/kernels.c Sources/CZooKernels/parallel.c -o /tmp/own_direct -ldnnl -lgomp -lm && OMP_NUM_THREADS=2 /tmp/own_direct [batch]
 #include <dnnl.h>
 #include <math.h>
 #include <stdio.h>
