@@ -5,6 +5,7 @@
 // (bench/conv/peers.py) and prints the ratios.
 //
 //     swift run -c release zoo-conv-bench [CONFIG …]     # default: all; CONFIG as in RESULT lines
+//     swift run -c release zoo-conv-bench densenet121    # another built-in 224×224 architecture, b1 and b32
 //     swift run -c release zoo-conv-bench winograd       # 3×3 layers alone, Winograd off / on (LAYER lines)
 //     swift run -c release zoo-conv-bench blocked        # ResNet-50's 3×3 layers alone, NHWC / nChw8c (LAYER lines)
 //     swift run -c release zoo-conv-bench keras FILE     # a Keras model file, node by node / depth-first (MODEL lines)
@@ -93,9 +94,13 @@ let inference: [(String, Architecture, Int)] = [
     ("mobilenet_v2", .mobilenetV2, 32), ("efficientnet_lite0", .efficientnetLite0, 1), ("efficientnet_lite0", .efficientnetLite0, 32),
 ]
 let requested = Array(CommandLine.arguments.dropFirst())
-/// The inference models by name (`serve`, `profile`).
-let architectures: [String: Architecture] = ["resnet50": .resnet50, "mobilenet_v2": .mobilenetV2,
-                                             "efficientnet_lite0": .efficientnetLite0]
+/// The inference models by name (`serve`, `profile`, configs): every built-in 224×224
+/// architecture under its PyTorch constructor's name — the three above by default, the others
+/// (resnet18 … vgg16, bench/conv/peers.py's ZOO_MODELS) when named.
+let architectures = Dictionary(uniqueKeysWithValues: Architecture.allCases.filter { $0.defaultInputSize == 224 }.map { ($0.rawValue, $0) })
+let namedInference: [(String, Architecture, Int)] = architectures.keys.sorted()
+    .filter { name in !inference.contains { $0.0 == name } && requested.contains { $0 == name || $0.hasPrefix(name + " ") } }
+    .flatMap { [($0, architectures[$0]!, 1), ($0, architectures[$0]!, 32)] }
 
 /// The fixed inference input: `[batch, 224, 224, 3]`, values (i mod 255) / 255 − 0.5.
 func syntheticInput(batch: Int) throws -> ZooNet.Tensor {
@@ -187,7 +192,7 @@ if requested.first == "serve" {
 }
 
 /// `profile MODEL bN [REPEATS]` (only when named): the steps of the inference plan of `MODEL`
-/// (resnet50, mobilenet_v2, efficientnet_lite0) at batch N, timed one by one
+/// (any of `architectures`) at batch N, timed one by one
 /// (`Network.profileInference`, median of REPEATS runs, default 20), slowest first:
 /// `STEP <µs per image> <% of the sum> <kind> <first node> … <last node>`, then `TOTAL <µs per image>`.
 if requested.first == "profile", requested.count >= 3, requested[2].hasPrefix("b"), let batch = Int(requested[2].dropFirst()) {
@@ -213,7 +218,7 @@ print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
 let peak = GEMMProbe.gflops(m: 1024, n: 1024, k: 1024, threading: .oneDNN, repeats: 10, trials: 5)
 print("PEAK\tsgemm\t\(String(format: "%.1f", peak))")
 
-for (model, architecture, batch) in inference where wanted("\(model) b\(batch)") {
+for (model, architecture, batch) in inference + namedInference where wanted("\(model) b\(batch)") {
     let config = "\(model) b\(batch)"
     let net = try architecture.build()
     if let directory = environment("ZOO_CONV_WEIGHTS") {

@@ -42,6 +42,14 @@ import time
 import warnings
 
 MODELS = ["resnet50", "mobilenet_v2", "efficientnet_lite0"]  # inference
+# Inference, only when named in --configs: Zoo's other built-in 224x224 architectures, built by
+# the torchvision constructor of the same name (Zoo's `Architecture` raw values).
+ZOO_MODELS = ["resnet18", "resnet34", "resnet101", "resnet152", "mobilenet_v3_small", "mobilenet_v3_large",
+              "efficientnet_b0", "densenet121", "squeezenet1_1", "vgg11", "vgg11_bn", "vgg16"]
+# Their Keras Applications counterparts (the same architecture, Keras' own layers and weights), where Keras has one.
+KERAS_APPS = {"resnet101": "ResNet101", "resnet152": "ResNet152", "mobilenet_v3_small": "MobileNetV3Small",
+              "mobilenet_v3_large": "MobileNetV3Large", "efficientnet_b0": "EfficientNetB0",
+              "densenet121": "DenseNet121", "vgg16": "VGG16"}
 TRAIN_MODELS = ["small_cnn", "mobilenet_v2_035"]              # training
 EXPORT_MODELS = MODELS + ["mobilenet_v2_035", "small_cnn"]
 PEERS = ["torch", "compile", "ort", "keras"]
@@ -216,6 +224,8 @@ def build(name, seed=SEED, calibrate=None):
         model = EfficientNet.from_name("efficientnet-lite0")
     elif name == "small_cnn":
         model = small_cnn_torch()
+    elif name in ZOO_MODELS:
+        model = getattr(torchvision.models, name)()
     else:
         raise ValueError(name)
     return randomize_batchnorm(model, name, seed + 1, BN_CALIBRATE if calibrate is None else calibrate)
@@ -224,7 +234,7 @@ def build(name, seed=SEED, calibrate=None):
 def seeded_input(name, batch, seed=SEED):
     """A fixed N(0, 1) NCHW float32 input at the model's resolution."""
     import numpy as np
-    r, c = RESOLUTION[name], CHANNELS.get(name, 3)
+    r, c = RESOLUTION.get(name, 224), CHANNELS.get(name, 3)
     return np.random.default_rng(seed).standard_normal((batch, c, r, r), dtype=np.float32)
 
 
@@ -296,7 +306,7 @@ def export_onnx(torch, model, path, name):
     """torch.onnx.export, opset 17, dynamic batch axis. The TorchScript exporter (dynamo=False) is
     the one that can write opset 17 here: the default dynamo exporter builds opset 18 and its down-
     conversion to 17 fails on these models; it is only the fallback (at its own opset)."""
-    r = RESOLUTION[name]
+    r = RESOLUTION.get(name, 224)
     x = torch.zeros(1, CHANNELS.get(name, 3), r, r)
     kwargs = dict(input_names=["input"], output_names=["logits"],
                   dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
@@ -517,6 +527,8 @@ def keras_model(keras, name):
             layers.Flatten(),
             layers.Dense(10),
         ])
+    elif name in KERAS_APPS:
+        model = getattr(apps, KERAS_APPS[name])(weights=None)
     else:
         raise ValueError(name)
     return keras_randomize_batchnorm(keras, model, SEED + 1)
@@ -563,8 +575,8 @@ def keras_worker_infer(args, name, kernels):
     if "keras" in kernels:
         kernels.discard("keras")
         keras_kernels(tf, keras, args.threads)
-    if name == "efficientnet_lite0":
-        note("keras efficientnet_lite0: not in keras.applications")
+    if name == "efficientnet_lite0" or (name in ZOO_MODELS and name not in KERAS_APPS):
+        note(f"keras {name}: not in keras.applications")
         return
     model = keras_model(keras, name)
     graph_fn = tf.function(lambda x: model(x, training=False), jit_compile=False)
@@ -680,7 +692,7 @@ def export(args):
     os.makedirs(args.export, exist_ok=True)
     manifest = {"seed": SEED, "batchnorm_statistics": "calibrated" if BN_CALIBRATE else "literal",
                 "torch": torch.__version__, "models": {}}
-    for name in EXPORT_MODELS:
+    for name in EXPORT_MODELS + [c for c in args.configs if c in ZOO_MODELS]:
         model = build(name).eval()
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
                  if not k.endswith("num_batches_tracked")}
@@ -721,7 +733,9 @@ def parse_args():
     parser.add_argument("--only", default=",".join(PEERS), help="peers, comma-separated (default: all)")
     parser.add_argument("--configs", default=",".join(MODELS + ["train"]),
                         help="models, comma-separated: resnet50, mobilenet_v2, efficientnet_lite0, "
-                             "train (= small_cnn,mobilenet_v2_035), or one training model")
+                             "train (= small_cnn,mobilenet_v2_035), or one training model; also, for inference, "
+                             "Zoo's other built-in architectures: " + ", ".join(ZOO_MODELS)
+                             + " (--export writes these only when named)")
     parser.add_argument("--batches", default="1,32", help="inference batch sizes (default 1,32)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3.0,
@@ -747,8 +761,8 @@ def parse_args():
     configs = []
     for item in (c for c in args.configs.split(",") if c):
         for name in (TRAIN_MODELS if item == "train" else [item]):
-            if name not in MODELS + TRAIN_MODELS:
-                parser.error(f"unknown config {name!r}; known: {MODELS + ['train'] + TRAIN_MODELS}")
+            if name not in MODELS + TRAIN_MODELS + ZOO_MODELS:
+                parser.error(f"unknown config {name!r}; known: {MODELS + ['train'] + TRAIN_MODELS + ZOO_MODELS}")
             if name not in configs:
                 configs.append(name)
     args.configs = configs

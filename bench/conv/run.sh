@@ -20,6 +20,9 @@
 #                                                  # inference models; train = both training steps) at BATCHES
 #                                                  # (default 1), PEERS (default ort,compile: ONNX Runtime for
 #                                                  # inference, torch.compile for training; torch = eager)
+#     PAIRS=8 BATCHES=1,32 PEERS=ort,torch CONFIGS=densenet121,efficientnet_b0 bash bench/conv/run.sh
+#                                                  # any of Zoo's other built-in 224x224 architectures (peers.py
+#                                                  # ZOO_MODELS: resnet18 … vgg16, the torchvision constructors)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -41,7 +44,7 @@ if [[ -n "${NEIGHBOUR:-}" ]]; then
     echo "== a busy loop on core $(( $(nproc) - 1 )) (pid $neighbour) for the whole run" >&2
 fi
 if [[ -n "${WEIGHTS:-}" ]]; then
-    "$PYTHON" bench/conv/peers.py --export "$dir/weights" >&2
+    "$PYTHON" bench/conv/peers.py --export "$dir/weights" --configs "$configs" >&2  # + the named ZOO_MODELS
     export ZOO_CONV_WEIGHTS="$dir/weights"
 fi
 if [[ -n "${PAIRS:-}" ]]; then

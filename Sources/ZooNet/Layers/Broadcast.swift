@@ -58,6 +58,13 @@ struct Broadcast {
         return offset
     }
 
+    /// Whether input `k` is one row per sample, the same for every output row: all its
+    /// dimensions but the last are 1 and the last is the output's (`[1, 1, C]` against
+    /// `[H, W, C]`, a squeeze-and-excitation gate).
+    func isSampleRow(_ k: Int) -> Bool {
+        inputShapes[k].dropLast().allSatisfy { $0 == 1 } && inputShapes[k].last == outputShape.last
+    }
+
     /// Whether every input already has the output's shape.
     var isTrivial: Bool { inputShapes.allSatisfy { $0 == outputShape } }
 

@@ -49,25 +49,60 @@ public final class Concatenate: MergeLayer {
     public func forward(_ inputs: UnsafeBufferPointer<UnsafePointer<Float>>, into y: UnsafeMutablePointer<Float>,
                         batch: Int, training: Bool) {
         let blocks = batch * outer
-        var offset = 0
-        for (k, x) in inputs.enumerated() {
-            let span = spans[k]
-            for b in 0..<blocks { (y + b * total + offset).update(from: x + b * span, count: span) }
-            offset += span
-        }
+        let pool = WorkerPool.shared
+        let parts = pool.parts(work: blocks * total, grain: WorkerPool.elementGrain, most: blocks)
+        pool.parallel(parts, Gather(inputs: inputs, y: y, spans: spans, total: total, blocks: blocks, parts: parts))
     }
 
     public func backward(inputs: UnsafeBufferPointer<UnsafePointer<Float>>, output: UnsafePointer<Float>,
                          outputGradient dy: UnsafeMutablePointer<Float>,
                          inputGradients: UnsafeBufferPointer<UnsafeMutablePointer<Float>?>, batch: Int) {
         let blocks = batch * outer
-        var offset = 0
-        for (k, target) in inputGradients.enumerated() {
-            let span = spans[k]
-            if let dx = target {
-                for b in 0..<blocks { (dx + b * span).update(from: dy + b * total + offset, count: span) }
+        let pool = WorkerPool.shared
+        let parts = pool.parts(work: blocks * total, grain: WorkerPool.elementGrain, most: blocks)
+        pool.parallel(parts, Scatter(dy: dy, inputGradients: inputGradients, spans: spans, total: total, blocks: blocks,
+                                     parts: parts))
+    }
+
+    /// Forward, blocks `partRange(part)`: each block of `total` output floats is the inputs'
+    /// blocks one after the other (every input read and the output written once, in order).
+    /// Why in parts: SqueezeNet's 55×55×128 concatenation took 370 µs on one thread, ONNX
+    /// Runtime's 120–140 (step profiles, 2 Zen 3 cores).
+    private struct Gather: ParallelJob {
+        let inputs: UnsafeBufferPointer<UnsafePointer<Float>>
+        let y: UnsafeMutablePointer<Float>
+        let spans: [Int]
+        let total: Int, blocks: Int, parts: Int
+
+        func run(_ part: Int) {
+            for b in partRange(part, of: parts, count: blocks, alignment: 1) {
+                var out = y + b * total
+                for (k, x) in inputs.enumerated() {
+                    let span = spans[k]
+                    out.update(from: x + b * span, count: span)
+                    out += span
+                }
             }
-            offset += span
+        }
+    }
+
+    /// Backward, blocks `partRange(part)`: each input's slice of `dy` copied to its gradient
+    /// (inputs without one skipped).
+    private struct Scatter: ParallelJob {
+        let dy: UnsafeMutablePointer<Float>
+        let inputGradients: UnsafeBufferPointer<UnsafeMutablePointer<Float>?>
+        let spans: [Int]
+        let total: Int, blocks: Int, parts: Int
+
+        func run(_ part: Int) {
+            for b in partRange(part, of: parts, count: blocks, alignment: 1) {
+                var offset = b * total
+                for (k, target) in inputGradients.enumerated() {
+                    let span = spans[k]
+                    if let dx = target { (dx + b * span).update(from: dy + offset, count: span) }
+                    offset += span
+                }
+            }
         }
     }
 }

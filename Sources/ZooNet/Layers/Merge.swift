@@ -60,6 +60,9 @@ public class ElementwiseMerge: MergeLayer {
     fileprivate func forward(rows band: Range<Int>, plan: Broadcast, inputs: UnsafeBufferPointer<UnsafePointer<Float>>,
                              y: UnsafeMutablePointer<Float>) {
         let width = plan.rowLength, perSample = plan.rowsPerSample
+        if let (whole, gate) = gatedInputs(plan, inputs) {
+            return forwardGated(rows: band, whole: whole, gate: gate, width: width, perSample: perSample, y: y)
+        }
         for row in band {
             let sample = row / perSample, local = row % perSample
             let out = y + row * width
@@ -87,6 +90,42 @@ public class ElementwiseMerge: MergeLayer {
                 let scale = 1 / Float(inputs.count)
                 for j in 0..<width { out[j] *= scale }
             }
+        }
+    }
+
+    /// For a product or sum of two inputs, one with the output's shape and one a row per sample
+    /// (`Broadcast.isSampleRow`: `[H, W, C] × [1, 1, C]`), the two in that order.
+    private func gatedInputs(_ plan: Broadcast, _ inputs: UnsafeBufferPointer<UnsafePointer<Float>>)
+        -> (UnsafePointer<Float>, UnsafePointer<Float>)? {
+        guard operation == .multiply || operation == .add, inputs.count == 2, plan.rowLength > 1 else { return nil }
+        for (w, g) in [(0, 1), (1, 0)] where plan.inputShapes[w] == plan.outputShape && plan.isSampleRow(g) {
+            return (inputs[w], inputs[g])
+        }
+        return nil
+    }
+
+    /// Rows `band` of `y = whole ∘ gate` (∘: product or sum), gate one row of `width` per
+    /// sample: straight loops over each sample's rows, no per-row offsets. Why: the generic walk
+    /// took 360 µs for EfficientNet-B0's 112×112×32 gate at batch 1, ONNX Runtime's `Mul` 102
+    /// (step profiles, 2 Zen 3 cores).
+    private func forwardGated(rows band: Range<Int>, whole: UnsafePointer<Float>, gate: UnsafePointer<Float>, width: Int,
+                              perSample: Int, y: UnsafeMutablePointer<Float>) {
+        var row = band.lowerBound
+        while row < band.upperBound {
+            let sample = row / perSample
+            let end = Swift.min(band.upperBound, (sample + 1) * perSample)
+            let g = gate + sample * width
+            var x = whole + row * width, out = y + row * width
+            for _ in row..<end {
+                if operation == .multiply {
+                    for j in 0..<width { out[j] = x[j] * g[j] }
+                } else {
+                    for j in 0..<width { out[j] = x[j] + g[j] }
+                }
+                x += width
+                out += width
+            }
+            row = end
         }
     }
 
