@@ -98,9 +98,8 @@ public class ElementwiseMerge: MergeLayer {
     private func gatedInputs(_ plan: Broadcast, _ inputs: UnsafeBufferPointer<UnsafePointer<Float>>)
         -> (UnsafePointer<Float>, UnsafePointer<Float>)? {
         guard operation == .multiply || operation == .add, inputs.count == 2, plan.rowLength > 1 else { return nil }
-        for (w, g) in [(0, 1), (1, 0)] where plan.inputShapes[w] == plan.outputShape && plan.isSampleRow(g) {
-            return (inputs[w], inputs[g])
-        }
+        if plan.inputShapes[0] == plan.outputShape && plan.isSampleRow(1) { return (inputs[0], inputs[1]) }
+        if plan.inputShapes[1] == plan.outputShape && plan.isSampleRow(0) { return (inputs[1], inputs[0]) }
         return nil
     }
 
