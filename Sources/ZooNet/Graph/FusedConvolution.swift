@@ -58,6 +58,9 @@ final class FusedConvolution {
     private let bias = FloatBuffer(count: 0)
     private var foldedVersions: [Int] = []
     private var foldCount = 0
+    /// Both activations as clamps `(lower, upper)`, when they are clamps (none, ReLU, ReLU6):
+    /// what ZooNet's own Winograd and direct kernels apply as they store.
+    private let clamps: (first: (lower: Float, upper: Float), second: (lower: Float, upper: Float))?
     /// The Winograd form of the step, when the convolution and activations allow it.
     private let winograd: WinogradConvolution?
     /// ZooNet's own direct kernel for the step, when the convolution and activations suit it.
@@ -96,8 +99,12 @@ final class FusedConvolution {
         if sum { try attr.appendSum() }
         try attr.append(second)
         attributes = first == .linear && !sum && second == .linear ? nil : attr
-        if let winogradScratch, WinogradConvolution.supports(shape), WinogradConvolution.clamp(first) != nil,
-           WinogradConvolution.clamp(second) != nil {
+        if let f = WinogradConvolution.clamp(first), let s = WinogradConvolution.clamp(second) {
+            clamps = (f, s)
+        } else {
+            clamps = nil
+        }
+        if let winogradScratch, WinogradConvolution.supports(shape), clamps != nil {
             winograd = WinogradConvolution(shape: shape, scratch: winogradScratch)
         } else {
             winograd = nil
@@ -197,19 +204,19 @@ final class FusedConvolution {
 
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
-        if let winograd, usesWinograd(batch: batch), convolution.kernelVariable != nil,
-           let first = WinogradConvolution.clamp(first), let second = WinogradConvolution.clamp(second) {
-            let weights = currentWeights()
-            winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
-                         second: second, into: y, batch: batch)
-            return
-        }
-        if let direct, convolution.kernelVariable != nil, let first = WinogradConvolution.clamp(first),
-           let second = WinogradConvolution.clamp(second) {
-            let weights = currentWeights()
-            direct.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: first, sum: sum,
-                       second: second, into: y, batch: batch)
-            return
+        if let clamps, convolution.kernelVariable != nil {
+            if let winograd, usesWinograd(batch: batch) {
+                let weights = currentWeights()
+                winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
+                             sum: sum, second: clamps.second, into: y, batch: batch)
+                return
+            }
+            if let direct {
+                let weights = currentWeights()
+                direct.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
+                           sum: sum, second: clamps.second, into: y, batch: batch)
+                return
+            }
         }
         if let pixelRuns, pixelRuns.pays(batch: batch), convolution.kernelVariable != nil {
             pixelRuns.run(x, into: y, batch: batch)
