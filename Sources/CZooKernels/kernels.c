@@ -49,6 +49,21 @@ static void elu_backward_portable(float *dx, const float *dy, const float *y, si
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] > 0 ? scale : y[i] + scale_alpha);
 }
 
+static void sigmoid_portable(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + exp_cephes(-x[i]));
+}
+
+static void swish_portable(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + exp_cephes(-x[i]));
+}
+
+static void swish_backward_portable(float *dx, const float *dy, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + exp_cephes(-x[i]));
+        dx[i] = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+    }
+}
+
 static void moments_portable(const float *x, const float *first, float *sum, float *sq, size_t n) {
     for (size_t j = 0; j < n; j++) { float d = x[j] - first[j]; sum[j] += d; sq[j] += d * d; }
 }
@@ -229,6 +244,41 @@ AVX2 static void elu_backward_avx2(float *dx, const float *dy, const float *y, s
     elu_backward_portable(dx + i, dy + i, y + i, n - i, scale, scale_alpha);
 }
 
+
+AVX2 static void sigmoid_avx2(float *y, const float *x, size_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xi = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp_cephes8(_mm256_xor_ps(xi, sign))));
+        // exp_cephes8's clamp maps a NaN to a bound (max/min return their second operand); keep it NaN.
+        _mm256_storeu_ps(y + i, _mm256_blendv_ps(s, xi, _mm256_cmp_ps(xi, xi, _CMP_UNORD_Q)));
+    }
+    sigmoid_portable(y + i, x + i, n - i);
+}
+
+AVX2 static void swish_avx2(float *y, const float *x, size_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xi = _mm256_loadu_ps(x + i);
+        __m256 e = exp_cephes8(_mm256_xor_ps(xi, sign));
+        _mm256_storeu_ps(y + i, _mm256_div_ps(xi, _mm256_add_ps(one, e)));
+    }
+    swish_portable(y + i, x + i, n - i);
+}
+
+AVX2 static void swish_backward_avx2(float *dx, const float *dy, const float *x, size_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xi = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp_cephes8(_mm256_xor_ps(xi, sign))));
+        __m256 slope = _mm256_mul_ps(s, _mm256_add_ps(one, _mm256_mul_ps(xi, _mm256_sub_ps(one, s))));
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), slope));
+    }
+    swish_backward_portable(dx + i, dy + i, x + i, n - i);
+}
 
 AVX2 static void scale_shift_avx2(const float *x, float *y, const float *a, const float *d, size_t n) {
     size_t j = 0;
@@ -492,6 +542,27 @@ void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, floa
     if (use_avx2()) { elu_backward_avx2(dx, dy, y, n, scale, scale_alpha); return; }
 #endif
     elu_backward_portable(dx, dy, y, n, scale, scale_alpha);
+}
+
+void zoo_sigmoid(float *y, const float *x, size_t n) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { sigmoid_avx2(y, x, n); return; }
+#endif
+    sigmoid_portable(y, x, n);
+}
+
+void zoo_swish(float *y, const float *x, size_t n) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { swish_avx2(y, x, n); return; }
+#endif
+    swish_portable(y, x, n);
+}
+
+void zoo_swish_backward(float *dx, const float *dy, const float *x, size_t n) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (use_avx2()) { swish_backward_avx2(dx, dy, x, n); return; }
+#endif
+    swish_backward_portable(dx, dy, x, n);
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))

@@ -1,5 +1,6 @@
 import Testing
 @testable import ZooKit
+import ZooNet
 
 /// The built-in architectures have the layer names and sizes of the PyTorch models they
 /// reproduce: trainable parameters and all state-dict values counted as PyTorch counts them
@@ -46,6 +47,22 @@ import Testing
         #expect(throws: ZooKitError.invalidRequest("pnet has no number of classes (got 10)")) { try Architecture.pnet.build(classes: 10) }
         #expect(throws: ZooKitError.invalidRequest("vgg11: the number of classes must be at least 1, got 0")) { try Architecture.vgg11.build(classes: 0) }
         #expect(throws: ZooNetError.self) { try Architecture.pnet.build(inputSize: 8) }
+    }
+
+    /// EfficientNet-B0's stochastic depth is torchvision's (`StochasticDepth(p, "row")` on the
+    /// residual blocks, p = 0.2 · k / 16 for block k of 16): one drop decision per sample.
+    @Test func efficientNetDropsResidualBlocksPerSampleAsTorchvision() throws {
+        let net = try Architecture.efficientnetB0.build(classes: 10, inputSize: 96)
+        var rates: [String: Float] = [:]
+        for layer in net.layersInOrder {
+            guard let dropout = layer as? Dropout, layer.name.hasSuffix(".stochastic_depth") else { continue }
+            rates[layer.name] = dropout.rate
+            #expect(dropout.noiseShape == [1, 1, 1])
+        }
+        let residual = [("2.1", 2), ("3.1", 4), ("4.1", 6), ("4.2", 7), ("5.1", 9), ("5.2", 10), ("6.1", 12), ("6.2", 13), ("6.3", 14)]
+        #expect(rates == Dictionary(uniqueKeysWithValues: residual.map { ("features.\($0.0).stochastic_depth", 0.2 * Float($0.1) / 16) }))
+        let plain = try EfficientNet.build(classes: 10, inputSize: 96, stochasticDepth: 0)
+        #expect(!plain.layersInOrder.contains { $0.name.hasSuffix(".stochastic_depth") })
     }
 
     @Test func namesAreTheModulePaths() throws {

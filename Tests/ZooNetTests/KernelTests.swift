@@ -4,7 +4,8 @@ import Testing
 @testable import ZooNet
 
 /// The C element-wise kernels: the AVX2 and portable paths agree bit for bit, and both match
-/// the formulas (ELU against Foundation's `expm1`, Adam against the Keras update).
+/// the formulas (ELU against Foundation's `expm1`, sigmoid and swish against `exp` in double,
+/// Adam against the Keras update).
 @Suite(.serialized) struct KernelTests {
     /// Inputs covering both branches, the clamp range and lengths that leave a scalar tail.
     static func inputs(_ n: Int) -> [Float] {
@@ -41,6 +42,40 @@ import Testing
         for i in 0..<n {
             let slope: Float = vector[i] > 0 ? 1.0507 : vector[i] + 1.0507 * 1.6733
             #expect(dv[i] == dy[i] * slope)
+        }
+    }
+
+    /// Sigmoid, swish and swish's derivative: both paths bit for bit (in place too), within
+    /// 2e-6 (relative, or absolute near 0) of the formulas in double, saturating without
+    /// overflow at ±100, a NaN kept.
+    @Test(arguments: [1, 7, 8, 300, 1001]) func sigmoidAndSwishPathsAgreeAndMatchFormulas(_ n: Int) {
+        var x = Self.inputs(n)
+        if n > 8 { x[3] = 100; x[5] = .nan; x[6] = 17; x[7] = -30 }
+        let dy = x.map { $0.isNaN ? 1 : $0 * 0.5 + 0.25 }
+        let (vector, portable) = bothPaths { () -> [[Float]] in
+            var sigmoid = [Float](repeating: 0, count: n), swish = sigmoid, slope = sigmoid, inPlace = x
+            zoo_sigmoid(&sigmoid, x, n)
+            zoo_swish(&swish, x, n)
+            zoo_swish_backward(&slope, dy, x, n)
+            zoo_swish(&inPlace, inPlace, n)
+            return [sigmoid, swish, slope, inPlace]
+        }
+        // Bit for bit, every NaN counted as one (its sign bit differs between the paths).
+        func bits(_ values: [Float]) -> [UInt32] { values.map { $0.isNaN ? Float.nan.bitPattern : $0.bitPattern } }
+        #expect(vector.map(bits) == portable.map(bits))
+        #expect(bits(vector[3]) == bits(vector[1]))
+        for i in 0..<n {
+            let v = Double(x[i])
+            guard !v.isNaN else {
+                #expect(vector[0][i].isNaN && vector[1][i].isNaN && vector[2][i].isNaN)
+                continue
+            }
+            let s = 1 / (1 + exp(-v))
+            let want = [s, v * s, Double(dy[i]) * s * (1 + v * (1 - s))]
+            for (k, expected) in want.enumerated() {
+                let got = Double(vector[k][i])
+                #expect(got.isFinite && abs(got - expected) <= 2e-6 * max(1, abs(expected)), "kernel \(k) at x = \(v): \(got) vs \(expected)")
+            }
         }
     }
 

@@ -3,9 +3,10 @@ import Testing
 @testable import ZooNet
 
 /// Max pooling against plain loops — the inference forward (`MaxPoolInference`: channel counts
-/// that take its 32- and 8-channel pieces and the scalar tail) and oneDNN's training forward with
-/// the routed gradient — for the paddings of both conventions; the AVX2 and portable kernels bit
-/// for bit; and the gradient of an inference-mode forward (a vector-Jacobian product).
+/// that take its 32- and 8-channel pieces and the scalar tail) and the training forward with the
+/// routed gradient (`MaxPoolTraining`) — for the paddings of both conventions; the AVX2 and
+/// portable kernels bit for bit; the training passes against oneDNN's primitives; and the
+/// gradient of an inference-mode forward (a vector-Jacobian product).
 @Suite(.serialized) struct PoolingTests {
     static let geometries: [(Padding, Bool)] = [(.valid, false), (.same, false), (.valid, true), (.symmetric(1), false), (.symmetric(1), true)]
 
@@ -51,8 +52,35 @@ import Testing
         #expect(zip(dx, routed).allSatisfy { abs($0 - $1 * scale) <= 1e-5 * max(1, abs($0)) })
     }
 
-    /// dLoss/dx of an inference-mode forward through max pooling: oneDNN's primitives, prepared
-    /// for the backward pass, fill the workspace the routing reads (not `MaxPoolInference`).
+    /// A training step's loss and dLoss/dx through overlapping 3×3 stride-2 windows (a cell can win
+    /// several; its gradients add) on ZooNet's own loops: the AVX2 and portable kernels bit for
+    /// bit, oneDNN's primitives (`ComputeBackend.ownMaxPool` off) within rounding.
+    @Test(arguments: geometries) func trainingPassesMatchOneDNN(_ geometry: (Padding, Bool)) throws {
+        let (padding, ceilMode) = geometry
+        let (h, w, c, batch) = (9, 8, 21, 3)
+        let net = try Sequential(inputShape: [h, w, c], layers: [MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: padding,
+                                                                             ceilMode: ceilMode)])
+        let x = try tensor([batch, h, w, c], seed: 8)
+        let y = try net.predict(x)
+        let targets = try tensor(y.shape, seed: 9)
+        let data = try Dataset(inputs: x, labels: .values(targets))
+        let own = try net.lossAndGradients(data, loss: .meanSquaredError)
+        #expect(own.inputGradient.contains { $0 != 0 })
+        zoo_kernels_force_portable(1)
+        let portable = try net.lossAndGradients(data, loss: .meanSquaredError)
+        zoo_kernels_force_portable(0)
+        #expect(portable.loss == own.loss)
+        #expect(portable.inputGradient == own.inputGradient)
+        let previous = ComputeBackend.ownMaxPool
+        defer { ComputeBackend.ownMaxPool = previous }
+        ComputeBackend.ownMaxPool = false
+        let onednn = try net.lossAndGradients(data, loss: .meanSquaredError)
+        #expect(onednn.loss == own.loss)
+        #expect(closeness(onednn.inputGradient, own.inputGradient, relative: 1e-6, absolute: 1e-7) <= 1)
+    }
+
+    /// dLoss/dx of an inference-mode forward through max pooling: the layer, prepared for the
+    /// backward pass, records the winners the routing reads (`MaxPoolTraining`, not `MaxPoolInference`).
     @Test func inferenceModeGradientRoutesToTheMaxima() throws {
         let (h, w, c) = (6, 6, 16)
         let net = try Sequential(inputShape: [h, w, c], layers: [MaxPooling2D(poolSize: (2, 2))])

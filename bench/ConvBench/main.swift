@@ -135,6 +135,16 @@ final class TrainingStep {
 
 func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains { config.hasPrefix($0) } }
 
+/// The training models by `train_` name (the peers' training configs) and their batch sizes: the
+/// small CNN and MobileNetV2 α 0.35 of the targets, and (only when named) the squeeze-excitation
+/// networks at 96 × 96 with 10 classes.
+let trainers: [String: (batch: Int, build: () throws -> Network)] = [
+    "train_small_cnn": (64, smallCNN),
+    "train_mobilenet_v2_035": (32, { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) }),
+    "train_mobilenet_v3_small_96": (32, { try Architecture.mobilenetV3Small.build(classes: 10, inputSize: 96) }),
+    "train_efficientnet_b0_96": (32, { try Architecture.efficientnetB0.build(classes: 10, inputSize: 96) }),
+]
+
 /// `serve` (only when named): answers requests on stdin, one per line, `<model> b<batch> <seconds>`
 /// (e.g. `mobilenet_v2 b1 1.5`, `train_small_cnn b64 2`), with `RATE <model> b<batch> <images/s>`
 /// (median of ≥ seconds of calls, or of training steps for the `train_` models); each model is
@@ -142,10 +152,6 @@ func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains 
 /// from the previous request's weights and Adam state. `bench/conv/paired.py` alternates these
 /// with a peer's measurements a few seconds apart.
 if requested.first == "serve" {
-    let trainers: [String: () throws -> Network] = [
-        "train_small_cnn": smallCNN,
-        "train_mobilenet_v2_035": { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) },
-    ]
     var networks: [String: Network] = [:]
     var inputs: [String: ZooNet.Tensor] = [:]
     var trainings: [String: TrainingStep] = [:]
@@ -161,7 +167,7 @@ if requested.first == "serve" {
             continue
         }
         let model = fields[0]
-        if let make = trainers[model] {
+        if let make = trainers[model]?.build {
             let key = "\(model) b\(batch)"
             let training = try trainings[key] ?? TrainingStep(network: make(), batch: batch, classes: 10)
             trainings[key] = training
@@ -195,20 +201,35 @@ if requested.first == "serve" {
 /// (any of `architectures`) at batch N, timed one by one
 /// (`Network.profileInference`, median of REPEATS runs, default 20), slowest first:
 /// `STEP <µs per image> <% of the sum> <kind> <first node> … <last node>`, then `TOTAL <µs per image>`.
+/// With a training model (`train_small_cnn`, … of `trainers`), the forward and backward steps of
+/// its training step (`Network.profileTraining`, on uniform [0, 1) inputs), kinds prefixed
+/// `forward:` / `backward:`.
 if requested.first == "profile", requested.count >= 3, requested[2].hasPrefix("b"), let batch = Int(requested[2].dropFirst()) {
-    guard let architecture = architectures[requested[1]] else {
-        print("ERROR\tunknown model '\(requested[1])'; known: \(architectures.keys.sorted())")
+    let repeats = requested.count > 3 ? Int(requested[3]) ?? 20 : 20
+    let steps: [StepProfile]
+    if let trainer = trainers[requested[1]] {
+        let net = try trainer.build()
+        var rng = SplitMix64(seed: 3)
+        let size = net.inputShape.reduce(1, *)
+        let x = try ZooNet.Tensor(shape: [batch] + net.inputShape, scalars: (0..<(batch * size)).map { _ in rng.nextUnitFloat() })
+        steps = try net.profileTraining([x], repeats: repeats)
+    } else if let architecture = architectures[requested[1]] {
+        steps = try architecture.build().profileInference([syntheticInput(batch: batch)], repeats: repeats)
+    } else {
+        print("ERROR\tunknown model '\(requested[1])'; known: \((architectures.keys.sorted() + trainers.keys.sorted()))")
         exit(2)
     }
-    let net = try architecture.build()
-    let x = try syntheticInput(batch: batch)
-    let steps = try net.profileInference([x], repeats: requested.count > 3 ? Int(requested[3]) ?? 20 : 20)
     let total = steps.map(\.seconds).reduce(0, +)
+    let training = trainers[requested[1]] != nil
     print("KERNELS\tzoonet\t\(ComputeBackend.summary)")
     for step in steps.sorted(by: { $0.seconds > $1.seconds }) {
         let span = step.nodes.count > 1 ? "\(step.nodes[0]) … \(step.nodes[step.nodes.count - 1])" : step.nodes[0]
         print("STEP\t\(String(format: "%.1f", step.seconds * 1e6 / Double(batch)))\t\(String(format: "%.1f", 100 * step.seconds / total))"
-              + "\t\(step.kind.rawValue)\t\(span)")
+              + "\t\(training ? "\(step.pass.rawValue): " : "")\(step.kind.rawValue)\t\(span)")
+    }
+    for pass in training ? [StepProfile.Pass.forward, .backward] : [] {
+        let sum = steps.filter { $0.pass == pass }.map(\.seconds).reduce(0, +)
+        print("PASS\t\(pass.rawValue)\t\(String(format: "%.1f", sum * 1e6 / Double(batch)))")
     }
     print("TOTAL\t\(String(format: "%.1f", total * 1e6 / Double(batch)))")
     exit(0)
@@ -259,10 +280,11 @@ func train(_ config: String, _ net: Network, batch: Int, classes: Int) throws {
     fflush(nil)
 }
 
-if wanted("train small_cnn b64") { try train("train small_cnn b64", smallCNN(), batch: 64, classes: 10) }
-if wanted("train mobilenet_v2_035 b32") {
-    try train("train mobilenet_v2_035 b32", Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96),
-              batch: 32, classes: 10)
+for (name, trainer) in trainers.sorted(by: { $0.key < $1.key }) {
+    let model = String(name.dropFirst("train_".count)), config = "train \(model) b\(trainer.batch)"
+    let named = requested.contains { $0 == config || $0 == "train \(model)" }
+    guard model == "small_cnn" || model == "mobilenet_v2_035" ? wanted(config) : named else { continue }
+    try train(config, trainer.build(), batch: trainer.batch, classes: 10)
 }
 
 /// `keras FILE` (only when named): the Keras model file (e.g. `keras.applications.Xception`

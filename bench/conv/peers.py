@@ -10,7 +10,8 @@ on the same CNNs, and the weights, inputs and outputs Zoo checks itself against.
 Inference (float32, eval mode, 224x224 RGB, batch 1 and 32): resnet50, mobilenet_v2
 (torchvision), efficientnet_lite0 (efficientnet-lite-pytorch). Training (Adam lr 1e-3, softmax
 cross-entropy, 10 classes, train mode): small_cnn at batch 64 on 28x28x1, mobilenet_v2_035
-(width 0.35) at batch 32 on 96x96x3. Every model is built with seeded weights and randomized
+(width 0.35) at batch 32 on 96x96x3; when named, mobilenet_v3_small_96 and efficientnet_b0_96
+(torchvision's and Keras Applications' networks, 10 classes) at batch 32 on 96x96x3. Every model is built with seeded weights and randomized
 BatchNorm statistics (see build()). bench/conv/README.md says how each peer is configured.
 
 stdout carries only the protocol (the lead's bench script parses it):
@@ -50,13 +51,17 @@ ZOO_MODELS = ["resnet18", "resnet34", "resnet101", "resnet152", "mobilenet_v3_sm
 KERAS_APPS = {"resnet101": "ResNet101", "resnet152": "ResNet152", "mobilenet_v3_small": "MobileNetV3Small",
               "mobilenet_v3_large": "MobileNetV3Large", "efficientnet_b0": "EfficientNetB0",
               "densenet121": "DenseNet121", "vgg16": "VGG16"}
-TRAIN_MODELS = ["small_cnn", "mobilenet_v2_035"]              # training
+TRAIN_MODELS = ["small_cnn", "mobilenet_v2_035"]              # training (`train` = these two)
+# Training, only when named: the squeeze-excitation networks at 96x96, batch 32, 10 classes (fine-tuning
+# a MobileNetV3 / EfficientNet: hard-swish or swish, the SE gate's broadcast product, stochastic depth).
+SE_TRAIN_MODELS = ["mobilenet_v3_small_96", "efficientnet_b0_96"]
 EXPORT_MODELS = MODELS + ["mobilenet_v2_035", "small_cnn"]
 PEERS = ["torch", "compile", "ort", "keras"]
 TORCH_PEERS = ["torch", "compile", "ort"]
-RESOLUTION = {"resnet50": 224, "mobilenet_v2": 224, "efficientnet_lite0": 224, "mobilenet_v2_035": 96, "small_cnn": 28}
+RESOLUTION = {"resnet50": 224, "mobilenet_v2": 224, "efficientnet_lite0": 224, "mobilenet_v2_035": 96, "small_cnn": 28,
+              "mobilenet_v3_small_96": 96, "efficientnet_b0_96": 96}
 CHANNELS = {"small_cnn": 1}  # 3 otherwise
-TRAIN_BATCH = {"small_cnn": 64, "mobilenet_v2_035": 32}
+TRAIN_BATCH = {"small_cnn": 64, "mobilenet_v2_035": 32, "mobilenet_v3_small_96": 32, "efficientnet_b0_96": 32}
 SEED = 0
 BN_CALIBRATE = True  # --bn calibrated (default) | literal: see randomize_batchnorm
 
@@ -224,6 +229,8 @@ def build(name, seed=SEED, calibrate=None):
         model = EfficientNet.from_name("efficientnet-lite0")
     elif name == "small_cnn":
         model = small_cnn_torch()
+    elif name in SE_TRAIN_MODELS:
+        model = getattr(torchvision.models, name[:-len("_96")])(num_classes=10)
     elif name in ZOO_MODELS:
         model = getattr(torchvision.models, name)()
     else:
@@ -527,6 +534,9 @@ def keras_model(keras, name):
             layers.Flatten(),
             layers.Dense(10),
         ])
+    elif name in SE_TRAIN_MODELS:
+        application = getattr(apps, KERAS_APPS[name[:-len("_96")]])
+        model = application(input_shape=(96, 96, 3), weights=None, classes=10, classifier_activation=None)
     elif name in KERAS_APPS:
         model = getattr(apps, KERAS_APPS[name])(weights=None)
     else:
@@ -670,12 +680,12 @@ def worker(args):
     for item in args.configs:
         if args.worker == "torch":
             peers = [p for p in args.only if p in TORCH_PEERS]
-            if item in TRAIN_MODELS:
+            if item in TRAIN_MODELS + SE_TRAIN_MODELS:
                 torch_worker_train(args, item, peers, kernels)
             else:
                 torch_worker_infer(args, item, peers, kernels)
         else:
-            if item in TRAIN_MODELS:
+            if item in TRAIN_MODELS + SE_TRAIN_MODELS:
                 keras_worker_train(args, item, kernels)
             else:
                 keras_worker_infer(args, item, kernels)
@@ -733,7 +743,8 @@ def parse_args():
     parser.add_argument("--only", default=",".join(PEERS), help="peers, comma-separated (default: all)")
     parser.add_argument("--configs", default=",".join(MODELS + ["train"]),
                         help="models, comma-separated: resnet50, mobilenet_v2, efficientnet_lite0, "
-                             "train (= small_cnn,mobilenet_v2_035), or one training model; also, for inference, "
+                             "train (= small_cnn,mobilenet_v2_035), or one training model (also "
+                             + ", ".join(SE_TRAIN_MODELS) + "); also, for inference, "
                              "Zoo's other built-in architectures: " + ", ".join(ZOO_MODELS)
                              + " (--export writes these only when named)")
     parser.add_argument("--batches", default="1,32", help="inference batch sizes (default 1,32)")
@@ -761,8 +772,9 @@ def parse_args():
     configs = []
     for item in (c for c in args.configs.split(",") if c):
         for name in (TRAIN_MODELS if item == "train" else [item]):
-            if name not in MODELS + TRAIN_MODELS + ZOO_MODELS:
-                parser.error(f"unknown config {name!r}; known: {MODELS + ['train'] + TRAIN_MODELS + ZOO_MODELS}")
+            known = MODELS + TRAIN_MODELS + SE_TRAIN_MODELS + ZOO_MODELS
+            if name not in known:
+                parser.error(f"unknown config {name!r}; known: {MODELS + ['train'] + known[len(MODELS):]}")
             if name not in configs:
                 configs.append(name)
     args.configs = configs

@@ -23,6 +23,8 @@
 #     PAIRS=8 BATCHES=1,32 PEERS=ort,torch CONFIGS=densenet121,efficientnet_b0 bash bench/conv/run.sh
 #                                                  # any of Zoo's other built-in 224x224 architectures (peers.py
 #                                                  # ZOO_MODELS: resnet18 … vgg16, the torchvision constructors)
+#     PAIRS=8 PEERS=torch,compile,keras CONFIGS=mobilenet_v3_small_96,efficientnet_b0_96 bash bench/conv/run.sh
+#                                                  # training steps of the squeeze-excitation networks (96x96, b32)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -z "${PYTHON:-}" ]]; then
@@ -49,7 +51,8 @@ if [[ -n "${WEIGHTS:-}" ]]; then
 fi
 if [[ -n "${PAIRS:-}" ]]; then
     gcc -O2 -pthread bench/conv/cores.c -o "$dir/cores"
-    paired=$(echo "${CONFIGS:-resnet50,mobilenet_v2,efficientnet_lite0}" | sed 's/\btrain\b/train_small_cnn,train_mobilenet_v2_035/')
+    paired=$(echo "${CONFIGS:-resnet50,mobilenet_v2,efficientnet_lite0}" \
+        | sed -e 's/\btrain\b/train_small_cnn,train_mobilenet_v2_035/' -e 's/\b\([a-z0-9_]*_96\)\b/train_\1/g')
     "$PYTHON" bench/conv/paired.py --zoo .build/release/zoo-conv-bench --cores "$dir/cores" --pairs "$PAIRS" \
         --configs "$paired" --batches "${BATCHES:-1}" --only "${PEERS:-ort,compile}" \
         ${VARIANTS:+$(printf -- "--variant %s " $VARIANTS)}
@@ -59,6 +62,7 @@ zoo_configs=()
 for model in ${configs//,/ }; do
     case "$model" in
         train) zoo_configs+=("train small_cnn b64" "train mobilenet_v2_035 b32") ;;
+        *_96) zoo_configs+=("train $model b32") ;;  # the SE networks' training steps
         *) zoo_configs+=("$model b1" "$model b32") ;;
     esac
 done

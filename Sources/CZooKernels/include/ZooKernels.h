@@ -21,6 +21,17 @@ void zoo_elu(float *y, size_t n, float scale, float scale_alpha);
 /// dx = dy * (y > 0 ? scale : y + scale_alpha) for ELU/SELU outputs y; dx may equal dy.
 void zoo_elu_backward(float *dx, const float *dy, const float *y, size_t n, float scale, float scale_alpha);
 
+/// y = 1 / (1 + exp(-x)) (logistic sigmoid), exp as in zoo_elu; y may equal x. Saturates to
+/// 0 below x ≈ -88 and to 1 above x ≈ 17; a NaN stays NaN.
+void zoo_sigmoid(float *y, const float *x, size_t n);
+
+/// y = x / (1 + exp(-x)) = x·sigmoid(x) (swish / SiLU), exp as in zoo_elu; y may equal x.
+void zoo_swish(float *y, const float *x, size_t n);
+
+/// dx = dy * s*(1 + x*(1 - s)) with s = sigmoid(x), the swish derivative from its input x;
+/// dx may equal dy.
+void zoo_swish_backward(float *dx, const float *dy, const float *x, size_t n);
+
 /// The kernels of batch normalization over `rows` rows of n features, row r at x + r*ld (and
 /// likewise y, g, dx), the sums added down each column in row order:
 /// moments: d = x - first; sum += d; sq += d*d.

@@ -4,6 +4,7 @@
 #define ZOO_POOLING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// One image's window geometry: input [height, width, channels] → output [out_height,
 /// out_width, channels]; windows kernel_height × kernel_width, stride_height × stride_width
@@ -21,5 +22,17 @@ typedef struct {
 /// a NaN in that first cell stays, NaNs after it are skipped. x: [N, height, width, C];
 /// y: [N, out_height, out_width, C].
 void zoo_max_pool_rows(const float *x, float *y, const zoo_pool_geometry *g, size_t first, size_t count);
+
+/// Max pooling's training forward: y as zoo_max_pool_rows (the same values), and for every
+/// output value the index of the input cell it came from, within its image's input
+/// [height, width, C] (the first maximum in the window's row order, as above; -1 for a window
+/// wholly in the padding). winner: [N, out_height, out_width, C].
+void zoo_max_pool_train_rows(const float *x, float *y, int32_t *winner, const zoo_pool_geometry *g, size_t first,
+                             size_t count);
+
+/// Max pooling's backward pass for the images [first, first + count): their dx zeroed, then
+/// dx[image, winner] += dy for every output value (in output order; -1 skipped).
+void zoo_max_pool_backward_images(const float *dy, const int32_t *winner, float *dx, const zoo_pool_geometry *g,
+                                  size_t first, size_t count);
 
 #endif

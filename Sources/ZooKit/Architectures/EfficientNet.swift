@@ -8,7 +8,11 @@ import ZooNet
 ///
 /// SiLU (x·σ(x)) everywhere; BN ε 1e-5, momentum 0.1 (PyTorch defaults). Squeeze-excitation:
 /// s = σ(fc2(silu(fc1(avgpool(x))))), y = s · x, with max(1, block input / 4) squeeze channels.
-/// Stochastic depth is the identity in inference. `widthMultiplier` and `depthMultiplier`
+/// Stochastic depth on the residual blocks (`features.S.B.stochastic_depth`, torchvision's
+/// `StochasticDepth(p, "row")`, Keras' `Dropout(p, noise_shape=(None, 1, 1, 1))`): in training
+/// each sample's block output is dropped with p = `stochasticDepth` · k / K (block k of K,
+/// counted from 0 over all stages) and the survivors scaled by 1 / (1 − p); the identity in
+/// inference. `widthMultiplier` and `depthMultiplier`
 /// scale channels (`_make_divisible(c·w, 8)`) and repeats (⌈n·d⌉) as torchvision's
 /// `MBConvConfig` does (B0 is 1 and 1; the parity fixtures use smaller values).
 enum EfficientNet {
@@ -18,14 +22,17 @@ enum EfficientNet {
 
     /// Builds the network: `[inputSize, inputSize, 3]` → `[classes]`.
     static func build(widthMultiplier w: Double = 1, depthMultiplier d: Double = 1, classes: Int = 1000,
-                      inputSize: Int = 224, dropout: Float = 0.2) throws -> Network {
+                      inputSize: Int = 224, dropout: Float = 0.2, stochasticDepth: Float = 0.2) throws -> Network {
         let adjust = { (c: Int) in makeDivisible(Double(c) * w) }
+        let repeatsOf = { (stage: Int) in Int((Double(stages[stage].5) * d).rounded(.up)) }
+        let blocks = stages.indices.map(repeatsOf).reduce(0, +)
+        var blockIndex = 0
         let x = Input(shape: [inputSize, inputSize, 3], name: "input")
         var y = TorchBuilder.convNormActivation(x, "features.0", filters: adjust(stages[0].3), kernel: 3, stride: 2, activation: .swish)
-        for (s, (expansion, kernel, firstStride, firstInput, outputChannels, repeats)) in stages.enumerated() {
+        for (s, (expansion, kernel, firstStride, firstInput, outputChannels, _)) in stages.enumerated() {
             let output = adjust(outputChannels)
             var input = adjust(firstInput)
-            for b in 0..<Int((Double(repeats) * d).rounded(.up)) {
+            for b in 0..<repeatsOf(s) {
                 let stride = b == 0 ? firstStride : 1
                 let prefix = "features.\(s + 1).\(b)"
                 let expanded = makeDivisible(Double(input * expansion))
@@ -39,8 +46,15 @@ enum EfficientNet {
                 z = TorchBuilder.squeezeExcitation(z, "\(prefix).block.\(module + 1)", channels: expanded, squeeze: max(1, input / 4),
                                                    activation: .swish, scale: .sigmoid)
                 z = TorchBuilder.convNormActivation(z, "\(prefix).block.\(module + 2)", filters: output, kernel: 1, activation: nil)
-                y = stride == 1 && input == output ? Add(name: "\(prefix).add")([z, y]) : z
+                if stride == 1 && input == output {
+                    let rate = stochasticDepth * Float(blockIndex) / Float(blocks)
+                    if rate > 0 { z = Dropout(rate: rate, noiseShape: [1, 1, 1], name: "\(prefix).stochastic_depth")(z) }
+                    y = Add(name: "\(prefix).add")([z, y])
+                } else {
+                    y = z
+                }
                 input = output
+                blockIndex += 1
             }
         }
         y = TorchBuilder.convNormActivation(y, "features.\(stages.count + 1)", filters: 4 * adjust(stages[stages.count - 1].4),

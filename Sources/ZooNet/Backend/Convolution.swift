@@ -75,6 +75,9 @@ final class ConvolutionPrimitives {
     private let backwardDataWeights: WeightLayout?
     private let backwardWeights: BoundPrimitive?
     private let weightGradient: WeightLayout?
+    /// oneDNN's implementation of the weight gradient (`jit_dw:avx2`, `gemm:jit`, …; empty
+    /// without a backward pass).
+    let backwardWeightsImplementation: String
     /// The reorders into and out of the blocked layout, when the forward pass runs on it.
     private let blockedReorders: BlockedReorders?
     /// The kernel version whose reorder `forwardWeights` holds (inference: reorder once per change).
@@ -119,6 +122,7 @@ final class ConvolutionPrimitives {
 
         guard training else {
             backwardData = nil; backwardDataWeights = nil; backwardWeights = nil; weightGradient = nil
+            backwardWeightsImplementation = ""
             return
         }
         // Backward data: dX from dY and the weights.
@@ -170,6 +174,7 @@ final class ConvolutionPrimitives {
         let gradientLayout = try WeightLayout(user: userWeights, primitive: weightsPrimitive.memory(dnnl_query_diff_weights_md),
                                               toPrimitive: false, name: "\(name) weight gradient")
         weightGradient = gradientLayout
+        backwardWeightsImplementation = weightsPrimitive.implementation
         var weightArguments: [(Int32, MemoryDescriptor)] = [
             (DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_DIFF_WEIGHTS, gradientLayout.primitiveLayout),
         ]

@@ -94,8 +94,8 @@ public enum Activation: Sendable, Equatable {
     var isRowWise: Bool { self == .softmax || self == .logSoftmax }
 
     /// `y[r, j] = f(x[r, j] + bias[j])` for a `[rows, width]` block; `x` defaults to `y`
-    /// (in place). The loops are written so LLVM vectorizes them; ELU/SELU run the C kernels
-    /// (`CZooKernels`: AVX2 when the CPU has it, Cephes eˣ).
+    /// (in place). The loops are written so LLVM vectorizes them; ELU/SELU, sigmoid and swish
+    /// run the C kernels (`CZooKernels`: AVX2 when the CPU has it, Cephes eˣ).
     func forward(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>? = nil,
                  input: UnsafePointer<Float>? = nil) {
         for r in 0..<rows {
@@ -127,7 +127,7 @@ public enum Activation: Sendable, Equatable {
         case .selu:
             zoo_elu(row, width, Activation.seluScale, Activation.seluScale * Activation.seluAlpha)
         case .sigmoid:
-            for j in 0..<width { row[j] = Activation.sigmoid(row[j]) }
+            zoo_sigmoid(row, row, width)
         case .tanh:
             for j in 0..<width { row[j] = _tanh(row[j]) }
         case .softmax:
@@ -151,7 +151,7 @@ public enum Activation: Sendable, Equatable {
         case .hardSwish:
             for j in 0..<width { let x = row[j]; row[j] = x * Swift.min(Swift.max(x + 3, 0), 6) / 6 }
         case .swish:
-            for j in 0..<width { let x = row[j]; row[j] = x * Activation.sigmoid(x) }
+            zoo_swish(row, row, width)
         case .gelu(let approximate):
             if approximate {
                 for j in 0..<width { row[j] = Activation.geluTanh(row[j]).value }
@@ -215,7 +215,10 @@ public enum Activation: Sendable, Equatable {
             for i in 0..<n { let a = 1 - abs(y[i]); out[i] = dy[i] * a * a }
         case .exponential:
             for i in 0..<n { out[i] = dy[i] * y[i] }
-        case .hardSwish, .swish, .gelu, .softplus, .mish:
+        case .swish:
+            guard let x else { preconditionFailure("\(self): the derivative needs the layer's input") }
+            zoo_swish_backward(out, dy, x, n)
+        case .hardSwish, .gelu, .softplus, .mish:
             guard let x else { preconditionFailure("\(self): the derivative needs the layer's input") }
             for i in 0..<n { out[i] = dy[i] * derivative(at: x[i]) }
         }
@@ -227,9 +230,6 @@ public enum Activation: Sendable, Equatable {
         switch self {
         case .hardSwish:
             return x < -3 ? 0 : (x > 3 ? 1 : (2 * x + 3) / 6)
-        case .swish:
-            let s = Activation.sigmoid(x)
-            return s * (1 + x * (1 - s))
         case .gelu(let approximate):
             if approximate { return Activation.geluTanh(x).derivative }
             let cdf = 0.5 * (1 + _erf(x * 0.70710678118654752))

@@ -1,5 +1,14 @@
-/// One step of an inference plan and its time (`Network.profileInference(_:repeats:)`).
+/// One step of an inference or training plan and its time (`Network.profileInference(_:repeats:)`,
+/// `Network.profileTraining(_:repeats:)`).
 public struct StepProfile: Sendable, Equatable {
+    /// Which pass a step belongs to.
+    public enum Pass: String, Sendable, Equatable {
+        /// The forward pass (of inference, or of a training step).
+        case forward
+        /// The backward pass of a training step: input and variable gradients.
+        case backward
+    }
+
     /// How a step runs.
     public enum Kind: String, Sendable, Equatable {
         /// One layer or merge on its own.
@@ -18,6 +27,8 @@ public struct StepProfile: Sendable, Equatable {
     public let kind: Kind
     /// Median seconds of the step over the timed runs, for the whole batch.
     public let seconds: Double
+    /// The pass the step belongs to.
+    public var pass: Pass = .forward
 }
 
 extension Network {
@@ -56,6 +67,68 @@ extension Network {
         return zip(steps, times).map { step, stepTimes in
             let sorted = stepTimes.sorted()
             return StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: sorted[sorted.count / 2])
+        }
+    }
+
+    /// Times each step of a training step's forward and backward passes on `inputs` (one tensor
+    /// per network input, `[n] + inputShapes[k]`, one batch of `n`), as `profileInference` does
+    /// for inference: the training plan forward (training mode: batch statistics, dropout
+    /// masks), then its backward steps from an output gradient of 1/(n·outputs) per element (a
+    /// step's cost does not depend on the gradient's values), clock read between steps. Forward
+    /// steps first, then backward steps, each in plan order; the loss and the optimizer update
+    /// are not included, and the variables are not changed (their gradients are).
+    /// - Throws: `ZooNetError.invalidArgument` for `repeats` < 1, no samples, or a network with
+    ///   nothing to train, `ZooNetError.shapeMismatch` for inputs of the wrong shape,
+    ///   `ZooNetError.backend` if a oneDNN primitive fails.
+    public func profileTraining(_ inputs: [Tensor], repeats: Int = 10) throws -> [StepProfile] {
+        guard repeats >= 1 else { throw ZooNetError.invalidArgument("repeats must be at least 1, got \(repeats)") }
+        let n = try sampleCount(inputs)
+        guard n > 0 else { throw ZooNetError.invalidArgument("profiling needs at least one sample") }
+        let plan = plan(outputs: outputIndices, training: true)
+        let outputs = outputIndices.filter { plan.gradientSlot[$0] >= 0 }
+        guard !outputs.isEmpty else { throw ZooNetError.invalidArgument("no output's gradient reaches a trainable variable") }
+        let steps = plan.steps.filter { if case .node(let i) = $0, case .input = nodes[i].operation { return false } else { return true } }
+        try prepare(plan, batch: n)
+        stage(inputs, plan, from: 0, count: n)
+        let seedGradients = {
+            for output in outputs {
+                let count = self.sizes[output] * n
+                self.gradient(plan, node: output).update(repeating: 1 / Float(count), count: count)
+            }
+        }
+        forward(plan, batch: n)
+        seedGradients()
+        backward(plan, batch: n)
+        try OneDNN.throwRecordedFailure()
+        let clock = ContinuousClock()
+        var forwardTimes = [[Double]](repeating: [], count: steps.count)
+        var backwardTimes = [[Double]](repeating: [], count: plan.backward.count)
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        }
+        for _ in 0..<repeats {
+            var last = clock.now
+            for (k, step) in steps.enumerated() {
+                forward(step, plan, batch: n)
+                let now = clock.now
+                forwardTimes[k].append(seconds(last.duration(to: now)))
+                last = now
+            }
+            seedGradients()
+            last = clock.now
+            for (k, step) in plan.backward.enumerated() {
+                backward(step, plan, batch: n)
+                let now = clock.now
+                backwardTimes[k].append(seconds(last.duration(to: now)))
+                last = now
+            }
+            try OneDNN.throwRecordedFailure()
+        }
+        func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
+        return zip(steps, forwardTimes).map { step, times in
+            StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(times))
+        } + zip(plan.backward, backwardTimes).map { step, times in
+            StepProfile(nodes: stepNodes(step.step).map { nodes[$0].name }, kind: kind(of: step.step), seconds: median(times), pass: .backward)
         }
     }
 

@@ -89,56 +89,60 @@ extension Network {
 
     /// Back-propagates the gradient the loss wrote for the plan's output (see `gradient(_:node:)`).
     func backward(_ plan: ExecutionPlan, batch: Int) {
-        for backwardStep in plan.backward {
-            let step = backwardStep.step
-            let first = step.first
-            let targets = backwardStep.targets
-            @inline(__always) func target(_ k: Int) -> UnsafeMutablePointer<Float>? {
-                switch targets[k] {
-                case nil: return nil
-                case .write(let slot)?: return gradientBuffers[slot]
-                case .accumulate(_, let scratch)?: return scratchBuffers[scratch]
-                }
-            }
-            let outputGradient = gradientBuffers[plan.gradientSlot[step.output]]
-            switch step {
-            case .node(let i):
-                switch nodes[i].operation {
-                case .input: break
-                case .layer(let layer):
-                    layer.backward(input: activationBuffers[plan.activationSlot[inputsOf[i][0]]],
-                                   output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
-                                   inputGradient: target(0), batch: batch)
-                case .merge(let layer):
-                    let count = inputsOf[i].count
-                    let pointers = inputPointers[i], gradients = inputGradientPointers[i]
-                    for (k, j) in inputsOf[i].enumerated() {
-                        pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]])
-                        gradients[k] = target(k)
-                    }
-                    layer.backward(inputs: UnsafeBufferPointer(rebasing: pointers[0..<count]),
-                                   output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
-                                   inputGradients: UnsafeBufferPointer(rebasing: gradients[0..<count]), batch: batch)
-                }
-            case let .batchNormActivation(b, a):
-                guard case .layer(let bn as BatchNorm) = nodes[b].operation,
-                      case .layer(let act as ActivationLayer) = nodes[a].operation else { return }
-                bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
-                            activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
-                            activation: act.activation, inputGradient: target(0), batch: batch)
-            case .fusedConvolution, .depthFirst:
-                break  // fused only where no gradient flows
-            }
-            for (k, t) in targets.enumerated() {
-                if case let .accumulate(slot, scratch)? = t {
-                    addInPlace(gradientBuffers[slot], scratchBuffers[scratch], count: sizes[inputsOf[first][k]] * batch)
-                }
-            }
-        }
+        for backwardStep in plan.backward { backward(backwardStep, plan, batch: batch) }
         // A shared layer's gradient is the sum over its calls (of those that ran backward).
         for tie in plan.tiedGradients where !tie.primaryRan { tie.primary.gradient.fill(0, count: tie.primary.count) }
         for tie in plan.tiedGradients where tie.aliasRan {
             addInPlace(tie.primary.gradient.pointer, tie.alias.gradient.pointer, count: tie.primary.count)
+        }
+    }
+
+    /// One step of the backward pass: the step's input gradients from its output gradient
+    /// (written, or summed into where a value fans out), its variables' gradients.
+    func backward(_ backwardStep: ExecutionPlan.BackwardStep, _ plan: ExecutionPlan, batch: Int) {
+        let step = backwardStep.step
+        let first = step.first
+        let targets = backwardStep.targets
+        @inline(__always) func target(_ k: Int) -> UnsafeMutablePointer<Float>? {
+            switch targets[k] {
+            case nil: return nil
+            case .write(let slot)?: return gradientBuffers[slot]
+            case .accumulate(_, let scratch)?: return scratchBuffers[scratch]
+            }
+        }
+        let outputGradient = gradientBuffers[plan.gradientSlot[step.output]]
+        switch step {
+        case .node(let i):
+            switch nodes[i].operation {
+            case .input: break
+            case .layer(let layer):
+                layer.backward(input: activationBuffers[plan.activationSlot[inputsOf[i][0]]],
+                               output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
+                               inputGradient: target(0), batch: batch)
+            case .merge(let layer):
+                let count = inputsOf[i].count
+                let pointers = inputPointers[i], gradients = inputGradientPointers[i]
+                for (k, j) in inputsOf[i].enumerated() {
+                    pointers[k] = UnsafePointer(activationBuffers[plan.activationSlot[j]])
+                    gradients[k] = target(k)
+                }
+                layer.backward(inputs: UnsafeBufferPointer(rebasing: pointers[0..<count]),
+                               output: activationBuffers[plan.activationSlot[i]], outputGradient: outputGradient,
+                               inputGradients: UnsafeBufferPointer(rebasing: gradients[0..<count]), batch: batch)
+            }
+        case let .batchNormActivation(b, a):
+            guard case .layer(let bn as BatchNorm) = nodes[b].operation,
+                  case .layer(let act as ActivationLayer) = nodes[a].operation else { return }
+            bn.backward(input: activationBuffers[plan.activationSlot[inputsOf[b][0]]],
+                        activationOutput: activationBuffers[plan.activationSlot[a]], outputGradient: outputGradient,
+                        activation: act.activation, inputGradient: target(0), batch: batch)
+        case .fusedConvolution, .depthFirst:
+            break  // fused only where no gradient flows
+        }
+        for (k, t) in targets.enumerated() {
+            if case let .accumulate(slot, scratch)? = t {
+                addInPlace(gradientBuffers[slot], scratchBuffers[scratch], count: sizes[inputsOf[first][k]] * batch)
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public final class ActivationLayer: Layer {
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let n = batch * count
-        activation.forward(y, rows: n / width, width: width, input: x)
+        activation.forwardParallel(y, rows: n / width, width: width, input: x)
     }
 
     public func backward(
@@ -38,7 +38,7 @@ public final class ActivationLayer: Layer {
     ) {
         guard let dx else { return }
         let n = batch * count
-        activation.backward(dy, output: output, input: input, rows: n / width, width: width, into: dx)
+        activation.backwardParallel(dy, output: output, input: input, rows: n / width, width: width, into: dx)
     }
 }
 

@@ -13,7 +13,9 @@
 /// `2 − pad` on each side (pads ≤ 2), which gives back the input's height and width.
 ///
 /// With one input channel (a gray-image network's first layer) the weight gradient is an im2col
-/// product on `dnnl_sgemm` instead (`Im2colWeightGradient`).
+/// product on `dnnl_sgemm` instead (`Im2colWeightGradient`); with one filter per channel
+/// (depthwise) ZooNet's own kernel computes it where oneDNN has no depthwise kernel for it
+/// (`DepthwiseWeightGradient`).
 final class ConvolutionCore {
     let shape: ConvolutionShape
     let activation: Activation
@@ -33,6 +35,8 @@ final class ConvolutionCore {
     /// The weight gradient of layers with one input channel, and its scratch (im2col rows, product).
     private let im2colWeightGradient: Im2colWeightGradient?
     private let im2col = FloatBuffer(count: 0), im2colProduct = FloatBuffer(count: 0)
+    /// The weight gradient of depthwise layers.
+    private let depthwiseWeightGradient: DepthwiseWeightGradient?
 
     init(shape: ConvolutionShape, activation: Activation, hasBias: Bool) {
         self.shape = shape
@@ -40,6 +44,7 @@ final class ConvolutionCore {
         self.hasBias = hasBias
         biasScratch = FloatBuffer(count: hasBias ? shape.outputChannels : 0)
         im2colWeightGradient = Im2colWeightGradient.supports(shape) ? Im2colWeightGradient(shape: shape) : nil
+        depthwiseWeightGradient = DepthwiseWeightGradient.supports(shape) ? DepthwiseWeightGradient(shape: shape) : nil
         if WinogradConvolution.supports(shape), WinogradConvolution.clamp(activation) != nil {
             let scratch = WinogradScratch()
             winogradForward = WinogradConvolution(shape: shape, scratch: scratch)
@@ -144,6 +149,10 @@ final class ConvolutionCore {
             im2colWeightGradient.run(x: x, dy: dy, batch: batch, weightGradient: kernel.gradient.pointer,
                                      biasGradient: bias.flatMap { $0.isTrainable ? $0.gradient.pointer : nil },
                                      col: im2col, product: im2colProduct)
+        } else if kernel.isTrainable, let depthwiseWeightGradient,
+                  DepthwiseWeightGradient.replaces(p.backwardWeightsImplementation) {
+            depthwiseWeightGradient.run(x: x, dy: dy, batch: batch, weightGradient: kernel.gradient.pointer,
+                                        biasGradient: bias.flatMap { $0.isTrainable ? $0.gradient.pointer : nil })
         } else if kernel.isTrainable {
             let db: UnsafeMutablePointer<Float>? = bias.map { $0.isTrainable ? $0.gradient.pointer : biasScratch.pointer }
             p.runBackwardWeights(x: x, dy: dy, weightGradient: kernel.gradient.pointer, biasGradient: db)

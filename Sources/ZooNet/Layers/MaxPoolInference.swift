@@ -7,8 +7,8 @@ import Synchronization
 /// oneDNN 2.6's pooling primitive (`jit:avx2`) took 0.62–1.25 ms on ResNet-50's 3×3 stride-2
 /// pooling of the 112×112×64 stem output at batch 1 (2 threads, AMD EPYC Zen 3), where ONNX
 /// Runtime's takes 0.26 ms; the max of 9 contiguous 64-float runs per output pixel needs no
-/// more than one pass over the input. Training keeps oneDNN's primitive, whose workspace (the
-/// winners' positions) the backward pass reads. Results are the same: max is exact.
+/// more than one pass over the input. Training runs `MaxPoolTraining`, which also records the
+/// winners' positions for the backward pass. Results are the same: max is exact.
 struct MaxPoolInference {
     let geometry: zoo_pool_geometry
 
@@ -41,8 +41,9 @@ struct MaxPoolInference {
 }
 
 extension ComputeBackend {
-    /// Whether max pooling's inference forward runs in ZooNet's own loops (`MaxPoolInference`).
-    /// Default on; `ZOONET_OWN_MAX_POOL=0` starts with oneDNN's primitive instead (to compare).
+    /// Whether max pooling runs in ZooNet's own loops (`MaxPoolInference`, `MaxPoolTraining`).
+    /// Default on; `ZOONET_OWN_MAX_POOL=0` starts with oneDNN's primitives instead (to compare).
+    /// Read when a layer prepares and at every forward pass.
     public static var ownMaxPool: Bool {
         get { ownMaxPoolSwitch.load(ordering: .relaxed) }
         set { ownMaxPoolSwitch.store(newValue, ordering: .relaxed) }

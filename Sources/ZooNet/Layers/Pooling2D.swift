@@ -2,8 +2,9 @@
 ///
 /// Input `[h, w, c]`, output `[oh, ow, c]` (sizes and pads: `Padding`; `ceilMode` as PyTorch's
 /// `ceil_mode`): `y[p, q, c] = max over the window of x`, padded cells never win. Backward
-/// routes each `dy` to the position of its maximum. On oneDNN's pooling primitives; inference
-/// in ZooNet's own loops (`MaxPoolInference`).
+/// routes each `dy` to the position of its maximum (the first one in the window's row order),
+/// summed where overlapping windows share it. In ZooNet's own loops (`MaxPoolInference`,
+/// `MaxPoolTraining`); `ZOONET_OWN_MAX_POOL=0` for oneDNN's pooling primitives.
 public final class MaxPooling2D: Layer, BatchPreparing {
     public var name: String
     public var kind: String { "max_pooling2d" }
@@ -136,6 +137,14 @@ final class PoolingCore {
     private struct Key: Hashable { let batch: Int; let training: Bool }
     private var primitives: [Key: PoolingPrimitives] = [:]
     private var current: PoolingPrimitives?
+    /// Own max pooling: each maximum's input cell, written by a forward pass a backward pass may
+    /// follow (`MaxPoolTraining`), and whether the last forward pass wrote them.
+    private let winners = IndexBuffer()
+    private var winnersWritten = false
+    /// Own max pooling: whether the last `prepare` was for a backward pass (then every forward
+    /// pass records the winners, inference-mode ones too: a vector-Jacobian product through a
+    /// frozen network).
+    private var preparedForBackward = false
 
     init(kind: Kind, geometry: WindowGeometry) {
         self.kind = kind
@@ -151,7 +160,19 @@ final class PoolingCore {
         }
     }
 
+    /// Max pooling in ZooNet's own loops (`ComputeBackend.ownMaxPool`), training included when
+    /// an image's cells fit 32-bit indices.
+    private var ownMax: Bool {
+        guard case .max = kind else { return false }
+        return ComputeBackend.ownMaxPool && MaxPoolTraining.fits(geometry)
+    }
+
     func prepare(batch: Int, training: Bool) throws {
+        if ownMax {
+            preparedForBackward = training
+            if training { winners.reserve(batch * geometry.outputHeight * geometry.outputWidth * geometry.channels) }
+            return
+        }
         guard let primitiveKind else { return }
         let key = Key(batch: batch, training: training)
         if let existing = primitives[key] { current = existing; return }
@@ -172,6 +193,18 @@ final class PoolingCore {
             ClippedAveragePool(geometry: geometry, padBottom: bottom, padRight: right).forward(x, y, batch: batch)
             return
         }
+        if ownMax {
+            if training || preparedForBackward {
+                winners.reserve(batch * geometry.outputHeight * geometry.outputWidth * geometry.channels)
+                MaxPoolTraining(geometry).forward(x, into: y, winners: winners.pointer, batch: batch)
+                winnersWritten = true
+            } else {
+                MaxPoolInference(geometry).forward(x, into: y, batch: batch)
+                winnersWritten = false
+            }
+            return
+        }
+        winnersWritten = false
         // Primitives prepared for a backward pass need their workspace filled, even by an
         // inference-mode forward (a vector-Jacobian product through a frozen network).
         if case .max = kind, !training, current?.training != true, ComputeBackend.ownMaxPool {
@@ -184,6 +217,10 @@ final class PoolingCore {
     func backward(_ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, batch: Int) {
         if case let .averageClipped(bottom, right) = kind {
             ClippedAveragePool(geometry: geometry, padBottom: bottom, padRight: right).backward(dy, dx, batch: batch)
+            return
+        }
+        if winnersWritten {
+            MaxPoolTraining(geometry).backward(dy, winners: winners.pointer, into: dx, batch: batch)
             return
         }
         primitives(batch: batch, training: true)?.runBackward(dy: dy, dx: dx)
