@@ -9,14 +9,17 @@ import Synchronization
 ///
 /// (taps over the padding add nothing), dW in Keras' depthwise layout `[kh, kw, C, 1]`. The
 /// channels are split among the compute team in runs of 8 (no reduction between threads); per
-/// sample a piece of 32 channels runs every tap over the sample's positions, the sums in
-/// registers.
+/// sample, a piece of 16 or 8 channels runs a kernel row's taps (in groups of up to 5) together
+/// over the sample's positions, the sums in registers. The kernel follows oneDNN's effective
+/// instruction set (`ONEDNN_MAX_CPU_ISA` below AVX2 keeps oneDNN's primitive).
 ///
 /// Why: oneDNN 2.6 computes this with a generic kernel for most shapes — `jit:avx2` for 5×5
 /// filters, an im2col GEMM (`gemm:jit`) when the filter is larger than the map (MobileNetV3's
-/// and EfficientNet's 5×5 filters on 3×3 maps at 96 × 96 input) — 6–21 ms per layer at batch
-/// 32 on 2 Zen 3 cores, where this kernel takes 0.1–1 ms (`zoo-conv-bench profile
-/// train_efficientnet_b0_96 b32`).
+/// and EfficientNet's 5×5 filters on 3×3 maps at 96 × 96 input: 10.7 ms per call at 576
+/// channels, 21 ms at 1,152, batch 32, 2 Zen 3 cores). With this kernel those layers' whole
+/// backward steps (data and weights) went from 467–640 to 20–61 µs per image
+/// (`zoo-conv-bench profile train_efficientnet_b0_96 b32`, alternating
+/// `ZOONET_OWN_DEPTHWISE_GRADIENT=1|0`).
 struct DepthwiseWeightGradient {
     let shape: ConvolutionShape
 
