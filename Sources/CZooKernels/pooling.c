@@ -30,16 +30,17 @@ static void max_pixel_portable(const float *x, float *out, const zoo_pool_geomet
         }
 }
 
-/// max_pixel_portable that also records each maximum's cell (index within the image's input).
+/// max_pixel_portable for the channels [k0, C) that also records each maximum's cell (index
+/// within the image's input).
 static void max_train_pixel_portable(const float *x, float *out, int32_t *win, const zoo_pool_geometry *g, size_t h0,
-                                     size_t h1, size_t w0, size_t w1) {
+                                     size_t h1, size_t w0, size_t w1, size_t k0) {
     const size_t c = g->channels;
     const size_t first = (h0 * g->width + w0) * c;
-    for (size_t k = 0; k < c; k++) { out[k] = x[first + k]; win[k] = (int32_t)(first + k); }
+    for (size_t k = k0; k < c; k++) { out[k] = x[first + k]; win[k] = (int32_t)(first + k); }
     for (size_t i = h0; i < h1; i++)
         for (size_t j = (i == h0 ? w0 + 1 : w0); j < w1; j++) {
             const size_t cell = (i * g->width + j) * c;
-            for (size_t k = 0; k < c; k++)
+            for (size_t k = k0; k < c; k++)
                 if (x[cell + k] > out[k]) { out[k] = x[cell + k]; win[k] = (int32_t)(cell + k); }
         }
 }
@@ -105,19 +106,7 @@ AVX2 static void max_train_pixel_avx2(const float *x, float *out, int32_t *win, 
         _mm256_storeu_ps(out + k, m);
         _mm256_storeu_si256((__m256i *)(win + k), at);
     }
-    if (k < c) {  // the last c - k < 8 channels, one at a time in the same order
-        const size_t first = (h0 * g->width + w0) * c + k;
-        float m[8];
-        int32_t at[8];
-        for (size_t t = 0; t < c - k; t++) { m[t] = x[first + t]; at[t] = (int32_t)(first + t); }
-        for (size_t i = h0; i < h1; i++)
-            for (size_t j = (i == h0 ? w0 + 1 : w0); j < w1; j++) {
-                const size_t cell = (i * g->width + j) * c + k;
-                for (size_t t = 0; t < c - k; t++)
-                    if (x[cell + t] > m[t]) { m[t] = x[cell + t]; at[t] = (int32_t)(cell + t); }
-            }
-        for (size_t t = 0; t < c - k; t++) { out[k + t] = m[t]; win[k + t] = at[t]; }
-    }
+    max_train_pixel_portable(x, out, win, g, h0, h1, w0, w1, k);  // the last c - k < 8 channels
 }
 #endif
 
@@ -149,7 +138,7 @@ static void max_pool_rows(const float *x, float *y, int32_t *winner, const zoo_p
                 continue;
             }
 #endif
-            if (win) max_train_pixel_portable(source, out, win, g, h0, h1, w0, w1);
+            if (win) max_train_pixel_portable(source, out, win, g, h0, h1, w0, w1, 0);
             else max_pixel_portable(source, out, g, h0, h1, w0, w1);
         }
     }

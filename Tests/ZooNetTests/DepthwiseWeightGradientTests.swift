@@ -14,17 +14,8 @@ import Testing
         var pads: (top: Int, bottom: Int, left: Int, right: Int)
 
         var shape: ConvolutionShape {
-            var s = ConvolutionShape()
-            s.inputHeight = height; s.inputWidth = width; s.inputChannels = channels
-            s.kernelHeight = kernel; s.kernelWidth = kernel
-            s.strideHeight = stride; s.strideWidth = stride
-            s.dilationHeight = dilation; s.dilationWidth = dilation
-            s.padTop = pads.top; s.padBottom = pads.bottom; s.padLeft = pads.left; s.padRight = pads.right
-            s.outputHeight = (height + pads.top + pads.bottom - dilation * (kernel - 1) - 1) / stride + 1
-            s.outputWidth = (width + pads.left + pads.right - dilation * (kernel - 1) - 1) / stride + 1
-            s.outputChannels = channels
-            s.groups = channels
-            return s
+            convolutionShape(height: height, width: width, channels: channels, outputChannels: channels, kernel: kernel,
+                             stride: stride, dilation: dilation, pads: pads, groups: channels)
         }
     }
 

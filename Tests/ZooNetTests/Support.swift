@@ -11,6 +11,23 @@ func tensor(_ shape: [Int], seed: UInt64, scale: Float = 1) throws -> Tensor {
     try Tensor(shape: shape, scalars: randomValues(shape.reduce(1, *), seed: seed, scale: scale))
 }
 
+/// A convolution of a `kernel × kernel` filter over `[height, width, channels]` with equal strides
+/// and dilations, the given pads, and the output size that follows.
+func convolutionShape(height: Int, width: Int, channels: Int, outputChannels: Int, kernel: Int, stride: Int, dilation: Int,
+                      pads: (top: Int, bottom: Int, left: Int, right: Int), groups: Int = 1) -> ConvolutionShape {
+    var s = ConvolutionShape()
+    s.inputHeight = height; s.inputWidth = width; s.inputChannels = channels
+    s.kernelHeight = kernel; s.kernelWidth = kernel
+    s.strideHeight = stride; s.strideWidth = stride
+    s.dilationHeight = dilation; s.dilationWidth = dilation
+    s.padTop = pads.top; s.padBottom = pads.bottom; s.padLeft = pads.left; s.padRight = pads.right
+    s.outputHeight = (height + pads.top + pads.bottom - dilation * (kernel - 1) - 1) / stride + 1
+    s.outputWidth = (width + pads.left + pads.right - dilation * (kernel - 1) - 1) / stride + 1
+    s.outputChannels = outputChannels
+    s.groups = groups
+    return s
+}
+
 /// |a − b| ≤ rel·max(|a|, |b|) + abs, element-wise; returns the worst violation ratio.
 func closeness(_ a: [Float], _ b: [Float], relative: Float, absolute: Float = 0) -> Float {
     guard a.count == b.count else { return .infinity }

@@ -138,11 +138,11 @@ func wanted(_ config: String) -> Bool { requested.isEmpty || requested.contains 
 /// The training models by `train_` name (the peers' training configs) and their batch sizes: the
 /// small CNN and MobileNetV2 α 0.35 of the targets, and (only when named) the squeeze-excitation
 /// networks at 96 × 96 with 10 classes.
-let trainers: [String: (batch: Int, build: () throws -> Network)] = [
-    "train_small_cnn": (64, smallCNN),
-    "train_mobilenet_v2_035": (32, { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) }),
-    "train_mobilenet_v3_small_96": (32, { try Architecture.mobilenetV3Small.build(classes: 10, inputSize: 96) }),
-    "train_efficientnet_b0_96": (32, { try Architecture.efficientnetB0.build(classes: 10, inputSize: 96) }),
+let trainers: [String: (batch: Int, byDefault: Bool, build: () throws -> Network)] = [
+    "train_small_cnn": (64, true, smallCNN),
+    "train_mobilenet_v2_035": (32, true, { try Architecture.mobilenetV2.build(classes: 10, widthMultiplier: 0.35, inputSize: 96) }),
+    "train_mobilenet_v3_small_96": (32, false, { try Architecture.mobilenetV3Small.build(classes: 10, inputSize: 96) }),
+    "train_efficientnet_b0_96": (32, false, { try Architecture.efficientnetB0.build(classes: 10, inputSize: 96) }),
 ]
 
 /// `serve` (only when named): answers requests on stdin, one per line, `<model> b<batch> <seconds>`
@@ -283,7 +283,7 @@ func train(_ config: String, _ net: Network, batch: Int, classes: Int) throws {
 for (name, trainer) in trainers.sorted(by: { $0.key < $1.key }) {
     let model = String(name.dropFirst("train_".count)), config = "train \(model) b\(trainer.batch)"
     let named = requested.contains { $0 == config || $0 == "train \(model)" }
-    guard model == "small_cnn" || model == "mobilenet_v2_035" ? wanted(config) : named else { continue }
+    guard trainer.byDefault ? wanted(config) : named else { continue }
     try train(config, trainer.build(), batch: trainer.batch, classes: 10)
 }
 

@@ -42,31 +42,20 @@ extension Network {
     ///   `ZooNetError.shapeMismatch` for inputs of the wrong shape, `ZooNetError.backend` if
     ///   a oneDNN primitive fails.
     public func profileInference(_ inputs: [Tensor], repeats: Int = 10) throws -> [StepProfile] {
-        guard repeats >= 1 else { throw ZooNetError.invalidArgument("repeats must be at least 1, got \(repeats)") }
-        let n = try sampleCount(inputs)
-        guard n > 0 else { throw ZooNetError.invalidArgument("profiling needs at least one sample") }
+        let n = try profiledSamples(inputs, repeats: repeats)
         let plan = plan(outputs: outputIndices, training: false)
-        let steps = plan.steps.filter { if case .node(let i) = $0, case .input = nodes[i].operation { return false } else { return true } }
+        let steps = forwardSteps(plan)
         try prepare(plan, batch: n)
         stage(inputs, plan, from: 0, count: n)
         forward(plan, batch: n)
         try OneDNN.throwRecordedFailure()
-        let clock = ContinuousClock()
         var times = [[Double]](repeating: [], count: steps.count)
         for _ in 0..<repeats {
-            var last = clock.now
-            for (k, step) in steps.enumerated() {
-                forward(step, plan, batch: n)
-                let now = clock.now
-                let elapsed = last.duration(to: now).components
-                times[k].append(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
-                last = now
-            }
+            timeEach(steps.count, into: &times) { forward(steps[$0], plan, batch: n) }
             try OneDNN.throwRecordedFailure()
         }
         return zip(steps, times).map { step, stepTimes in
-            let sorted = stepTimes.sorted()
-            return StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: sorted[sorted.count / 2])
+            StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(stepTimes))
         }
     }
 
@@ -81,13 +70,11 @@ extension Network {
     ///   nothing to train, `ZooNetError.shapeMismatch` for inputs of the wrong shape,
     ///   `ZooNetError.backend` if a oneDNN primitive fails.
     public func profileTraining(_ inputs: [Tensor], repeats: Int = 10) throws -> [StepProfile] {
-        guard repeats >= 1 else { throw ZooNetError.invalidArgument("repeats must be at least 1, got \(repeats)") }
-        let n = try sampleCount(inputs)
-        guard n > 0 else { throw ZooNetError.invalidArgument("profiling needs at least one sample") }
+        let n = try profiledSamples(inputs, repeats: repeats)
         let plan = plan(outputs: outputIndices, training: true)
         let outputs = outputIndices.filter { plan.gradientSlot[$0] >= 0 }
         guard !outputs.isEmpty else { throw ZooNetError.invalidArgument("no output's gradient reaches a trainable variable") }
-        let steps = plan.steps.filter { if case .node(let i) = $0, case .input = nodes[i].operation { return false } else { return true } }
+        let steps = forwardSteps(plan)
         try prepare(plan, batch: n)
         stage(inputs, plan, from: 0, count: n)
         let seedGradients = {
@@ -100,37 +87,49 @@ extension Network {
         seedGradients()
         backward(plan, batch: n)
         try OneDNN.throwRecordedFailure()
-        let clock = ContinuousClock()
         var forwardTimes = [[Double]](repeating: [], count: steps.count)
         var backwardTimes = [[Double]](repeating: [], count: plan.backward.count)
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-        }
         for _ in 0..<repeats {
-            var last = clock.now
-            for (k, step) in steps.enumerated() {
-                forward(step, plan, batch: n)
-                let now = clock.now
-                forwardTimes[k].append(seconds(last.duration(to: now)))
-                last = now
-            }
+            timeEach(steps.count, into: &forwardTimes) { forward(steps[$0], plan, batch: n) }
             seedGradients()
-            last = clock.now
-            for (k, step) in plan.backward.enumerated() {
-                backward(step, plan, batch: n)
-                let now = clock.now
-                backwardTimes[k].append(seconds(last.duration(to: now)))
-                last = now
-            }
+            timeEach(plan.backward.count, into: &backwardTimes) { backward(plan.backward[$0], plan, batch: n) }
             try OneDNN.throwRecordedFailure()
         }
-        func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
         return zip(steps, forwardTimes).map { step, times in
             StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(times))
         } + zip(plan.backward, backwardTimes).map { step, times in
             StepProfile(nodes: stepNodes(step.step).map { nodes[$0].name }, kind: kind(of: step.step), seconds: median(times), pass: .backward)
         }
     }
+
+    /// The samples in `inputs`, checked for profiling (`repeats` ≥ 1, at least one sample).
+    private func profiledSamples(_ inputs: [Tensor], repeats: Int) throws -> Int {
+        guard repeats >= 1 else { throw ZooNetError.invalidArgument("repeats must be at least 1, got \(repeats)") }
+        let n = try sampleCount(inputs)
+        guard n > 0 else { throw ZooNetError.invalidArgument("profiling needs at least one sample") }
+        return n
+    }
+
+    /// The plan's forward steps but its input nodes (staging, not computing).
+    private func forwardSteps(_ plan: ExecutionPlan) -> [ExecutionPlan.Step] {
+        plan.steps.filter { if case .node(let i) = $0, case .input = nodes[i].operation { return false } else { return true } }
+    }
+
+    /// Runs `run(k)` for k in 0 ..< count, appending each call's seconds to `times[k]` (the clock
+    /// read once between calls).
+    private func timeEach(_ count: Int, into times: inout [[Double]], _ run: (Int) -> Void) {
+        let clock = ContinuousClock()
+        var last = clock.now
+        for k in 0..<count {
+            run(k)
+            let now = clock.now
+            let elapsed = last.duration(to: now).components
+            times[k].append(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+            last = now
+        }
+    }
+
+    private func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
 
     private func stepNodes(_ step: ExecutionPlan.Step) -> [Int] {
         switch step {
