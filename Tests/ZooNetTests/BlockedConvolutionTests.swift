@@ -38,8 +38,9 @@ import Testing
             #expect(blocked == [true, true, false])
             #expect(!plan.fused[1].usesWinograd(batch: batch))  // 7×7: blocked direct, not Winograd
         } else {
-            #expect(names == ["s2/kernel", "back/kernel"])
-            #expect(blocked == [false, false])
+            // Tuning (where oneDNN runs other kernels) makes "small" a step: Winograd is a candidate.
+            #expect(names == (ComputeBackend.tunesKernels ? ["s2/kernel", "small/kernel", "back/kernel"] : ["s2/kernel", "back/kernel"]))
+            #expect(!blocked.contains(true))
         }
         let input = try tensor([batch, 14, 14, 16], seed: 11)
         let fused = try net.predict(input, batchSize: batch)
@@ -51,6 +52,11 @@ import Testing
         let nhwc = try Self.network()
         nhwc.allowsWinograd = false  // "small" as its layer would run as Winograd, not direct
         #expect(nhwc.plan(training: false).fused.allSatisfy { !$0.runsBlocked })
-        #expect(try nhwc.predict(input, batchSize: batch).scalars == fused.scalars)
+        let unblocked = try nhwc.predict(input, batchSize: batch).scalars
+        if ComputeBackend.tunesKernels {  // each network's steps may have timed other kernels fastest
+            #expect(closeness(unblocked, fused.scalars, relative: 1e-5, absolute: 1e-5) <= 1)
+        } else {
+            #expect(unblocked == fused.scalars)
+        }
     }
 }

@@ -108,12 +108,13 @@ import Testing
         let net = try Network(inputs: [x], outputs: [y], seed: 4)
         let plan = net.plan(training: false)
         // stem_pad + stem fused; `pad` feeds two nodes: its own step, then conv alone (a fused step
-        // where it runs on ZooNet's own direct kernel or the blocked layout), both pools, the add.
-        let lone = plan.fused.contains { ($0.runsOwnDirect || $0.runsBlocked) && $0.shape.kernelHeight == 3 }
+        // where it has a kernel besides oneDNN's: own direct, blocked, Winograd when tuning), both pools, the add.
+        let lone = plan.fused.contains { $0.hasOwnKernels && $0.shape.kernelHeight == 3 }
         #expect(plan.fused.count == (lone ? 2 : 1))
         let last = plan.fused.last!.shape
         #expect(lone == (DirectConvolution.suits(last, first: .linear, sum: false, second: .linear)
-                             || BlockedActivations.suits(last, sum: false)))
+                             || BlockedActivations.suits(last, sum: false)
+                             || (ComputeBackend.tunesKernels && DirectConvolution.runs(last, first: .linear, second: .linear))))
         #expect(plan.steps.count == 6)
         let input = try tensor([17, 13, 11, 16], seed: 5)
         let fused = try net.predict(input)

@@ -75,6 +75,8 @@ final class ConvolutionPrimitives {
     private let backwardDataWeights: WeightLayout?
     private let backwardWeights: BoundPrimitive?
     private let weightGradient: WeightLayout?
+    /// oneDNN's implementation of the forward pass (`jit:avx2`, `brgconv:avx512_core`, …).
+    let forwardImplementation: String
     /// oneDNN's implementation of the weight gradient (`jit_dw:avx2`, `gemm:jit`, …; empty
     /// without a backward pass).
     let backwardWeightsImplementation: String
@@ -119,6 +121,7 @@ final class ConvolutionPrimitives {
         if hasBias { arguments.append((DNNL_ARG_BIAS, bias)) }
         arguments.append((DNNL_ARG_DST, dst))
         forward = try BoundPrimitive(forwardPrimitive, arguments: arguments.map { (kind: $0.0, layout: $0.1) })
+        forwardImplementation = forwardPrimitive.implementation
 
         guard training else {
             backwardData = nil; backwardDataWeights = nil; backwardWeights = nil; weightGradient = nil

@@ -19,16 +19,22 @@ final class DirectConvolution {
     private let packed = FloatBuffer(count: 0)
     private var packedVersion = -1
 
-    /// Whether a forward convolution of `shape` runs on this kernel: switched on
-    /// (`ComputeBackend.ownDirect`), oneDNN on AVX2 (AVX-512 machines keep oneDNN's kernels), a
-    /// kernel larger than 1×1 (oneDNN's 1×1 kernel is a matrix product already: this one ran
-    /// ResNet-50's 1×1s at 0.80–1.10× its speed, and no faster in the network) of at most 64
-    /// taps, no groups, not transposed, at least 16 input channels (a tile's loop over a stem's 3
-    /// channels is too short: ResNet-50's 7×7 stem ran 1.85× oneDNN's time), output channels in
-    /// blocks of 16, the CPU with FMA; activations that are clamps (`WinogradConvolution.clamp`).
+    /// Whether the rules run a forward convolution of `shape` on this kernel: switched on
+    /// (`ComputeBackend.ownDirect`), oneDNN on AVX2 (where the rules were measured), a kernel
+    /// larger than 1×1 (oneDNN's 1×1 kernel is a matrix product already: this one ran ResNet-50's
+    /// 1×1s at 0.80–1.10× its speed, and no faster in the network), and what `runs` asks.
     static func suits(_ shape: ConvolutionShape, first: Activation, sum: Bool, second: Activation) -> Bool {
-        guard ComputeBackend.ownDirect, OneDNN.runsAVX2Kernels, !shape.transposed, shape.groups == 1,
-              shape.kernelHeight * shape.kernelWidth > 1, shape.inputChannels >= 16,
+        ComputeBackend.ownDirect && OneDNN.runsAVX2Kernels && shape.kernelHeight * shape.kernelWidth > 1
+            && runs(shape, first: first, second: second)
+    }
+
+    /// Whether this kernel can run a forward convolution of `shape` well enough to be a candidate
+    /// when fused steps tune their kernels (switched on as well): at most 64 taps, no groups, not
+    /// transposed, at least 16 input channels (a tile's loop over a stem's 3 channels is too
+    /// short: ResNet-50's 7×7 stem ran 1.85× oneDNN's time), output channels in blocks of 16, the
+    /// CPU with AVX2 and FMA; activations that are clamps (`WinogradConvolution.clamp`).
+    static func runs(_ shape: ConvolutionShape, first: Activation, second: Activation) -> Bool {
+        guard ComputeBackend.ownDirect, !shape.transposed, shape.groups == 1, shape.inputChannels >= 16,
               WinogradConvolution.clamp(first) != nil, WinogradConvolution.clamp(second) != nil else { return false }
         var g = geometry(shape, batch: 1)
         return zoo_direct_supports(&g) != 0

@@ -162,8 +162,10 @@ public enum ComputeBackend {
     /// Whether the CPU (and the OS, which must save the YMM registers) supports AVX2.
     public static var cpuHasAVX2: Bool { zoo_cpu_has_avx2() != 0 }
 
-    /// One line naming the kernels in use, e.g. `oneDNN 2.6.3, avx2 kernels, 2 threads`.
+    /// One line naming the kernels in use, e.g. `oneDNN 2.6.3, avx2 kernels, 2 threads`; `, convolution
+    /// kernels tuned` where fused convolutions time their candidate kernels (`kernelTuning`).
     public static var summary: String {
         "oneDNN \(version), \(instructionSet) kernels, \(ComputeThreads.count) thread\(ComputeThreads.count == 1 ? "" : "s")"
+            + (tunesKernels ? ", convolution kernels tuned" : "")
     }
 }

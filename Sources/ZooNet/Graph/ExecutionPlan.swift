@@ -362,16 +362,16 @@ struct ExecutionPlan {
     /// (`padding`, folded into its pads), a following inference-mode BatchNorm (folded),
     /// activation, residual `Add` with one other input, and an activation after it — each the
     /// only consumer of the one before, none needing a gradient, none but the last a requested
-    /// output. A convolution with nothing to fuse is a step of its own only when it runs on
-    /// ZooNet's own direct kernel or the blocked layout (`FusedConvolution.runsOwnDirect`,
-    /// `runsBlocked`); otherwise it runs as its layer.
+    /// output. A convolution with nothing to fuse is a step of its own only when it has a
+    /// kernel besides oneDNN's (`FusedConvolution.hasOwnKernels`: ZooNet's own direct kernel,
+    /// the blocked layout, Winograd when tuning); otherwise it runs as its layer.
     static func fusedChain(from i: Int, padding: (node: Int, layer: ZeroPadding2D)? = nil, network: Network, consumers: [[Int]],
                            requested: Set<Int>, requiresGradient: [Bool], taken: Set<Int>, training: Bool) -> (Step, [Int])? {
         guard case .layer(let layer) = network.nodes[i].operation, let convolution = layer as? any SingleConvolution,
               let (fused, nodes, addend) = fusedTail(
                   of: convolution, at: i, padding: padding, network: network, consumers: consumers, requested: requested,
                   requiresGradient: requiresGradient, taken: taken, training: training),
-              nodes.count > 1 || fused.runsOwnDirect || fused.runsBlocked else { return nil }
+              nodes.count > 1 || fused.hasOwnKernels else { return nil }
         return (.fusedConvolution(fused, nodes: nodes, addend: addend), nodes)
     }
 

@@ -42,7 +42,9 @@ extension DepthwiseConv2D: SingleConvolution {
 /// pass with the same bias, activations and residual add; on AVX2 other direct convolutions
 /// run on ZooNet's own kernel (`DirectConvolution`) where it takes them (clamp activations,
 /// channels it tiles), else, without a residual add, on oneDNN's blocked layout
-/// (`BlockedActivations`).
+/// (`BlockedActivations`). Those rules were measured on AVX2; where oneDNN runs other kernels
+/// (AVX-512), or with `ComputeBackend.kernelTuning` `.on`, the step times its candidate kernels
+/// once per batch size when it is prepared and runs the fastest (`ConvolutionKernelChoice`).
 final class FusedConvolution {
     let convolution: any SingleConvolution
     let shape: ConvolutionShape
@@ -53,7 +55,9 @@ final class FusedConvolution {
     /// The post-ops (activations, sum) every primitive of the step is made with; nil: none.
     let attributes: PrimitiveAttributes?
     private var primitives: [Int: ConvolutionPrimitives] = [:]
-    private var current: ConvolutionPrimitives?
+    /// Per batch size prepared: the kernel tuning chose, or nil where the rules decide (at run
+    /// time, so switching `ComputeBackend.winograd` takes effect at once).
+    private var tuned: [Int: ConvolutionKernel?] = [:]
     private let kernel = FloatBuffer(count: 0)
     private let bias = FloatBuffer(count: 0)
     private var foldedVersions: [Int] = []
@@ -63,8 +67,11 @@ final class FusedConvolution {
     private let clamps: (first: (lower: Float, upper: Float), second: (lower: Float, upper: Float))?
     /// The Winograd form of the step, when the convolution and activations allow it.
     private let winograd: WinogradConvolution?
-    /// ZooNet's own direct kernel for the step, when the convolution and activations suit it.
+    /// ZooNet's own direct kernel for the step, when the rules take it (`directByRule`) or, when
+    /// tuning, it can run the step (`DirectConvolution.runs`: 1×1s too).
     private let direct: DirectConvolution?
+    /// Whether the rules run the step on the own direct kernel (`DirectConvolution.suits`).
+    private let directByRule: Bool
     /// The buffers for running on oneDNN's blocked layout, when the convolution suits it and
     /// the own kernel does not.
     private let blocked: BlockedActivations?
@@ -109,8 +116,10 @@ final class FusedConvolution {
         } else {
             winograd = nil
         }
-        direct = DirectConvolution.suits(shape, first: first, sum: sum, second: second) ? DirectConvolution(shape: shape) : nil
-        blocked = direct == nil && BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
+        directByRule = DirectConvolution.suits(shape, first: first, sum: sum, second: second)
+        let directCandidate = ComputeBackend.tunesKernels && DirectConvolution.runs(shape, first: first, second: second)
+        direct = directByRule || directCandidate ? DirectConvolution(shape: shape) : nil
+        blocked = !directByRule && BlockedActivations.suits(shape, sum: sum) ? blockedActivations : nil
         if FusedPixelRuns.suits(self) {
             var withoutSum: PrimitiveAttributes?
             if first != .linear {
@@ -122,41 +131,120 @@ final class FusedConvolution {
     }
 
     /// Whether the step runs on runs of pixels (`FusedPixelRuns`) at `batch` samples.
-    func runsOnPixelRuns(batch: Int) -> Bool { pixelRuns?.pays(batch: batch) ?? false }
+    func runsOnPixelRuns(batch: Int) -> Bool { kernel(batch: batch) == .pixelRuns }
 
-    /// Whether the step runs as Winograd at `batch` samples with the current thread count. Not
-    /// on maps of fewer than 25 tiles (smaller than 9×9; 7×7 makes 16 tiles, a third of whose
-    /// outputs overhang) when a direct kernel can run the step instead (ZooNet's own or oneDNN's
-    /// on the blocked layout): ResNet-50's 7×7×512 layer at batch 6 (its pass at 224) ran
-    /// 0.81–0.90× as fast as Winograd as blocked direct (`zoo-conv-bench winograd`, AMD EPYC Zen
-    /// 3), and the own kernel is faster than that. Its 14×14 layers stay on Winograd: as own
+    /// Whether the rules run the step as Winograd at `batch` samples with the current thread
+    /// count. Not on maps of fewer than 25 tiles (smaller than 9×9; 7×7 makes 16 tiles, a third
+    /// of whose outputs overhang) when a direct kernel can run the step instead (ZooNet's own or
+    /// oneDNN's on the blocked layout): ResNet-50's 7×7×512 layer at batch 6 (its pass at 224)
+    /// ran 0.81–0.90× as fast as Winograd as blocked direct (`zoo-conv-bench winograd`, AMD EPYC
+    /// Zen 3), and the own kernel is faster than that. Its 14×14 layers stay on Winograd: as own
     /// direct they measured level with it at batch 1 (alternating step profiles: Winograd
     /// 1.44–1.68 ms against 1.69–1.72 in one pair, 1.98–2.07 against 1.70–1.78 in the next).
-    func usesWinograd(batch: Int) -> Bool {
+    private func winogradByRule(batch: Int) -> Bool {
         guard winograd != nil, WinogradConvolution.pays(for: shape, batch: batch, threads: WorkerPool.shared.width) else {
             return false
         }
-        return (blocked == nil && direct == nil) || WinogradConvolution.tiles(shape, batch: 1) >= 25
+        return (blocked == nil && !directByRule) || WinogradConvolution.tiles(shape, batch: 1) >= 25
     }
+
+    /// The kernel the rules pick at `batch` samples: Winograd where it pays, then ZooNet's own
+    /// direct kernel and pixel runs where they pay (on AVX2, where these rules were measured),
+    /// else oneDNN.
+    func ruleKernel(batch: Int) -> ConvolutionKernel {
+        if winogradByRule(batch: batch) { return .winograd }
+        if directByRule { return .ownDirect }
+        guard OneDNN.runsAVX2Kernels else { return .oneDNN }
+        if let pixelRuns, pixelRuns.pays(batch: batch) { return .pixelRuns }
+        return .oneDNN
+    }
+
+    /// The kernels that can run the step at `batch` samples, for tuning: Winograd (switched on,
+    /// any tile count), the own direct kernel, pixel runs where they pay, and oneDNN.
+    func candidateKernels(batch: Int) -> [ConvolutionKernel] {
+        var list: [ConvolutionKernel] = []
+        if winograd != nil, ComputeBackend.winograd { list.append(.winograd) }
+        if direct != nil { list.append(.ownDirect) }
+        if let pixelRuns, pixelRuns.pays(batch: batch) { list.append(.pixelRuns) }
+        return list + [.oneDNN]
+    }
+
+    /// The kernel the step runs on at `batch` samples: tuning's choice when it chose one for
+    /// that batch size when prepared, else the rules'.
+    func kernel(batch: Int) -> ConvolutionKernel {
+        if case .some(.some(let chosen)) = tuned[batch] { return chosen }
+        return ruleKernel(batch: batch)
+    }
+
+    /// What runs the step at `batch` samples, for profiles: the kernel's name, oneDNN's with the
+    /// implementation it picked (`oneDNN jit:avx2 nChw8c`, `oneDNN brgconv:avx512_core`) once
+    /// its primitives for that batch size exist.
+    func kernelDescription(batch: Int) -> String {
+        let kernel = kernel(batch: batch)
+        guard kernel == .oneDNN, let made = primitives[batch] else { return kernel.rawValue }
+        return "oneDNN \(made.forwardImplementation)\(blocked != nil ? " nChw8c" : "")"
+    }
+
+    /// Whether the step runs as Winograd at `batch` samples.
+    func usesWinograd(batch: Int) -> Bool { kernel(batch: batch) == .winograd }
 
     /// Whether the step's direct convolution runs on the blocked layout (`BlockedActivations`).
     var runsBlocked: Bool { blocked != nil }
 
-    /// Whether the step runs on ZooNet's own direct kernel (`DirectConvolution`) where it does
-    /// not run as Winograd.
-    var runsOwnDirect: Bool { direct != nil }
+    /// Whether the rules run the step on ZooNet's own direct kernel (`DirectConvolution`) where
+    /// it does not run as Winograd.
+    var runsOwnDirect: Bool { directByRule }
+
+    /// Whether the step has a kernel besides oneDNN's primitive for the layer alone: the own
+    /// direct kernel, the blocked layout, or (when tuning) Winograd — a convolution with
+    /// nothing to fuse is a step of its own then.
+    var hasOwnKernels: Bool { direct != nil || blocked != nil || (winograd != nil && ComputeBackend.tunesKernels) }
 
     /// Whether these activations can be fused (oneDNN has them as post-ops).
     static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
 
-    func prepare(batch: Int) throws {
-        if usesWinograd(batch: batch) || direct != nil { return }
-        if let pixelRuns, pixelRuns.pays(batch: batch) { try pixelRuns.prepare(batch: batch); return }
-        if let existing = primitives[batch] { current = existing; return }
+    /// Readies the step for `batch` samples: where tuning is on and more than one kernel can
+    /// run it, times them (or takes the process's kept choice); then makes what the kernel
+    /// needs (oneDNN's primitives, pixel runs' buffers).
+    /// `tuning`: whether to tune (tests force it; the first preparation for a batch size decides).
+    /// - Throws: `ZooNetError.backend` if a oneDNN primitive cannot be made.
+    func prepare(batch: Int, tuning: Bool = ComputeBackend.tunesKernels) throws {
+        if tuned[batch] == nil {
+            let candidates = candidateKernels(batch: batch)
+            if tuning, candidates.count > 1, convolution.kernelVariable != nil {
+                let key = ConvolutionKernelChoice.Key(shape: shape, batch: batch, threads: WorkerPool.shared.width, sum: sum,
+                                                      candidates: candidates)
+                tuned[batch] = try ConvolutionKernelChoice.choice(for: key, rule: ruleKernel(batch: batch)) {
+                    try time(candidates, batch: batch)
+                }
+            } else {
+                tuned[batch] = .some(nil)
+            }
+        }
+        switch kernel(batch: batch) {
+        case .winograd, .ownDirect: break
+        case .pixelRuns: try pixelRuns?.prepare(batch: batch)
+        case .oneDNN: _ = try oneDNNPrimitives(batch: batch)
+        }
+    }
+
+    /// oneDNN's primitives for `batch` samples (made once per batch size).
+    private func oneDNNPrimitives(batch: Int) throws -> ConvolutionPrimitives {
+        if let existing = primitives[batch] { return existing }
         let made = try ConvolutionPrimitives(shape: shape, batch: batch, training: false, hasBias: hasBias, postOps: attributes,
                                              blocked: blocked)
         primitives[batch] = made
-        current = made
+        return made
+    }
+
+    /// Each candidate's least time running the step on scratch maps (zeros; the addend too) of
+    /// `batch` samples, or of fewer where that is work enough (`ConvolutionKernelChoice.timedBatch`).
+    private func time(_ candidates: [ConvolutionKernel], batch: Int) throws -> [ConvolutionKernel: Double] {
+        let timed = ConvolutionKernelChoice.timedBatch(batch, flopPerSample: shape.flopPerSample)
+        if candidates.contains(.oneDNN) { _ = try oneDNNPrimitives(batch: timed) }
+        if candidates.contains(.pixelRuns) { try pixelRuns?.prepare(batch: timed) }
+        let x = FloatBuffer(count: timed * shape.inputCount), y = FloatBuffer(count: timed * shape.outputCount)
+        return ConvolutionKernelChoice.time(candidates) { run(UnsafePointer(x.pointer), into: y.pointer, batch: timed, on: $0) }
     }
 
     /// The variables whose versions decide whether the folded weights are current.
@@ -204,29 +292,33 @@ final class FusedConvolution {
 
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
-        if let clamps, convolution.kernelVariable != nil {
-            if let winograd, usesWinograd(batch: batch) {
-                let weights = currentWeights()
-                winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
-                             sum: sum, second: clamps.second, into: y, batch: batch)
-                return
-            }
-            if let direct {
-                let weights = currentWeights()
-                direct.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
-                           sum: sum, second: clamps.second, into: y, batch: batch)
-                return
-            }
-        }
-        if let pixelRuns, pixelRuns.pays(batch: batch), convolution.kernelVariable != nil {
-            pixelRuns.run(x, into: y, batch: batch)
-            return
-        }
-        if current?.batch != batch {
+        guard convolution.kernelVariable != nil else { return }
+        if tuned[batch] == nil {
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
         }
-        guard let current, convolution.kernelVariable != nil else { return }
-        let weights = currentWeights()
-        current.runForward(x: x, weights: weights.kernel, version: weights.version, bias: weights.bias, y: y)
+        run(x, into: y, batch: batch, on: kernel(batch: batch))
+    }
+
+    /// Runs the step on `kernel` (one of `candidateKernels`).
+    private func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, on kernel: ConvolutionKernel) {
+        switch kernel {
+        case .winograd:
+            guard let winograd, let clamps else { break }
+            let weights = currentWeights()
+            winograd.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
+                         sum: sum, second: clamps.second, into: y, batch: batch)
+        case .ownDirect:
+            guard let direct, let clamps else { break }
+            let weights = currentWeights()
+            direct.run(x, kernel: weights.kernel, version: weights.version, bias: weights.bias, first: clamps.first,
+                       sum: sum, second: clamps.second, into: y, batch: batch)
+        case .pixelRuns:
+            pixelRuns?.run(x, into: y, batch: batch)
+        case .oneDNN:
+            let primitives: ConvolutionPrimitives
+            do { primitives = try oneDNNPrimitives(batch: batch) } catch { OneDNN.recordError(error); return }
+            let weights = currentWeights()
+            primitives.runForward(x: x, weights: weights.kernel, version: weights.version, bias: weights.bias, y: y)
+        }
     }
 }

@@ -14,7 +14,8 @@ import Synchronization
 /// Zen 3, alternating): the 56×56 ones 0.62× the time at 6 images, the 28×28 and 56×56 ones
 /// together 0.8× at batch 1, the 14×14 ones 0.75–0.84× and the 7×7 ones 0.87–0.96× at 6. Every
 /// run reads all the weights (from L2/L3), so passes of fewer than 4 runs per thread (the 7×7
-/// and 14×14 maps at batch 1) keep oneDNN's whole-pass primitive; AVX2 only, where it was measured.
+/// and 14×14 maps at batch 1) keep oneDNN's whole-pass primitive. The rule is AVX2's, where it was
+/// measured; elsewhere tuning decides (`ConvolutionKernelChoice`).
 final class FusedPixelRuns {
     private let runs: StripeConvolution
     /// Pixels per run: ~128 KB of output.
@@ -26,10 +27,11 @@ final class FusedPixelRuns {
 
     /// Whether `fused` can run this way: a 1×1 stride-1 unpadded ungrouped convolution with a
     /// residual add and a clamp after it (none, ReLU, ReLU6), weights ≤ 4 MiB (ResNet-50's
-    /// largest, 512 → 2048), on AVX2, switched on (`ComputeBackend.pixelRunSums`).
+    /// largest, 512 → 2048), switched on (`ComputeBackend.pixelRunSums`), on AVX2 — or where fused
+    /// steps tune their kernels (`ComputeBackend.tunesKernels`), as a candidate.
     static func suits(_ fused: FusedConvolution) -> Bool {
         let s = fused.shape
-        guard ComputeBackend.pixelRunSums, OneDNN.runsAVX2Kernels, fused.sum, WinogradConvolution.clamp(fused.second) != nil
+        guard ComputeBackend.pixelRunSums, OneDNN.runsAVX2Kernels || ComputeBackend.tunesKernels, fused.sum, WinogradConvolution.clamp(fused.second) != nil
         else { return false }
         return s.isPointwise && s.inputChannels * s.outputChannels * MemoryLayout<Float>.size <= 4 << 20
     }

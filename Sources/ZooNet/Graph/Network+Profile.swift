@@ -29,6 +29,10 @@ public struct StepProfile: Sendable, Equatable {
     public let seconds: Double
     /// The pass the step belongs to.
     public var pass: Pass = .forward
+    /// What computes a fused convolution step of an inference profile: `Winograd`, `own
+    /// direct`, `pixel runs`, or oneDNN with its implementation (`oneDNN jit:avx2`); nil for
+    /// other steps.
+    public var kernel: String? = nil
 }
 
 extension Network {
@@ -55,7 +59,9 @@ extension Network {
             try OneDNN.throwRecordedFailure()
         }
         return zip(steps, times).map { step, stepTimes in
-            StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(stepTimes))
+            var profile = StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(stepTimes))
+            if case .fusedConvolution(let fused, _, _) = step { profile.kernel = fused.kernelDescription(batch: n) }
+            return profile
         }
     }
 
