@@ -7,7 +7,7 @@ import CZooKernels
 import Synchronization
 
 /// The kernels a fused inference convolution step (`FusedConvolution`) can run on.
-public enum ConvolutionKernel: String, Sendable, Hashable, CaseIterable {
+enum ConvolutionKernel: String, Sendable, Hashable, CaseIterable {
     /// Winograd F(2×2, 3×3) (`WinogradConvolution`): 3×3 stride-1 convolutions.
     case winograd = "Winograd"
     /// ZooNet's own direct kernel (`DirectConvolution`): register tiles on NHWC.
