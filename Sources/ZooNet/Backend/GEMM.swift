@@ -142,7 +142,7 @@ public enum GEMMProbe {
         var best = Double.infinity
         for _ in 0..<trials {
             let elapsed = clock.measure { for _ in 0..<repeats { run() } }
-            best = Swift.min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            best = Swift.min(best, elapsed.inSeconds)
         }
         return 2 * Double(m) * Double(n) * Double(k) * Double(repeats) / best / 1e9
     }

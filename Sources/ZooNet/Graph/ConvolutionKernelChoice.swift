@@ -114,8 +114,7 @@ enum ConvolutionKernelChoice {
     static func time(_ candidates: [ConvolutionKernel], run: (ConvolutionKernel) -> Void) -> [ConvolutionKernel: Double] {
         let clock = ContinuousClock()
         return time(candidates) { kernel in
-            let elapsed = clock.measure { run(kernel) }.components
-            return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            clock.measure { run(kernel) }.inSeconds
         }
     }
 

@@ -293,10 +293,12 @@ final class FusedConvolution {
     /// Runs the fused step: `y` already holds the addend when `sum` is set.
     func run(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int) {
         guard convolution.kernelVariable != nil else { return }
-        if tuned[batch] == nil {
+        guard let decision = tuned[batch] else {  // not prepared for this batch size yet
             do { try prepare(batch: batch) } catch { OneDNN.recordError(error); return }
+            run(x, into: y, batch: batch, on: kernel(batch: batch))
+            return
         }
-        run(x, into: y, batch: batch, on: kernel(batch: batch))
+        run(x, into: y, batch: batch, on: decision ?? ruleKernel(batch: batch))
     }
 
     /// Runs the step on `kernel` (one of `candidateKernels`).

@@ -129,8 +129,7 @@ extension Network {
         for k in 0..<count {
             run(k)
             let now = clock.now
-            let elapsed = last.duration(to: now).components
-            times[k].append(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+            times[k].append(last.duration(to: now).inSeconds)
             last = now
         }
     }

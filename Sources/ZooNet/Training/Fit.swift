@@ -201,7 +201,7 @@ extension Network {
                 metrics.validationAccuracy = va
             }
             let elapsed = clock.now - started
-            metrics.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            metrics.seconds = elapsed.inSeconds
             history.append(metrics)
             progress?.epochDidEnd(metrics, epochs: epochs)
             var stop = false
