@@ -31,10 +31,11 @@ import Testing
             measured += 1
             return [.winograd: 1.0, .oneDNN: 0.5]
         }
-        #expect(first == .winograd && second == .winograd && measured == 1)
+        #expect(first.kernel == .winograd && second == first && measured == 1)
+        #expect(first.seconds == [.winograd: 0.5, .oneDNN: 1.0])
         // Another batch size is another key.
         let other = ConvolutionKernelChoice.Key(shape: shape, batch: 4, threads: 2, sum: false, candidates: [.winograd, .oneDNN])
-        #expect(ConvolutionKernelChoice.choice(for: other, rule: .oneDNN) { [.winograd: 1.0, .oneDNN: 0.5] } == .oneDNN)
+        #expect(ConvolutionKernelChoice.choice(for: other, rule: .oneDNN) { [.winograd: 1.0, .oneDNN: 0.5] }.kernel == .oneDNN)
         // The timer keeps each candidate's least time; close candidates run round after round
         // (a warm-up and 7 rounds while they take < 50 ms in all), one 1.5× slower stops after a
         // round, and a round of large layers ends the timing after 3 rounds.
@@ -85,10 +86,13 @@ import Testing
         let plan = net.plan(training: false)
         #expect(plan.fused.count >= 2)
         for fused in plan.fused {
-            try fused.prepare(batch: batch, tuning: true)
+            try fused.prepare(batch: batch, tuning: true, choices: nil)
             let candidates = fused.candidateKernels(batch: batch)
             #expect(candidates.last == .oneDNN)
             #expect(candidates.contains(fused.kernel(batch: batch)), "\(fused.shape)")
+            // The times it was picked on: one per candidate, when there was a choice.
+            let times = fused.tuningSeconds(batch: batch)
+            #expect(candidates.count == 1 ? times == nil : times.map { Set($0.keys) } == Set(candidates), "\(fused.shape)")
             if DirectConvolutionTests.kernelRuns && ComputeBackend.ownDirect {
                 #expect(candidates.count > 1, "\(fused.shape)")  // the own direct kernel at least
             }
@@ -106,6 +110,9 @@ import Testing
         for step in profile {
             let named = ConvolutionKernel.allCases.contains { step.kernel?.hasPrefix($0.rawValue) == true }
             #expect(named == (step.kind == .fusedConvolution), "\(step.nodes): \(step.kernel ?? "nil")")
+            if let times = step.tuningSeconds {  // a tuned step's kernel is one of those it timed
+                #expect(times.keys.contains { step.kernel?.hasPrefix($0) == true } && times.values.allSatisfy { $0 > 0 })
+            }
         }
     }
 }

@@ -201,8 +201,9 @@ if requested.first == "serve" {
 /// (any of `architectures`) at batch N, timed one by one
 /// (`Network.profileInference`, median of REPEATS runs, default 20), slowest first:
 /// `STEP <µs per image> <% of the sum> <kind> <first node> … <last node>` (a fused convolution's kind
-/// names its kernel: `fused convolution (Winograd)`, `(own direct)`, `(oneDNN jit:avx2)`, …), then
-/// `TOTAL <µs per image>`.
+/// names its kernel: `fused convolution (Winograd)`, `(own direct)`, `(oneDNN jit:avx2)`, …; where
+/// tuning picked it, `tuned: <candidate> <µs per image>, …` follows, fastest first, as timed alone
+/// when the plan was prepared), then `TOTAL <µs per image>`.
 /// With a training model (`train_small_cnn`, … of `trainers`), the forward and backward steps of
 /// its training step (`Network.profileTraining`, on uniform [0, 1) inputs), kinds prefixed
 /// `forward:` / `backward:`.
@@ -227,7 +228,11 @@ if requested.first == "profile", requested.count >= 3, requested[2].hasPrefix("b
     for step in steps.sorted(by: { $0.seconds > $1.seconds }) {
         let span = step.nodes.count > 1 ? "\(step.nodes[0]) … \(step.nodes[step.nodes.count - 1])" : step.nodes[0]
         print("STEP\t\(String(format: "%.1f", step.seconds * 1e6 / Double(batch)))\t\(String(format: "%.1f", 100 * step.seconds / total))"
-              + "\t\(training ? "\(step.pass.rawValue): " : "")\(step.kind.rawValue)\(step.kernel.map { " (\($0))" } ?? "")\t\(span)")
+              + "\t\(training ? "\(step.pass.rawValue): " : "")\(step.kind.rawValue)\(step.kernel.map { " (\($0))" } ?? "")\t\(span)"
+              + (step.tuningSeconds.map { times in
+                  "\ttuned: " + times.sorted { $0.value < $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value * 1e6))" }
+                      .joined(separator: ", ")
+              } ?? ""))
     }
     for pass in training ? [StepProfile.Pass.forward, .backward] : [] {
         let sum = steps.filter { $0.pass == pass }.map(\.seconds).reduce(0, +)

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CZooKernels
+import Foundation
 import Synchronization
 
 /// The kernels a fused inference convolution step (`FusedConvolution`) can run on.
@@ -34,7 +35,9 @@ extension ComputeBackend {
     }
 
     /// The tuning mode; from `ZOONET_TUNE` at start (`0` off, `1` on, otherwise automatic).
-    /// Read when a plan's steps are made and prepared.
+    /// Read when a plan's steps are made and prepared. Choices are kept for the process and in
+    /// a file for later processes on the same machine: `ZOONET_TUNE_CACHE` when set (`0`: none),
+    /// else `kernel-choices.json` in `$XDG_CACHE_HOME/zoo` or `~/.cache/zoo`.
     public static var kernelTuning: KernelTuning {
         get { KernelTuning.allCases[kernelTuningMode.load(ordering: .relaxed)] }
         set { kernelTuningMode.store(KernelTuning.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
@@ -62,7 +65,8 @@ private let kernelTuningMode: Atomic<Int> = {
 /// another is more than `margin` faster, so the noise of a shared machine does not move a
 /// step away from a measured rule. A choice is kept for the process (per shape, batch, thread
 /// count and candidates), so every network with the same layer runs the same kernel and a
-/// second build of a network measures nothing.
+/// second build of a network measures nothing; the choices of networks' steps are also kept on
+/// disk for later processes on the machine (`KernelChoiceFile`).
 enum ConvolutionKernelChoice {
     /// What a choice is kept under.
     struct Key: Hashable {
@@ -71,29 +75,77 @@ enum ConvolutionKernelChoice {
         let threads: Int
         let sum: Bool
         let candidates: [ConvolutionKernel]
+
+        /// The key in `KernelChoiceFile`: all of the above as text.
+        var name: String {
+            "\(shape) · batch \(batch) · \(threads) threads · sum \(sum) · \(candidates.map(\.rawValue).joined(separator: ", "))"
+        }
     }
 
     /// How much faster (a fraction) another kernel must run than the rule's choice to replace it.
     static let margin = 0.03
 
-    private static let chosen = Mutex<[Key: ConvolutionKernel]>([:])
+    /// A choice and the times it was made on.
+    struct Measured: Equatable {
+        /// The kernel picked.
+        let kernel: ConvolutionKernel
+        /// Each candidate's time as `measure` gave it (a fused step's: its least seconds per sample).
+        let seconds: [ConvolutionKernel: Double]
+    }
+
+    private static let chosen = Mutex<[Key: Measured]>([:])
     private static let measuredCount = Atomic<Int>(0)
+
+    /// Per file: its choices for this machine (read at the first choice that may come from it)
+    /// and the choices measured since the last save, by key name.
+    private static let onDisk = Mutex<[URL: (read: [String: Measured]?, unsaved: [String: Measured])]>([:])
 
     /// How many choices were measured in this process (not taken from the kept ones).
     static var measurements: Int { measuredCount.load(ordering: .relaxed) }
 
     /// The kept choice for `key`, or `measure`'s result for it, kept. `measure` returns each
-    /// candidate's time; `rule` is the rules' choice (one of the candidates).
-    static func choice(for key: Key, rule: ConvolutionKernel,
-                       measure: () throws -> [ConvolutionKernel: Double]) rethrows -> ConvolutionKernel {
+    /// candidate's time; `rule` is the rules' choice (one of the candidates). With a `file`,
+    /// a choice it holds for this machine is taken instead of measuring, and a measured one is
+    /// written to it at the next `saveMeasured(to:)`.
+    static func choice(for key: Key, rule: ConvolutionKernel, file: KernelChoiceFile? = nil,
+                       measure: () throws -> [ConvolutionKernel: Double]) rethrows -> Measured {
         if let kept = chosen.withLock({ $0[key] }) { return kept }
-        let picked = pick(try measure(), rule: rule)
-        measuredCount.add(1, ordering: .relaxed)
+        let picked: Measured
+        if let file, let stored = storedChoice(key, in: file) {
+            picked = stored
+        } else {
+            let times = try measure()
+            picked = Measured(kernel: pick(times, rule: rule), seconds: times)
+            measuredCount.add(1, ordering: .relaxed)
+            if let file { onDisk.withLock { $0[file.url, default: (nil, [:])].unsaved[key.name] = picked } }
+        }
         return chosen.withLock { table in
             if let kept = table[key] { return kept }
             table[key] = picked
             return picked
         }
+    }
+
+    /// `file`'s choice for `key` on this machine, if it holds one of `key`'s candidates.
+    private static func storedChoice(_ key: Key, in file: KernelChoiceFile) -> Measured? {
+        let stored = onDisk.withLock { files in
+            if files[file.url]?.read == nil { files[file.url, default: (nil, [:])].read = file.load(machine: KernelChoiceFile.machine) }
+            return files[file.url]?.read?[key.name]
+        }
+        guard let stored, key.candidates.contains(stored.kernel) else { return nil }
+        return stored
+    }
+
+    /// Writes the choices measured since the last save to `file` (`Network` calls it once a
+    /// plan's steps are prepared). A failed write is dropped: the choices stay in the process.
+    static func saveMeasured(to file: KernelChoiceFile? = KernelChoiceFile.standard) {
+        guard let file else { return }
+        let unsaved = onDisk.withLock { files in
+            defer { files[file.url]?.unsaved = [:] }
+            return files[file.url]?.unsaved ?? [:]
+        }
+        guard !unsaved.isEmpty else { return }
+        try? file.save(unsaved, machine: KernelChoiceFile.machine)
     }
 
     /// The fastest of `times` (seconds per run), or `rule` when it is within `margin` of it

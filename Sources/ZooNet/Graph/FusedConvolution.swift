@@ -55,9 +55,9 @@ final class FusedConvolution {
     /// The post-ops (activations, sum) every primitive of the step is made with; nil: none.
     let attributes: PrimitiveAttributes?
     private var primitives: [Int: ConvolutionPrimitives] = [:]
-    /// Per batch size prepared: the kernel tuning chose, or nil where the rules decide (at run
-    /// time, so switching `ComputeBackend.winograd` takes effect at once).
-    private var tuned: [Int: ConvolutionKernel?] = [:]
+    /// Per batch size prepared: the kernel tuning chose and the candidates' times, or nil where
+    /// the rules decide (at run time, so switching `ComputeBackend.winograd` takes effect at once).
+    private var tuned: [Int: ConvolutionKernelChoice.Measured?] = [:]
     private let kernel = FloatBuffer(count: 0)
     private let bias = FloatBuffer(count: 0)
     private var foldedVersions: [Int] = []
@@ -172,8 +172,15 @@ final class FusedConvolution {
     /// The kernel the step runs on at `batch` samples: tuning's choice when it chose one for
     /// that batch size when prepared, else the rules'.
     func kernel(batch: Int) -> ConvolutionKernel {
-        if case .some(.some(let chosen)) = tuned[batch] { return chosen }
+        if case .some(.some(let chosen)) = tuned[batch] { return chosen.kernel }
         return ruleKernel(batch: batch)
+    }
+
+    /// When tuning picked the kernel for `batch` samples: each candidate's least time, seconds
+    /// per sample (`ConvolutionKernelChoice`); nil where the rules decide.
+    func tuningSeconds(batch: Int) -> [ConvolutionKernel: Double]? {
+        if case .some(.some(let chosen)) = tuned[batch] { return chosen.seconds }
+        return nil
     }
 
     /// What runs the step at `batch` samples, for profiles: the kernel's name, oneDNN's with the
@@ -204,17 +211,20 @@ final class FusedConvolution {
     static func canFuse(_ activation: Activation) -> Bool { activation.postOps != nil }
 
     /// Readies the step for `batch` samples: where tuning is on and more than one kernel can
-    /// run it, times them (or takes the process's kept choice); then makes what the kernel
-    /// needs (oneDNN's primitives, pixel runs' buffers).
-    /// `tuning`: whether to tune (tests force it; the first preparation for a batch size decides).
+    /// run it, times them (or takes the choice kept in the process or in `choices`); then makes
+    /// what the kernel needs (oneDNN's primitives, pixel runs' buffers).
+    /// `tuning`: whether to tune (tests force it; the first preparation for a batch size decides);
+    /// `choices`: the file of choices kept between processes (`KernelChoiceFile`), nil for none.
     /// - Throws: `ZooNetError.backend` if a oneDNN primitive cannot be made.
-    func prepare(batch: Int, tuning: Bool = ComputeBackend.tunesKernels) throws {
+    func prepare(batch: Int, tuning: Bool = ComputeBackend.tunesKernels,
+                 choices: KernelChoiceFile? = KernelChoiceFile.standard) throws {
         if tuned[batch] == nil {
             let candidates = candidateKernels(batch: batch)
             if tuning, candidates.count > 1, convolution.kernelVariable != nil {
                 let key = ConvolutionKernelChoice.Key(shape: shape, batch: batch, threads: WorkerPool.shared.width, sum: sum,
                                                       candidates: candidates)
-                tuned[batch] = try ConvolutionKernelChoice.choice(for: key, rule: ruleKernel(batch: batch)) {
+                tuned[batch] = try ConvolutionKernelChoice.choice(for: key, rule: ruleKernel(batch: batch),
+                                                                  file: choices) {
                     try time(candidates, batch: batch)
                 }
             } else {
@@ -237,14 +247,16 @@ final class FusedConvolution {
         return made
     }
 
-    /// Each candidate's least time running the step on scratch maps (zeros; the addend too) of
-    /// `batch` samples, or of fewer where that is work enough (`ConvolutionKernelChoice.timedBatch`).
+    /// Each candidate's least time, seconds per sample, running the step on scratch maps (zeros;
+    /// the addend too) of `batch` samples, or of fewer where that is work enough
+    /// (`ConvolutionKernelChoice.timedBatch`).
     private func time(_ candidates: [ConvolutionKernel], batch: Int) throws -> [ConvolutionKernel: Double] {
         let timed = ConvolutionKernelChoice.timedBatch(batch, flopPerSample: shape.flopPerSample)
         if candidates.contains(.oneDNN) { _ = try oneDNNPrimitives(batch: timed) }
         if candidates.contains(.pixelRuns) { try pixelRuns?.prepare(batch: timed) }
         let x = FloatBuffer(count: timed * shape.inputCount), y = FloatBuffer(count: timed * shape.outputCount)
-        return ConvolutionKernelChoice.time(candidates) { run(UnsafePointer(x.pointer), into: y.pointer, batch: timed, on: $0) }
+        let times = ConvolutionKernelChoice.time(candidates) { run(UnsafePointer(x.pointer), into: y.pointer, batch: timed, on: $0) }
+        return times.mapValues { $0 / Double(timed) }
     }
 
     /// The variables whose versions decide whether the folded weights are current.
@@ -298,7 +310,7 @@ final class FusedConvolution {
             run(x, into: y, batch: batch, on: kernel(batch: batch))
             return
         }
-        run(x, into: y, batch: batch, on: decision ?? ruleKernel(batch: batch))
+        run(x, into: y, batch: batch, on: decision?.kernel ?? ruleKernel(batch: batch))
     }
 
     /// Runs the step on `kernel` (one of `candidateKernels`).

@@ -33,6 +33,11 @@ public struct StepProfile: Sendable, Equatable {
     /// direct`, `pixel runs`, or oneDNN with its implementation (`oneDNN jit:avx2`); nil for
     /// other steps.
     public var kernel: String? = nil
+    /// When the fused convolution's kernel was picked by timing its candidates
+    /// (`ComputeBackend.kernelTuning`): each candidate's least time then, seconds per sample,
+    /// by kernel name (`Winograd`, `own direct`, `pixel runs`, `oneDNN`); nil where the rules
+    /// picked it and for other steps.
+    public var tuningSeconds: [String: Double]? = nil
 }
 
 extension Network {
@@ -60,7 +65,12 @@ extension Network {
         }
         return zip(steps, times).map { step, stepTimes in
             var profile = StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(stepTimes))
-            if case .fusedConvolution(let fused, _, _) = step { profile.kernel = fused.kernelDescription(batch: n) }
+            if case .fusedConvolution(let fused, _, _) = step {
+                profile.kernel = fused.kernelDescription(batch: n)
+                profile.tuningSeconds = fused.tuningSeconds(batch: n).map { times in
+                    Dictionary(uniqueKeysWithValues: times.map { ($0.key.rawValue, $0.value) })
+                }
+            }
             return profile
         }
     }

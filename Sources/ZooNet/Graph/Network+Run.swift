@@ -25,6 +25,7 @@ extension Network {
         // forward under a backward pass needs the max pool's workspace too).
         for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
         for fused in plan.fused { try fused.prepare(batch: batch) }
+        if !plan.fused.isEmpty { ConvolutionKernelChoice.saveMeasured() }
         for block in plan.depthFirst { try block.prepare(batch: batch) }
     }
 

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Kernel tuning's choices kept on disk (`ConvolutionKernelChoice`), so that later processes on
+/// the same machine take them instead of timing again, as MIOpen's find-db or PyTorch
+/// Inductor's autotuning cache do: a process then runs the kernels the first one picked — the
+/// same results bit for bit from one run to the next (timing close candidates again could pick
+/// the other one) — and saves the timing (ResNet-50 at batch 1: 0.1–0.4 s, VGG-16: 1–1.5 s).
+///
+/// One JSON file, `{"format": 1, "machines": {MACHINE: {KEY: {"kernel": NAME, "seconds":
+/// {NAME: SECONDS, …}}}}}`: MACHINE names the CPU and oneDNN's kernels (`machine`), KEY the
+/// convolution, batch size, thread count and candidates (`ConvolutionKernelChoice.Key.name`),
+/// seconds are per sample. A cache: a missing, unreadable, oversized or malformed file reads
+/// as empty and is replaced at the next save; a failed save leaves the choices in the process.
+struct KernelChoiceFile {
+    let url: URL
+
+    /// The file every network uses: `ZOONET_TUNE_CACHE` when set (empty or `0`: none), else
+    /// `$XDG_CACHE_HOME/zoo/kernel-choices.json`, else `$HOME/.cache/zoo/kernel-choices.json`.
+    static let standard: KernelChoiceFile? = {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["ZOONET_TUNE_CACHE"] {
+            return path.isEmpty || path == "0" ? nil : KernelChoiceFile(url: URL(fileURLWithPath: path))
+        }
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOME"].flatMap { $0.isEmpty ? nil : "\($0)/.cache" }
+        return base.map { KernelChoiceFile(url: URL(fileURLWithPath: "\($0)/zoo/kernel-choices.json")) }
+    }()
+
+    /// The largest file read (a choice takes ~300 bytes).
+    static let largestFile = 16 << 20
+
+    /// The revision of ZooNet's own kernels the choices were made against: raise it when one of
+    /// them changes speed, so that files written before are measured again.
+    static let kernelsRevision = 1
+
+    /// This machine as far as the choices go: the CPU (`/proc/cpuinfo`'s model name, family,
+    /// model and stepping), oneDNN's version and instruction set and `kernelsRevision`, e.g.
+    /// `AMD EPYC (family 25, model 1, stepping 1) · oneDNN 2.6.3 avx2 · ZooNet kernels 1`.
+    static let machine: String = {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> String {
+            for line in info.split(separator: "\n", omittingEmptySubsequences: true) {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return "?"
+        }
+        return "\(field("model name")) (family \(field("cpu family")), model \(field("model")), stepping \(field("stepping")))"
+            + " · oneDNN \(ComputeBackend.version) \(ComputeBackend.instructionSet) · ZooNet kernels \(kernelsRevision)"
+    }()
+
+    private struct Document: Codable {
+        var format = 1
+        var machines: [String: [String: Entry]] = [:]
+    }
+
+    private struct Entry: Codable {
+        var kernel: String
+        var seconds: [String: Double]
+    }
+
+    /// The choices kept for `machine`, by key name; empty when the file is missing or not one
+    /// this version wrote (kernels it does not know are left out).
+    func load(machine: String) -> [String: ConvolutionKernelChoice.Measured] {
+        guard let entries = read().machines[machine] else { return [:] }
+        return entries.compactMapValues { entry in
+            guard let kernel = ConvolutionKernel(rawValue: entry.kernel) else { return nil }
+            var seconds: [ConvolutionKernel: Double] = [:]
+            for (name, value) in entry.seconds {
+                guard let candidate = ConvolutionKernel(rawValue: name), value.isFinite, value >= 0 else { return nil }
+                seconds[candidate] = value
+            }
+            return ConvolutionKernelChoice.Measured(kernel: kernel, seconds: seconds)
+        }
+    }
+
+    /// Adds `choices` for `machine` to what the file holds now (another process may have added
+    /// some since it was read) and writes it whole to a temporary file renamed over it.
+    /// - Throws: what creating the directory or writing the file throws.
+    func save(_ choices: [String: ConvolutionKernelChoice.Measured], machine: String) throws {
+        var document = read()
+        for (key, choice) in choices {
+            document.machines[machine, default: [:]][key] = Entry(
+                kernel: choice.kernel.rawValue,
+                seconds: Dictionary(uniqueKeysWithValues: choice.seconds.map { ($0.key.rawValue, $0.value) }))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try encoder.encode(document).write(to: url, options: .atomic)
+    }
+
+    /// The file's document, or an empty one.
+    private func read() -> Document {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+              let size = attributes[.size] as? Int, size <= Self.largestFile,
+              let data = try? Data(contentsOf: url),
+              let document = try? JSONDecoder().decode(Document.self, from: data), document.format == 1
+        else { return Document() }
+        return document
+    }
+}
