@@ -11,7 +11,10 @@ struct Zoo: ParsableCommand {
             Exit codes: 0 success, 64 bad arguments, 65 malformed input file (or weights \
             that do not fit), 66 input file or model missing, 69 download failed, \
             73 output not writable, 1 otherwise. \
-            Training and inference use every online core (at most 8); set ZOONET_NUM_THREADS=N to change that.
+            Training and inference use every online core (at most 8); set ZOONET_NUM_THREADS=N to change that. \
+            Where ZooNet picks its convolution kernels by timing them (CPUs whose oneDNN kernels are not AVX2, such as \
+            AVX-512 ones; ZOONET_TUNE=0 never, 1 always), the choices are kept in ~/.cache/zoo/kernel-choices.json for \
+            later runs (ZOONET_TUNE_CACHE=FILE for another file, 0 for none).
             """,
         version: ZooVersion.current,
         subcommands: [

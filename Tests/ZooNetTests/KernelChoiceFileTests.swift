@@ -48,6 +48,12 @@ import Testing
         try handle.truncate(atOffset: UInt64(KernelChoiceFile.largestFile + 1))
         try handle.close()
         #expect(file.load(machine: "cpu A").isEmpty)
+        // Not a regular file (a directory; a FIFO would block a read): empty, and a save throws
+        // (which `saveMeasured` drops).
+        try FileManager.default.removeItem(at: file.url)
+        try FileManager.default.createDirectory(at: file.url, withIntermediateDirectories: true)
+        #expect(file.load(machine: "cpu A").isEmpty)
+        #expect(throws: (any Error).self) { try file.save(["k": choice], machine: "cpu A") }
     }
 
     @Test func aStoredChoiceIsTakenWithoutMeasuring() throws {

@@ -44,7 +44,8 @@ extension DepthwiseConv2D: SingleConvolution {
 /// channels it tiles), else, without a residual add, on oneDNN's blocked layout
 /// (`BlockedActivations`). Those rules were measured on AVX2; where oneDNN runs other kernels
 /// (AVX-512), or with `ComputeBackend.kernelTuning` `.on`, the step times its candidate kernels
-/// once per batch size when it is prepared and runs the fastest (`ConvolutionKernelChoice`).
+/// once per batch size when it is prepared and runs the fastest (`ConvolutionKernelChoice`), or
+/// takes the choice kept in the process or on disk (`KernelChoiceFile`).
 final class FusedConvolution {
     let convolution: any SingleConvolution
     let shape: ConvolutionShape

@@ -4,7 +4,7 @@ import Foundation
 /// the same machine take them instead of timing again, as MIOpen's find-db or PyTorch
 /// Inductor's autotuning cache do: a process then runs the kernels the first one picked — the
 /// same results bit for bit from one run to the next (timing close candidates again could pick
-/// the other one) — and saves the timing (ResNet-50 at batch 1: 0.1–0.4 s, VGG-16: 1–1.5 s).
+/// the other one) — and saves the timing (ResNet-50 at batch 1: 0.1–0.6 s, VGG-16: 1–1.5 s).
 ///
 /// One JSON file, `{"format": 1, "machines": {MACHINE: {KEY: {"kernel": NAME, "seconds":
 /// {NAME: SECONDS, …}}}}}`: MACHINE names the CPU and oneDNN's kernels (`machine`), KEY the
@@ -92,11 +92,14 @@ struct KernelChoiceFile {
         try encoder.encode(document).write(to: url, options: .atomic)
     }
 
-    /// The file's document, or an empty one.
+    /// The file's document, or an empty one (also for what is not a regular file, so a FIFO
+    /// there cannot block, or is larger than `largestFile`, read no further than that).
     private func read() -> Document {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-              let size = attributes[.size] as? Int, size <= Self.largestFile,
-              let data = try? Data(contentsOf: url),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              let handle = try? FileHandle(forReadingFrom: url) else { return Document() }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: Self.largestFile + 1), data.count <= Self.largestFile,
               let document = try? JSONDecoder().decode(Document.self, from: data), document.format == 1
         else { return Document() }
         return document
