@@ -41,8 +41,9 @@ final class WinogradConvolution {
 
     /// Whether the rules use Winograd for `shape` at `batch` samples: supported, switched on
     /// (`ComputeBackend.winograd`), oneDNN on AVX2 (on AVX-512 the rule was not measured against
-    /// oneDNN's kernels; fused steps time it there, `ConvolutionKernelChoice`), and at least 24 tiles per thread (fewer and the products are too
-    /// thin: ResNet-50's 512-channel 7×7 layer runs 0.6× direct at batch 1 and 2, 1.2–1.4× from 4).
+    /// oneDNN's kernels; fused steps time it there, `ConvolutionKernelChoice`), and at least 24
+    /// tiles per thread (fewer and the products are too thin: ResNet-50's 512-channel 7×7 layer
+    /// runs 0.6× direct at batch 1 and 2, 1.2–1.4× from 4).
     static func pays(for shape: ConvolutionShape, batch: Int, threads: Int) -> Bool {
         guard supports(shape), ComputeBackend.winograd, OneDNN.runsAVX2Kernels else { return false }
         return tiles(shape, batch: batch) >= 24 * Swift.max(threads, 1)

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZooKernels
 import Foundation
 import Synchronization
@@ -100,7 +95,8 @@ enum ConvolutionKernelChoice {
     /// and the choices measured since the last save, by key name.
     private static let onDisk = Mutex<[URL: (read: [String: Measured]?, unsaved: [String: Measured])]>([:])
 
-    /// How many choices were measured in this process (not taken from the kept ones).
+    /// How many choices were measured in this process (not taken from the kept ones); `Network`
+    /// saves to the file only after a preparation that measured.
     static var measurements: Int { measuredCount.load(ordering: .relaxed) }
 
     /// The kept choice for `key`, or `measure`'s result for it, kept. `measure` returns each

@@ -173,16 +173,15 @@ final class FusedConvolution {
     /// The kernel the step runs on at `batch` samples: tuning's choice when it chose one for
     /// that batch size when prepared, else the rules'.
     func kernel(batch: Int) -> ConvolutionKernel {
-        if case .some(.some(let chosen)) = tuned[batch] { return chosen.kernel }
-        return ruleKernel(batch: batch)
+        tunedChoice(batch: batch)?.kernel ?? ruleKernel(batch: batch)
     }
 
     /// When tuning picked the kernel for `batch` samples: each candidate's least time, seconds
     /// per sample (`ConvolutionKernelChoice`); nil where the rules decide.
-    func tuningSeconds(batch: Int) -> [ConvolutionKernel: Double]? {
-        if case .some(.some(let chosen)) = tuned[batch] { return chosen.seconds }
-        return nil
-    }
+    func tuningSeconds(batch: Int) -> [ConvolutionKernel: Double]? { tunedChoice(batch: batch)?.seconds }
+
+    /// Tuning's choice for `batch` samples, if it made one.
+    private func tunedChoice(batch: Int) -> ConvolutionKernelChoice.Measured? { tuned[batch] ?? nil }
 
     /// What runs the step at `batch` samples, for profiles: the kernel's name, oneDNN's with the
     /// implementation it picked (`oneDNN jit:avx2 nChw8c`, `oneDNN brgconv:avx512_core`) once

@@ -31,8 +31,8 @@ final class FusedPixelRuns {
     /// steps tune their kernels (`ComputeBackend.tunesKernels`), as a candidate.
     static func suits(_ fused: FusedConvolution) -> Bool {
         let s = fused.shape
-        guard ComputeBackend.pixelRunSums, OneDNN.runsAVX2Kernels || ComputeBackend.tunesKernels, fused.sum, WinogradConvolution.clamp(fused.second) != nil
-        else { return false }
+        guard ComputeBackend.pixelRunSums, OneDNN.runsAVX2Kernels || ComputeBackend.tunesKernels, fused.sum,
+              WinogradConvolution.clamp(fused.second) != nil else { return false }
         return s.isPointwise && s.inputChannels * s.outputChannels * MemoryLayout<Float>.size <= 4 << 20
     }
 

@@ -24,8 +24,9 @@ extension Network {
         // Layers make backward-capable resources whenever backward runs (an inference-mode
         // forward under a backward pass needs the max pool's workspace too).
         for layer in plan.preparing { try layer.prepare(batch: batch, training: plan.key.backward) }
+        let measured = ConvolutionKernelChoice.measurements
         for fused in plan.fused { try fused.prepare(batch: batch) }
-        if !plan.fused.isEmpty { ConvolutionKernelChoice.saveMeasured() }
+        if ConvolutionKernelChoice.measurements != measured { ConvolutionKernelChoice.saveMeasured() }
         for block in plan.depthFirst { try block.prepare(batch: batch) }
     }
 
