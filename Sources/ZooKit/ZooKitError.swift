@@ -42,6 +42,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
     case weightsNotFetched(model: String)
     /// A registry folder that cannot be written.
     case registryNotWritable(path: String, reason: String)
+    /// A file or folder of the download cache (``WeightsCache``) that cannot be written or removed.
+    case cacheNotWritable(path: String, reason: String)
     /// A model name already registered (an import without ``ImportRequest/force``).
     case alreadyRegistered(name: String, path: String)
     /// A setting whose value cannot work; `problem` continues a sentence that starts with
@@ -201,6 +203,8 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(model): the weights are not downloaded yet (Fetcher.fetch downloads them)"
         case .registryNotWritable(let path, let reason):
             return "cannot write the registry at \(path): \(reason)"
+        case .cacheNotWritable(let path, let reason):
+            return "cannot change the cache at \(path): \(reason)"
         case .alreadyRegistered(let model, let path):
             return "a model named '\(model)' is already registered at \(path) (\(name(.force)) replaces it)"
         case .invalidSetting(let setting, let problem):
@@ -237,7 +241,7 @@ public enum ZooKitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badManifest, .digestMismatch, .assignmentFailed, .unsupportedLayer, .unsupportedLayers, .notKerasExpressible, .notONNXExpressible,
              .architecture, .stateDictMismatch, .unsupportedONNXOps, .invalidONNXGraph: 65
         case .weightsMissing, .weightsNotFetched, .unknownModel: 66
-        case .registryNotWritable: 73
+        case .registryNotWritable, .cacheNotWritable: 73
         case .invalidRequest, .alreadyRegistered, .invalidSetting, .settingNeeds, .settingsConflict, .settingRequired, .checkpointOfAnotherRun: 64
         case .download: 69
         }

@@ -14,13 +14,13 @@ struct Zoo: ParsableCommand {
             Training and inference use every online core (at most 8); set ZOONET_NUM_THREADS=N to change that. \
             Where ZooNet picks its convolution kernels by timing them (CPUs whose oneDNN kernels are not AVX2, such as \
             AVX-512 ones; ZOONET_TUNE=0 never, 1 always), the choices are kept in ~/.cache/zoo/kernel-choices.json for \
-            later runs (ZOONET_TUNE_CACHE=FILE for another file, 0 for none).
+            later runs (ZOONET_TUNE_CACHE=FILE for another file, 0 for none; `zoo cache` lists and clears them).
             """,
         version: ZooVersion.current,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, ListCommand.self, ShowCommand.self, ImportCommand.self,
             FetchCommand.self, AssignCommand.self, FineTuneCommand.self, EvaluateCommand.self, PredictCommand.self,
-            VerifyCommand.self,
+            VerifyCommand.self, CacheCommand.self,
         ]
     )
 }

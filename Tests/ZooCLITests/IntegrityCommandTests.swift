@@ -15,7 +15,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", (addressSpaceKB.map { "ulimit -v \($0); " } ?? "") + "exec " + quoted]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = ZooBinary.environment(environment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -37,6 +37,7 @@ import ZooFormat
         ]
         let process = Process()
         process.executableURL = ZooBinary.url
+        process.environment = ZooBinary.environment()
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

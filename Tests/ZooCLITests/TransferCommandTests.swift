@@ -119,6 +119,7 @@ import Testing
         let checkpoint = directory.path("run.safetensors")
         let process = Process()
         process.executableURL = ZooBinary.url
+        process.environment = ZooBinary.environment()
         process.arguments = [
             "fine-tune", TransferCommandTests.fixtures + "/keras/seed_k2_model.h5", "--data", data, "--new-head", "3",
             "--epochs", "100000", "--batch-size", "8", "--no-cache", "--checkpoint", checkpoint, "--quiet",

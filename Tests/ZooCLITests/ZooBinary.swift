@@ -21,10 +21,30 @@ struct ZooBinary {
         return URL(fileURLWithPath: ".build/debug/zoo")
     }()
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    /// The cache folder every run gets as `XDG_CACHE_HOME` (one per test process, removed at its
+    /// exit), so that the tests neither read nor write the user's downloads, remembered digests
+    /// and kernel choices.
+    static let cacheHome: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-cli-cache-\(UUID().uuidString)").path
+        atexit { try? FileManager.default.removeItem(atPath: ZooBinary.cacheHome) }
+        return path
+    }()
+
+    /// The environment `zoo` runs in: ours, but for `XDG_CACHE_HOME` (`cacheHome`, and no
+    /// `ZOONET_TUNE_CACHE`) and whatever `overrides` sets.
+    static func environment(_ overrides: [String: String] = [:]) -> [String: String] {
+        var variables = ProcessInfo.processInfo.environment
+        variables["XDG_CACHE_HOME"] = cacheHome
+        variables.removeValue(forKey: "ZOONET_TUNE_CACHE")
+        return variables.merging(overrides) { $1 }
+    }
+
+    /// Runs `zoo` with `arguments`, in `directory` if given, in `environment(overrides)`.
+    static func run(_ arguments: [String], in directory: URL? = nil, environment overrides: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
+        process.environment = environment(overrides)
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()

@@ -85,4 +85,22 @@ import Testing
         ConvolutionKernelChoice.saveMeasured(to: file)
         #expect(file.load(machine: KernelChoiceFile.machine) == [stored.name: kept, fresh.name: timed])
     }
+
+    /// What `zoo cache` shows and clears: choices per machine; only a choices file is removed.
+    @Test func theCacheCountsAndRemovesOnlyAChoicesFile() throws {
+        let (file, directory) = try temporaryFile()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(KernelChoiceCache.choiceCounts(in: file.url).isEmpty)
+        #expect(try KernelChoiceCache.remove(file.url) == false)  // nothing there
+        let choice = ConvolutionKernelChoice.Measured(kernel: .oneDNN, seconds: [.oneDNN: 1e-3, .winograd: 2e-3])
+        try file.save(["k1": choice, "k2": choice], machine: "cpu A")
+        try file.save(["k1": choice], machine: "cpu B")
+        #expect(KernelChoiceCache.choiceCounts(in: file.url) == ["cpu A": 2, "cpu B": 1])
+        #expect(try KernelChoiceCache.remove(file.url))
+        #expect(!FileManager.default.fileExists(atPath: file.url.path))
+        // A file that holds no choices (a mistaken ZOONET_TUNE_CACHE) is left alone.
+        try Data("precious notes\n".utf8).write(to: file.url)
+        #expect(try KernelChoiceCache.remove(file.url) == false)
+        #expect(try String(contentsOf: file.url, encoding: .utf8) == "precious notes\n")
+    }
 }

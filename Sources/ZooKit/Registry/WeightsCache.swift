@@ -18,22 +18,32 @@ public struct WeightsCache: Sendable {
         root + "/weights/" + model + "/" + file
     }
 
-    private struct Remembered: Codable {
+    struct Remembered: Codable {
         let size: Int
         let modified: Double
         let sha256: String
     }
 
+    /// A file's size and modification time, from its attributes.
+    private static func stamp(_ attributes: [FileAttributeKey: Any]) -> (size: Int, modified: Double) {
+        ((attributes[.size] as? NSNumber)?.intValue ?? -1, (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+    }
+
     /// The hex SHA-256 of the file at `path`, from the digest cache when the
     /// file has not changed since it was computed.
     public func digest(of path: String) throws -> String {
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let (size, modified) = Self.stamp(try FileManager.default.attributesOfItem(atPath: path))
         let key = URL(fileURLWithPath: path).standardizedFileURL.path
         var remembered = loadDigests()
         if let known = remembered[key], known.size == size, known.modified == modified { return known.sha256 }
         let digest = try Self.sha256(ofFile: path)
+        // Only files still as they were when digested are kept, so the file holds no more
+        // entries than there are such files (tests and imports digest many short-lived ones).
+        remembered = remembered.filter { path, known in
+            (try? FileManager.default.attributesOfItem(atPath: path)).map(Self.stamp).map {
+                $0.size == known.size && $0.modified == known.modified
+            } ?? false
+        }
         remembered[key] = Remembered(size: size, modified: modified, sha256: digest)
         saveDigests(remembered)
         return digest
@@ -52,11 +62,20 @@ public struct WeightsCache: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    private var digestsFile: String { root + "/digests.json" }
+    var digestsFile: String { root + "/digests.json" }
 
-    private func loadDigests() -> [String: Remembered] {
-        guard let data = FileManager.default.contents(atPath: digestsFile),
-            let decoded = try? JSONDecoder().decode([String: Remembered].self, from: data)
+    /// The largest digest file read (an entry takes ~200 bytes).
+    static let largestDigestFile = 16 << 20
+
+    /// The remembered digests; none when the file is missing, not a regular file, larger than
+    /// `largestDigestFile` (read no further) or not what `saveDigests` writes.
+    func loadDigests() -> [String: Remembered] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: digestsFile),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              let handle = FileHandle(forReadingAtPath: digestsFile) else { return [:] }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: Self.largestDigestFile + 1), data.count <= Self.largestDigestFile,
+              let decoded = try? JSONDecoder().decode([String: Remembered].self, from: data)
         else { return [:] }
         return decoded
     }

@@ -51,12 +51,12 @@ struct KernelChoiceFile {
             + " · oneDNN \(ComputeBackend.version) \(ComputeBackend.instructionSet) · ZooNet kernels \(kernelsRevision)"
     }()
 
-    private struct Document: Codable {
+    fileprivate struct Document: Codable {
         var format = 1
         var machines: [String: [String: Entry]] = [:]
     }
 
-    private struct Entry: Codable {
+    fileprivate struct Entry: Codable {
         var kernel: String
         var seconds: [String: Double]
     }
@@ -92,16 +92,57 @@ struct KernelChoiceFile {
         try encoder.encode(document).write(to: url, options: .atomic)
     }
 
-    /// The file's document, or an empty one (also for what is not a regular file, so a FIFO
-    /// there cannot block, or is larger than `largestFile`, read no further than that).
+    /// How many choices the file holds per machine (none when it is missing or unreadable).
+    func choiceCounts() -> [String: Int] {
+        read().machines.mapValues(\.count)
+    }
+
+    /// The file's document, or an empty one (see `document()`).
     private func read() -> Document {
+        document() ?? Document()
+    }
+
+    /// The file's document; nil when it is missing, is not a regular file (a FIFO there cannot
+    /// block), is larger than `largestFile` (read no further than that) or is not one this
+    /// version writes.
+    fileprivate func document() -> Document? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
               attributes[.type] as? FileAttributeType == .typeRegular,
-              let handle = try? FileHandle(forReadingFrom: url) else { return Document() }
+              let handle = try? FileHandle(forReadingFrom: url) else { return nil }
         defer { try? handle.close() }
         guard let data = try? handle.read(upToCount: Self.largestFile + 1), data.count <= Self.largestFile,
               let document = try? JSONDecoder().decode(Document.self, from: data), document.format == 1
-        else { return Document() }
+        else { return nil }
         return document
+    }
+}
+
+/// Kernel tuning's choices file as its users see it (`zoo cache`): where it is, what it holds,
+/// and removing it, after which networks time their kernels again (`ComputeBackend.kernelTuning`).
+public enum KernelChoiceCache {
+    /// The file this process's networks read and write: `ZOONET_TUNE_CACHE`, else
+    /// `kernel-choices.json` in `$XDG_CACHE_HOME/zoo` or `~/.cache/zoo`; nil when
+    /// `ZOONET_TUNE_CACHE` is `0` or empty.
+    public static var file: URL? { KernelChoiceFile.standard?.url }
+
+    /// This machine's name in the file: the CPU, oneDNN's version and instruction set and the
+    /// revision of ZooNet's own kernels (choices made under another name are not used here).
+    public static var machine: String { KernelChoiceFile.machine }
+
+    /// How many choices `file` holds per machine name; empty when it is missing, unreadable or
+    /// not a choices file.
+    public static func choiceCounts(in file: URL) -> [String: Int] {
+        KernelChoiceFile(url: file).choiceCounts()
+    }
+
+    /// Deletes `file` if it is a choices file (a regular file holding what ZooNet writes), so that
+    /// a mistaken `ZOONET_TUNE_CACHE` cannot delete anything else.
+    /// - Returns: whether a choices file was deleted (false: nothing there, or not a choices file).
+    /// - Throws: what removing the file throws.
+    @discardableResult
+    public static func remove(_ file: URL) throws -> Bool {
+        guard KernelChoiceFile(url: file).document() != nil else { return false }
+        try FileManager.default.removeItem(at: file)
+        return true
     }
 }
