@@ -32,9 +32,9 @@ grep -q -m1 -w 'avx512f' /proc/cpuinfo && avx512=yes
 echo "== CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $family, model $model), $(nproc) CPUs, AVX-512 $avx512"
 echo "== inference: $pairs pairs per configuration, batches 1 and 32 (started $(date -u +%H:%M) UTC)"
 PAIRS=$pairs BATCHES=1,32 PEERS=ort,torch WEIGHTS=1 CONFIGS=resnet50,mobilenet_v2,efficientnet_lite0 \
-    bash bench/conv/run.sh | tee -a "$log" | sed -n 's/^# pair /   pair /p'
+    bash bench/conv/run.sh | tee -a "$log" | sed -u -n 's/^# pair /   pair /p'
 echo "== training: $pairs pairs per configuration (started $(date -u +%H:%M) UTC)"
-PAIRS=$pairs PEERS=torch,compile,keras CONFIGS=train bash bench/conv/run.sh | tee -a "$log" | sed -n 's/^# pair /   pair /p'
+PAIRS=$pairs PEERS=torch,compile,keras CONFIGS=train bash bench/conv/run.sh | tee -a "$log" | sed -u -n 's/^# pair /   pair /p'
 grep -m1 '^# cpu:' "$log" | sed 's/^# /== /'
 
 # PAIRED <TAB> zoonet/<peer> <TAB> <config> <TAB> <median> <TAB> <pairs> <TAB> one-die … <TAB> cross-die …
