@@ -32,7 +32,8 @@ for path in sorted((fixtures / "arrays").glob("*.safetensors")) + sorted((fixtur
     header = path.read_bytes()
     size = struct.unpack("<Q", header[:8])[0]
     put("json", path.name + ".json", header[8:8 + size])
-for path in sorted((fixtures / "torch").glob("*.p*")) + [fixtures / "torch" / "protocol5.bin"]:
+pickles = [path for path in sorted((fixtures / "torch").iterdir()) if path.suffix in (".pt", ".pth", ".pkl")]
+for path in pickles + [fixtures / "torch" / "protocol5.bin"]:
     data = path.read_bytes()
     put("pickle", path.name, data)
     if zipfile.is_zipfile(path):

@@ -171,22 +171,25 @@ struct CacheClearCommand: ParsableCommand {
                 throw ExitCode(66)
             }
             let doomed = weights || all ? present.map(\.model) : models
+            var deleted: [String] = []
             var freed = 0
             for model in doomed {
                 guard let removed = try cache.removeDownloads(of: model) else { continue }
                 freed += removed.bytes
-                print("Deleted \(cache.root)/weights/\(model) (\(formatBytes(removed.bytes)))")
+                deleted.append("\(cache.root)/weights/\(model) (\(formatBytes(removed.bytes)))")
             }
             if all, try cache.removeRememberedDigests() {
-                print("Deleted \(cache.root)/digests.json")
+                deleted.append("\(cache.root)/digests.json")
             }
             if kernelChoices || all, let file = KernelChoiceCache.file {
                 if try removeChoices(file) {
-                    print("Deleted \(file.path)")
+                    deleted.append(file.path)
                 } else if FileManager.default.fileExists(atPath: file.path) {
                     printWarning("\(file.path) holds no kernel choices; left as it is")
                 }
             }
+            for path in deleted { print("Deleted \(path)") }
+            if deleted.isEmpty { print("Nothing to delete in \(cache.root).") }
             if freed > 0 { print("Freed \(formatBytes(freed)) of downloads.") }
         }
     }

@@ -84,5 +84,7 @@ import Testing
             #expect(!manager.fileExists(atPath: root + "/" + gone), "\(gone)")
         }
         #expect(manager.fileExists(atPath: root + "/notes.txt"))  // not Zoo's
+        let again = try ZooBinary.run(["cache", "clear", "--all"], environment: environment)
+        #expect(again.status == 0 && again.stdout == "Nothing to delete in \(root).\n", "\(again.stdout)")
     }
 }
