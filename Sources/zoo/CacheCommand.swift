@@ -66,7 +66,13 @@ struct CacheListCommand: ParsableCommand {
         try reportingFailures {
             let registry = registryOptions.registry
             let cache = registry.cache
-            let registered = Set(((try? registry.entries()) ?? []).map(\.manifest.name))
+            let registered: Set<String>
+            do {
+                registered = Set(try registry.entries().map(\.manifest.name))
+            } catch {
+                printWarning("\(error); every model is listed as not registered")
+                registered = []
+            }
             let remembered = cache.rememberedDigests()
             let choices = KernelChoiceCache.file
             let listing = Listing(
@@ -108,7 +114,7 @@ struct CacheListCommand: ParsableCommand {
             + (listing.digests.bytes > 0 ? " (digests.json, \(formatBytes(listing.digests.bytes)))" : ""))
         let choices = listing.kernel_choices
         guard let file = choices.file else {
-            lines.append("Kernel choices: not kept (ZOONET_TUNE_CACHE=0)")
+            lines.append("Kernel choices: not kept (ZOONET_TUNE_CACHE is 0 or empty, or there is no home folder)")
             return lines.joined(separator: "\n")
         }
         guard FileManager.default.fileExists(atPath: file) else {

@@ -47,7 +47,7 @@ import Testing
         #expect(text.stdout.contains("Kernel choices: \(root)/kernel-choices.json: 0 for this machine, 3 for 2 others"), "\(text.stdout)")
 
         let none = try ZooBinary.run(["cache"], environment: environment.merging(["ZOONET_TUNE_CACHE": "0"]) { $1 })
-        #expect(none.stdout.contains("Kernel choices: not kept (ZOONET_TUNE_CACHE=0)"), "\(none.stdout)")
+        #expect(none.stdout.contains("Kernel choices: not kept (ZOONET_TUNE_CACHE is 0"), "\(none.stdout)")
     }
 
     @Test func clearsOnlyWhatItIsAskedTo() throws {

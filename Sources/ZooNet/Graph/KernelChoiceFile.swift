@@ -122,7 +122,7 @@ struct KernelChoiceFile {
 public enum KernelChoiceCache {
     /// The file this process's networks read and write: `ZOONET_TUNE_CACHE`, else
     /// `kernel-choices.json` in `$XDG_CACHE_HOME/zoo` or `~/.cache/zoo`; nil when
-    /// `ZOONET_TUNE_CACHE` is `0` or empty.
+    /// `ZOONET_TUNE_CACHE` is `0` or empty, or neither `XDG_CACHE_HOME` nor `HOME` is set.
     public static var file: URL? { KernelChoiceFile.standard?.url }
 
     /// This machine's name in the file: the CPU, oneDNN's version and instruction set and the
