@@ -91,7 +91,7 @@ import Testing
             #expect(candidates.last == .oneDNN)
             #expect(candidates.contains(fused.kernel(batch: batch)), "\(fused.shape)")
             // The times it was picked on: one per candidate, when there was a choice.
-            let times = fused.tuningSeconds(batch: batch)
+            let times = fused.tunedChoice(batch: batch)?.seconds
             #expect(candidates.count == 1 ? times == nil : times.map { Set($0.keys) } == Set(candidates), "\(fused.shape)")
             if DirectConvolutionTests.kernelRuns && ComputeBackend.ownDirect {
                 #expect(candidates.count > 1, "\(fused.shape)")  // the own direct kernel at least

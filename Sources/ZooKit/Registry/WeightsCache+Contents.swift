@@ -17,12 +17,7 @@ extension WeightsCache {
     /// Every model with a folder in the cache, sorted by name (none when the cache does not exist).
     /// Links are counted as themselves, never followed.
     public func downloads() -> [Downloads] {
-        let folder = root + "/weights"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-        return names.sorted().compactMap { name in
-            guard !name.hasPrefix("."), Self.isDirectory(folder + "/" + name) else { return nil }
-            return contents(ofModelFolder: name)
-        }
+        modelFolders().map(contents(ofModelFolder:))
     }
 
     /// Deletes the downloads of `model` (its whole folder, unfinished downloads included).
@@ -31,8 +26,9 @@ extension WeightsCache {
     /// - Throws: ``ZooKitError/cacheNotWritable(path:reason:)`` when the folder cannot be removed.
     @discardableResult
     public func removeDownloads(of model: String) throws -> Downloads? {
-        guard let found = downloads().first(where: { $0.model == model }) else { return nil }
-        let path = root + "/weights/" + found.model
+        guard modelFolders().contains(model) else { return nil }
+        let found = contents(ofModelFolder: model)
+        let path = root + "/weights/" + model
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
@@ -59,6 +55,14 @@ extension WeightsCache {
             throw ZooKitError.cacheNotWritable(path: digestsFile, reason: (error as NSError).localizedDescription)
         }
         return true
+    }
+
+    /// The names of the model folders in `ROOT/weights`, sorted (hidden entries and anything
+    /// that is not a directory, links included, left out).
+    private func modelFolders() -> [String] {
+        let folder = root + "/weights"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.sorted().filter { !$0.hasPrefix(".") && Self.isDirectory(folder + "/" + $0) }
     }
 
     private func contents(ofModelFolder model: String) -> Downloads {

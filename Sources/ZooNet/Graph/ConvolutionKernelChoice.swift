@@ -86,6 +86,11 @@ enum ConvolutionKernelChoice {
         let kernel: ConvolutionKernel
         /// Each candidate's time as `measure` gave it (a fused step's: its least seconds per sample).
         let seconds: [ConvolutionKernel: Double]
+
+        /// `seconds` by kernel name (`Winograd`, `own direct`, …), as profiles and the file give them.
+        var secondsByName: [String: Double] {
+            Dictionary(uniqueKeysWithValues: seconds.map { ($0.key.rawValue, $0.value) })
+        }
     }
 
     private static let chosen = Mutex<[Key: Measured]>([:])

@@ -176,12 +176,9 @@ final class FusedConvolution {
         tunedChoice(batch: batch)?.kernel ?? ruleKernel(batch: batch)
     }
 
-    /// When tuning picked the kernel for `batch` samples: each candidate's least time, seconds
-    /// per sample (`ConvolutionKernelChoice`); nil where the rules decide.
-    func tuningSeconds(batch: Int) -> [ConvolutionKernel: Double]? { tunedChoice(batch: batch)?.seconds }
-
-    /// Tuning's choice for `batch` samples, if it made one.
-    private func tunedChoice(batch: Int) -> ConvolutionKernelChoice.Measured? { tuned[batch] ?? nil }
+    /// Tuning's choice for `batch` samples with each candidate's least time, seconds per sample
+    /// (`ConvolutionKernelChoice`); nil where the rules decide.
+    func tunedChoice(batch: Int) -> ConvolutionKernelChoice.Measured? { tuned[batch] ?? nil }
 
     /// What runs the step at `batch` samples, for profiles: the kernel's name, oneDNN's with the
     /// implementation it picked (`oneDNN jit:avx2 nChw8c`, `oneDNN brgconv:avx512_core`) once

@@ -84,7 +84,7 @@ struct KernelChoiceFile {
         for (key, choice) in choices {
             document.machines[machine, default: [:]][key] = Entry(
                 kernel: choice.kernel.rawValue,
-                seconds: Dictionary(uniqueKeysWithValues: choice.seconds.map { ($0.key.rawValue, $0.value) }))
+                seconds: choice.secondsByName)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

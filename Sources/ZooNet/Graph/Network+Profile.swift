@@ -67,9 +67,7 @@ extension Network {
             var profile = StepProfile(nodes: stepNodes(step).map { nodes[$0].name }, kind: kind(of: step), seconds: median(stepTimes))
             if case .fusedConvolution(let fused, _, _) = step {
                 profile.kernel = fused.kernelDescription(batch: n)
-                profile.tuningSeconds = fused.tuningSeconds(batch: n).map { times in
-                    Dictionary(uniqueKeysWithValues: times.map { ($0.key.rawValue, $0.value) })
-                }
+                profile.tuningSeconds = fused.tunedChoice(batch: n)?.secondsByName
             }
             return profile
         }
